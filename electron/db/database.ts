@@ -1,0 +1,175 @@
+import Decimal from 'decimal.js';
+import pg from 'pg';
+import { AppError } from '../../shared/errors';
+import type { Logger } from '../log';
+import { loadMigrations, migrate } from './migrate';
+
+export const APP_ROLE = 'aristobot_app';
+const NUMERIC_OID = 1700;
+const INT8_OID = 20;
+
+/** Every NUMERIC comes back as a Decimal, never a float; counts (int8) as numbers. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === NUMERIC_OID) return (v: string) => new Decimal(v);
+    if (oid === INT8_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** The URL with its password hidden, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '(an unparseable URL)';
+  }
+}
+
+export interface DatabaseOptions {
+  /** A connection URL of a role that owns the schema (the bundled superuser, or the external URL). */
+  ownerUrl: string;
+  migrationsDir: string;
+  log: Logger;
+  /** The app role's password; random per start when absent (it is never stored anywhere). */
+  appPassword?: string;
+  poolMax?: number;
+  connectTimeoutMs?: number;
+}
+
+function connectionError(url: string, e: unknown): AppError {
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const reason =
+    err.code === 'ECONNREFUSED' ? 'connection refused (is the server running and listening there?)'
+    : err.code === 'ENOTFOUND' ? 'host not found'
+    : err.code === '28P01' ? 'password authentication failed'
+    : err.code === '3D000' ? 'the database does not exist'
+    : /timeout/i.test(err.message ?? '') ? 'timed out'
+    : (err.message ?? String(e));
+  return new AppError('unavailable', `Could not connect to PostgreSQL at ${redactUrl(url)}: ${reason}`, { url: redactUrl(url) });
+}
+
+/**
+ * The one pool the app queries through. It logs in as `aristobot_app`: not a superuser, no
+ * BYPASSRLS, owns no table (checked at open). Migrations run once, as the owner, before that.
+ * Profile-owned rows are reachable only inside `withProfile`, which sets `aristobot.profile_id`
+ * transaction-locally; a query outside it sees no profile rows at all.
+ */
+export class Database {
+  private constructor(
+    readonly pool: pg.Pool,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(opts: DatabaseOptions): Promise<Database> {
+    const timeout = opts.connectTimeoutMs ?? 10_000;
+    const owner = new pg.Client({ connectionString: opts.ownerUrl, connectionTimeoutMillis: timeout, types });
+    owner.on('error', () => undefined);
+    try {
+      await owner.connect();
+    } catch (e) {
+      throw connectionError(opts.ownerUrl, e);
+    }
+    const password = opts.appPassword ?? (await import('node:crypto')).randomBytes(24).toString('base64url');
+    let database: string;
+    try {
+      database = (await owner.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+      await ensureAppRole(owner, password, database);
+      await migrate(owner, await loadMigrations(opts.migrationsDir), opts.log);
+    } finally {
+      await owner.end().catch(() => undefined);
+    }
+    const appUrl = new URL(opts.ownerUrl);
+    appUrl.username = APP_ROLE;
+    appUrl.password = encodeURIComponent(password);
+    const pool = new pg.Pool({
+      connectionString: appUrl.toString(),
+      max: opts.poolMax ?? 10,
+      connectionTimeoutMillis: timeout,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 60_000,
+      application_name: 'aristobot3',
+      types,
+    });
+    pool.on('error', (e) => opts.log.error({ err: e.message }, 'idle database connection failed'));
+    const db = new Database(pool, opts.log);
+    try {
+      await db.verifyAppRole();
+    } catch (e) {
+      await pool.end();
+      if (e instanceof AppError) throw e;
+      throw connectionError(redactUrl(appUrl.toString()), e);
+    }
+    return db;
+  }
+
+  /** Startup check: the role we query as cannot bypass Row-Level Security. */
+  async verifyAppRole(): Promise<void> {
+    const { rows } = await this.pool.query<{ rolsuper: boolean; rolbypassrls: boolean; owned: number; user: string }>(
+      `SELECT r.rolsuper, r.rolbypassrls, current_user AS user,
+              (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relowner = r.oid AND n.nspname NOT IN ('pg_catalog', 'information_schema')) AS owned
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    );
+    const r = rows[0];
+    if (!r || r.user !== APP_ROLE) throw new AppError('internal', `The app is connected as ${r?.user ?? 'an unknown role'}, not ${APP_ROLE}.`);
+    if (r.rolsuper || r.rolbypassrls || r.owned > 0)
+      throw new AppError('internal', `Refusing to start: the database role ${APP_ROLE} could bypass tenancy (superuser=${r.rolsuper}, bypassrls=${r.rolbypassrls}, owns ${r.owned} relations).`);
+  }
+
+  /** A query outside any profile: shared tables only (profile rows are invisible here). */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(sql, params);
+  }
+
+  /** A transaction with no profile set. */
+  async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A transaction in which exactly one profile's rows are visible (transaction-local setting). */
+  async withProfile<T>(profileId: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (!profileId) throw new AppError('unauthenticated', 'Log in to a profile first.');
+    return this.tx(async (c) => {
+      await c.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
+      return fn(c);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+async function ensureAppRole(owner: pg.Client, password: string, database: string): Promise<void> {
+  const lit = (s: string) => owner.escapeLiteral(s);
+  try {
+    await owner.query(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
+        CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+      END IF;
+    END $$`);
+  } catch (e) {
+    // Two processes creating the role at the same instant: the loser sees a duplicate; fine.
+    if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42710') {
+      throw new AppError('unavailable', `The database user cannot create the role ${APP_ROLE} (it needs CREATEROLE): ${(e as Error).message}`);
+    }
+  }
+  await owner.query(`ALTER ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD ${lit(password)}`);
+  await owner.query(`GRANT CONNECT ON DATABASE ${owner.escapeIdentifier(database)} TO ${APP_ROLE}`);
+}

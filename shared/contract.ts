@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { appEvents, appMethods } from './contract/app';
+import type { MethodDef } from './contract/define';
+
+/**
+ * THE API. Every method the renderer or a headless script may call, and every event it may
+ * receive, with their schemas; types are inferred from them. Each domain keeps its part in
+ * `shared/contract/<domain>.ts` and is merged here.
+ */
+export const methods = {
+  ...appMethods,
+} as const satisfies Record<string, MethodDef>;
+
+export const events = {
+  ...appEvents,
+} as const satisfies Record<string, z.ZodType>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+export type MethodParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.input<Methods[M]['output']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventData<E extends EventName> = z.input<Events[E]>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+export function isEventName(name: string): name is EventName {
+  return Object.prototype.hasOwnProperty.call(events, name);
+}
+
+/** Wire format (headless WebSocket; the Electron bridge mirrors it). */
+export interface WireRequest { id: number | string; method: string; params?: unknown }
+export type WireReply = { id: number | string | null; result: unknown } | { id: number | string | null; error: { code: string; message: string; details?: unknown } };
+export interface WireEvent { event: string; data: unknown }

@@ -1,0 +1,53 @@
+/**
+ * Stable error codes that cross the API. A code is part of the public interface: scripts match on it.
+ * The message is for a person and says what to do; it never contains a secret.
+ */
+export const ERROR_CODES = [
+  'invalid_input',
+  'unknown_method',
+  'unauthenticated',
+  'wrong_password',
+  'too_many_attempts',
+  'conflict',
+  'not_found',
+  'unavailable',
+  'secrets_unavailable',
+  'already_running',
+  'exchange_auth',
+  'exchange_permission',
+  'exchange_network',
+  'exchange_rate_limit',
+  'exchange_down',
+  'insufficient_funds',
+  'invalid_order',
+  'exchange_error',
+  'cancelled',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** A domain error: carries a stable code and an actionable message. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+  toPayload(): ErrorPayload {
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

@@ -15,3 +15,4 @@ export function rendererConfig(): UserConfig {
     build: { outDir: rendererOutDir, emptyOutDir: true, rollupOptions: { input: resolve(rendererRoot, 'index.html') } },
   };
 }
+export default rendererConfig();

@@ -13,6 +13,8 @@ export const Settings = z.object({
 });
 export const AppStatus = z.object({
   version: z.string(),
+  state: z.enum(['starting', 'ready', 'failed']),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
   database: z.object({ mode: z.enum(['bundled', 'external']), url: z.string() }),
   dataDir: z.string(),
   uptimeSeconds: z.number(),
@@ -42,6 +44,7 @@ export const appMethods = {
   'debug.set': method({ input: z.object({ enabled: z.boolean() }).strict(), output: z.object({ available: z.boolean(), enabled: z.boolean(), session: Session }), auth: 'none', description: 'Switch development mode; on logs in the profile `dev`.' }),
   'events.subscribe': method({ input: z.object({ events: z.array(z.string().min(1).max(100)).max(100) }).strict(), output: z.object({ events: z.array(z.string()) }), auth: 'none', description: 'Receive these events on this connection.' }),
   'events.unsubscribe': method({ input: z.object({ events: z.array(z.string().min(1).max(100)).max(100) }).strict(), output: z.object({ events: z.array(z.string()) }), auth: 'none', description: 'Stop receiving these events.' }),
+  'app.retry': method({ input: NoInput, output: AppStatus, auth: 'none', description: 'Try starting the core again (after a database failure).' }),
   'app.status': method({ input: NoInput, output: AppStatus, auth: 'none', description: 'Version, database mode, data folder, uptime.' }),
 } as const;
 

@@ -4,14 +4,15 @@ import { z } from 'zod';
  * How a contract method is declared. `auth: 'profile'` methods need a logged-in session; the core's
  * dispatch checks it before the handler runs, and hands the handler the session's profile.
  */
-export interface MethodDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+export type Auth = 'none' | 'profile';
+export interface MethodDef<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType, A extends Auth = Auth> {
   input: I;
   output: O;
-  auth: 'none' | 'profile';
+  auth: A;
   description: string;
 }
 
-export function method<I extends z.ZodType, O extends z.ZodType>(def: MethodDef<I, O>): MethodDef<I, O> {
+export function method<I extends z.ZodType, O extends z.ZodType, A extends Auth>(def: MethodDef<I, O, A>): MethodDef<I, O, A> {
   return def;
 }
 

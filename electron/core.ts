@@ -1,0 +1,191 @@
+import { existsSync, readFileSync, writeFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { AppStatus } from '../shared/contract/app';
+import { AppError, type ErrorPayload } from '../shared/errors';
+import { appHandlers } from './api/app-handlers';
+import { Dispatcher, type CallResult, type Handlers, type Session } from './api/dispatch';
+import type { Config } from './config';
+import { startBundledPostgres, type BundledPostgres } from './db/bundled';
+import { Database, redactUrl } from './db/database';
+import { EventBus } from './events';
+import { createLogger, type Logger } from './log';
+import { DebugService } from './profiles/debug';
+import { ProfileService } from './profiles/service';
+import { SessionRegistry } from './sessions';
+
+export const VERSION: string = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version;
+
+type Status = z.input<typeof AppStatus>;
+
+/** Everything the core built, in dependency order; `stop` disposes in reverse. */
+interface Core {
+  db: Database;
+  dispatcher: Dispatcher;
+  profiles: ProfileService;
+  debug: DebugService;
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One app per data folder: a pid file, taken over when its process is gone (after a crash). */
+export function acquireInstanceLock(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'aristobot.lock');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new AppError('already_running', `Aristobot3 is already running with the data folder ${dataDir} (process ${pid}).`);
+    }
+  }
+  writeFileSync(file, String(process.pid));
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+/**
+ * Owns the core's life: starts it, keeps the failure when it cannot start (an unreachable external
+ * database, say) so the UI can show which URL failed and why and offer a retry, and answers
+ * `app.status` / `app.retry` in every state. Both shells (Electron, headless) talk to this.
+ */
+export class CoreHost {
+  readonly bus = new EventBus();
+  readonly sessions = new SessionRegistry();
+  readonly log: Logger;
+  private core: Core | null = null;
+  private starting: Promise<void> | null = null;
+  private error: ErrorPayload | null = null;
+  private readonly startedAt = new Date();
+  private releaseLock: (() => void) | null = null;
+
+  constructor(
+    readonly config: Config,
+    readonly shell: 'electron' | 'headless',
+    log?: Logger,
+  ) {
+    this.log = log ?? createLogger({ dir: config.logToFile ? join(config.dataDir, 'logs') : undefined, level: config.logLevel });
+  }
+
+  get ready(): boolean {
+    return this.core !== null;
+  }
+
+  /** Start (or retry). Never throws: a failure is kept and reported by `status()`. */
+  start(): Promise<void> {
+    if (this.core) return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.error = null;
+    const disposers: (() => Promise<void> | void)[] = [];
+    try {
+      if (!this.releaseLock) this.releaseLock = acquireInstanceLock(this.config.dataDir);
+      let ownerUrl: string;
+      if (this.config.databaseUrl) {
+        ownerUrl = this.config.databaseUrl;
+      } else {
+        const pg: BundledPostgres = await startBundledPostgres({ dataDir: this.config.dataDir, log: this.log });
+        disposers.push(() => pg.stop());
+        ownerUrl = pg.ownerUrl;
+      }
+      const db = await Database.open({ ownerUrl, migrationsDir: this.config.migrationsDir, log: this.log });
+      disposers.push(() => db.close());
+      const session = await db.query<{ id: number }>('INSERT INTO app_sessions (version, mode) VALUES ($1, $2) RETURNING id', [VERSION, this.shell]);
+      const sessionId = session.rows[0]!.id;
+      disposers.push(async () => {
+        await db.query('UPDATE app_sessions SET stopped_at = now() WHERE id = $1', [sessionId]).catch(() => undefined);
+      });
+
+      const profiles = new ProfileService(db, this.log);
+      const debug = new DebugService(db, profiles, this.config.debugAvailable, this.log);
+      await debug.start();
+
+      const handlers: Handlers = {
+        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus }),
+        'app.status': async () => this.status(),
+        'app.retry': async () => this.status(),
+      };
+      const dispatcher = new Dispatcher(handlers, this.log);
+      this.core = {
+        db,
+        dispatcher,
+        profiles,
+        debug,
+        stop: async () => {
+          for (const d of disposers.reverse()) await d();
+        },
+      };
+      this.log.info({ version: VERSION, shell: this.shell, dataDir: this.config.dataDir, database: this.config.databaseUrl ? 'external' : 'bundled' }, 'core started');
+    } catch (e) {
+      for (const d of disposers.reverse()) await Promise.resolve(d()).catch(() => undefined);
+      this.error = e instanceof AppError ? e.toPayload() : { code: 'internal', message: `The app could not start: ${(e as Error).message}` };
+      this.log.error({ err: this.error }, 'core failed to start');
+    }
+  }
+
+  async status(): Promise<Status> {
+    const debug = this.core ? await this.core.debug.get().catch(() => ({ available: this.config.debugAvailable, enabled: false })) : { available: this.config.debugAvailable, enabled: false };
+    return {
+      version: VERSION,
+      state: this.core ? 'ready' : this.error ? 'failed' : 'starting',
+      error: this.error ? { code: this.error.code, message: this.error.message } : null,
+      database: { mode: this.config.databaseUrl ? 'external' : 'bundled', url: this.config.databaseUrl ? redactUrl(this.config.databaseUrl) : 'bundled (127.0.0.1)' },
+      dataDir: this.config.dataDir,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      startedAt: this.startedAt.toISOString(),
+      debugAvailable: debug.available,
+      debugEnabled: debug.enabled,
+      secrets: { backend: 'none', message: 'Secrets are not configured yet.' },
+      shell: this.shell,
+    };
+  }
+
+  /** Every call from every transport comes through here. */
+  async call(method: string, params: unknown, session: Session): Promise<CallResult> {
+    if (method === 'app.status') return { result: await this.status() };
+    if (method === 'app.retry') {
+      await this.start();
+      return { result: await this.status() };
+    }
+    if (!this.core) {
+      if (this.starting) await this.starting;
+    }
+    if (!this.core) {
+      return { error: this.error ?? { code: 'unavailable', message: 'The app is still starting.' } };
+    }
+    return this.core.dispatcher.call(method, params, session);
+  }
+
+  async stop(): Promise<void> {
+    if (this.starting) await this.starting;
+    const core = this.core;
+    this.core = null;
+    await core?.stop();
+    this.releaseLock?.();
+    this.releaseLock = null;
+    this.log.info('core stopped');
+    await new Promise<void>((r) => this.log.flush(() => r()));
+  }
+
+  /** For tests and the composition of later services. */
+  get services(): Core | null {
+    return this.core;
+  }
+}

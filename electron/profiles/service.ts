@@ -1,0 +1,150 @@
+import { AppError } from '../../shared/errors';
+import type { Database } from '../db/database';
+import type { Logger } from '../log';
+import { hashPassword, verifyPassword } from './password';
+
+export interface ProfileRow {
+  id: string;
+  name: string;
+  password_hash: string;
+  failed_attempts: number;
+  last_failed_at: Date | null;
+  created_at: Date;
+  last_login_at: Date | null;
+}
+export interface ProfileSummary {
+  name: string;
+  createdAt: string;
+  lastLoginAt: string | null;
+}
+export interface Settings {
+  theme: 'dark' | 'light';
+  timezone: 'UTC' | 'local';
+  defaultBrokerId: string | null;
+}
+
+/** After this many wrong passwords in a row, each further attempt must wait (doubling, capped). */
+export const FREE_ATTEMPTS = 5;
+const MAX_DELAY_MS = 60_000;
+
+export function attemptDelayMs(failedAttempts: number): number {
+  if (failedAttempts < FREE_ATTEMPTS) return 0;
+  return Math.min(MAX_DELAY_MS, 1000 * 2 ** (failedAttempts - FREE_ATTEMPTS));
+}
+
+const summary = (r: Pick<ProfileRow, 'name' | 'created_at' | 'last_login_at'>): ProfileSummary => ({
+  name: r.name,
+  createdAt: r.created_at.toISOString(),
+  lastLoginAt: r.last_login_at ? r.last_login_at.toISOString() : null,
+});
+
+export class ProfileService {
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async list(): Promise<ProfileSummary[]> {
+    const { rows } = await this.db.query<ProfileRow>('SELECT name, created_at, last_login_at FROM profiles ORDER BY lower(name)');
+    return rows.map(summary);
+  }
+
+  async create(name: string, password: string): Promise<ProfileSummary> {
+    const hash = await hashPassword(password);
+    try {
+      return await this.db.tx(async (c) => {
+        const { rows } = await c.query<ProfileRow>('INSERT INTO profiles (name, password_hash) VALUES ($1, $2) RETURNING *', [name, hash]);
+        const row = rows[0]!;
+        await c.query("SELECT set_config('aristobot.profile_id', $1, true)", [row.id]);
+        await c.query('INSERT INTO profile_settings DEFAULT VALUES');
+        this.log.info({ profile: name }, 'profile created');
+        return summary(row);
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A profile named "${name}" already exists.`, { field: 'name' });
+      throw e;
+    }
+  }
+
+  private async find(name: string): Promise<ProfileRow> {
+    const { rows } = await this.db.query<ProfileRow>('SELECT * FROM profiles WHERE lower(name) = lower($1)', [name]);
+    if (!rows[0]) throw new AppError('not_found', `No profile named "${name}".`, { field: 'name' });
+    return rows[0];
+  }
+
+  /**
+   * Check a profile's password. Wrong → counted; from the fifth wrong attempt in a row, further
+   * attempts are refused until a delay has passed (doubling up to a minute). Right → count reset.
+   */
+  async verify(name: string, password: string): Promise<ProfileRow> {
+    const row = await this.find(name);
+    const wait = attemptDelayMs(row.failed_attempts) - (this.now() - (row.last_failed_at?.getTime() ?? 0));
+    if (wait > 0) {
+      const s = Math.ceil(wait / 1000);
+      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${s} s.`, { retryAfterMs: wait });
+    }
+    const ok = await verifyPassword(password, row.password_hash);
+    if (!ok) {
+      await this.db.query('UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1', [row.id, new Date(this.now())]);
+      this.log.warn({ profile: row.name, failedAttempts: row.failed_attempts + 1 }, 'wrong password');
+      throw new AppError('wrong_password', 'Wrong password');
+    }
+    if (row.failed_attempts > 0) await this.db.query('UPDATE profiles SET failed_attempts = 0, last_failed_at = NULL WHERE id = $1', [row.id]);
+    return row;
+  }
+
+  async login(name: string, password: string): Promise<{ id: string; name: string }> {
+    const row = await this.verify(name, password);
+    await this.db.query('UPDATE profiles SET last_login_at = $2 WHERE id = $1', [row.id, new Date(this.now())]);
+    this.log.info({ profile: row.name }, 'logged in');
+    return { id: row.id, name: row.name };
+  }
+
+  async changePassword(profileId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const { rows } = await this.db.query<ProfileRow>('SELECT name FROM profiles WHERE id = $1', [profileId]);
+    if (!rows[0]) throw new AppError('not_found', 'This profile no longer exists.');
+    await this.verify(rows[0].name, currentPassword);
+    await this.db.query('UPDATE profiles SET password_hash = $2 WHERE id = $1', [profileId, await hashPassword(newPassword)]);
+    this.log.info({ profile: rows[0].name }, 'password changed');
+  }
+
+  /** Delete a profile and, by cascade, every row it owns. Returns the deleted id. */
+  async delete(name: string, password: string): Promise<string> {
+    const row = await this.verify(name, password);
+    await this.db.query('DELETE FROM profiles WHERE id = $1', [row.id]);
+    this.log.info({ profile: row.name }, 'profile deleted');
+    return row.id;
+  }
+
+  /** Ensure a profile exists (used for the development profile `dev`). */
+  async ensure(name: string, password: string): Promise<void> {
+    const { rows } = await this.db.query('SELECT 1 FROM profiles WHERE lower(name) = lower($1)', [name]);
+    if (!rows[0]) await this.create(name, password).catch((e) => (e instanceof AppError && e.code === 'conflict' ? undefined : Promise.reject(e)));
+  }
+
+  async idOf(name: string): Promise<{ id: string; name: string }> {
+    const r = await this.find(name);
+    return { id: r.id, name: r.name };
+  }
+
+  async getSettings(profileId: string): Promise<Settings> {
+    return this.db.withProfile(profileId, async (c) => {
+      const { rows } = await c.query<{ theme: Settings['theme']; timezone: Settings['timezone']; default_broker_id: string | null }>('SELECT theme, timezone, default_broker_id FROM profile_settings');
+      const r = rows[0];
+      if (!r) throw new AppError('not_found', 'This profile has no settings row.');
+      return { theme: r.theme, timezone: r.timezone, defaultBrokerId: r.default_broker_id };
+    });
+  }
+
+  async updateSettings(profileId: string, patch: Partial<Settings>): Promise<Settings> {
+    await this.db.withProfile(profileId, async (c) => {
+      await c.query(
+        `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),
+           default_broker_id = CASE WHEN $3::boolean THEN $4::uuid ELSE default_broker_id END, updated_at = now()`,
+        [patch.theme ?? null, patch.timezone ?? null, patch.defaultBrokerId !== undefined, patch.defaultBrokerId ?? null],
+      );
+    });
+    return this.getSettings(profileId);
+  }
+}

@@ -1,0 +1,134 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { AppError } from '../../shared/errors';
+import type { Logger } from '../log';
+import { assertValidRef, type SecretStore } from './store';
+
+export const DEFAULT_KEYCHAIN_SERVICE = 'Aristobot3';
+/** A keychain that is locked may wait for a password prompt forever; every call is bounded. */
+export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * On Linux the library would silently fall back to the kernel keyring (keyutils) when no Secret
+ * Service answers. That keyring lives in memory only and is gone after a reboot, so secrets stored
+ * there would be lost: pin the Secret Service, and treat its absence as "no keychain".
+ */
+const ENTRY_OPTIONS: EntryOptions | undefined = process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+
+export interface KeychainOptions {
+  /** Service name under which entries are filed (account = the secret's ref). Default 'Aristobot3'. */
+  service?: string;
+  /** Upper bound for each keychain call. Default 10 s. */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+/** Secrets in the OS keychain (macOS Keychain, Windows Credential Manager, Linux Secret Service). */
+export class KeychainSecretStore implements SecretStore {
+  readonly backend = 'keychain' as const;
+  readonly service: string;
+  private readonly timeoutMs: number;
+  private readonly log: Logger | undefined;
+
+  constructor(opts: KeychainOptions = {}) {
+    this.service = opts.service ?? DEFAULT_KEYCHAIN_SERVICE;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS;
+    this.log = opts.log;
+    if (this.service.length === 0) throw new AppError('invalid_input', 'The keychain service name must not be empty');
+  }
+
+  async set(ref: string, value: string): Promise<void> {
+    assertValidRef(ref);
+    if (typeof value !== 'string') throw new AppError('invalid_input', 'A secret value must be a string');
+    await this.call('store a secret in', (signal) => this.entry(ref).setPassword(value, signal));
+    this.log?.debug({ ref, backend: 'keychain' }, 'secret stored');
+  }
+
+  async get(ref: string): Promise<string | null> {
+    assertValidRef(ref);
+    const value = await this.call('read a secret from', (signal) => this.entry(ref).getPassword(signal));
+    return value ?? null;
+  }
+
+  async delete(ref: string): Promise<void> {
+    assertValidRef(ref);
+    const existed = await this.call('delete a secret from', (signal) => this.entry(ref).deleteCredential(signal));
+    this.log?.debug({ ref, backend: 'keychain', existed }, 'secret deleted');
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: each call opens its own entry.
+  }
+
+  private entry(ref: string): AsyncEntry {
+    return new AsyncEntry(this.service, ref, ENTRY_OPTIONS);
+  }
+
+  /** Runs one keychain call with a timeout; failures become `secrets_unavailable` (no value inside). */
+  private call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withTimeout(this.timeoutMs, fn).catch((e: unknown) => {
+      if (e instanceof TimeoutError) {
+        throw new AppError('secrets_unavailable', `The OS keychain did not answer within ${this.timeoutMs} ms when asked to ${what} it; it may be locked and waiting for a password prompt. Unlock it and try again.`);
+      }
+      throw new AppError('secrets_unavailable', `The OS keychain refused to ${what} it: ${describe(e)}. Check that a keychain is installed and unlocked.`);
+    });
+  }
+}
+
+class TimeoutError extends Error {}
+
+async function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new TimeoutError());
+      controller.abort();
+    }, ms);
+  });
+  try {
+    // `fn` may throw synchronously (the entry constructor does when no Secret Service exists).
+    return await Promise.race([Promise.resolve().then(() => fn(controller.signal)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The library's own message (it names the failing platform call, never a value). */
+function describe(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/\s+/g, ' ').trim().slice(0, 300) || 'unknown error';
+}
+
+export type KeychainCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Whether an OS keychain answers: writes, reads back and deletes a random probe entry, all within
+ * `timeoutMs` (a missing or locked Secret Service can otherwise hang). Never throws.
+ */
+export async function checkKeychain(timeoutMs: number = DEFAULT_PROBE_TIMEOUT_MS, opts: Omit<KeychainOptions, 'timeoutMs'> = {}): Promise<KeychainCheck> {
+  const store = new KeychainSecretStore({ ...opts, timeoutMs });
+  const ref = `probe_${randomUUID()}`;
+  const value = randomBytes(12).toString('hex');
+  const probe = async (): Promise<KeychainCheck> => {
+    await store.set(ref, value);
+    const read = await store.get(ref);
+    await store.delete(ref);
+    if (read !== value) return { ok: false, reason: 'the keychain did not return the probe value it was given' };
+    if ((await store.get(ref)) !== null) return { ok: false, reason: 'the keychain did not delete the probe entry' };
+    return { ok: true };
+  };
+  try {
+    // Each call has its own bound; this one bounds the whole probe.
+    return await withTimeout(timeoutMs, probe);
+  } catch (e) {
+    if (e instanceof TimeoutError) return { ok: false, reason: `the OS keychain did not answer within ${timeoutMs} ms` };
+    return { ok: false, reason: e instanceof AppError ? e.message : describe(e) };
+  }
+}
+
+/** True when an OS keychain answers within `timeoutMs`. */
+export async function probeKeychain(timeoutMs: number = DEFAULT_PROBE_TIMEOUT_MS, opts: Omit<KeychainOptions, 'timeoutMs'> = {}): Promise<boolean> {
+  return (await checkKeychain(timeoutMs, opts)).ok;
+}

@@ -1,0 +1,138 @@
+import type { EventData, EventName, MethodInput, MethodName, MethodOutput, WireEvent } from '@shared/contract';
+
+/** An error from the core, with its stable code (see shared/errors.ts). */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  /** The message for one input field, when the core named it. */
+  fieldMessage(field: string): string | undefined {
+    const d = this.details as { issues?: { path: string; message: string }[]; field?: string } | undefined;
+    if (d?.field === field) return this.message;
+    return d?.issues?.find((i) => i.path === field)?.message;
+  }
+}
+
+type Reply = { result: unknown } | { error: { code: string; message: string; details?: unknown } };
+
+interface Transport {
+  invoke(method: string, params: unknown): Promise<Reply>;
+  onEvent(listener: (e: WireEvent) => void): () => void;
+  onConnection(listener: (up: boolean) => void): () => void;
+}
+
+/** Electron: the preload bridge (IPC). */
+function bridgeTransport(bridge: AristobotBridge): Transport {
+  return {
+    invoke: (m, p) => bridge.invoke(m, p),
+    onEvent: (l) => bridge.subscribe(l),
+    onConnection: () => () => undefined,
+  };
+}
+
+/** Headless: a WebSocket to /api (authorised by the cookie set with the page), reconnecting. */
+function socketTransport(): Transport {
+  let ws: WebSocket | null = null;
+  let nextId = 1;
+  let backoff = 500;
+  const pending = new Map<number, (r: Reply) => void>();
+  const eventListeners = new Set<(e: WireEvent) => void>();
+  const connListeners = new Set<(up: boolean) => void>();
+  let opened: Promise<WebSocket>;
+
+  const connect = (): Promise<WebSocket> =>
+    new Promise((resolve) => {
+      const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+      const sock = new WebSocket(`${proto}://${location.host}/api`);
+      sock.onopen = () => {
+        ws = sock;
+        backoff = 500;
+        connListeners.forEach((l) => l(true));
+        resolve(sock);
+      };
+      sock.onmessage = (m) => {
+        const msg = JSON.parse(String(m.data)) as Reply & { id?: number; event?: string; data?: unknown };
+        if (typeof msg.event === 'string') eventListeners.forEach((l) => l({ event: msg.event!, data: msg.data }));
+        else if (typeof msg.id === 'number') {
+          pending.get(msg.id)?.(msg);
+          pending.delete(msg.id);
+        }
+      };
+      sock.onclose = () => {
+        const wasOpen = ws === sock;
+        ws = null;
+        for (const [, r] of pending) r({ error: { code: 'unavailable', message: 'The connection to Aristobot3 was lost.' } });
+        pending.clear();
+        if (wasOpen) connListeners.forEach((l) => l(false));
+        setTimeout(() => {
+          opened = connect();
+          void opened.then(resolve);
+        }, backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+      };
+    });
+  opened = connect();
+
+  return {
+    async invoke(method, params) {
+      const sock = ws ?? (await opened);
+      const id = nextId++;
+      return new Promise<Reply>((resolve) => {
+        pending.set(id, resolve);
+        sock.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    onEvent: (l) => {
+      eventListeners.add(l);
+      return () => eventListeners.delete(l);
+    },
+    onConnection: (l) => {
+      connListeners.add(l);
+      return () => connListeners.delete(l);
+    },
+  };
+}
+
+const transport: Transport = window.aristobot ? bridgeTransport(window.aristobot) : socketTransport();
+
+export async function call<M extends MethodName>(method: M, ...params: undefined extends MethodInput<M> ? [MethodInput<M>?] : [MethodInput<M>]): Promise<MethodOutput<M>> {
+  const reply = await transport.invoke(method, params[0] ?? {});
+  if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+  return reply.result as MethodOutput<M>;
+}
+
+const subscribed = new Set<string>();
+const handlers = new Map<string, Set<(data: unknown) => void>>();
+transport.onEvent((e) => handlers.get(e.event)?.forEach((h) => h(e.data)));
+
+/** Listen to an event; subscribes this connection on first use. Returns the unsubscribe function. */
+export function on<E extends EventName>(event: E, handler: (data: EventData<E>) => void): () => void {
+  let set = handlers.get(event);
+  if (!set) handlers.set(event, (set = new Set()));
+  set.add(handler as (d: unknown) => void);
+  if (!subscribed.has(event)) {
+    subscribed.add(event);
+    void call('events.subscribe', { events: [event] }).catch(() => subscribed.delete(event));
+  }
+  return () => set.delete(handler as (d: unknown) => void);
+}
+
+/** Connection lost/restored (headless). After a reconnect the session must be checked again. */
+export function onConnection(listener: (up: boolean) => void): () => void {
+  return transport.onConnection((up) => {
+    if (up) {
+      const events = [...subscribed];
+      if (events.length) void call('events.subscribe', { events }).catch(() => undefined);
+    }
+    listener(up);
+  });
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

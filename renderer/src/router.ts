@@ -1,0 +1,13 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
+
+/**
+ * One entry per page. The sidebar lists the routes that have `meta.nav`, in this order, so an
+ * entry appears only once its page exists. Hash history: works from file:// (Electron) and HTTP.
+ */
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/account' },
+  { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+];
+
+export const router = createRouter({ history: createWebHashHistory(), routes });

@@ -11,7 +11,7 @@ export default defineConfig({
     plugins: [externalizeDepsPlugin()],
     build: {
       outDir: 'out/preload',
-      rollupOptions: { input: { preload: resolve(import.meta.dirname, 'electron/preload.ts') }, output: { format: 'cjs' } },
+      rollupOptions: { input: { preload: resolve(import.meta.dirname, 'electron/preload.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' } },
     },
   },
   renderer: rendererConfig(),

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync, unlinkSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { AppStatus } from '../shared/contract/app';
 import { AppError, type ErrorPayload } from '../shared/errors';
@@ -14,7 +14,15 @@ import { DebugService } from './profiles/debug';
 import { ProfileService } from './profiles/service';
 import { SessionRegistry } from './sessions';
 
-export const VERSION: string = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version;
+/** The app's version, from the nearest package.json above this module (source or bundle). */
+function findVersion(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) return JSON.parse(readFileSync(p, 'utf8')).version as string;
+    if (dirname(dir) === dir) return '0.0.0';
+  }
+}
+export const VERSION: string = findVersion(import.meta.dirname);
 
 type Status = z.input<typeof AppStatus>;
 
@@ -70,6 +78,7 @@ export class CoreHost {
   private error: ErrorPayload | null = null;
   private readonly startedAt = new Date();
   private releaseLock: (() => void) | null = null;
+  private bundledPort: number | null = null;
 
   constructor(
     readonly config: Config,
@@ -104,6 +113,7 @@ export class CoreHost {
         const pg: BundledPostgres = await startBundledPostgres({ dataDir: this.config.dataDir, log: this.log });
         disposers.push(() => pg.stop());
         ownerUrl = pg.ownerUrl;
+        this.bundledPort = pg.port;
       }
       const db = await Database.open({ ownerUrl, migrationsDir: this.config.migrationsDir, log: this.log });
       disposers.push(() => db.close());
@@ -146,7 +156,7 @@ export class CoreHost {
       version: VERSION,
       state: this.core ? 'ready' : this.error ? 'failed' : 'starting',
       error: this.error ? { code: this.error.code, message: this.error.message } : null,
-      database: { mode: this.config.databaseUrl ? 'external' : 'bundled', url: this.config.databaseUrl ? redactUrl(this.config.databaseUrl) : 'bundled (127.0.0.1)' },
+      database: { mode: this.config.databaseUrl ? 'external' : 'bundled', url: this.config.databaseUrl ? redactUrl(this.config.databaseUrl) : `127.0.0.1:${this.bundledPort ?? '(not started)'}` },
       dataDir: this.config.dataDir,
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       startedAt: this.startedAt.toISOString(),

@@ -17,6 +17,7 @@ if (!app.requestSingleInstanceLock()) {
   let tray: Tray | null = null;
   let quitting = false;
   const config = loadConfig({ ...process.env, ARISTOBOT_DATA_DIR: process.env.ARISTOBOT_DATA_DIR || app.getPath('userData') }, appRoot);
+  delete process.env.ARISTOBOT_VAULT_PASSPHRASE; // read once; child processes (PostgreSQL) must not inherit it
   const host = new CoreHost(config, 'electron');
   const sessions = new Map<number, Session>(); // per webContents
 

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     console.error(`Configuration error: ${(e as Error).message}`);
     process.exit(2);
   }
+  delete process.env.ARISTOBOT_VAULT_PASSPHRASE; // read once; child processes (PostgreSQL) must not inherit it
   await ensureRendererBuilt(config.rendererDir);
   const host = new CoreHost(config, 'headless');
   await host.start();

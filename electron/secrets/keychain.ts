@@ -69,9 +69,11 @@ export class KeychainSecretStore implements SecretStore {
   private call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return withTimeout(this.timeoutMs, fn).catch((e: unknown) => {
       if (e instanceof TimeoutError) {
-        throw new AppError('secrets_unavailable', `The OS keychain did not answer within ${this.timeoutMs} ms when asked to ${what} it; it may be locked and waiting for a password prompt. Unlock it and try again.`);
+        const reason = `no answer within ${this.timeoutMs} ms`;
+        throw new AppError('secrets_unavailable', `The OS keychain did not answer within ${this.timeoutMs} ms when asked to ${what} it; it may be locked and waiting for a password prompt. Unlock it and try again.`, { reason });
       }
-      throw new AppError('secrets_unavailable', `The OS keychain refused to ${what} it: ${describe(e)}. Check that a keychain is installed and unlocked.`);
+      const reason = describe(e);
+      throw new AppError('secrets_unavailable', `The OS keychain refused to ${what} it: ${reason}. Check that a keychain is installed and unlocked.`, { reason });
     });
   }
 }
@@ -101,6 +103,11 @@ function describe(e: unknown): string {
   return message.replace(/\s+/g, ' ').trim().slice(0, 300) || 'unknown error';
 }
 
+function reasonOf(e: unknown): string {
+  if (e instanceof AppError && typeof e.details === 'object' && e.details !== null && 'reason' in e.details && typeof e.details.reason === 'string') return e.details.reason;
+  return e instanceof Error ? e.message : describe(e);
+}
+
 export type KeychainCheck = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -123,8 +130,8 @@ export async function checkKeychain(timeoutMs: number = DEFAULT_PROBE_TIMEOUT_MS
     // Each call has its own bound; this one bounds the whole probe.
     return await withTimeout(timeoutMs, probe);
   } catch (e) {
-    if (e instanceof TimeoutError) return { ok: false, reason: `the OS keychain did not answer within ${timeoutMs} ms` };
-    return { ok: false, reason: e instanceof AppError ? e.message : describe(e) };
+    if (e instanceof TimeoutError) return { ok: false, reason: `no answer within ${timeoutMs} ms` };
+    return { ok: false, reason: reasonOf(e) };
   }
 }
 

@@ -16,6 +16,7 @@ export interface Config {
   vaultPassphrase: string | null;
   logLevel: string;
   logToFile: boolean;
+  exchangeTimeoutMs: number;
   migrationsDir: string;
   rendererDir: string;
 }
@@ -38,8 +39,10 @@ function intEnv(v: string | undefined, name: string, dflt: number): number {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_ROOT): Config {
-  const secrets = (env.ARISTOBOT_SECRETS ?? 'auto') as Config['secrets'];
-  if (!['auto', 'keychain', 'vault'].includes(secrets)) throw new Error(`ARISTOBOT_SECRETS must be auto, keychain or vault, got "${secrets}"`);
+  const secrets = (env.ARISTOBOT_SECRETS_BACKEND || 'auto') as Config['secrets'];
+  if (!['auto', 'keychain', 'vault'].includes(secrets)) throw new Error(`ARISTOBOT_SECRETS_BACKEND must be auto, keychain or vault, got "${secrets}"`);
+  const timeout = Number(env.ARISTOBOT_EXCHANGE_TIMEOUT_MS || 10_000);
+  if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`ARISTOBOT_EXCHANGE_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_EXCHANGE_TIMEOUT_MS}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -51,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     vaultPassphrase: env.ARISTOBOT_VAULT_PASSPHRASE || null,
     logLevel: env.ARISTOBOT_LOG_LEVEL || 'info',
     logToFile: env.ARISTOBOT_LOG_FILE !== '0',
+    exchangeTimeoutMs: timeout,
     migrationsDir: join(root, 'migrations'),
     rendererDir: join(root, 'out', 'renderer'),
   };

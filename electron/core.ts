@@ -13,6 +13,11 @@ import { createLogger, type Logger } from './log';
 import { DebugService } from './profiles/debug';
 import { ProfileService } from './profiles/service';
 import { SessionRegistry } from './sessions';
+import { exchangeHandlers } from './exchanges/api';
+import { BrokerService, TestnetMode } from './exchanges/brokers';
+import { ExchangeGateway } from './exchanges/gateway';
+import { MarketService } from './exchanges/markets';
+import { openSecretStore, type SecretStoreResult } from './secrets';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -32,6 +37,10 @@ interface Core {
   dispatcher: Dispatcher;
   profiles: ProfileService;
   debug: DebugService;
+  secrets: SecretStoreResult;
+  gateway: ExchangeGateway;
+  brokers: BrokerService;
+  markets: MarketService;
   stop(): Promise<void>;
 }
 
@@ -127,8 +136,16 @@ export class CoreHost {
       const debug = new DebugService(db, profiles, this.config.debugAvailable, this.log);
       await debug.start();
 
+      const secrets = await openSecretStore({ mode: this.config.secrets, vaultPath: join(this.config.dataDir, 'vault.db'), passphrase: this.config.vaultPassphrase ?? undefined, log: this.log });
+      disposers.push(async () => secrets.store?.close?.());
+      const gateway = new ExchangeGateway({ log: this.log, timeoutMs: this.config.exchangeTimeoutMs });
+      const testnet = new TestnetMode(db);
+      const brokers = new BrokerService(db, gateway, secrets, testnet, this.log);
+      const markets = new MarketService(db, brokers, gateway, this.bus, this.log);
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus }),
+        ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };
@@ -138,6 +155,10 @@ export class CoreHost {
         dispatcher,
         profiles,
         debug,
+        secrets,
+        gateway,
+        brokers,
+        markets,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },
@@ -162,7 +183,7 @@ export class CoreHost {
       startedAt: this.startedAt.toISOString(),
       debugAvailable: debug.available,
       debugEnabled: debug.enabled,
-      secrets: { backend: 'none', message: 'Secrets are not configured yet.' },
+      secrets: this.core ? { backend: this.core.secrets.backend, message: this.core.secrets.message } : { backend: 'none', message: 'Not started.' },
       shell: this.shell,
     };
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
+import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import type { MethodDef } from './contract/define';
 
 /**
@@ -9,10 +10,12 @@ import type { MethodDef } from './contract/define';
  */
 export const methods = {
   ...appMethods,
+  ...exchangeMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
   ...appEvents,
+  ...exchangeEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -1,0 +1,53 @@
+import type { Handlers } from '../api/dispatch';
+import type { EventBus } from '../events';
+import type { BrokerService, TestnetMode } from './brokers';
+import type { ExchangeGateway } from './gateway';
+import type { MarketService } from './markets';
+
+type ExchangeMethod =
+  | 'exchanges.list' | 'brokers.list' | 'brokers.create' | 'brokers.update' | 'brokers.delete' | 'brokers.test' | 'brokers.testSaved'
+  | 'brokers.setDefault' | 'markets.update' | 'markets.cancel' | 'markets.list' | 'markets.summary' | 'app.testnet.get' | 'app.testnet.set';
+
+export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerService; markets: MarketService; testnet: TestnetMode; bus: EventBus }): Pick<Handlers, ExchangeMethod> {
+  const changed = (profileId: string, reason: string) => d.bus.emit('brokers.changed', { reason }, { profileId });
+  return {
+    'exchanges.list': async () => d.gateway.list(),
+    'brokers.list': (_i, { profile }) => d.brokers.list(profile.id),
+    'brokers.create': async (input, { profile }) => {
+      const b = await d.brokers.create(profile.id, input);
+      changed(profile.id, 'created');
+      return b;
+    },
+    'brokers.update': async (input, { profile }) => {
+      const b = await d.brokers.update(profile.id, input);
+      changed(profile.id, 'updated');
+      return b;
+    },
+    'brokers.delete': async ({ id }, { profile }) => {
+      await d.brokers.delete(profile.id, id);
+      changed(profile.id, 'deleted');
+      return { ok: true as const };
+    },
+    'brokers.test': ({ exchange, credentials, testnet }) => d.brokers.test(exchange, credentials, testnet),
+    'brokers.testSaved': ({ id }, { profile }) => d.brokers.testSaved(profile.id, id),
+    'brokers.setDefault': async ({ id }, { profile }) => {
+      const b = await d.brokers.setDefault(profile.id, id);
+      changed(profile.id, 'default');
+      return b;
+    },
+    'markets.update': async ({ brokerId }, { profile }) => {
+      const r = await d.markets.update(profile.id, brokerId);
+      return { started: r.started, exchange: r.exchange };
+    },
+    'markets.cancel': async ({ exchange }) => ({ cancelled: d.markets.cancel(exchange) }),
+    'markets.list': (q) => d.markets.list(q),
+    'markets.summary': () => d.markets.summary(),
+    'app.testnet.get': async () => ({ enabled: await d.testnet.get() }),
+    'app.testnet.set': async ({ enabled }) => {
+      await d.testnet.set(enabled);
+      d.gateway.invalidateAll();
+      d.bus.emit('app.testnet.changed', { enabled });
+      return { enabled };
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import Decimal from 'decimal.js';
+import type { Exchange } from 'ccxt';
+import { AppError } from '../../shared/errors';
+import type { Database } from '../db/database';
+import type { Logger } from '../log';
+import { newSecretRef, type SecretStore } from '../secrets/store';
+import { CREDENTIAL_FIELDS, type CredentialField, type Credentials, type ExchangeGateway } from './gateway';
+
+export interface Broker {
+  id: string;
+  name: string;
+  exchange: string;
+  testnet: boolean;
+  isDefault: boolean;
+  active: boolean;
+  credentials: Record<string, string>;
+  createdAt: string;
+}
+export interface BalanceRow {
+  asset: string;
+  free: string;
+  used: string;
+  total: string;
+}
+interface BrokerRow {
+  id: string;
+  name: string;
+  exchange: string;
+  testnet: boolean;
+  is_default: boolean;
+  active: boolean;
+  secret_ref: string;
+  credential_hints: Record<string, string>;
+  created_at: Date;
+}
+
+/** Fields whose last characters may be shown to help tell keys apart; the others show nothing. */
+const HINTABLE: ReadonlySet<string> = new Set(['apiKey', 'uid', 'accountId', 'login', 'walletAddress']);
+
+export function maskCredentials(c: Credentials): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c)) if (v) out[k] = HINTABLE.has(k) && v.length >= 12 ? `••••${v.slice(-4)}` : '••••';
+  return out;
+}
+
+const toBroker = (r: BrokerRow): Broker => ({
+  id: r.id,
+  name: r.name,
+  exchange: r.exchange,
+  testnet: r.testnet,
+  isDefault: r.is_default,
+  active: r.active,
+  credentials: r.credential_hints,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** Provides the SecretStore, or says plainly why there is none. */
+export interface SecretsProvider {
+  store: SecretStore | null;
+  message: string;
+}
+
+/** Global testnet mode (app-wide): every broker then uses its exchange's sandbox. */
+export class TestnetMode {
+  constructor(private readonly db: Database) {}
+  async get(): Promise<boolean> {
+    const { rows } = await this.db.query<{ value: boolean }>("SELECT value FROM app_settings WHERE key = 'testnet'");
+    return rows[0]?.value === true;
+  }
+  async set(enabled: boolean): Promise<void> {
+    await this.db.query("INSERT INTO app_settings (key, value) VALUES ('testnet', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()", [JSON.stringify(enabled)]);
+  }
+}
+
+export class BrokerService {
+  constructor(
+    private readonly db: Database,
+    private readonly gateway: ExchangeGateway,
+    private readonly secrets: SecretsProvider,
+    private readonly testnet: TestnetMode,
+    private readonly log: Logger,
+  ) {}
+
+  private store(): SecretStore {
+    if (!this.secrets.store) throw new AppError('secrets_unavailable', this.secrets.message);
+    return this.secrets.store;
+  }
+
+  /** Exactly the fields the exchange requires, each non-empty; nothing CCXT does not know. */
+  validateCredentials(exchange: string, credentials: Record<string, string>, testnet: boolean): Credentials {
+    const info = this.gateway.info(exchange);
+    const issues: { path: string; message: string }[] = [];
+    for (const k of Object.keys(credentials)) if (!(CREDENTIAL_FIELDS as readonly string[]).includes(k)) issues.push({ path: `credentials.${k}`, message: `${k} is not a credential field` });
+    for (const f of info.requiredCredentials) if (!credentials[f]?.trim()) issues.push({ path: `credentials.${f}`, message: `${f} is required for ${info.name}` });
+    if (testnet && !info.hasSandbox) issues.push({ path: 'testnet', message: `${info.name} has no testnet` });
+    if (issues.length) throw new AppError('invalid_input', issues.map((i) => i.message).join('; '), { issues });
+    const out: Credentials = {};
+    for (const [k, v] of Object.entries(credentials)) if (v.trim()) out[k as CredentialField] = v.trim();
+    return out;
+  }
+
+  async list(profileId: string): Promise<Broker[]> {
+    return this.db.withProfile(profileId, async (c) => (await c.query<BrokerRow>('SELECT * FROM brokers ORDER BY is_default DESC, lower(name)')).rows.map(toBroker));
+  }
+
+  private async row(profileId: string, id: string): Promise<BrokerRow> {
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<BrokerRow>('SELECT * FROM brokers WHERE id = $1', [id]));
+    if (!rows[0]) throw new AppError('not_found', 'No such broker.', { field: 'id' });
+    return rows[0];
+  }
+
+  async get(profileId: string, id: string): Promise<Broker> {
+    return toBroker(await this.row(profileId, id));
+  }
+
+  async create(profileId: string, input: { name: string; exchange: string; credentials: Record<string, string>; testnet: boolean }): Promise<Broker> {
+    const creds = this.validateCredentials(input.exchange, input.credentials, input.testnet);
+    const store = this.store();
+    const ref = newSecretRef();
+    await store.set(ref, JSON.stringify(creds));
+    try {
+      const b = await this.db.withProfile(profileId, async (c) => {
+        const { rows: existing } = await c.query('SELECT 1 FROM brokers LIMIT 1');
+        const { rows } = await c.query<BrokerRow>(
+          'INSERT INTO brokers (name, exchange, testnet, is_default, secret_ref, credential_hints) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+          [input.name, input.exchange, input.testnet, existing.length === 0, ref, JSON.stringify(maskCredentials(creds))],
+        );
+        return toBroker(rows[0]!);
+      });
+      this.log.info({ broker: b.id, exchange: b.exchange, testnet: b.testnet }, 'broker created');
+      return b;
+    } catch (e) {
+      await store.delete(ref).catch(() => undefined);
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      throw e;
+    }
+  }
+
+  async update(profileId: string, input: { id: string; name?: string; credentials?: Record<string, string>; testnet?: boolean; active?: boolean }): Promise<Broker> {
+    const cur = await this.row(profileId, input.id);
+    const testnet = input.testnet ?? cur.testnet;
+    let hints = cur.credential_hints;
+    if (input.credentials) {
+      const creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
+      await this.store().set(cur.secret_ref, JSON.stringify(creds));
+      hints = maskCredentials(creds);
+    } else if (input.testnet && !this.gateway.info(cur.exchange).hasSandbox) {
+      throw new AppError('invalid_input', `${cur.exchange} has no testnet`, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+    }
+    try {
+      const b = await this.db.withProfile(profileId, async (c) => {
+        const { rows } = await c.query<BrokerRow>(
+          'UPDATE brokers SET name = coalesce($2, name), testnet = $3, active = coalesce($4, active), credential_hints = $5, updated_at = now() WHERE id = $1 RETURNING *',
+          [input.id, input.name ?? null, testnet, input.active ?? null, JSON.stringify(hints)],
+        );
+        return toBroker(rows[0]!);
+      });
+      this.gateway.invalidate(input.id);
+      return b;
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      throw e;
+    }
+  }
+
+  async delete(profileId: string, id: string): Promise<void> {
+    const cur = await this.row(profileId, id);
+    await this.db.withProfile(profileId, async (c) => {
+      await c.query('DELETE FROM brokers WHERE id = $1', [id]);
+      if (cur.is_default) await c.query('UPDATE brokers SET is_default = true WHERE id = (SELECT id FROM brokers ORDER BY created_at LIMIT 1)');
+    });
+    this.gateway.invalidate(id);
+    await this.secrets.store?.delete(cur.secret_ref).catch((e: Error) => this.log.warn({ broker: id, err: e.message }, 'could not delete the broker’s keys from the secret store'));
+    this.log.info({ broker: id }, 'broker deleted');
+  }
+
+  async setDefault(profileId: string, id: string): Promise<Broker> {
+    await this.row(profileId, id);
+    return this.db.withProfile(profileId, async (c) => {
+      await c.query('UPDATE brokers SET is_default = false WHERE is_default AND id <> $1', [id]);
+      const { rows } = await c.query<BrokerRow>('UPDATE brokers SET is_default = true, updated_at = now() WHERE id = $1 RETURNING *', [id]);
+      return toBroker(rows[0]!);
+    });
+  }
+
+  private async balances(ex: Exchange): Promise<{ balances: BalanceRow[]; latencyMs: number }> {
+    const t0 = Date.now();
+    const bal = await this.gateway.run(ex.id, 'fetch balance', () => ex.fetchBalance());
+    const latencyMs = Date.now() - t0;
+    const total = (bal.total ?? {}) as unknown as Record<string, number | undefined>;
+    const free = (bal.free ?? {}) as unknown as Record<string, number | undefined>;
+    const used = (bal.used ?? {}) as unknown as Record<string, number | undefined>;
+    const d = (n: number | undefined) => new Decimal(String(n ?? 0));
+    const balances = Object.keys(total)
+      .filter((a) => !d(total[a]).isZero())
+      .sort()
+      .map((asset) => ({ asset, free: d(free[asset]).toFixed(), used: d(used[asset]).toFixed(), total: d(total[asset]).toFixed() }));
+    return { balances, latencyMs };
+  }
+
+  /** Connect with typed keys; nothing is saved. */
+  async test(exchange: string, credentials: Record<string, string>, testnet: boolean): Promise<{ ok: true; balances: BalanceRow[]; latencyMs: number }> {
+    const creds = this.validateCredentials(exchange, credentials, testnet);
+    const sandbox = testnet || (await this.testnet.get());
+    const ex = this.gateway.create(exchange, creds, sandbox && this.gateway.info(exchange).hasSandbox);
+    return { ok: true, ...(await this.balances(ex)) };
+  }
+
+  async testSaved(profileId: string, id: string): Promise<{ ok: true; balances: BalanceRow[]; latencyMs: number }> {
+    const { ex } = await this.exchangeFor(profileId, id);
+    return { ok: true, ...(await this.balances(ex)) };
+  }
+
+  /** The broker's CCXT instance (keys from the SecretStore), with markets loaded. */
+  async exchangeFor(profileId: string, id: string, opts: { markets?: boolean } = {}): Promise<{ ex: Exchange; broker: Broker }> {
+    const row = await this.row(profileId, id);
+    if (!row.active) throw new AppError('invalid_input', `The broker "${row.name}" is inactive.`);
+    const sandbox = row.testnet || ((await this.testnet.get()) && this.gateway.info(row.exchange).hasSandbox);
+    const ex = await this.gateway.forBroker(row.id, row.exchange, sandbox, async () => {
+      const raw = await this.store().get(row.secret_ref);
+      if (!raw) throw new AppError('secrets_unavailable', `The keys of broker "${row.name}" are missing from the ${this.store().backend}; edit the broker and enter them again.`);
+      return JSON.parse(raw) as Credentials;
+    });
+    if (opts.markets !== false) await this.gateway.loadMarkets(ex);
+    return { ex, broker: toBroker(row) };
+  }
+}

@@ -1,0 +1,55 @@
+import ccxt from 'ccxt';
+import { AppError, type ErrorCode } from '../../shared/errors';
+
+/**
+ * CCXT's error hierarchy → the app's codes, with a message a person can act on. CCXT's distinction
+ * is kept in `details.retryable`: network errors may be retried; exchange errors may not.
+ */
+const EXCHANGE_CODE = /"code"\s*:\s*(-?\d+)/;
+const EXCHANGE_MSG = /"msg"\s*:\s*"([^"]{1,200})"/;
+
+/** Strip anything that could be a credential from an exchange's message (signatures, keys). */
+function scrub(text: string): string {
+  return text.replace(/(signature|apiKey|api_key|secret|X-MBX-APIKEY)[=:]\s*[^\s&"]+/gi, '$1=[redacted]').replace(/[A-Za-z0-9]{48,}/g, '[redacted]').slice(0, 300);
+}
+
+function exchangeDetail(e: Error): { code?: string; msg?: string } {
+  const code = EXCHANGE_CODE.exec(e.message)?.[1];
+  const msg = EXCHANGE_MSG.exec(e.message)?.[1];
+  return { code, msg };
+}
+
+export function mapExchangeError(e: unknown, exchangeId: string, timeoutMs: number): AppError {
+  if (e instanceof AppError) return e;
+  if (!(e instanceof Error)) return new AppError('exchange_error', `${exchangeId}: unexpected failure`);
+  const { code, msg } = exchangeDetail(e);
+  const said = code || msg ? ` (code ${code ?? '?'}${msg ? `: ${msg}` : ''})` : '';
+  const make = (c: ErrorCode, message: string, retryable: boolean) =>
+    new AppError(c, message, { exchange: exchangeId, exchangeCode: code ?? null, exchangeMessage: msg ? scrub(msg) : scrub(e.message), retryable, kind: e.constructor.name });
+
+  if (e instanceof ccxt.AuthenticationError) return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
+  if (e instanceof ccxt.PermissionDenied || e instanceof ccxt.AccountSuspended) return make('exchange_permission', `${exchangeId} denied the operation${said}: the key lacks the permission, or the account is restricted.`, false);
+  if (e instanceof ccxt.InsufficientFunds) return make('insufficient_funds', `${exchangeId}: insufficient funds${said}.`, false);
+  if (e instanceof ccxt.InvalidOrder) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
+  if (e instanceof ccxt.OrderNotFound) return make('not_found', `${exchangeId}: order not found${said}.`, false);
+  if (e instanceof ccxt.BadSymbol) return make('invalid_input', `${exchangeId} does not know this market${said}.`, false);
+  if (e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection) return make('exchange_rate_limit', `${exchangeId} is rate-limiting requests${said}; slow down and try again shortly.`, true);
+  if (e instanceof ccxt.RequestTimeout) return make('exchange_network', `Could not reach ${exchangeId} (timeout after ${Math.round(timeoutMs / 1000)} s).`, true);
+  if (e instanceof ccxt.OnMaintenance || e instanceof ccxt.ExchangeNotAvailable) {
+    if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ECONNRESET|socket hang up/i.test(e.message)) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
+    return make('exchange_down', `${exchangeId} is unavailable or in maintenance${said}; try again later.`, true);
+  }
+  if (e instanceof ccxt.NetworkError) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
+  if (e instanceof ccxt.NotSupported) return make('invalid_input', `${exchangeId} does not support this through CCXT${said}.`, false);
+  if (e instanceof ccxt.ExchangeError) return make('exchange_error', `${exchangeId} refused the request${said}.`, false);
+  if (/ECONNREFUSED|ENOTFOUND|fetch failed/i.test(e.message)) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
+  return make('exchange_error', `${exchangeId}: ${scrub(e.message)}`, false);
+}
+
+function networkReason(m: string): string {
+  if (/ECONNREFUSED/.test(m)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return 'host not found';
+  if (/timed? ?out/i.test(m)) return 'timed out';
+  if (/ECONNRESET|socket hang up/.test(m)) return 'connection reset';
+  return 'network error';
+}

@@ -1,0 +1,133 @@
+import ccxt, { type Exchange, type Market } from 'ccxt';
+import { AppError } from '../../shared/errors';
+import type { Logger } from '../log';
+import { mapExchangeError } from './errors';
+import { exchangeUrlOverride, pointExchangeAt } from './urls';
+
+/** Credential fields CCXT may require (`requiredCredentials`). */
+export const CREDENTIAL_FIELDS = ['apiKey', 'secret', 'uid', 'accountId', 'login', 'password', 'twofa', 'privateKey', 'walletAddress', 'token'] as const;
+export type CredentialField = (typeof CREDENTIAL_FIELDS)[number];
+export type Credentials = Partial<Record<CredentialField, string>>;
+
+export interface ExchangeInfo {
+  id: string;
+  name: string;
+  requiredCredentials: CredentialField[];
+  hasSandbox: boolean;
+}
+
+type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
+
+export interface GatewayOptions {
+  log: Logger;
+  /** Per-request timeout (ms). */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The only way the app reaches an exchange. One CCXT instance per broker (created lazily, rate
+ * limited, with a timeout, sandbox when testnet), credentials injected at creation and never logged.
+ * Markets are loaded once per exchange (and mode) and handed to every instance of that exchange.
+ * Every call goes through `run`, which maps CCXT's errors to the app's codes.
+ */
+export class ExchangeGateway {
+  readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly env: NodeJS.ProcessEnv;
+  private catalog: ExchangeInfo[] | null = null;
+  private readonly instances = new Map<string, Exchange>();
+  private readonly markets = new Map<string, Promise<{ markets: Record<string, Market>; currencies: unknown }>>();
+
+  constructor(opts: GatewayOptions) {
+    this.log = opts.log;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.env = opts.env ?? process.env;
+  }
+
+  private klass(id: string): ExchangeClass {
+    const cls = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[id];
+    if (!ccxt.exchanges.includes(id) || typeof cls !== 'function') throw new AppError('invalid_input', `Unknown exchange "${id}": CCXT does not support it.`, { issues: [{ path: 'exchange', message: `unknown exchange "${id}"` }] });
+    return cls;
+  }
+
+  /** Every exchange CCXT supports, with the credential fields it requires. Built once. */
+  list(): ExchangeInfo[] {
+    if (!this.catalog) {
+      this.catalog = ccxt.exchanges.map((id) => {
+        const ex = new (this.klass(id))({});
+        return { id, name: String(ex.name ?? id), requiredCredentials: CREDENTIAL_FIELDS.filter((f) => (ex.requiredCredentials as Record<string, boolean>)[f]), hasSandbox: !!(ex.urls as Record<string, unknown>).test };
+      });
+    }
+    return this.catalog;
+  }
+
+  info(id: string): ExchangeInfo {
+    this.klass(id);
+    const info = this.list().find((e) => e.id === id);
+    if (!info) throw new AppError('invalid_input', `Unknown exchange "${id}".`);
+    return info;
+  }
+
+  /** A fresh instance (not cached), e.g. to test typed credentials before saving them. */
+  create(id: string, credentials: Credentials, sandbox: boolean): Exchange {
+    const Cls = this.klass(id);
+    const ex = new Cls({ ...credentials, enableRateLimit: true, timeout: this.timeoutMs });
+    if (sandbox) {
+      if (!(ex.urls as Record<string, unknown>).test) throw new AppError('invalid_input', `${id} has no testnet (sandbox) in CCXT.`, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+      ex.setSandboxMode(true);
+    }
+    const override = exchangeUrlOverride(id, this.env);
+    if (override) pointExchangeAt(ex, override);
+    return ex;
+  }
+
+  /** The cached instance of a broker; `credentials` are read (from the SecretStore) only when new. */
+  async forBroker(brokerId: string, id: string, sandbox: boolean, credentials: () => Promise<Credentials>): Promise<Exchange> {
+    const key = `${brokerId}:${sandbox}`;
+    let ex = this.instances.get(key);
+    if (!ex) {
+      ex = this.create(id, await credentials(), sandbox);
+      this.instances.set(key, ex);
+    }
+    return ex;
+  }
+
+  /** Forget a broker's instance (its keys or mode changed, or it was deleted). */
+  invalidate(brokerId: string): void {
+    for (const k of [...this.instances.keys()]) if (k.startsWith(`${brokerId}:`)) this.instances.delete(k);
+  }
+
+  invalidateAll(): void {
+    this.instances.clear();
+  }
+
+  /** Load markets once per exchange and mode; later instances get them handed over. */
+  async loadMarkets(ex: Exchange, opts: { reload?: boolean } = {}): Promise<Record<string, Market>> {
+    const key = `${ex.id}:${ex.isSandboxModeEnabled ? 'sandbox' : 'live'}`;
+    if (opts.reload) this.markets.delete(key);
+    let p = this.markets.get(key);
+    if (!p) {
+      p = this.run(ex.id, 'load markets', async () => {
+        const markets = await ex.loadMarkets(true);
+        return { markets, currencies: ex.currencies };
+      });
+      this.markets.set(key, p);
+      p.catch(() => this.markets.delete(key));
+    }
+    const loaded = await p;
+    if (ex.markets !== loaded.markets) ex.setMarkets(loaded.markets as unknown as Market[], loaded.currencies as never);
+    return loaded.markets;
+  }
+
+  /** Run one exchange call, mapping its failure. */
+  async run<T>(exchangeId: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const mapped = mapExchangeError(e, exchangeId, this.timeoutMs);
+      this.log.warn({ exchange: exchangeId, what, code: mapped.code, err: mapped.message }, 'exchange call failed');
+      throw mapped;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { MethodOutput } from '@shared/contract';
+import { call, on } from '../api';
+
+type Broker = MethodOutput<'brokers.list'>[number];
+type ExchangeInfo = MethodOutput<'exchanges.list'>[number];
+type Summary = MethodOutput<'markets.summary'>;
+type Progress = Summary['loading'][number];
+
+/** Brokers of the logged-in profile, the exchange catalogue, markets status and testnet mode. */
+export const useBrokersStore = defineStore('brokers', () => {
+  const brokers = ref<Broker[]>([]);
+  const exchanges = ref<ExchangeInfo[]>([]);
+  const summary = ref<Summary>({ exchanges: [], loading: [] });
+  const progress = ref<Record<string, Progress>>({});
+  const testnet = ref(false);
+
+  const defaultBroker = computed(() => brokers.value.find((b) => b.isDefault) ?? brokers.value[0] ?? null);
+
+  async function load(): Promise<void> {
+    [brokers.value, summary.value, testnet.value] = await Promise.all([call('brokers.list'), call('markets.summary'), call('app.testnet.get').then((r) => r.enabled)]);
+    for (const p of summary.value.loading) progress.value[p.exchange] = p;
+  }
+  async function loadExchanges(): Promise<void> {
+    if (!exchanges.value.length) exchanges.value = await call('exchanges.list');
+  }
+  async function refreshSummary(): Promise<void> {
+    summary.value = await call('markets.summary');
+  }
+  async function setTestnet(enabled: boolean): Promise<void> {
+    testnet.value = (await call('app.testnet.set', { enabled })).enabled;
+  }
+  async function updateMarkets(brokerId: string): Promise<void> {
+    const r = await call('markets.update', { brokerId });
+    progress.value[r.exchange] = { exchange: r.exchange, brokerId, phase: 'fetching', percent: 0, count: null, message: null };
+  }
+
+  on('brokers.changed', () => void call('brokers.list').then((b) => (brokers.value = b)));
+  on('app.testnet.changed', (t) => (testnet.value = t.enabled));
+  on('markets.progress', (p) => {
+    progress.value[p.exchange] = p;
+    if (p.phase === 'done' || p.phase === 'cancelled' || p.phase === 'failed') void refreshSummary();
+  });
+
+  return { brokers, exchanges, summary, progress, testnet, defaultBroker, load, loadExchanges, setTestnet, updateMarkets, refreshSummary };
+});

@@ -34,7 +34,7 @@ export function mapExchangeError(e: unknown, exchangeId: string, timeoutMs: numb
   if (e instanceof ccxt.OrderNotFound) return make('not_found', `${exchangeId}: order not found${said}.`, false);
   if (e instanceof ccxt.BadSymbol) return make('invalid_input', `${exchangeId} does not know this market${said}.`, false);
   if (e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection) return make('exchange_rate_limit', `${exchangeId} is rate-limiting requests${said}; slow down and try again shortly.`, true);
-  if (e instanceof ccxt.RequestTimeout) return make('exchange_network', `Could not reach ${exchangeId} (timeout after ${Math.round(timeoutMs / 1000)} s).`, true);
+  if (e instanceof ccxt.RequestTimeout) return make('exchange_network', `Could not reach ${exchangeId} (timeout after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}).`, true);
   if (e instanceof ccxt.OnMaintenance || e instanceof ccxt.ExchangeNotAvailable) {
     if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ECONNRESET|socket hang up/i.test(e.message)) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
     return make('exchange_down', `${exchangeId} is unavailable or in maintenance${said}; try again later.`, true);

@@ -3,6 +3,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, shell, Tray, type IpcMa
 import type { Session } from './api/dispatch';
 import { loadConfig } from './config';
 import { CoreHost } from './core';
+import { isOurPage } from './ipc-guard';
 
 /**
  * The Electron shell: one instance, one window, a tray toggle. The core (shared with the headless
@@ -23,15 +24,7 @@ if (!app.requestSingleInstanceLock()) {
 
   const rendererUrl = process.env.ELECTRON_RENDERER_URL; // electron-vite dev server, in development only
   const indexFile = join(appRoot, 'out', 'renderer', 'index.html');
-  const isOurs = (url: string): boolean => {
-    try {
-      const u = new URL(url);
-      if (rendererUrl) return u.origin === new URL(rendererUrl).origin;
-      return u.protocol === 'file:' && decodeURIComponent(u.pathname).endsWith('/out/renderer/index.html');
-    } catch {
-      return false;
-    }
-  };
+  const isOurs = (url: string): boolean => isOurPage(url, { devServerUrl: rendererUrl });
 
   /** Only our own page's main frame may call the core. */
   const checkSender = (e: IpcMainInvokeEvent): boolean => !!win && e.sender === win.webContents && e.senderFrame === win.webContents.mainFrame && isOurs(e.senderFrame.url);

@@ -27,6 +27,12 @@ export function mapExchangeError(e: unknown, exchangeId: string, timeoutMs: numb
   const make = (c: ErrorCode, message: string, retryable: boolean) =>
     new AppError(c, message, { exchange: exchangeId, exchangeCode: code ?? null, exchangeMessage: msg ? scrub(msg) : scrub(e.message), retryable, kind: e.constructor.name });
 
+  // Exchange codes that CCXT classifies loosely (Binance: -2015 can surface as DDoSProtection after a
+  // first successful private call; -1013 filter failures as BadRequest).
+  if (exchangeId.startsWith('binance')) {
+    if (code === '-2014' || code === '-2015' || code === '-1022') return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
+    if (code === '-1013' || /Filter failure/i.test(e.message)) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
+  }
   if (e instanceof ccxt.AuthenticationError) return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
   if (e instanceof ccxt.PermissionDenied || e instanceof ccxt.AccountSuspended) return make('exchange_permission', `${exchangeId} denied the operation${said}: the key lacks the permission, or the account is restricted.`, false);
   if (e instanceof ccxt.InsufficientFunds) return make('insufficient_funds', `${exchangeId}: insufficient funds${said}.`, false);

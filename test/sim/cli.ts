@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { PriceSeries } from './series';
+import { startExchangeSim } from './exchange/server';
+
+/**
+ * `npm run sim`: the Binance-compatible exchange simulator on 127.0.0.1 with a demo account, for
+ * running the app against a fake exchange. Stops on Ctrl+C (SIGINT) or SIGTERM.
+ */
+
+// Fixed demo credentials (simulator only) so a broker configured once keeps working across runs.
+const DEMO_API_KEY = 'SimDemoKey000000000000000000000000000000000000000000000000000001';
+const DEMO_SECRET = 'SimDemoSecret000000000000000000000000000000000000000000000000001';
+
+const USAGE = `Usage: npm run sim -- [options]
+  --port <n>        port on 127.0.0.1 (default 7700; 0 picks a free one)
+  --seed <n>        price series seed (default 42)
+  --api-key <key>   demo account API key (default: a fixed demo key)
+  --secret <s>      demo account secret (default: a fixed demo secret)
+  --tick-ms <n>     also match resting orders every n ms (default 1000; 0 = only on requests)
+  --max-fill <qty>  largest base quantity an order trades per matching pass (partial fills)
+  --weight <n>      request weight limit per minute (default 6000)
+  -h, --help`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '7700' },
+      seed: { type: 'string', default: '42' },
+      'api-key': { type: 'string', default: DEMO_API_KEY },
+      secret: { type: 'string', default: DEMO_SECRET },
+      'tick-ms': { type: 'string', default: '1000' },
+      'max-fill': { type: 'string' },
+      weight: { type: 'string', default: '6000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  const seed = Number(values.seed);
+  const tickMs = Number(values['tick-ms']);
+  const weight = Number(values.weight);
+  if (![port, seed, tickMs, weight].every(Number.isInteger) || port < 0 || port > 65535 || tickMs < 0 || weight < 1) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const balances = { USDT: '10000', USDC: '10000', BTC: '0.5', ETH: '5', BNB: '10', SOL: '50' };
+  const sim = await startExchangeSim({
+    port,
+    series: new PriceSeries(seed),
+    accounts: [{ apiKey: values['api-key'], secret: values.secret, balances }],
+    weightLimit: weight,
+    ...(tickMs > 0 ? { tickIntervalMs: tickMs } : {}),
+    ...(values['max-fill'] ? { maxFillPerTick: values['max-fill'] } : {}),
+  });
+
+  console.log(`Binance-compatible exchange simulator listening on ${sim.url}`);
+  console.log('');
+  console.log('Demo account (simulator only):');
+  console.log(`  API key: ${values['api-key']}`);
+  console.log(`  Secret:  ${values.secret}`);
+  console.log(`  Balances: ${Object.entries(balances).map(([a, v]) => `${a} ${v}`).join(', ')}`);
+  console.log(`  Markets: ${Object.keys(sim.series.symbols).join(', ')}`);
+  console.log('');
+  console.log('Point the app at it (REST only; market-data streams are not simulated here):');
+  console.log(`  ARISTOBOT_EXCHANGE_URL_binance=${sim.url} npm run dev`);
+  console.log('then add a Binance broker with the key and secret above (testnet off).');
+  console.log('Ctrl+C to stop.');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the simulator`);
+    sim.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error('could not close the simulator cleanly', e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  console.error('exchange simulator failed to start:', e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

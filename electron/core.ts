@@ -17,6 +17,9 @@ import { exchangeHandlers } from './exchanges/api';
 import { BrokerService, TestnetMode } from './exchanges/brokers';
 import { ExchangeGateway } from './exchanges/gateway';
 import { MarketService } from './exchanges/markets';
+import { tradingHandlers } from './trading/api';
+import { OrderService } from './trading/orders';
+import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
@@ -41,6 +44,7 @@ interface Core {
   gateway: ExchangeGateway;
   brokers: BrokerService;
   markets: MarketService;
+  orders: OrderService;
   stop(): Promise<void>;
 }
 
@@ -142,10 +146,16 @@ export class CoreHost {
       const testnet = new TestnetMode(db);
       const brokers = new BrokerService(db, gateway, secrets, testnet, this.log);
       const markets = new MarketService(db, brokers, gateway, this.bus, this.log);
+      const orders = new OrderService({ db, brokers, gateway, bus: this.bus, log: this.log });
+      const tradingReads = new TradingReads({ db, brokers, gateway, log: this.log });
+      // Reconciles orders an earlier run left pending (by client order id), then every 30 s.
+      orders.start();
+      disposers.push(() => orders.stop());
 
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
+        ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };
@@ -159,6 +169,7 @@ export class CoreHost {
         gateway,
         brokers,
         markets,
+        orders,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

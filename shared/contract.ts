@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
+import { tradingEvents, tradingMethods } from './contract/trading';
 import type { MethodDef } from './contract/define';
 
 /**
@@ -11,11 +12,13 @@ import type { MethodDef } from './contract/define';
 export const methods = {
   ...appMethods,
   ...exchangeMethods,
+  ...tradingMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
   ...appEvents,
   ...exchangeEvents,
+  ...tradingEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

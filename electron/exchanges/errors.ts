@@ -36,8 +36,8 @@ export function mapExchangeError(e: unknown, exchangeId: string, timeoutMs: numb
   if (e instanceof ccxt.AuthenticationError) return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
   if (e instanceof ccxt.PermissionDenied || e instanceof ccxt.AccountSuspended) return make('exchange_permission', `${exchangeId} denied the operation${said}: the key lacks the permission, or the account is restricted.`, false);
   if (e instanceof ccxt.InsufficientFunds) return make('insufficient_funds', `${exchangeId}: insufficient funds${said}.`, false);
-  if (e instanceof ccxt.InvalidOrder) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
   if (e instanceof ccxt.OrderNotFound) return make('not_found', `${exchangeId}: order not found${said}.`, false);
+  if (e instanceof ccxt.InvalidOrder) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
   if (e instanceof ccxt.BadSymbol) return make('invalid_input', `${exchangeId} does not know this market${said}.`, false);
   if (e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection) return make('exchange_rate_limit', `${exchangeId} is rate-limiting requests${said}; slow down and try again shortly.`, true);
   if (e instanceof ccxt.RequestTimeout) return make('exchange_network', `Could not reach ${exchangeId} (timeout after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}).`, true);

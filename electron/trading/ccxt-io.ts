@@ -1,0 +1,252 @@
+import Decimal from 'decimal.js';
+import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
+import { AppError, isAppError } from '../../shared/errors';
+import type { ExchangeGateway } from '../exchanges/gateway';
+
+/**
+ * The edge between CCXT (which speaks JavaScript numbers) and the app (which speaks Decimal):
+ * conversions in both directions, the parsed shapes of orders and trades, and exchange reads that
+ * honour a 429's Retry-After once.
+ */
+
+/** A CCXT number (or numeric string) as a Decimal; null for absent or not-a-number. */
+export function dec(n: unknown): Decimal | null {
+  if (n === undefined || n === null || n === '') return null;
+  if (typeof n === 'number' && !Number.isFinite(n)) return null;
+  if (typeof n !== 'number' && typeof n !== 'string') return null;
+  try {
+    const d = new Decimal(String(n));
+    return d.isFinite() ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A Decimal as the number CCXT's signatures want. Only values that survive the round trip exactly
+ * are allowed (≤ 15 significant digits): CCXT turns the number back into the same decimal string
+ * (`numberToString`) before applying the market's precision, so nothing is lost on the way.
+ */
+export function toCcxtNumber(d: Decimal, what: string): number {
+  const n = Number(d.toFixed());
+  if (!Number.isFinite(n) || !new Decimal(String(n)).eq(d)) {
+    throw new AppError('invalid_order', `The ${what} ${d.toFixed()} has more significant digits than can be sent exactly (at most 15).`);
+  }
+  return n;
+}
+
+export interface ParsedOrder {
+  id: string | null;
+  clientOrderId: string | null;
+  symbol: string | null;
+  side: 'buy' | 'sell' | null;
+  type: 'market' | 'limit' | null;
+  /** CCXT's unified status: open, closed, canceled, expired, rejected, … */
+  ccxtStatus: string | null;
+  amount: Decimal | null;
+  price: Decimal | null;
+  filled: Decimal | null;
+  cost: Decimal | null;
+  average: Decimal | null;
+  fee: { cost: Decimal; currency: string } | null;
+  timestamp: number | null;
+}
+
+function feeOf(o: { fee?: { cost?: unknown; currency?: unknown } | null; fees?: { cost?: unknown; currency?: unknown }[] | null }): { cost: Decimal; currency: string } | null {
+  const list = (o.fees && o.fees.length ? o.fees : o.fee ? [o.fee] : []).filter((f) => f && typeof f.currency === 'string' && dec(f.cost) !== null);
+  if (!list.length) return null;
+  const currency = String(list[0]!.currency);
+  let cost = new Decimal(0);
+  for (const f of list) if (f.currency === currency) cost = cost.plus(dec(f.cost)!);
+  return { cost, currency };
+}
+
+const sideOf = (s: unknown): 'buy' | 'sell' | null => (s === 'buy' || s === 'sell' ? s : null);
+const typeOf = (t: unknown): 'market' | 'limit' | null => {
+  const v = typeof t === 'string' ? t.toLowerCase() : '';
+  return v === 'market' ? 'market' : v === 'limit' || v === 'limit_maker' ? 'limit' : null;
+};
+
+export function parseOrder(o: CcxtOrder): ParsedOrder {
+  const price = dec(o.price);
+  return {
+    id: o.id ? String(o.id) : null,
+    clientOrderId: o.clientOrderId ? String(o.clientOrderId) : null,
+    symbol: o.symbol ? String(o.symbol) : null,
+    side: sideOf(o.side),
+    type: typeOf(o.type),
+    ccxtStatus: o.status ? String(o.status) : null,
+    amount: dec(o.amount),
+    price: price && price.gt(0) ? price : null,
+    filled: dec(o.filled),
+    cost: dec(o.cost),
+    average: dec(o.average),
+    fee: feeOf(o as unknown as Parameters<typeof feeOf>[0]),
+    timestamp: typeof o.timestamp === 'number' ? o.timestamp : null,
+  };
+}
+
+export interface ParsedTrade {
+  id: string;
+  orderId: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  price: Decimal;
+  amount: Decimal;
+  cost: Decimal;
+  fee: { cost: Decimal; currency: string } | null;
+  takerOrMaker: string | null;
+  timestamp: number;
+}
+
+export function parseTrade(t: CcxtTrade): ParsedTrade | null {
+  const price = dec(t.price);
+  const amount = dec(t.amount);
+  const side = sideOf(t.side);
+  if (!t.id || !t.symbol || !price || !amount || !side) return null;
+  return {
+    id: String(t.id),
+    orderId: t.order ? String(t.order) : null,
+    symbol: String(t.symbol),
+    side,
+    price,
+    amount,
+    // the exact product, not CCXT's float cost
+    cost: price.times(amount),
+    fee: feeOf(t as unknown as Parameters<typeof feeOf>[0]),
+    takerOrMaker: t.takerOrMaker ? String(t.takerOrMaker) : null,
+    timestamp: typeof t.timestamp === 'number' ? t.timestamp : Date.now(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits
+
+const RETRY_AFTER = Symbol('aristobot.retryAfterMs');
+const EXCHANGE_BODY = Symbol('aristobot.exchangeBody');
+const INSTRUMENTED = Symbol('aristobot.errorsInstrumented');
+
+type Headers = Record<string, string | undefined> | undefined;
+
+function retryAfterMs(headers: Headers): number | null {
+  if (!headers) return null;
+  const raw = headers['Retry-After'] ?? headers['retry-after'];
+  if (raw === undefined) return null;
+  const secs = Number(raw);
+  if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
+  const at = Date.parse(raw);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
+}
+
+/** `{ code, msg }` of an exchange's error body (Binance style), when it has one. */
+function bodyOf(response: unknown): { code: string; msg: string } | null {
+  if (response === null || typeof response !== 'object') return null;
+  const r = response as Record<string, unknown>;
+  const code = typeof r.code === 'number' || typeof r.code === 'string' ? String(r.code) : null;
+  const msg = typeof r.msg === 'string' ? r.msg : typeof r.message === 'string' ? r.message : null;
+  return code !== null && msg !== null ? { code, msg: msg.slice(0, 200) } : null;
+}
+
+/**
+ * Makes the exchange instance attach to the error it throws what CCXT drops: the Retry-After of a
+ * 429/418 answer, and the exchange's own error code and message. Idempotent.
+ */
+export function instrumentErrors(ex: Exchange): void {
+  const target = ex as unknown as Record<symbol, unknown> & { handleErrors: (...a: unknown[]) => unknown };
+  if (target[INSTRUMENTED]) return;
+  target[INSTRUMENTED] = true;
+  const original = target.handleErrors;
+  target.handleErrors = function (this: unknown, ...args: unknown[]): unknown {
+    const [code, , , , headers, , response] = args as [number, string, string, string, Headers, string, unknown];
+    try {
+      return original.apply(this, args);
+    } catch (e) {
+      if (e !== null && typeof e === 'object') {
+        if (code === 429 || code === 418) (e as Record<symbol, unknown>)[RETRY_AFTER] = retryAfterMs(headers);
+        (e as Record<symbol, unknown>)[EXCHANGE_BODY] = bodyOf(response);
+      }
+      throw e;
+    }
+  };
+}
+
+/** The Retry-After (ms) the exchange sent with a rate-limit refusal, when it sent one. */
+export function retryAfterOf(e: unknown): number | null {
+  if (e === null || typeof e !== 'object') return null;
+  const v = (e as Record<symbol, unknown>)[RETRY_AFTER];
+  return typeof v === 'number' ? v : null;
+}
+
+function exchangeBodyOf(e: unknown): { code: string; msg: string } | null {
+  if (e === null || typeof e !== 'object') return null;
+  return ((e as Record<symbol, unknown>)[EXCHANGE_BODY] as { code: string; msg: string } | null | undefined) ?? null;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One exchange call through the gateway (errors mapped to AppError). A rate-limit refusal carries
+ * `details.retryAfterMs` when the exchange said how long to wait.
+ */
+export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex: Exchange, what: string, fn: () => Promise<T>): Promise<T> {
+  instrumentErrors(ex);
+  let retryAfter: number | null = null;
+  let body: { code: string; msg: string } | null = null;
+  try {
+    return await gateway.run(ex.id, what, async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        retryAfter = retryAfterOf(e);
+        body = exchangeBodyOf(e);
+        throw e;
+      }
+    });
+  } catch (e) {
+    if (!isAppError(e)) throw e;
+    const details = { ...(e.details as Record<string, unknown> | undefined) };
+    let message = e.message;
+    const said = body as { code: string; msg: string } | null;
+    if (said && !details.exchangeCode) {
+      // CCXT matched the error by its message and dropped the exchange's code: put it back.
+      details.exchangeCode = said.code;
+      details.exchangeMessage = said.msg;
+      message = `${message.replace(/\.$/, '')} (code ${said.code}: ${said.msg})${/[.!?]$/.test(said.msg) ? '' : '.'}`;
+    }
+    if (e.code === 'exchange_rate_limit') details.retryAfterMs = retryAfter;
+    throw new AppError(e.code, message, details);
+  }
+}
+
+/** How long a rate-limit error asks to wait (ms), or null. */
+export function retryAfterFromError(e: unknown): number | null {
+  if (!isAppError(e)) return null;
+  const v = (e.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof v === 'number' ? v : null;
+}
+
+export interface ReadOptions {
+  /** The longest Retry-After honoured by waiting (longer: the error is passed on). */
+  maxWaitMs: number;
+  /** Wait when a 429 names no Retry-After. */
+  defaultWaitMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A read (no side effect at the exchange): on a rate-limit refusal, waits the Retry-After (within
+ * `maxWaitMs`) and tries exactly once more. Never used for anything that changes money.
+ */
+export async function readExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex: Exchange, what: string, fn: () => Promise<T>, opts: ReadOptions): Promise<T> {
+  try {
+    return await callExchange(gateway, ex, what, fn);
+  } catch (e) {
+    if (!isAppError(e) || e.code !== 'exchange_rate_limit') throw e;
+    const wait = retryAfterFromError(e) ?? opts.defaultWaitMs;
+    if (wait > opts.maxWaitMs) {
+      throw new AppError('exchange_rate_limit', `${ex.id} is rate-limiting requests; it asks to wait ${Math.ceil(wait / 1000)} s before the next one. Try again then.`, e.details);
+    }
+    await (opts.sleep ?? sleep)(wait);
+    return callExchange(gateway, ex, what, fn);
+  }
+}

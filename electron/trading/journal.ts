@@ -1,0 +1,322 @@
+import Decimal from 'decimal.js';
+import type { z } from 'zod';
+import type { Fill, Order, OrderSource, OrderStatus } from '../../shared/contract/trading';
+import type { Queryable } from '../db/database';
+import type { ParsedOrder, ParsedTrade } from './ccxt-io';
+
+/**
+ * The order journal's SQL (tables `orders` and `order_fills`, migration 0004). Every function
+ * takes a client inside `Database.withProfile`, so Row-Level Security confines it to one profile.
+ */
+
+export type OrderStatusT = z.infer<typeof OrderStatus>;
+export type OrderSourceT = z.infer<typeof OrderSource>;
+export type OrderDto = z.input<typeof Order>;
+export type FillDto = z.input<typeof Fill>;
+
+export const OPEN_STATUSES: readonly OrderStatusT[] = ['open', 'partially_filled'];
+export const PENDING_STATUSES: readonly OrderStatusT[] = ['intent', 'sent', 'unknown'];
+export const TERMINAL_STATUSES: readonly OrderStatusT[] = ['filled', 'cancelled', 'rejected'];
+
+export interface OrderRow {
+  id: string;
+  profile_id: string;
+  broker_id: string | null;
+  exchange: string;
+  source: OrderSourceT;
+  source_ref: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  requested_amount: Decimal | null;
+  requested_cost: Decimal | null;
+  requested_price: Decimal | null;
+  amount: Decimal | null;
+  price: Decimal | null;
+  client_order_id: string;
+  exchange_order_id: string | null;
+  status: OrderStatusT;
+  filled: Decimal;
+  average_price: Decimal | null;
+  cost: Decimal | null;
+  fee: Decimal | null;
+  fee_currency: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  replaces_order_id: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+  updated_at: Date;
+  closed_at: Date | null;
+}
+
+interface FillRow {
+  id: string;
+  order_id: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  trade_id: string;
+  price: Decimal;
+  amount: Decimal;
+  cost: Decimal;
+  fee: Decimal | null;
+  fee_currency: string | null;
+  taker_or_maker: string | null;
+  executed_at: Date;
+}
+
+const s = (x: Decimal | null): string | null => (x === null ? null : x.toFixed());
+const iso = (x: Date | null): string | null => (x === null ? null : x.toISOString());
+
+export function toOrderDto(r: OrderRow): OrderDto {
+  const remaining = r.amount && OPEN_STATUSES.includes(r.status) ? Decimal.max(r.amount.minus(r.filled), 0) : null;
+  return {
+    id: r.id,
+    brokerId: r.broker_id,
+    exchange: r.exchange,
+    source: r.source,
+    sourceRef: r.source_ref,
+    symbol: r.symbol,
+    side: r.side,
+    type: r.type,
+    requestedAmount: s(r.requested_amount),
+    requestedCost: s(r.requested_cost),
+    requestedPrice: s(r.requested_price),
+    amount: s(r.amount),
+    price: s(r.price),
+    clientOrderId: r.client_order_id,
+    exchangeOrderId: r.exchange_order_id,
+    status: r.status,
+    filled: r.filled.toFixed(),
+    remaining: s(remaining),
+    averagePrice: s(r.average_price),
+    cost: s(r.cost),
+    fee: r.fee !== null && r.fee_currency ? { cost: r.fee.toFixed(), currency: r.fee_currency } : null,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    replacesOrderId: r.replaces_order_id,
+    createdAt: r.created_at.toISOString(),
+    sentAt: iso(r.sent_at),
+    updatedAt: r.updated_at.toISOString(),
+    closedAt: iso(r.closed_at),
+  };
+}
+
+export function toFillDto(r: FillRow): FillDto {
+  return {
+    id: r.id,
+    orderId: r.order_id,
+    symbol: r.symbol,
+    side: r.side,
+    tradeId: r.trade_id,
+    price: r.price.toFixed(),
+    amount: r.amount.toFixed(),
+    cost: r.cost.toFixed(),
+    fee: r.fee !== null && r.fee_currency ? { cost: r.fee.toFixed(), currency: r.fee_currency } : null,
+    takerOrMaker: r.taker_or_maker,
+    executedAt: r.executed_at.toISOString(),
+  };
+}
+
+export interface NewOrder {
+  brokerId: string;
+  exchange: string;
+  source: OrderSourceT;
+  sourceRef?: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  requestedAmount: Decimal | null;
+  requestedCost: Decimal | null;
+  requestedPrice: Decimal | null;
+  amount: Decimal | null;
+  price: Decimal | null;
+  clientOrderId: string;
+  status: 'intent' | 'rejected';
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  replacesOrderId?: string | null;
+}
+
+/** Inserts an attempt; null when the client order id is already journaled for this broker. */
+export async function insertOrder(c: Queryable, o: NewOrder): Promise<OrderRow | null> {
+  const { rows } = await c.query<OrderRow>(
+    `INSERT INTO orders (broker_id, exchange, source, source_ref, symbol, side, type, requested_amount, requested_cost, requested_price, amount, price,
+                         client_order_id, status, error_code, error_message, replaces_order_id, closed_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17, CASE WHEN $14 = 'rejected' THEN now() END)
+     ON CONFLICT (profile_id, broker_id, client_order_id) WHERE source <> 'external' DO NOTHING
+     RETURNING *`,
+    [
+      o.brokerId, o.exchange, o.source, o.sourceRef ?? null, o.symbol, o.side, o.type, s(o.requestedAmount), s(o.requestedCost), s(o.requestedPrice), s(o.amount), s(o.price),
+      o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+export async function getOrder(c: Queryable, id: string): Promise<OrderRow | null> {
+  return (await c.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0] ?? null;
+}
+
+export async function getByClientId(c: Queryable, brokerId: string, clientOrderId: string): Promise<OrderRow | null> {
+  return (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND client_order_id = $2 AND source <> 'external'", [brokerId, clientOrderId])).rows[0] ?? null;
+}
+
+export async function markSent(c: Queryable, id: string): Promise<OrderRow> {
+  return (await c.query<OrderRow>("UPDATE orders SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1 RETURNING *", [id])).rows[0]!;
+}
+
+export async function markStatus(c: Queryable, id: string, status: OrderStatusT, error: { code: string | null; message: string | null } | null): Promise<OrderRow> {
+  const { rows } = await c.query<OrderRow>(
+    `UPDATE orders SET status = $2, error_code = coalesce($3, error_code), error_message = coalesce($4, error_message), updated_at = now(),
+            closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce(closed_at, now()) ELSE closed_at END
+      WHERE id = $1 RETURNING *`,
+    [id, status, error?.code ?? null, error?.message ?? null],
+  );
+  return rows[0]!;
+}
+
+/** The journal status an exchange answer means. */
+export function statusFromExchange(p: ParsedOrder, amount: Decimal | null): OrderStatusT {
+  const filled = p.filled ?? new Decimal(0);
+  switch (p.ccxtStatus) {
+    case 'open':
+      return filled.gt(0) ? 'partially_filled' : 'open';
+    case 'closed':
+      return 'filled';
+    case 'canceled':
+    case 'cancelled':
+    case 'expired':
+      return 'cancelled';
+    case 'rejected':
+      return 'rejected';
+    default: {
+      const total = p.amount ?? amount;
+      if (total && filled.gte(total) && filled.gt(0)) return 'filled';
+      return filled.gt(0) ? 'partially_filled' : 'open';
+    }
+  }
+}
+
+/**
+ * Settles a journal row from the exchange's view of the order. Never moves a row back from a final
+ * state to an open one (a stale answer), and never lowers the filled amount.
+ */
+export async function settleOrder(c: Queryable, row: OrderRow, p: ParsedOrder): Promise<OrderRow> {
+  let status = statusFromExchange(p, row.amount);
+  if (TERMINAL_STATUSES.includes(row.status) && !TERMINAL_STATUSES.includes(status)) status = row.status;
+  const filled = Decimal.max(row.filled, p.filled ?? 0);
+  const cost = p.cost && p.cost.gt(0) ? p.cost : row.cost;
+  const average = filled.gt(0) && cost && cost.gt(0) ? averageOf(cost, filled) : (p.average ?? row.average_price);
+  const { rows } = await c.query<OrderRow>(
+    `UPDATE orders SET status = $2, exchange_order_id = coalesce($3, exchange_order_id), filled = $4, cost = $5, average_price = $6,
+            amount = coalesce(amount, $7), price = CASE WHEN type = 'limit' THEN coalesce(price, $8) ELSE price END,
+            fee = coalesce($9, fee), fee_currency = coalesce($10, fee_currency),
+            error_code = CASE WHEN $2 = 'rejected' THEN coalesce(error_code, 'exchange_error') ELSE error_code END,
+            error_message = CASE WHEN $2 = 'rejected' THEN coalesce(error_message, 'The exchange rejected the order.') ELSE error_message END,
+            updated_at = now(), closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce(closed_at, now()) ELSE NULL END
+      WHERE id = $1 RETURNING *`,
+    [row.id, status, p.id, filled.toFixed(), s(cost), s(average), s(p.amount), s(p.price), p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null],
+  );
+  return rows[0]!;
+}
+
+const AVG = Decimal.clone({ precision: 60 });
+/** cost / filled, to 12 decimals (exact enough for any price; the fills keep the exact prices). */
+export function averageOf(cost: Decimal, filled: Decimal): Decimal {
+  return new Decimal(new AVG(cost.toFixed()).div(new AVG(filled.toFixed())).toDecimalPlaces(12).toFixed());
+}
+
+/** An order found at the exchange that the journal does not know (placed outside the app). */
+export async function insertExternal(c: Queryable, brokerId: string, exchange: string, p: ParsedOrder): Promise<OrderRow | null> {
+  if (!p.id || !p.symbol || !p.side || !p.type) return null;
+  const status = statusFromExchange(p, p.amount);
+  const filled = p.filled ?? new Decimal(0);
+  const average = filled.gt(0) && p.cost && p.cost.gt(0) ? averageOf(p.cost, filled) : p.average;
+  const created = p.timestamp !== null ? new Date(p.timestamp) : new Date();
+  const { rows } = await c.query<OrderRow>(
+    `INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, price, client_order_id, exchange_order_id, status, filled, cost, average_price,
+                         fee, fee_currency, created_at, sent_at, closed_at)
+     VALUES ($1,$2,'external',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16, CASE WHEN $10 IN ('filled','cancelled','rejected') THEN now() END)
+     ON CONFLICT (broker_id, symbol, exchange_order_id) WHERE exchange_order_id IS NOT NULL DO NOTHING
+     RETURNING *`,
+    [brokerId, exchange, p.symbol, p.side, p.type, s(p.amount), p.type === 'limit' ? s(p.price) : null, p.clientOrderId ?? `external-${p.id}`, p.id, status, filled.toFixed(), s(p.cost), s(average),
+      p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null, created],
+  );
+  return rows[0] ?? null;
+}
+
+/** The journal row for an exchange order: by exchange id, else by client order id. */
+export async function findForExchangeOrder(c: Queryable, brokerId: string, p: ParsedOrder): Promise<OrderRow | null> {
+  if (p.id && p.symbol) {
+    const r = (await c.query<OrderRow>('SELECT * FROM orders WHERE broker_id = $1 AND symbol = $2 AND exchange_order_id = $3', [brokerId, p.symbol, p.id])).rows[0];
+    if (r) return r;
+  }
+  if (p.clientOrderId) {
+    const r = (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND client_order_id = $2 AND source <> 'external' AND (exchange_order_id IS NULL OR exchange_order_id = $3)", [brokerId, p.clientOrderId, p.id])).rows[0];
+    if (r) return r;
+  }
+  return null;
+}
+
+/** Upserts fills of an order (idempotent by trade id); returns how many were new. */
+export async function insertFills(c: Queryable, order: OrderRow, trades: readonly ParsedTrade[]): Promise<number> {
+  let added = 0;
+  for (const t of trades) {
+    const r = await c.query(
+      `INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, taker_or_maker, executed_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+       ON CONFLICT (broker_id, symbol, trade_id) DO NOTHING`,
+      [order.id, order.broker_id, order.exchange, t.symbol, t.side, t.id, t.price.toFixed(), t.amount.toFixed(), t.cost.toFixed(), t.fee ? t.fee.cost.toFixed() : null, t.fee?.currency ?? null, t.takerOrMaker, new Date(t.timestamp)],
+    );
+    added += r.rowCount ?? 0;
+  }
+  if (added > 0) {
+    // The order's fee is the sum of its fills' fees (one currency per order on spot exchanges).
+    await c.query(
+      `UPDATE orders o SET fee = f.fee, fee_currency = f.cur, updated_at = now()
+         FROM (SELECT sum(fee) AS fee, min(fee_currency) AS cur, count(DISTINCT fee_currency) AS n FROM order_fills WHERE order_id = $1 AND fee IS NOT NULL) f
+        WHERE o.id = $1 AND f.n = 1`,
+      [order.id],
+    );
+  }
+  return added;
+}
+
+export async function fillsOf(c: Queryable, orderId: string): Promise<FillDto[]> {
+  const { rows } = await c.query<FillRow>('SELECT * FROM order_fills WHERE order_id = $1 ORDER BY executed_at, trade_id', [orderId]);
+  return rows.map(toFillDto);
+}
+
+export async function filledByFills(c: Queryable, orderId: string): Promise<Decimal> {
+  const { rows } = await c.query<{ total: Decimal | null }>('SELECT sum(amount) AS total FROM order_fills WHERE order_id = $1', [orderId]);
+  return rows[0]?.total ?? new Decimal(0);
+}
+
+export interface JournalQuery {
+  brokerId?: string;
+  source?: OrderSourceT;
+  status?: OrderStatusT[];
+  symbol?: string;
+  clientOrderId?: string;
+  since?: string;
+  limit: number;
+}
+
+export async function queryJournal(c: Queryable, q: JournalQuery): Promise<OrderRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (q.brokerId) add('broker_id = ?', q.brokerId);
+  if (q.source) add('source = ?', q.source);
+  if (q.status?.length) add('status = ANY(?)', q.status);
+  if (q.symbol) add('symbol = ?', q.symbol);
+  if (q.clientOrderId) add('client_order_id = ?', q.clientOrderId);
+  if (q.since) add('created_at >= ?', q.since);
+  params.push(q.limit);
+  const { rows } = await c.query<OrderRow>(`SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT $${params.length}`, params);
+  return rows;
+}

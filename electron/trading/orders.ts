@@ -1,0 +1,1041 @@
+import { randomBytes } from 'node:crypto';
+import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
+import Decimal from 'decimal.js';
+import { AppError, isAppError, type ErrorCode } from '../../shared/errors';
+import type { Database, Queryable } from '../db/database';
+import type { EventBus } from '../events';
+import type { Broker, BrokerService } from '../exchanges/brokers';
+import type { ExchangeGateway } from '../exchanges/gateway';
+import { marketRecord, type MarketRecord } from '../exchanges/markets';
+import type { Logger } from '../log';
+import { callExchange, dec, parseOrder, parseTrade, readExchange, retryAfterFromError, sleep, toCcxtNumber, type ParsedOrder, type ReadOptions } from './ccxt-io';
+import {
+  fillsOf,
+  filledByFills,
+  findForExchangeOrder,
+  getByClientId,
+  getOrder,
+  insertExternal,
+  insertFills,
+  insertOrder,
+  markSent,
+  markStatus,
+  OPEN_STATUSES,
+  PENDING_STATUSES,
+  queryJournal,
+  settleOrder,
+  TERMINAL_STATUSES,
+  toOrderDto,
+  type FillDto,
+  type JournalQuery,
+  type OrderDto,
+  type OrderRow,
+  type OrderSourceT,
+} from './journal';
+import { positionFromFills } from './positions';
+import { amountFromCost, checkOrder, describeProblems, type OrderProblem } from './precision';
+
+/**
+ * The order service: the one path by which any source (manual trading, webhooks, the bot) places,
+ * cancels and modifies orders.
+ *
+ * Placing an order: validate (market precision and limits with exact decimals, then the balance) →
+ * journal the attempt with its client order id and COMMIT ('intent') → mark it 'sent' → send it with
+ * that client order id → settle the journal from the answer (fills and position included).
+ * Refusals — local or by the exchange — are journaled as 'rejected'. When the answer is lost (a
+ * timeout, a 429, a crash) the order is looked up at the exchange by its client order id, never sent
+ * again; what cannot be resolved yet stays 'unknown' and `reconcile` retries it.
+ */
+
+export type Side = 'buy' | 'sell';
+export type Kind = 'market' | 'limit';
+export type Source = Exclude<OrderSourceT, 'external'>;
+
+export interface PlaceRequest {
+  brokerId: string;
+  symbol: string;
+  side: Side;
+  type: Kind;
+  /** In the base currency; or give `cost` (quote currency) instead. */
+  amount?: Decimal.Value;
+  cost?: Decimal.Value;
+  /** Limit price (required for limit orders; ignored for market orders). */
+  price?: Decimal.Value;
+  source: Source;
+  sourceRef?: string;
+  /** A caller's idempotency key (a webhook's dedupe key): the same id never places twice. */
+  clientOrderId?: string;
+  /** Modify by cancel-and-replace: the order this one replaces. */
+  replacesOrderId?: string;
+}
+
+export interface CheckItem {
+  name: 'market' | 'amount' | 'price' | 'cost' | 'balance';
+  ok: boolean;
+  message: string;
+}
+
+export interface Validation {
+  ok: boolean;
+  symbol: string;
+  side: Side;
+  type: Kind;
+  base: string | null;
+  quote: string | null;
+  amount: Decimal | null;
+  price: Decimal | null;
+  referencePrice: Decimal | null;
+  cost: Decimal | null;
+  problems: Problem[];
+  checks: CheckItem[];
+  balance: { asset: string; free: Decimal; required: Decimal } | null;
+  market: MarketRecord | null;
+  validUntil: Date | null;
+}
+
+/** Problems beyond precision.ts's: the market, the reference price, the balance. */
+export interface Problem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface OrderHooks {
+  /** The intent row is committed; nothing has been sent. */
+  afterIntent?(order: OrderRow): void | Promise<void>;
+  /** The row is marked 'sent'; the request is about to leave. */
+  beforeSend?(order: OrderRow): void | Promise<void>;
+  /** The exchange answered; the answer is not stored yet. */
+  afterAnswer?(order: OrderRow, answer: CcxtOrder): void | Promise<void>;
+}
+
+export type BrokerAccess = Pick<BrokerService, 'exchangeFor' | 'get'>;
+
+export interface OrderServiceOptions {
+  db: Database;
+  brokers: BrokerAccess;
+  gateway: Pick<ExchangeGateway, 'run' | 'timeoutMs'>;
+  bus: EventBus;
+  log: Logger;
+  hooks?: OrderHooks;
+  /** How long a full validation holds (the UI's timer). Default 30 s. */
+  validForMs?: number;
+  /** The longest Retry-After waited for before one more try of a read, or a lookup. Default 10 s. */
+  maxRetryAfterMs?: number;
+  /** The wait after a 429 without Retry-After. Default 1 s. */
+  defaultRetryAfterMs?: number;
+  /** Waits between the lookups by client order id after a lost answer. Default 0.3, 1, 2 s. */
+  lookupDelaysMs?: number[];
+  /**
+   * After how long (ms since sent) an order the exchange does not know provably never arrived.
+   * Default: the exchange's recvWindow (Binance refuses older requests) + the request timeout + 60 s
+   * for clock skew; exchanges without a recvWindow never conclude this (the row stays 'unknown').
+   */
+  neverArrivedAfterMs?: number;
+  /** How often pending rows (intent/sent/unknown) are reconciled in the background. Default 30 s; 0 = never. */
+  reconcileIntervalMs?: number;
+  /** Closed orders of the traded symbols are re-read at most this often per broker. Default 60 s. */
+  fullSyncEveryMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._:/-]{1,36}$/;
+const SOURCE_LETTER: Record<Source, string> = { manual: 'm', strategy: 's', webhook: 'w' };
+
+/** `a3` + source letter + 24 hex digits (96 random bits): 27 characters, valid on Binance (≤ 36) and most exchanges. */
+export function newClientOrderId(source: Source): string {
+  return `a3${SOURCE_LETTER[source]}${randomBytes(12).toString('hex')}`;
+}
+
+function toDecimal(v: Decimal.Value | undefined, field: string): Decimal | null {
+  if (v === undefined || v === null || v === '') return null;
+  try {
+    const d = new Decimal(v);
+    if (!d.isFinite()) throw new Error('not finite');
+    return d;
+  } catch {
+    throw new AppError('invalid_input', `${field} must be a decimal number, e.g. "0.001"`, { issues: [{ path: field, message: 'not a decimal number' }] });
+  }
+}
+
+function splitSymbol(symbol: string): { base: string; quote: string } {
+  const [base = symbol, rest = ''] = symbol.split('/');
+  return { base, quote: rest.split(':')[0] ?? rest };
+}
+
+const isNotFound = (e: unknown): boolean => isAppError(e) && (e.code === 'not_found' || (e.details as { kind?: string } | undefined)?.kind === 'OrderNotFound');
+const isRetryable = (e: unknown): boolean => isAppError(e) && (e.details as { retryable?: boolean } | undefined)?.retryable === true;
+
+/**
+ * Whether a failed create means the order was certainly not placed: the exchange (or CCXT, before
+ * sending) refused it — CCXT's ExchangeError family. Anything else (timeouts, 429s, an answer that
+ * could not be read) leaves the outcome open, to be settled by looking the order up.
+ */
+function isRefusal(e: AppError): boolean {
+  if (isRetryable(e)) return false;
+  const kind = (e.details as { kind?: unknown } | undefined)?.kind;
+  if (kind === undefined) return true; // the app's own refusal, raised before anything was sent
+  const cls = typeof kind === 'string' ? (ccxt as unknown as Record<string, unknown>)[kind] : undefined;
+  return typeof cls === 'function' && (cls === ccxt.ExchangeError || cls.prototype instanceof ccxt.ExchangeError);
+}
+
+/** The exchange's own code and message, when the error carries them. */
+function exchangeSaid(e: AppError): string | null {
+  const d = e.details as { exchangeCode?: string | null; exchangeMessage?: string | null } | undefined;
+  if (!d) return null;
+  return d.exchangeCode || d.exchangeMessage ? `${d.exchangeCode ?? ''}${d.exchangeCode && d.exchangeMessage ? ': ' : ''}${d.exchangeMessage ?? ''}` : null;
+}
+
+interface Prepared {
+  ex: Exchange;
+  broker: Broker;
+  market: MarketRecord | null;
+  amount: Decimal | null;
+  price: Decimal | null;
+  referencePrice: Decimal | null;
+  cost: Decimal | null;
+  requestedAmount: Decimal | null;
+  requestedCost: Decimal | null;
+  requestedPrice: Decimal | null;
+  problems: Problem[];
+  balance: { asset: string; free: Decimal; required: Decimal } | null;
+  balanceChecked: boolean;
+}
+
+export class OrderService {
+  private readonly db: Database;
+  private readonly brokers: BrokerAccess;
+  private readonly gateway: Pick<ExchangeGateway, 'run' | 'timeoutMs'>;
+  private readonly bus: EventBus;
+  private readonly log: Logger;
+  private readonly hooks: OrderHooks;
+  private readonly validForMs: number;
+  private readonly readOpts: ReadOptions;
+  private readonly lookupDelaysMs: number[];
+  private readonly neverArrivedAfterMs: number | undefined;
+  private readonly reconcileIntervalMs: number;
+  private readonly fullSyncEveryMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Rows this process is placing right now (the background reconcile leaves them alone). */
+  private readonly inflight = new Set<string>();
+  private readonly syncing = new Map<string, Promise<void>>();
+  private readonly lastFullSync = new Map<string, number>();
+  private readonly lastLookup = new Map<string, number>();
+  private readonly tickerCache = new Map<string, { at: number; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }>();
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(opts: OrderServiceOptions) {
+    this.db = opts.db;
+    this.brokers = opts.brokers;
+    this.gateway = opts.gateway;
+    this.bus = opts.bus;
+    this.log = opts.log;
+    this.hooks = opts.hooks ?? {};
+    this.validForMs = opts.validForMs ?? 30_000;
+    this.sleep = opts.sleep ?? sleep;
+    this.readOpts = { maxWaitMs: opts.maxRetryAfterMs ?? 10_000, defaultWaitMs: opts.defaultRetryAfterMs ?? 1_000, sleep: this.sleep };
+    this.lookupDelaysMs = opts.lookupDelaysMs ?? [300, 1000, 2000];
+    this.neverArrivedAfterMs = opts.neverArrivedAfterMs;
+    this.reconcileIntervalMs = opts.reconcileIntervalMs ?? 30_000;
+    this.fullSyncEveryMs = opts.fullSyncEveryMs ?? 60_000;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifetime
+
+  /** Reconciles what an earlier run left pending, then keeps doing so in the background. */
+  start(): void {
+    this.stopped = false;
+    this.kickReconcile();
+    if (this.reconcileIntervalMs > 0) {
+      this.timer = setInterval(() => this.kickReconcile(), this.reconcileIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.reconciling?.catch(() => undefined);
+    await Promise.all([...this.syncing.values()].map((p) => p.catch(() => undefined)));
+  }
+
+  private kickReconcile(): void {
+    if (this.reconciling || this.stopped) return;
+    this.reconciling = this.reconcile()
+      .then(() => undefined)
+      .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'order reconciliation failed'))
+      .finally(() => (this.reconciling = null));
+  }
+
+  private read<T>(ex: Exchange, what: string, fn: () => Promise<T>): Promise<T> {
+    return readExchange(this.gateway, ex, what, fn, this.readOpts);
+  }
+
+  private emitOrders(profileId: string, brokerId: string | null, rows: OrderRow[], reason: string): void {
+    if (rows.length) this.bus.emit('orders.updated', { brokerId, orderIds: rows.map((r) => r.id), reason }, { profileId });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Validation
+
+  private marketOf(ex: Exchange, exchange: string, symbol: string): { record: MarketRecord; raw: Market } | null {
+    const raw = ex.markets?.[symbol];
+    if (!raw) return null;
+    return { record: marketRecord(exchange, raw, Number(ex.precisionMode)), raw };
+  }
+
+  /** The ticker, cached for 2 s per exchange and symbol (validation as the user types). */
+  async ticker(profileId: string, brokerId: string, symbol: string): Promise<{ symbol: string; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
+    const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
+    if (!ex.markets?.[symbol]) throw new AppError('invalid_input', `${broker.exchange} has no market ${symbol}.`, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    return { symbol, ...(await this.tickerOf(ex, symbol, 0)) };
+  }
+
+  private async tickerOf(ex: Exchange, symbol: string, maxAgeMs = 2000): Promise<{ last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
+    const key = `${ex.id}:${ex.isSandboxModeEnabled ? 's' : 'l'}:${symbol}`;
+    const cached = this.tickerCache.get(key);
+    if (cached && Date.now() - cached.at <= maxAgeMs) return cached;
+    const t = await this.read(ex, `fetch ticker ${symbol}`, () => ex.fetchTicker(symbol));
+    const v = { at: Date.now(), last: dec(t.last) ?? dec(t.close), bid: dec(t.bid), ask: dec(t.ask), timestamp: typeof t.timestamp === 'number' ? t.timestamp : null };
+    this.tickerCache.set(key, v);
+    return v;
+  }
+
+  private async prepare(profileId: string, req: Omit<PlaceRequest, 'source'>, opts: { balance: boolean }): Promise<Prepared> {
+    const requestedAmount = toDecimal(req.amount, 'amount');
+    const requestedCost = toDecimal(req.cost, 'cost');
+    const requestedPrice = req.type === 'limit' ? toDecimal(req.price, 'price') : null;
+    const { ex, broker } = await this.brokers.exchangeFor(profileId, req.brokerId);
+    const out: Prepared = { ex, broker, market: null, amount: null, price: null, referencePrice: null, cost: null, requestedAmount, requestedCost, requestedPrice, problems: [], balance: null, balanceChecked: false };
+    const m = this.marketOf(ex, broker.exchange, req.symbol);
+    if (!m) {
+      out.problems.push({ field: 'symbol', code: 'symbol_unknown', message: `${broker.exchange} has no market ${req.symbol}` });
+      return out;
+    }
+    const market = m.record;
+    out.market = market;
+    if (!market.active) out.problems.push({ field: 'symbol', code: 'market_inactive', message: `${req.symbol} is not trading on ${broker.exchange} right now` });
+    if (requestedAmount === null && requestedCost === null) out.problems.push({ field: 'amount', code: 'amount_required', message: 'Give an amount or a cost' });
+
+    // The price the cost is computed at: the limit price, or the last price for a market order.
+    let reference: Decimal | null = null;
+    if (req.type === 'limit') {
+      reference = requestedPrice && requestedPrice.gt(0) ? requestedPrice : null;
+    } else {
+      const t = await this.tickerOf(ex, req.symbol);
+      reference = t.last;
+      if (!reference || !reference.gt(0)) out.problems.push({ field: 'price', code: 'price_unavailable', message: `No current price for ${req.symbol}; the cost cannot be estimated` });
+    }
+    out.referencePrice = reference;
+
+    let amountIn: Decimal | null = requestedAmount;
+    if (requestedCost !== null) {
+      if (!requestedCost.gt(0)) {
+        out.problems.push({ field: 'cost', code: 'cost_invalid', message: `Cost ${requestedCost.toFixed()} is not a positive number` });
+      } else if (reference) {
+        const step = dec(market.precision.amount);
+        amountIn = step && step.gt(0) ? amountFromCost(requestedCost, reference, step) : requestedCost.div(reference).toDecimalPlaces(8, Decimal.ROUND_DOWN);
+      }
+    }
+    const rules = { base: market.base, quote: market.quote, precision: market.precision, limits: market.limits };
+    if (amountIn !== null || requestedAmount !== null) {
+      const check = checkOrder({ side: req.side, type: req.type, amount: amountIn ?? new Decimal(0), price: req.type === 'limit' ? (requestedPrice ?? undefined) : reference, market: rules });
+      out.problems.push(...check.problems);
+      out.amount = check.amount;
+      out.price = check.price;
+      out.cost = check.cost;
+    } else if (req.type === 'limit' && requestedPrice === null) {
+      out.problems.push({ field: 'price', code: 'price_required', message: 'A limit order needs a price' });
+    }
+
+    if (opts.balance && out.problems.length === 0 && out.amount) {
+      const required = req.side === 'buy' ? out.cost : out.amount;
+      const asset = req.side === 'buy' ? market.quote : market.base;
+      if (required) {
+        const bal = await this.read(ex, 'fetch balance', () => ex.fetchBalance());
+        const free = dec((bal.free as unknown as Record<string, unknown> | undefined)?.[asset]) ?? new Decimal(0);
+        out.balance = { asset, free, required };
+        out.balanceChecked = true;
+        if (required.gt(free)) {
+          out.problems.push({ field: req.side === 'buy' ? 'cost' : 'amount', code: 'insufficient_balance', message: `Not enough ${asset}: the order needs ${required.toFixed()} ${asset}, ${free.toFixed()} ${asset} is available` });
+        }
+      }
+    }
+    return out;
+  }
+
+  private checksOf(p: Prepared, req: { type: Kind; side: Side }): CheckItem[] {
+    const has = (field: string) => p.problems.filter((x) => x.field === field);
+    const msg = (list: Problem[], ok: string) => (list.length ? list.map((x) => x.message).join('; ') : ok);
+    const m = p.market;
+    const items: CheckItem[] = [];
+    items.push({ name: 'market', ok: has('symbol').length === 0, message: msg(has('symbol'), m ? `${m.symbol} is trading` : '') });
+    if (!m) return items;
+    const step = m.precision.amount;
+    items.push({
+      name: 'amount',
+      ok: has('amount').length === 0,
+      message: msg(has('amount'), `Amount ${p.amount?.toFixed() ?? '—'} ${m.base}${step ? ` (step ${step}` : ''}${m.limits.amount.min ? `, minimum ${m.limits.amount.min}` : ''}${step ? ')' : ''}`),
+    });
+    if (req.type === 'limit') items.push({ name: 'price', ok: has('price').length === 0, message: msg(has('price'), `Price ${p.price?.toFixed() ?? '—'} ${m.quote}${m.precision.price ? ` (tick ${m.precision.price})` : ''}`) });
+    else if (has('price').length) items.push({ name: 'price', ok: false, message: msg(has('price'), '') });
+    items.push({
+      name: 'cost',
+      ok: has('cost').filter((x) => x.code !== 'insufficient_balance').length === 0,
+      message: msg(
+        has('cost').filter((x) => x.code !== 'insufficient_balance'),
+        `${req.type === 'market' ? 'Estimated cost' : 'Cost'} ${p.cost?.toFixed() ?? '—'} ${m.quote}${m.limits.cost.min ? ` (minimum ${m.limits.cost.min})` : ''}`,
+      ),
+    });
+    const balanceProblems = p.problems.filter((x) => x.code === 'insufficient_balance');
+    if (p.balanceChecked && p.balance) {
+      items.push({ name: 'balance', ok: balanceProblems.length === 0, message: msg(balanceProblems, `${p.balance.free.toFixed()} ${p.balance.asset} available, ${p.balance.required.toFixed()} needed`) });
+    } else {
+      items.push({ name: 'balance', ok: false, message: p.problems.length ? 'Not checked (fix the problems above first)' : 'Not checked yet' });
+    }
+    return items;
+  }
+
+  /** Rounds and checks an order without sending it (and without journaling it). */
+  async validate(profileId: string, req: Omit<PlaceRequest, 'source'>, opts: { quick?: boolean } = {}): Promise<Validation> {
+    const p = await this.prepare(profileId, req, { balance: !opts.quick });
+    const ok = p.problems.length === 0 && (opts.quick || p.balanceChecked);
+    return {
+      ok,
+      symbol: req.symbol,
+      side: req.side,
+      type: req.type,
+      base: p.market?.base ?? null,
+      quote: p.market?.quote ?? null,
+      amount: p.amount,
+      price: p.price,
+      referencePrice: p.referencePrice,
+      cost: p.cost,
+      problems: p.problems,
+      checks: this.checksOf(p, req),
+      balance: p.balance,
+      market: p.market,
+      validUntil: ok && !opts.quick ? new Date(Date.now() + this.validForMs) : null,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Placing
+
+  private async journalRefusal(profileId: string, req: PlaceRequest, exchange: string, clientOrderId: string, p: Partial<Prepared>, code: string, message: string): Promise<OrderRow> {
+    const row = await this.db.withProfile(profileId, async (c) => {
+      const r = await insertOrder(c, {
+        brokerId: req.brokerId,
+        exchange,
+        source: req.source,
+        sourceRef: req.sourceRef ?? null,
+        symbol: req.symbol,
+        side: req.side,
+        type: req.type,
+        requestedAmount: p.requestedAmount ?? null,
+        requestedCost: p.requestedCost ?? null,
+        requestedPrice: p.requestedPrice ?? null,
+        amount: p.amount ?? null,
+        price: p.price ?? null,
+        clientOrderId,
+        status: 'rejected',
+        errorCode: code,
+        errorMessage: message,
+        replacesOrderId: req.replacesOrderId ?? null,
+      });
+      return r ?? (await getByClientId(c, req.brokerId, clientOrderId))!;
+    });
+    this.log.info({ order: row.id, clientOrderId, symbol: req.symbol, source: req.source, code }, 'order refused before sending');
+    this.emitOrders(profileId, req.brokerId, [row], 'rejected');
+    return row;
+  }
+
+  /**
+   * Places an order. Resolves with the journal row (open, filled, …); a refusal — local or by the
+   * exchange — rejects with an AppError whose `details.order` is the journal row.
+   */
+  async place(profileId: string, req: PlaceRequest): Promise<OrderRow> {
+    if (req.clientOrderId !== undefined && !CLIENT_ID.test(req.clientOrderId)) {
+      throw new AppError('invalid_input', 'A client order id is 1–36 characters: letters, digits and . _ : / -', { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+    }
+    const clientOrderId = req.clientOrderId ?? newClientOrderId(req.source);
+    const broker = await this.brokers.get(profileId, req.brokerId); // not_found: nothing to journal against
+    const existing = await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, clientOrderId));
+    if (existing) return existing; // the same attempt again (a webhook retry): never placed twice
+
+    let p: Prepared;
+    try {
+      p = await this.prepare(profileId, req, { balance: true });
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('internal', `Could not prepare the order: ${(e as Error).message}`);
+      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, {}, err.code, err.message);
+      throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(row) });
+    }
+    if (p.problems.length) {
+      const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
+      const message = describeProblems(p.problems as OrderProblem[]);
+      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, p, code, message);
+      throw new AppError(code, message, { problems: p.problems, order: toOrderDto(row) });
+    }
+
+    let row = await this.db.withProfile(profileId, (c) =>
+      insertOrder(c, {
+        brokerId: req.brokerId,
+        exchange: broker.exchange,
+        source: req.source,
+        sourceRef: req.sourceRef ?? null,
+        symbol: req.symbol,
+        side: req.side,
+        type: req.type,
+        requestedAmount: p.requestedAmount,
+        requestedCost: p.requestedCost,
+        requestedPrice: p.requestedPrice,
+        amount: p.amount,
+        price: req.type === 'limit' ? p.price : null,
+        clientOrderId,
+        status: 'intent',
+        replacesOrderId: req.replacesOrderId ?? null,
+      }),
+    );
+    if (!row) {
+      // Someone journaled this client order id a moment ago: that attempt is the one.
+      return (await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, clientOrderId)))!;
+    }
+    this.inflight.add(row.id);
+    try {
+      await this.hooks.afterIntent?.(row);
+      row = await this.db.withProfile(profileId, (c) => markSent(c, row!.id));
+      await this.hooks.beforeSend?.(row);
+      const sent = row;
+      const amount = toCcxtNumber(p.amount!, 'amount');
+      const price = req.type === 'limit' ? toCcxtNumber(p.price!, 'price') : undefined;
+      let answer: CcxtOrder;
+      try {
+        answer = await callExchange(this.gateway, p.ex, `create ${req.type} order`, () => p.ex.createOrder(req.symbol, req.type, req.side, amount, price, { clientOrderId }));
+      } catch (e) {
+        return await this.afterLostOrRefused(profileId, p.ex, sent, e);
+      }
+      await this.hooks.afterAnswer?.(sent, answer);
+      row = await this.settle(profileId, p.ex, sent, parseOrder(answer), 'placed');
+      this.log.info({ order: row.id, clientOrderId, exchangeOrderId: row.exchange_order_id, symbol: row.symbol, side: row.side, type: row.type, status: row.status, source: row.source }, 'order placed');
+      return row;
+    } finally {
+      this.inflight.delete(row.id);
+    }
+  }
+
+  /** The create request failed: a refusal is journaled as such; a lost answer is looked up by client order id. */
+  private async afterLostOrRefused(profileId: string, ex: Exchange, row: OrderRow, e: unknown): Promise<OrderRow> {
+    const err = isAppError(e) ? e : new AppError('exchange_error', `${ex.id}: ${(e as Error).message}`, { retryable: true });
+    if (isRefusal(err)) {
+      const said = exchangeSaid(err);
+      const rejected = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'rejected', { code: err.code, message: err.message }));
+      this.log.info({ order: row.id, clientOrderId: row.client_order_id, code: err.code, exchangeSaid: said }, 'the exchange refused the order');
+      this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
+      throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
+    }
+    // The answer is lost (timeout, 429, connection reset): did the exchange take the order?
+    let current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }));
+    this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code }, 'order answer lost; looking it up by client order id');
+    const rateLimited = err.code === 'exchange_rate_limit';
+    if (rateLimited) {
+      const wait = retryAfterFromError(err) ?? this.readOpts.defaultWaitMs;
+      if (wait > this.readOpts.maxWaitMs) {
+        this.emitOrders(profileId, row.broker_id, [current], 'unknown');
+        throw new AppError(err.code, `${err.message} The order was not confirmed; Aristobot will look it up by its client order id in ${Math.ceil(wait / 1000)} s and never sends it again.`, { ...(err.details as object | undefined), order: toOrderDto(current) });
+      }
+      await this.sleep(wait);
+    }
+    const found = await this.lookupPatiently(ex, current, rateLimited ? [0] : this.lookupDelaysMs);
+    if (found.kind === 'found') {
+      current = await this.settle(profileId, ex, current, found.order, 'recovered');
+      this.log.info({ order: current.id, clientOrderId: current.client_order_id, status: current.status }, 'order found by client order id after a lost answer');
+      return current;
+    }
+    if (found.kind === 'absent' && rateLimited) {
+      // The exchange answered 429 — a refusal — and has no such order: it was not placed.
+      const message = `${err.message} The order was not placed (not found at the exchange by its client order id); it was not sent again.`;
+      current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'rejected', { code: err.code, message }));
+      this.emitOrders(profileId, row.broker_id, [current], 'rejected');
+      throw new AppError(err.code, message, { ...(err.details as object | undefined), order: toOrderDto(current) });
+    }
+    this.emitOrders(profileId, row.broker_id, [current], 'unknown');
+    throw new AppError(
+      err.code,
+      `${err.message} Whether the order was placed is not known yet: it is not found at the exchange by its client order id ${row.client_order_id} so far. It will not be sent again; Aristobot keeps looking it up and updates the journal.`,
+      { ...(err.details as object | undefined), order: toOrderDto(current) },
+    );
+  }
+
+  /** Looks an order up by its client order id. */
+  private async lookup(ex: Exchange, row: OrderRow): Promise<{ kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'error'; error: AppError }> {
+    try {
+      if (ex.has.fetchOrder) {
+        const o = await this.read(ex, 'look up order by client order id', () => ex.fetchOrder(row.exchange_order_id ?? '', row.symbol, { clientOrderId: row.client_order_id }));
+        const p = parseOrder(o);
+        return p.clientOrderId && p.clientOrderId !== row.client_order_id ? { kind: 'absent' } : { kind: 'found', order: p };
+      }
+      const open = await this.read(ex, 'fetch open orders', () => ex.fetchOpenOrders(row.symbol));
+      const hit = open.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
+      if (hit) return { kind: 'found', order: hit };
+      if (ex.has.fetchClosedOrders) {
+        const closed = await this.read(ex, 'fetch closed orders', () => ex.fetchClosedOrders(row.symbol, row.created_at.getTime() - 60_000));
+        const c = closed.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
+        if (c) return { kind: 'found', order: c };
+        return { kind: 'absent' };
+      }
+      return { kind: 'error', error: new AppError('exchange_error', `${ex.id} cannot look orders up by client order id through CCXT.`) };
+    } catch (e) {
+      if (isNotFound(e)) return { kind: 'absent' };
+      return { kind: 'error', error: isAppError(e) ? e : new AppError('exchange_error', (e as Error).message) };
+    }
+  }
+
+  private async lookupPatiently(ex: Exchange, row: OrderRow, delays: number[]): Promise<{ kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'error'; error: AppError }> {
+    let last: Awaited<ReturnType<OrderService['lookup']>> = { kind: 'absent' };
+    for (const delay of delays) {
+      if (delay > 0) await this.sleep(delay);
+      last = await this.lookup(ex, row);
+      if (last.kind === 'found') return last;
+    }
+    return last;
+  }
+
+  /** Stores the exchange's view of an order, then its fills and the position. */
+  private async settle(profileId: string, ex: Exchange, row: OrderRow, p: ParsedOrder, reason: string): Promise<OrderRow> {
+    const settled = await this.db.withProfile(profileId, (c) => settleOrder(c, row, p));
+    this.emitOrders(profileId, settled.broker_id, [settled], reason);
+    if (settled.filled.gt(0)) await this.syncFills(profileId, ex, settled).catch((e: unknown) => this.log.warn({ order: settled.id, err: (e as Error).message }, 'could not fetch the fills; the next sync retries'));
+    return settled;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Fills and positions
+
+  /** Fetches an order's fills when the journal has fewer than the order's filled amount. */
+  private async syncFills(profileId: string, ex: Exchange, row: OrderRow): Promise<void> {
+    if (!row.exchange_order_id || !row.broker_id) return;
+    const recorded = await this.db.withProfile(profileId, (c) => filledByFills(c, row.id));
+    if (recorded.gte(row.filled)) return;
+    let trades: CcxtTrade[];
+    if (ex.has.fetchOrderTrades) trades = await this.read(ex, 'fetch order trades', () => ex.fetchOrderTrades(row.exchange_order_id!, row.symbol));
+    else trades = await this.read(ex, 'fetch my trades', () => ex.fetchMyTrades(row.symbol, row.created_at.getTime() - 60_000));
+    const mine = trades.map(parseTrade).filter((t): t is NonNullable<typeof t> => t !== null && t.orderId === row.exchange_order_id && t.symbol === row.symbol);
+    const added = await this.db.withProfile(profileId, async (c) => {
+      const n = await insertFills(c, row, mine);
+      if (n > 0) await this.recomputePosition(c, ex, row.broker_id!, row.exchange, row.symbol);
+      return n;
+    });
+    if (added > 0) this.bus.emit('positions.updated', { brokerId: row.broker_id, symbols: [row.symbol] }, { profileId });
+  }
+
+  private async recomputePosition(c: Queryable, ex: Exchange | null, brokerId: string, exchange: string, symbol: string): Promise<void> {
+    const m = ex?.markets?.[symbol];
+    const { base, quote } = m ? { base: String(m.base), quote: String(m.quote) } : splitSymbol(symbol);
+    const { rows } = await c.query<{ side: Side; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date }>(
+      'SELECT side, amount, price, fee, fee_currency, executed_at FROM order_fills WHERE broker_id = $1 AND symbol = $2 ORDER BY executed_at, created_at, length(trade_id), trade_id',
+      [brokerId, symbol],
+    );
+    const pos = positionFromFills(rows.map((r) => ({ side: r.side, amount: r.amount, price: r.price, fee: r.fee, feeCurrency: r.fee_currency })), { base, quote });
+    await c.query(
+      `INSERT INTO positions (broker_id, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills, last_fill_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+       ON CONFLICT (profile_id, broker_id, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl,
+         fills = EXCLUDED.fills, last_fill_at = EXCLUDED.last_fill_at, updated_at = now()`,
+      [brokerId, exchange, symbol, base, quote, pos.quantity.toFixed(), pos.averageEntry?.toFixed() ?? null, pos.realisedPnl.toFixed(), rows.length, rows.at(-1)?.executed_at ?? null],
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cancel and modify
+
+  private async openRow(profileId: string, orderId: string): Promise<OrderRow> {
+    const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
+    if (!row) throw new AppError('not_found', 'No such order in the journal.', { field: 'orderId' });
+    if (PENDING_STATUSES.includes(row.status)) throw new AppError('conflict', `The order's outcome is not known yet (${row.status}); wait until it is confirmed by the exchange.`, { order: toOrderDto(row) });
+    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', `The order is already ${row.status.replace('_', ' ')}.`, { order: toOrderDto(row) });
+    if (!row.broker_id || !row.exchange_order_id) throw new AppError('conflict', 'The broker of this order was deleted; manage it on the exchange.', { order: toOrderDto(row) });
+    return row;
+  }
+
+  /** Reads one order by its exchange id and settles the journal; the row unchanged when that fails. */
+  private async refresh(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
+    if (!row.exchange_order_id) return row;
+    try {
+      const o = await this.read(ex, 'fetch order', () => ex.fetchOrder(row.exchange_order_id!, row.symbol));
+      return await this.settle(profileId, ex, row, parseOrder(o), 'synced');
+    } catch (e) {
+      this.log.warn({ order: row.id, err: (e as Error).message }, 'could not refresh an order');
+      return row;
+    }
+  }
+
+  async cancel(profileId: string, orderId: string): Promise<OrderRow> {
+    let row = await this.openRow(profileId, orderId);
+    const { ex } = await this.brokers.exchangeFor(profileId, row.broker_id!);
+    try {
+      const answer = await callExchange(this.gateway, ex, 'cancel order', () => ex.cancelOrder(row.exchange_order_id!, row.symbol));
+      row = await this.settle(profileId, ex, row, parseOrder(answer), 'cancelled');
+      if (!TERMINAL_STATUSES.includes(row.status)) row = await this.refresh(profileId, ex, row);
+      if (!TERMINAL_STATUSES.includes(row.status)) {
+        // The exchange acknowledged the cancellation without its final state.
+        row = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'cancelled', null));
+        this.emitOrders(profileId, row.broker_id, [row], 'cancelled');
+      }
+      this.log.info({ order: row.id, status: row.status }, 'order cancelled');
+      return row;
+    } catch (e) {
+      if (isNotFound(e) || (isAppError(e) && e.code === 'invalid_order')) {
+        row = await this.refresh(profileId, ex, row);
+        if (TERMINAL_STATUSES.includes(row.status)) {
+          throw new AppError('conflict', `The order could not be cancelled: it is already ${row.status.replace('_', ' ')} at the exchange.`, { order: toOrderDto(row) });
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Changes an open limit order's amount and/or price. Where the exchange edits orders (CCXT
+   * `has.editOrder`; on Binance spot an atomic cancel-replace that gives the order a new id) the new
+   * order is journaled as an attempt replacing the old; elsewhere the old order is cancelled and a
+   * new one placed — two steps, said so in `method`.
+   */
+  async modify(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
+    const old = await this.openRow(profileId, input.orderId);
+    if (old.type !== 'limit') throw new AppError('invalid_input', 'Only limit orders can be modified.');
+    const { ex, broker } = await this.brokers.exchangeFor(profileId, old.broker_id!);
+    const method = ex.has.editOrder ? 'edit' : 'cancel_replace';
+    const source: Source = old.source === 'external' ? 'manual' : old.source;
+    const remaining = old.amount ? old.amount.minus(old.filled) : null;
+    const amount = toDecimal(input.amount, 'amount') ?? remaining;
+    const price = toDecimal(input.price, 'price') ?? old.price;
+    const req: PlaceRequest = {
+      brokerId: old.broker_id!,
+      symbol: old.symbol,
+      side: old.side,
+      type: 'limit',
+      amount: amount ?? undefined,
+      price: price ?? undefined,
+      source,
+      sourceRef: old.source_ref ?? undefined,
+      replacesOrderId: old.id,
+    };
+
+    if (method === 'cancel_replace') {
+      const cancelled = await this.cancel(profileId, old.id);
+      try {
+        const placed = await this.place(profileId, req);
+        return { order: placed, replaced: cancelled, method };
+      } catch (e) {
+        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        throw new AppError(err.code, `The order was cancelled, but its replacement was refused: ${err.message}`, err.details);
+      }
+    }
+
+    // Native edit: validate the new values (no balance check: the old order's funds are released by the edit).
+    const clientOrderId = newClientOrderId(source);
+    const p = await this.prepare(profileId, req, { balance: false });
+    if (p.problems.length) {
+      const message = describeProblems(p.problems as OrderProblem[]);
+      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, p, 'invalid_order', message);
+      throw new AppError('invalid_order', `${message}. The original order is unchanged.`, { problems: p.problems, order: toOrderDto(row) });
+    }
+    let attempt = (await this.db.withProfile(profileId, (c) =>
+      insertOrder(c, {
+        brokerId: old.broker_id!,
+        exchange: broker.exchange,
+        source,
+        sourceRef: old.source_ref,
+        symbol: old.symbol,
+        side: old.side,
+        type: 'limit',
+        requestedAmount: p.requestedAmount,
+        requestedCost: null,
+        requestedPrice: p.requestedPrice,
+        amount: p.amount,
+        price: p.price,
+        clientOrderId,
+        status: 'intent',
+        replacesOrderId: old.id,
+      }),
+    ))!;
+    this.inflight.add(attempt.id);
+    try {
+      await this.hooks.afterIntent?.(attempt);
+      attempt = await this.db.withProfile(profileId, (c) => markSent(c, attempt.id));
+      await this.hooks.beforeSend?.(attempt);
+      const sent = attempt;
+      let answer: CcxtOrder;
+      try {
+        answer = await callExchange(this.gateway, ex, 'edit order', () =>
+          ex.editOrder(old.exchange_order_id!, old.symbol, 'limit', old.side, toCcxtNumber(p.amount!, 'amount'), toCcxtNumber(p.price!, 'price'), { clientOrderId }),
+        );
+      } catch (e) {
+        const before = await this.refresh(profileId, ex, old);
+        const note = OPEN_STATUSES.includes(before.status) ? 'The original order is unchanged.' : `The original order is now ${before.status.replace('_', ' ')}.`;
+        try {
+          const recovered = await this.afterLostOrRefused(profileId, ex, sent, e);
+          const replaced = await this.refresh(profileId, ex, before);
+          return { order: recovered, replaced, method };
+        } catch (e2) {
+          const err = isAppError(e2) ? e2 : new AppError('internal', (e2 as Error).message);
+          throw new AppError(err.code, `${err.message} ${note}`, err.details);
+        }
+      }
+      await this.hooks.afterAnswer?.(sent, answer);
+      const parsed = parseOrder(answer);
+      if (parsed.id && parsed.id === old.exchange_order_id) {
+        // Edited in place (same exchange id): the original row carries the new values.
+        const updated = await this.db.withProfile(profileId, async (c) => {
+          await c.query('UPDATE orders SET amount = $2, price = $3, requested_amount = $2, requested_price = $3, updated_at = now() WHERE id = $1', [old.id, p.amount!.toFixed(), p.price!.toFixed()]);
+          await markStatus(c, sent.id, 'cancelled', { code: null, message: `The exchange edited order ${old.exchange_order_id} in place; this attempt is merged into it.` });
+          return (await getOrder(c, old.id))!;
+        });
+        const order = await this.settle(profileId, ex, updated, parsed, 'modified');
+        return { order, replaced: old, method };
+      }
+      const order = await this.settle(profileId, ex, sent, parsed, 'modified');
+      let replaced = await this.refresh(profileId, ex, old);
+      if (OPEN_STATUSES.includes(replaced.status)) {
+        // Binance's cancel-replace (STOP_ON_FAILURE) places the new order only after cancelling the old one.
+        replaced = await this.db.withProfile(profileId, (c) => markStatus(c, old.id, 'cancelled', null));
+        this.emitOrders(profileId, replaced.broker_id, [replaced], 'cancelled');
+      }
+      this.log.info({ order: order.id, replaced: replaced.id, method }, 'order modified');
+      return { order, replaced, method };
+    } finally {
+      this.inflight.delete(attempt.id);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sync and reconcile
+
+  /**
+   * Brings the journal in line with the exchange for one broker: open orders (those placed
+   * elsewhere included), orders that closed, missing fills, positions, and — at most once per
+   * `fullSyncEveryMs` — closed orders of the symbols traded in the last 30 days.
+   */
+  sync(profileId: string, brokerId: string, opts: { full?: boolean } = {}): Promise<void> {
+    const key = `${profileId}:${brokerId}`;
+    let p = this.syncing.get(key);
+    if (!p) {
+      p = this.doSync(profileId, brokerId, opts).finally(() => this.syncing.delete(key));
+      this.syncing.set(key, p);
+    }
+    return p;
+  }
+
+  private async doSync(profileId: string, brokerId: string, opts: { full?: boolean }): Promise<void> {
+    const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
+    const changed: OrderRow[] = [];
+    const note = (before: OrderRow | null, after: OrderRow) => {
+      if (!before || before.status !== after.status || !before.filled.eq(after.filled)) changed.push(after);
+    };
+    const upsert = async (p: ParsedOrder): Promise<OrderRow | null> => {
+      if (!p.symbol || !ex.markets?.[p.symbol]) return null;
+      return this.db.withProfile(profileId, async (c) => {
+        const row = await findForExchangeOrder(c, brokerId, p);
+        if (row) {
+          const after = await settleOrder(c, row, p);
+          note(row, after);
+          return after;
+        }
+        const ext = await insertExternal(c, brokerId, broker.exchange, p);
+        if (ext) note(null, ext);
+        return ext;
+      });
+    };
+
+    const seen = new Set<string>();
+    if (ex.has.fetchOpenOrders) {
+      if (ex.id.startsWith('binance')) ex.options['warnOnFetchOpenOrdersWithoutSymbol'] = false;
+      const open = await this.read(ex, 'fetch open orders', () => ex.fetchOpenOrders());
+      for (const o of open) {
+        const row = await upsert(parseOrder(o));
+        if (row) seen.add(row.id);
+      }
+    }
+    // Orders the journal holds open that the exchange no longer lists: read their final state.
+    const stale = await this.db.withProfile(profileId, async (c) => (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND status IN ('open', 'partially_filled') AND exchange_order_id IS NOT NULL", [brokerId])).rows);
+    for (const row of stale) {
+      if (seen.has(row.id) || this.inflight.has(row.id)) continue;
+      try {
+        const o = await this.read(ex, 'fetch order', () => ex.fetchOrder(row.exchange_order_id!, row.symbol));
+        const after = await this.db.withProfile(profileId, (c) => settleOrder(c, row, parseOrder(o)));
+        note(row, after);
+      } catch (e) {
+        this.log.warn({ order: row.id, err: (e as Error).message }, 'could not read an order the exchange no longer lists as open');
+      }
+    }
+
+    const full = opts.full || Date.now() - (this.lastFullSync.get(`${profileId}:${brokerId}`) ?? 0) >= this.fullSyncEveryMs;
+    if (full && (ex.has.fetchClosedOrders || ex.has.fetchOrders)) {
+      this.lastFullSync.set(`${profileId}:${brokerId}`, Date.now());
+      const monthAgo = Date.now() - 30 * 86_400_000;
+      const symbols = await this.db.withProfile(profileId, async (c) =>
+        (await c.query<{ symbol: string }>("SELECT symbol FROM orders WHERE broker_id = $1 AND created_at > now() - interval '30 days' AND status <> 'rejected' GROUP BY symbol ORDER BY max(created_at) DESC LIMIT 10", [brokerId])).rows.map((r) => r.symbol),
+      );
+      for (const symbol of symbols) {
+        if (!ex.markets?.[symbol]) continue;
+        try {
+          // Exchanges page orders from `since`, oldest first: read the month in pages.
+          const PAGE = 500;
+          let since = monthAgo;
+          for (let page = 0; page < 4; page++) {
+            const batch = ex.has.fetchOrders ? await this.read(ex, `fetch orders ${symbol}`, () => ex.fetchOrders(symbol, since, PAGE)) : await this.read(ex, `fetch closed orders ${symbol}`, () => ex.fetchClosedOrders(symbol, since, PAGE));
+            for (const o of batch) if (o.status !== 'open') await upsert(parseOrder(o));
+            const last = batch.at(-1)?.timestamp;
+            if (batch.length < PAGE || typeof last !== 'number') break;
+            since = last + 1;
+          }
+        } catch (e) {
+          this.log.warn({ broker: brokerId, symbol, err: (e as Error).message }, 'could not read closed orders');
+        }
+      }
+    }
+
+    // Fills the journal is missing (recently filled orders, external ones included).
+    const missing = await this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>(
+        `SELECT o.* FROM orders o WHERE o.broker_id = $1 AND o.exchange_order_id IS NOT NULL AND o.filled > 0 AND o.updated_at > now() - interval '30 days'
+            AND o.filled > coalesce((SELECT sum(f.amount) FROM order_fills f WHERE f.order_id = o.id), 0)
+          ORDER BY o.updated_at DESC LIMIT 20`,
+        [brokerId],
+      )).rows,
+    );
+    for (const row of missing) await this.syncFills(profileId, ex, row).catch((e: unknown) => this.log.warn({ order: row.id, err: (e as Error).message }, 'could not fetch fills'));
+
+    await this.reconcileRows(profileId, brokerId, { throttle: true });
+    this.emitOrders(profileId, brokerId, changed, 'synced');
+  }
+
+  /** Re-reads an order's final fills and position (e.g. after the exchange filled it). */
+  async fills(profileId: string, orderId: string): Promise<FillDto[]> {
+    const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
+    if (!row) throw new AppError('not_found', 'No such order in the journal.', { field: 'orderId' });
+    return this.db.withProfile(profileId, (c) => fillsOf(c, orderId));
+  }
+
+  /**
+   * Resolves journal rows whose outcome is not known (intent, sent, unknown) by looking them up at
+   * the exchange by client order id — for one profile, or all (at startup). Never sends anything.
+   */
+  async reconcile(profileId?: string): Promise<{ checked: number; resolved: number }> {
+    const profiles = profileId ? [profileId] : (await this.db.query<{ id: string }>('SELECT id FROM profiles')).rows.map((r) => r.id);
+    let checked = 0;
+    let resolved = 0;
+    for (const id of profiles) {
+      if (this.stopped && !profileId) break;
+      const r = await this.reconcileRows(id);
+      checked += r.checked;
+      resolved += r.resolved;
+    }
+    return { checked, resolved };
+  }
+
+  private neverArrivedAfter(ex: Exchange): number | null {
+    if (this.neverArrivedAfterMs !== undefined) return this.neverArrivedAfterMs;
+    const rw = Number(ex.options?.['recvWindow']);
+    return Number.isFinite(rw) && rw > 0 ? rw + this.gateway.timeoutMs + 60_000 : null;
+  }
+
+  private async reconcileRows(profileId: string, brokerId?: string, opts: { throttle?: boolean } = {}): Promise<{ checked: number; resolved: number }> {
+    const rows = await this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>(`SELECT * FROM orders WHERE status IN ('intent', 'sent', 'unknown') ${brokerId ? 'AND broker_id = $1' : ''} ORDER BY created_at LIMIT 100`, brokerId ? [brokerId] : [])).rows,
+    );
+    let checked = 0;
+    let resolved = 0;
+    for (const row of rows) {
+      if (this.inflight.has(row.id)) continue;
+      if (!row.broker_id) continue; // broker deleted: nothing to ask
+      // The page syncs every few seconds: look a pending order up at most every 15 s from there.
+      if (opts.throttle && Date.now() - (this.lastLookup.get(row.id) ?? 0) < 15_000) continue;
+      this.lastLookup.set(row.id, Date.now());
+      let ex: Exchange;
+      try {
+        ex = (await this.brokers.exchangeFor(profileId, row.broker_id)).ex;
+      } catch (e) {
+        this.log.warn({ order: row.id, err: (e as Error).message }, 'cannot reconcile an order: its broker is unavailable');
+        continue;
+      }
+      checked++;
+      const r = await this.lookup(ex, row);
+      if (r.kind === 'found') {
+        this.lastLookup.delete(row.id);
+        const after = await this.settle(profileId, ex, row, r.order, 'reconciled');
+        this.log.info({ order: row.id, clientOrderId: row.client_order_id, was: row.status, now: after.status }, 'order reconciled by client order id');
+        resolved++;
+        continue;
+      }
+      if (r.kind === 'error') {
+        this.log.warn({ order: row.id, err: r.error.message }, 'order lookup failed; retrying later');
+        continue;
+      }
+      let after: OrderRow | null = null;
+      if (row.status === 'intent') {
+        after = await this.db.withProfile(profileId, (c) =>
+          markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }),
+        );
+      } else {
+        const limit = this.neverArrivedAfter(ex);
+        const age = Date.now() - (row.sent_at ?? row.created_at).getTime();
+        if (limit !== null && age > limit) {
+          after = await this.db.withProfile(profileId, (c) =>
+            markStatus(c, row.id, 'rejected', {
+              code: 'not_sent',
+              message: `Never reached the exchange: not found by its client order id ${Math.round(age / 1000)} s after it was sent, longer than the exchange accepts a request (its recvWindow).`,
+            }),
+          );
+        } else if (row.status === 'sent') {
+          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message: 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.' }));
+        }
+      }
+      if (after) {
+        if (after.status === 'rejected') this.lastLookup.delete(row.id);
+        resolved += after.status === 'rejected' ? 1 : 0;
+        this.log.info({ order: row.id, clientOrderId: row.client_order_id, was: row.status, now: after.status }, 'order reconciled: not at the exchange');
+        this.emitOrders(profileId, after.broker_id, [after], 'reconciled');
+      }
+    }
+    return { checked, resolved };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Queries
+
+  async open(profileId: string, brokerId: string): Promise<OrderRow[]> {
+    await this.brokers.get(profileId, brokerId);
+    return this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND status IN ('open', 'partially_filled', 'sent', 'unknown') ORDER BY created_at DESC", [brokerId])).rows,
+    );
+  }
+
+  async history(profileId: string, brokerId: string, days: number): Promise<OrderRow[]> {
+    await this.brokers.get(profileId, brokerId);
+    return this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>(
+        `SELECT * FROM orders WHERE broker_id = $1 AND status IN ('filled', 'cancelled') AND coalesce(closed_at, updated_at) > now() - make_interval(days => $2)
+          ORDER BY coalesce(closed_at, updated_at) DESC, created_at DESC LIMIT 1000`,
+        [brokerId, days],
+      )).rows,
+    );
+  }
+
+  async journal(profileId: string, q: JournalQuery): Promise<OrderRow[]> {
+    return this.db.withProfile(profileId, (c) => queryJournal(c, q));
+  }
+
+  async get(profileId: string, orderId: string): Promise<OrderRow | null> {
+    return this.db.withProfile(profileId, (c) => getOrder(c, orderId));
+  }
+
+  toDto(row: OrderRow): OrderDto {
+    return toOrderDto(row);
+  }
+}

@@ -17,6 +17,8 @@ export interface Config {
   logLevel: string;
   logToFile: boolean;
   exchangeTimeoutMs: number;
+  /** Run the heartbeat (Binance stream) at start; ARISTOBOT_HEARTBEAT=off disables it. */
+  heartbeat: boolean;
   migrationsDir: string;
   rendererDir: string;
 }
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     logLevel: env.ARISTOBOT_LOG_LEVEL || 'info',
     logToFile: env.ARISTOBOT_LOG_FILE !== '0',
     exchangeTimeoutMs: timeout,
+    heartbeat: !['off', '0', 'false'].includes((env.ARISTOBOT_HEARTBEAT ?? '').toLowerCase()),
     migrationsDir: join(root, 'migrations'),
     rendererDir: join(root, 'out', 'renderer'),
   };

@@ -18,6 +18,9 @@ import { BrokerService, TestnetMode } from './exchanges/brokers';
 import { ExchangeGateway } from './exchanges/gateway';
 import { MarketService } from './exchanges/markets';
 import { tradingHandlers } from './trading/api';
+import { heartbeatHandlers } from './heartbeat/api';
+import { binanceMarkets } from './heartbeat/markets';
+import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } from './heartbeat/service';
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
@@ -45,6 +48,7 @@ interface Core {
   brokers: BrokerService;
   markets: MarketService;
   orders: OrderService;
+  heartbeat: HeartbeatService;
   stop(): Promise<void>;
 }
 
@@ -152,10 +156,25 @@ export class CoreHost {
       orders.start();
       disposers.push(() => orders.stop());
 
+      const hbConfig = { ...DEFAULT_HEARTBEAT_CONFIG, ...heartbeatConfigFromEnv() };
+      const heartbeat = new HeartbeatService({
+        db,
+        log: this.log,
+        emit: (name, data) => this.bus.emit(name, data),
+        markets: binanceMarkets(db, hbConfig.restUrl),
+        config: hbConfig,
+      });
+      if (this.config.heartbeat) {
+        // Not awaited: the app is usable while the stream connects (the header shows its state).
+        heartbeat.start().catch((e: Error) => this.log.error({ err: e.message }, 'the heartbeat did not start'));
+      }
+      disposers.push(() => heartbeat.stop('app stopped'));
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
+        ...heartbeatHandlers(heartbeat),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };
@@ -170,6 +189,7 @@ export class CoreHost {
         brokers,
         markets,
         orders,
+        heartbeat,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

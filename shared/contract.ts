@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
+import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import type { MethodDef } from './contract/define';
 
@@ -12,12 +13,14 @@ import type { MethodDef } from './contract/define';
 export const methods = {
   ...appMethods,
   ...exchangeMethods,
+  ...heartbeatMethods,
   ...tradingMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
   ...appEvents,
   ...exchangeEvents,
+  ...heartbeatEvents,
   ...tradingEvents,
 } as const satisfies Record<string, z.ZodType>;
 

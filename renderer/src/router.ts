@@ -6,6 +6,7 @@ import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-rou
  */
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/account' },
+  { path: '/heartbeat', component: () => import('./views/HeartbeatView.vue'), meta: { nav: 'Heartbeat', icon: '♥' } },
   { path: '/trading', component: () => import('./views/TradingView.vue'), meta: { nav: 'Manual trading', icon: '⇄' } },
   { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },

@@ -22,7 +22,7 @@ export async function startApp(opts: { env?: Record<string, string>; dataDir?: s
   const token = opts.env?.ARISTOBOT_TOKEN ?? `t-${Math.random().toString(36).slice(2)}`;
   const proc = spawn(process.execPath, ['--import', 'tsx', 'electron/serve.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ARISTOBOT_DATA_DIR: dataDir, ARISTOBOT_PORT: '0', ARISTOBOT_TOKEN: token, ARISTOBOT_NO_BUILD: '1', ARISTOBOT_LOG_LEVEL: 'info', ...opts.env },
+    env: { ...process.env, ARISTOBOT_DATA_DIR: dataDir, ARISTOBOT_PORT: '0', ARISTOBOT_TOKEN: token, ARISTOBOT_NO_BUILD: '1', ARISTOBOT_LOG_LEVEL: 'info', ARISTOBOT_HEARTBEAT: 'off', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -89,7 +89,7 @@ export class WsClient {
 export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
   const db = await createTestDb();
   const dataDir = mkdtempSync(join(tmpdir(), 'aristobot-host-'));
-  const config = { ...loadConfig({ ARISTOBOT_DATA_DIR: dataDir, ARISTOBOT_DATABASE_URL: db.ownerUrl, ARISTOBOT_LOG_FILE: '0', ...env }) };
+  const config = { ...loadConfig({ ARISTOBOT_DATA_DIR: dataDir, ARISTOBOT_DATABASE_URL: db.ownerUrl, ARISTOBOT_LOG_FILE: '0', ARISTOBOT_HEARTBEAT: 'off', ...env }) };
   const logFile = join(dataDir, 'test.log');
   const host = new CoreHost(config, 'headless', createLogger({ file: logFile, level: 'debug' }));
   await host.start();

@@ -1,0 +1,226 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AGGREGATED_TIMEFRAMES, floorToTimeframe, TIMEFRAMES, timeframeMs } from '../../shared/timeframes';
+import { createTestDb, type TestDb } from '../../test/support/db';
+import { expectedCandles, expectedSignalTimes, normalise } from '../../test/sim/stream/expected';
+import { StreamSimulator } from '../../test/sim/stream/server';
+import { waitFor } from '../../test/sim/stream/wait';
+import { silentLogger } from '../log';
+import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
+import { HeartbeatService, type HeartbeatConfig } from './service';
+
+const MIN = 60_000;
+// 23:52:30 UTC: the run crosses midnight (a 4h, 2h and 1h boundary)
+const T0 = Date.UTC(2024, 2, 10, 23, 52, 30);
+const SYMBOL = 'BTC/USDT';
+
+interface Ctx {
+  t: TestDb;
+  sim: StreamSimulator;
+  hb: HeartbeatService;
+  signals: HeartbeatSignal[];
+  events: { name: string; data: unknown }[];
+  /** first minute whose close is signalled (the current minute at start) */
+  startCursor: number;
+  /** start of the backfill window */
+  windowStart: number;
+}
+
+const contexts: Ctx[] = [];
+
+async function setup(config: Partial<HeartbeatConfig> = {}, prepare?: (sim: StreamSimulator) => void): Promise<Ctx> {
+  const t = await createTestDb();
+  const sim = await StreamSimulator.start({ startTime: T0 });
+  prepare?.(sim);
+  const signals: HeartbeatSignal[] = [];
+  const events: { name: string; data: unknown }[] = [];
+  const hb = new HeartbeatService({
+    db: t.db,
+    log: silentLogger(),
+    emit: (name, data) => events.push({ name, data }),
+    markets: async () => sim.markets(),
+    clock: { now: () => sim.now() },
+    config: {
+      wsUrl: sim.wsUrl,
+      restUrl: sim.restUrl,
+      backfillHours: 1,
+      silenceMs: 400,
+      gapGraceMs: 100,
+      restSettleMs: 0,
+      reconnectBackoff: { initialMs: 20, maxMs: 200 },
+      retryBackoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0 },
+      restTimeoutMs: 2000,
+      ...config,
+    },
+  });
+  hb.onSignal((s) => signals.push(s));
+  const ctx: Ctx = { t, sim, hb, signals, events, startCursor: floorToTimeframe(T0, '1m'), windowStart: floorToTimeframe(floorToTimeframe(T0, '1m') - 3600_000, '4h') };
+  contexts.push(ctx);
+  await hb.start();
+  return ctx;
+}
+
+afterEach(async () => {
+  for (const c of contexts.splice(0)) {
+    await c.hb.stop();
+    await c.sim.close();
+    await c.t.close();
+  }
+});
+
+const ready = (c: Ctx) => waitFor(() => c.hb.status().connected && !c.hb.status().backfilling && c.sim.openConnections().length === 1, 'heartbeat connected and synced');
+
+/** Advance the simulator minute by minute, letting the service keep up. */
+async function run(c: Ctx, minutes: number): Promise<void> {
+  for (let i = 0; i < minutes; i++) {
+    c.sim.advance(MIN);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/**
+ * After recovery: stored 1m candles are exactly the simulator's series over the whole window (no
+ * gap, no duplicate: the primary key forbids duplicates, the count proves it), the longer candles
+ * equal the recomputation, and every candle closed since the start was signalled exactly once per
+ * timeframe, in order, with the stored values.
+ */
+async function verify(c: Ctx, symbol = SYMBOL, startCursor = c.startCursor): Promise<void> {
+  const end = floorToTimeframe(c.sim.now(), '1m');
+  await waitFor(() => c.signals.filter((s) => s.symbol === symbol && s.timeframe === '1m').at(-1)?.openTime === end - MIN, `the 1m signal of ${new Date(end - MIN).toISOString()}`, 8000);
+  await waitFor(() => !c.hb.status().backfilling && !c.hb.status().incoherent, 'coherent');
+  const stored1m = await c.hb.queryCandles({ exchange: 'binance', symbol, timeframe: '1m', from: c.windowStart, to: end, limit: 10_000 });
+  const series1m = c.sim.series.candles(symbol, c.windowStart, end).map(normalise);
+  expect(stored1m.length).toBe(series1m.length);
+  expect(stored1m.map(normalise)).toEqual(series1m);
+  const { rows } = await c.t.db.query<{ n: number }>("SELECT count(*) AS n FROM candles WHERE symbol = $1 AND timeframe = '1m'", [symbol]);
+  expect(rows[0]!.n).toBe(series1m.length);
+  for (const tf of AGGREGATED_TIMEFRAMES) {
+    const stored = await c.hb.queryCandles({ exchange: 'binance', symbol, timeframe: tf, from: c.windowStart, to: end, limit: 10_000 });
+    const expected = expectedCandles(c.sim.series, symbol, tf, c.windowStart, end);
+    expect(stored.map(normalise), `stored ${tf}`).toEqual(expected);
+  }
+  for (const tf of TIMEFRAMES) {
+    const sigs = c.signals.filter((s) => s.symbol === symbol && s.timeframe === tf);
+    expect(sigs.map((s) => s.openTime), `signals ${tf}`).toEqual(expectedSignalTimes(tf, startCursor, end));
+    const stored = new Map((await c.hb.queryCandles({ exchange: 'binance', symbol, timeframe: tf, from: startCursor - 240 * MIN, to: end, limit: 10_000 })).map((x) => [x.openTime, normalise(x)]));
+    for (const s of sigs) {
+      expect(normalise(s.candle)).toEqual(stored.get(s.openTime));
+      expect(s.closeTime).toBe(s.openTime + timeframeMs(tf) - 1);
+    }
+  }
+  expect(c.events.filter((e) => e.name === 'heartbeat.signal')).toHaveLength(c.signals.length);
+}
+
+describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
+  it('backfills the window at start, then signals every closed candle once per timeframe, across midnight', async () => {
+    const c = await setup();
+    await ready(c);
+    expect(c.signals).toEqual([]); // history is stored silently
+    await run(c, 12);
+    await verify(c);
+    const s1m = c.signals.filter((s) => s.timeframe === '1m');
+    expect(s1m.every((s) => !s.backfilled && typeof s.receivedAt === 'number' && s.closeTime === s.openTime + MIN - 1)).toBe(true);
+    expect(c.signals.some((s) => s.timeframe === '4h' && s.openTime === Date.UTC(2024, 2, 10, 20))).toBe(true);
+    // one kline request per page of the window, none for live minutes
+    expect(c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'))).toHaveLength(1);
+  });
+
+  it('recovers from a connection dropped for 5 minutes: backfilled in order, exactly once', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 3);
+    c.sim.rejectConnections(true);
+    c.sim.drop();
+    await waitFor(() => !c.hb.status().connected, 'disconnected');
+    await run(c, 5);
+    c.sim.rejectConnections(false);
+    await ready(c);
+    // the reconnection itself triggers the backfill: no new live minute is needed
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === c.startCursor + 7 * MIN), 'the missed minutes signalled');
+    await run(c, 3);
+    await verify(c);
+    const backfilled = c.signals.filter((s) => s.timeframe === '1m' && s.backfilled).map((s) => s.openTime);
+    // the 5 minutes that closed while disconnected (and possibly the one closing as the connection was cut)
+    expect(backfilled.length).toBeGreaterThanOrEqual(5);
+    expect(backfilled.length).toBeLessThanOrEqual(6);
+    expect(backfilled.at(-1)).toBe(c.startCursor + 7 * MIN);
+    expect(c.hb.status().reconnects).toBeGreaterThan(0);
+  });
+
+  it('replaces a silent connection and fills what it missed', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 2);
+    c.sim.goSilent(true);
+    await run(c, 2);
+    await waitFor(() => c.sim.openConnections().length === 2 || !c.hb.status().connected || c.hb.status().reconnects > 0, 'silence detected');
+    c.sim.goSilent(false);
+    await ready(c);
+    await run(c, 2);
+    await verify(c);
+  });
+
+  it('survives a server restart (gone and back on the same port)', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 2);
+    await c.sim.restart(async () => {
+      await waitFor(() => !c.hb.status().connected, 'disconnected');
+      await run(c, 4);
+    });
+    await ready(c);
+    await run(c, 2);
+    await verify(c);
+  });
+
+  it('ignores duplicates and reorders out-of-order closing messages', async () => {
+    const c = await setup({ gapGraceMs: 5000 });
+    await ready(c);
+    c.sim.setDuplicates(true);
+    c.sim.setOutOfOrder(true);
+    await run(c, 16);
+    c.sim.setOutOfOrder(false);
+    c.sim.setDuplicates(false);
+    await run(c, 1);
+    await verify(c);
+    // the grace period covered every reordering: nothing was fetched after the start
+    expect(c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'))).toHaveLength(1);
+  });
+
+  it('fetches skipped minutes from REST before releasing the later ones', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 2);
+    c.sim.skipMinutes(3);
+    await run(c, 5);
+    await verify(c);
+    const s1m = c.signals.filter((s) => s.timeframe === '1m');
+    const skipped = s1m.filter((s) => s.backfilled).map((s) => s.openTime);
+    expect(skipped).toEqual([c.startCursor + 2 * MIN, c.startCursor + 3 * MIN, c.startCursor + 4 * MIN]);
+  });
+
+  it('a REST failure leaves the status incoherent with the missing range, then recovers with backoff', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 2);
+    c.sim.failRest({ status: 500 });
+    c.sim.rejectConnections(true);
+    c.sim.drop();
+    await waitFor(() => !c.hb.status().connected, 'disconnected');
+    const gapFrom = c.startCursor + 2 * MIN;
+    await run(c, 3);
+    c.sim.rejectConnections(false);
+    await waitFor(() => c.hb.status().incoherent, 'incoherent');
+    const st = c.hb.status();
+    expect(st.gaps).toEqual([{ symbol: SYMBOL, from: gapFrom, to: gapFrom + 3 * MIN }]);
+    expect(st.lastError).toMatch(/backfill of BTC\/USDT failed: Binance REST answered 500/);
+    expect(c.events.some((e) => e.name === 'heartbeat.status' && (e.data as { incoherent: boolean }).incoherent)).toBe(true);
+    // live minutes keep arriving but wait behind the gap
+    const before = c.signals.length;
+    await run(c, 2);
+    await waitFor(() => c.sim.restRequests.filter((r) => r.status === 500).length >= 3, 'retries');
+    expect(c.signals.length).toBe(before);
+    c.sim.failRest(null);
+    await verify(c);
+    expect(c.hb.status().gaps).toEqual([]);
+  });
+});

@@ -91,6 +91,13 @@ describe('foundation, end to end in Chromium', () => {
     await page.close();
   });
 
+  it('a second instance on the same data folder is refused with a clear message; the first keeps running', async () => {
+    await expect(startApp({ dataDir: app.dataDir, timeoutMs: 30_000 })).rejects.toThrow(/exited with 3:[\s\S]*already running with the data folder/);
+    const page = await openApp(browser, app);
+    await page.waitForSelector('[data-test=login]');
+    await page.close();
+  });
+
   it('survives SIGKILL: the bundled PostgreSQL recovers and the data is kept', async () => {
     const dataDir = app.dataDir;
     await app.kill('SIGKILL');
@@ -100,6 +107,26 @@ describe('foundation, end to end in Chromium', () => {
     await login(page, 'Trader', 'pw-12345');
     await page.waitForSelector('[data-test=header]');
     await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('light');
+    await page.close();
+  });
+});
+
+describe('external database unreachable, end to end', () => {
+  let app: RunningApp;
+  afterAll(async () => app?.stop());
+
+  it('shows which URL failed and why, with Retry; the password is not shown', async () => {
+    app = await startApp({ env: { ARISTOBOT_DATABASE_URL: 'postgres://trader:hunter2-secret@127.0.0.1:1/aristobot' } });
+    const page = await openApp(browser, app);
+    await page.waitForSelector('[data-test=unavailable]');
+    const text = await page.textContent('[data-test=unavailable-message]');
+    expect(text).toContain('postgres://trader:****@127.0.0.1:1/aristobot');
+    expect(text).toContain('connection refused');
+    expect(await page.content()).not.toContain('hunter2-secret');
+    await page.click('[data-test=retry]');
+    await page.waitForSelector('[data-test=retry]:not([disabled])');
+    expect(await page.textContent('[data-test=unavailable-message]')).toContain('connection refused');
+    await page.screenshot({ path: `${app.dataDir}/unavailable.png` });
     await page.close();
   });
 });

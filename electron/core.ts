@@ -6,7 +6,7 @@ import { AppError, type ErrorPayload } from '../shared/errors';
 import { appHandlers } from './api/app-handlers';
 import { Dispatcher, type CallResult, type Handlers, type Session } from './api/dispatch';
 import type { Config } from './config';
-import { startBundledPostgres, type BundledPostgres } from './db/bundled';
+import { processAlive, startBundledPostgres, type BundledPostgres } from './db/bundled';
 import { Database, redactUrl } from './db/database';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
@@ -52,22 +52,13 @@ interface Core {
   stop(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** One app per data folder: a pid file, taken over when its process is gone (after a crash). */
 export function acquireInstanceLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'aristobot.lock');
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new AppError('already_running', `Aristobot3 is already running with the data folder ${dataDir} (process ${pid}).`);
     }
   }

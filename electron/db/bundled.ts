@@ -33,7 +33,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but is not ours). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -54,7 +55,7 @@ export async function recoverStaleServer(pgDir: string, log: Logger): Promise<vo
   const pidFile = join(pgDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
   log.warn({ pid }, 'an orphaned bundled PostgreSQL is still running from a previous run; stopping it');
   for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
     try {
@@ -64,7 +65,7 @@ export async function recoverStaleServer(pgDir: string, log: Logger): Promise<vo
     }
     const until = Date.now() + waitMs;
     while (Date.now() < until) {
-      if (!alive(pid)) return;
+      if (!processAlive(pid)) return;
       await sleep(50);
     }
   }

@@ -33,6 +33,28 @@ describe('headless transport', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
   });
 
+  it('survives malformed request targets and cookies (400, never a crash)', async () => {
+    const { request } = await import('node:net').then((net) => ({
+      request: (raw: string) =>
+        new Promise<string>((resolve) => {
+          const sock = net.connect(t.server.port, '127.0.0.1', () => sock.write(raw));
+          let out = '';
+          sock.on('data', (d) => (out += d));
+          sock.on('close', () => resolve(out));
+          sock.on('error', () => resolve(out));
+          setTimeout(() => sock.destroy(), 1000);
+        }),
+    }));
+    expect(await request('GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
+    expect(await request('GET /// HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
+    expect(await request(`GET /%E0%A4%A?token=${t.token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 400/);
+    expect(await request('GET / HTTP/1.1\r\nHost: x\r\nCookie: aristobot_token=%E0%A4%A\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 401/);
+    expect(await request('GET //api HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')).toMatch(/^HTTP\/1.1 401/);
+    expect(await request('garbage\r\n\r\n')).toBe('');
+    // still serving
+    expect((await c.request('app.status')).result).toMatchObject({ state: 'ready' });
+  });
+
   it('refuses a browser socket from another origin', async () => {
     await expect(WsClient.connect(`ws://127.0.0.1:${t.server.port}/api?token=${t.token}`, { Origin: 'http://evil.example' })).rejects.toThrow(/401/);
   });

@@ -38,14 +38,30 @@ function sameToken(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-function tokenOf(req: IncomingMessage): { token: string | null; fromQuery: boolean } {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const q = url.searchParams.get('token');
+/** The request's path and query, or null when the target is not a parseable path (e.g. `//`). */
+export function parseTarget(raw: string | undefined): { path: string; query: URLSearchParams } | null {
+  if (!raw || !raw.startsWith('/') || raw.startsWith('//')) return null;
+  try {
+    const u = new URL(raw, 'http://localhost');
+    return { path: decodeURIComponent(u.pathname), query: u.searchParams };
+  } catch {
+    return null;
+  }
+}
+
+function tokenOf(req: IncomingMessage, query: URLSearchParams): { token: string | null; fromQuery: boolean } {
+  const q = query.get('token');
   if (q) return { token: q, fromQuery: true };
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
   const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
-  if (cookie) return { token: decodeURIComponent(cookie.slice(COOKIE.length + 1)), fromQuery: false };
+  if (cookie) {
+    try {
+      return { token: decodeURIComponent(cookie.slice(COOKIE.length + 1)), fromQuery: false };
+    } catch {
+      return { token: null, fromQuery: false };
+    }
+  }
   return { token: null, fromQuery: false };
 }
 
@@ -64,9 +80,14 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
   const { host, token, rendererDir } = opts;
   const log = host.log;
 
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     securityHeaders(res);
-    const { token: given, fromQuery } = tokenOf(req);
+    const target = parseTarget(req.url);
+    if (!target) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('400 Bad Request\n');
+      return;
+    }
+    const { token: given, fromQuery } = tokenOf(req, target.query);
     if (!given || !sameToken(given, token)) {
       res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('401 Unauthorized: open the URL with the access token that `npm run serve` printed (…/?token=…).\n');
@@ -77,7 +98,7 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
       res.writeHead(405).end();
       return;
     }
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const path = target.path;
     let file = normalize(join(rendererDir, path === '/' ? 'index.html' : path));
     if (!file.startsWith(rendererDir + sep) && file !== rendererDir) {
       res.writeHead(403).end();
@@ -90,18 +111,29 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
     }
     res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  };
+  const server: Server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'HTTP request failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
   });
+  server.on('clientError', (_e, socket) => socket.destroy());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const sockets = new Map<WebSocket, Session>();
 
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const { token: given } = tokenOf(req);
+    socket.on('error', () => undefined);
+    const target = parseTarget(req.url);
+    const given = target ? tokenOf(req, target.query).token : null;
     const origin = req.headers.origin;
     const ownOrigin = `http://${req.headers.host}`;
-    if (path !== '/api' || !given || !sameToken(given, token) || (origin !== undefined && origin !== ownOrigin)) {
+    if (!target || target.path !== '/api' || !given || !sameToken(given, token) || (origin !== undefined && origin !== ownOrigin)) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
       return;

@@ -69,6 +69,15 @@ describe('profiles', () => {
     expect(await code(svc.login('Bob', 'bob-pw-1'))).toBe('ok');
   });
 
+  it('parallel guesses cannot bypass the slowdown', async () => {
+    await svc.create('Dave', 'dave-pw-1');
+    for (let i = 0; i < 5; i++) expect(await code(svc.login('Dave', `wrong${i}`))).toBe('wrong_password');
+    clock += attemptDelayMs(5) + 1; // exactly one attempt is due now
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => code(svc.login('Dave', `guess${i}`))));
+    expect(results.filter((r) => r === 'wrong_password')).toHaveLength(1);
+    expect(results.filter((r) => r === 'too_many_attempts')).toHaveLength(29);
+  });
+
   it('changes the password only with the current one', async () => {
     const s = await svc.login('Alice', 'alice-pw');
     expect(await code(svc.changePassword(s.id, 'bad', 'new-pw-123'))).toBe('wrong_password');

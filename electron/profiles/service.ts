@@ -79,18 +79,28 @@ export class ProfileService {
    */
   async verify(name: string, password: string): Promise<ProfileRow> {
     const row = await this.find(name);
-    const wait = attemptDelayMs(row.failed_attempts) - (this.now() - (row.last_failed_at?.getTime() ?? 0));
-    if (wait > 0) {
-      const s = Math.ceil(wait / 1000);
-      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${s} s.`, { retryAfterMs: wait });
+    // Reserve the attempt atomically, counted as failed until proven right: parallel guesses cannot
+    // slip through between reading the counter and writing it.
+    const now = new Date(this.now());
+    const { rows } = await this.db.query<{ failed_attempts: number }>(
+      `UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2
+        WHERE id = $1 AND (failed_attempts < $3 OR last_failed_at IS NULL
+              OR last_failed_at <= $2::timestamptz - make_interval(secs => least($4::float8, 2 ^ (failed_attempts - $3)::float8)))
+        RETURNING failed_attempts`,
+      [row.id, now, FREE_ATTEMPTS, MAX_DELAY_MS / 1000],
+    );
+    if (!rows[0]) {
+      const { rows: cur } = await this.db.query<ProfileRow>('SELECT failed_attempts, last_failed_at FROM profiles WHERE id = $1', [row.id]);
+      const c = cur[0];
+      const wait = Math.max(1, attemptDelayMs(c?.failed_attempts ?? FREE_ATTEMPTS) - (this.now() - (c?.last_failed_at?.getTime() ?? 0)));
+      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
     }
     const ok = await verifyPassword(password, row.password_hash);
     if (!ok) {
-      await this.db.query('UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1', [row.id, new Date(this.now())]);
-      this.log.warn({ profile: row.name, failedAttempts: row.failed_attempts + 1 }, 'wrong password');
+      this.log.warn({ profile: row.name, failedAttempts: rows[0].failed_attempts }, 'wrong password');
       throw new AppError('wrong_password', 'Wrong password');
     }
-    if (row.failed_attempts > 0) await this.db.query('UPDATE profiles SET failed_attempts = 0, last_failed_at = NULL WHERE id = $1', [row.id]);
+    await this.db.query('UPDATE profiles SET failed_attempts = 0, last_failed_at = NULL WHERE id = $1', [row.id]);
     return row;
   }
 

@@ -92,6 +92,8 @@ export class CoreHost {
     readonly config: Config,
     readonly shell: 'electron' | 'headless',
     log?: Logger,
+    /** `appPassword`: a fixed password for the app role (tests sharing one cluster); random otherwise. */
+    private readonly options: { appPassword?: string } = {},
   ) {
     this.log = log ?? createLogger({ dir: config.logToFile ? join(config.dataDir, 'logs') : undefined, level: config.logLevel });
   }
@@ -123,7 +125,7 @@ export class CoreHost {
         ownerUrl = pg.ownerUrl;
         this.bundledPort = pg.port;
       }
-      const db = await Database.open({ ownerUrl, migrationsDir: this.config.migrationsDir, log: this.log });
+      const db = await Database.open({ ownerUrl, migrationsDir: this.config.migrationsDir, log: this.log, exclusive: true, appPassword: this.options.appPassword });
       disposers.push(() => db.close());
       const session = await db.query<{ id: number }>('INSERT INTO app_sessions (version, mode) VALUES ($1, $2) RETURNING id', [VERSION, this.shell]);
       const sessionId = session.rows[0]!.id;

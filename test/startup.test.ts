@@ -14,7 +14,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'aristobot-start-'));
 describe('startup failures', () => {
   it('an unreachable external database gives a clear failure naming the URL (password hidden), and no crash', async () => {
     const url = 'postgres://someone:s3cret-pw@127.0.0.1:1/aristobot';
-    const host = new CoreHost(loadConfig({ ARISTOBOT_DATA_DIR: tmp(), ARISTOBOT_DATABASE_URL: url, ARISTOBOT_LOG_FILE: '0' }), 'headless', silentLogger());
+    const host = new CoreHost(loadConfig({ ARISTOBOT_DATA_DIR: tmp(), ARISTOBOT_DATABASE_URL: url, ARISTOBOT_LOG_FILE: '0' }), 'headless', silentLogger(), { appPassword: TEST_APP_PASSWORD });
     await host.start();
     const s = await host.status();
     expect(s.state).toBe('failed');
@@ -32,7 +32,7 @@ describe('startup failures', () => {
     const name = `late_${Math.random().toString(36).slice(2, 8)}`;
     const u = new URL(inject('pgOwnerUrl'));
     u.pathname = `/${name}`;
-    const host = new CoreHost(loadConfig({ ARISTOBOT_DATA_DIR: tmp(), ARISTOBOT_DATABASE_URL: u.toString(), ARISTOBOT_LOG_FILE: '0' }), 'headless', silentLogger());
+    const host = new CoreHost(loadConfig({ ARISTOBOT_DATA_DIR: tmp(), ARISTOBOT_DATABASE_URL: u.toString(), ARISTOBOT_LOG_FILE: '0' }), 'headless', silentLogger(), { appPassword: TEST_APP_PASSWORD });
     await host.start();
     expect((await host.status()).error?.message).toContain('the database does not exist');
     const admin = new pg.Client({ connectionString: inject('pgOwnerUrl') });
@@ -62,6 +62,31 @@ describe('startup failures', () => {
     const rows = (await asOwner(t.ownerUrl, (c) => c.query('SELECT id FROM schema_migrations ORDER BY id'))).rows.map((r) => r.id);
     expect(rows[0]).toBe(1);
     expect(new Set(rows).size).toBe(rows.length);
+  });
+});
+
+describe('one app per database', () => {
+  it('a second core on the same external database is refused before it touches the app role', async () => {
+    const t = await createTestDb();
+    await t.close();
+    const cfg = () => loadConfig({ ARISTOBOT_DATA_DIR: tmp(), ARISTOBOT_DATABASE_URL: t.ownerUrl, ARISTOBOT_LOG_FILE: '0', ARISTOBOT_HEARTBEAT: 'off' });
+    const first = new CoreHost(cfg(), 'headless', silentLogger(), { appPassword: TEST_APP_PASSWORD });
+    await first.start();
+    expect((await first.status()).state).toBe('ready');
+    const second = new CoreHost(cfg(), 'headless', silentLogger(), { appPassword: 'another-password' });
+    await second.start();
+    expect((await second.status()).error).toMatchObject({ code: 'already_running', message: expect.stringContaining('Another Aristobot3 is already using the database') });
+    // the first still works, on fresh connections too
+    const s = first.sessions.open();
+    await first.services!.db.pool.query('SELECT 1');
+    expect(await first.call('profiles.create', { name: 'Still', password: 'pw-12345' }, s)).toMatchObject({ result: { name: 'Still' } });
+    await second.stop();
+    await first.stop();
+    // once the first has stopped, another may start
+    const third = new CoreHost(cfg(), 'headless', silentLogger(), { appPassword: TEST_APP_PASSWORD });
+    await third.start();
+    expect((await third.status()).state).toBe('ready');
+    await third.stop();
   });
 });
 

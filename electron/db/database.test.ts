@@ -42,3 +42,14 @@ describe('database', () => {
     await expect(t.db.query('ALTER TABLE profile_settings DISABLE ROW LEVEL SECURITY')).rejects.toThrow(/must be owner/);
   });
 });
+
+describe('redactUrl', () => {
+  it('hides the password wherever the URL carries it', async () => {
+    const { redactUrl } = await import('./database');
+    expect(redactUrl('postgres://u:pw-1@h:5432/db')).toBe('postgres://u:****@h:5432/db');
+    const q = redactUrl('postgres://u@h/db?password=pw-2&sslpassword=pw-3&application_name=x');
+    expect(q).not.toMatch(/pw-2|pw-3/);
+    expect(q).toContain('application_name=x');
+    expect(redactUrl('not a url pw-4')).not.toContain('pw-4');
+  });
+});

@@ -20,11 +20,14 @@ const types = {
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** The URL with its password hidden, for messages and logs. */
+const SECRET_PARAMS = ['password', 'sslpassword', 'sslkey'];
+
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '****';
-    return u.toString();
+    for (const p of SECRET_PARAMS) if (u.searchParams.has(p)) u.searchParams.set(p, '****');
+    return u.toString().replace(/%2A%2A%2A%2A/g, '****');
   } catch {
     return '(an unparseable URL)';
   }
@@ -39,7 +42,14 @@ export interface DatabaseOptions {
   appPassword?: string;
   poolMax?: number;
   connectTimeoutMs?: number;
+  /**
+   * Hold a lock on the database for the life of this Database: a second app on the same database
+   * is refused (before it touches the app role's password) instead of disturbing the first.
+   */
+  exclusive?: boolean;
 }
+
+const INSTANCE_LOCK_KEY = 727_271_004;
 
 function connectionError(url: string, e: unknown): AppError {
   const err = e as NodeJS.ErrnoException & { code?: string };
@@ -63,6 +73,7 @@ export class Database {
   private constructor(
     readonly pool: pg.Pool,
     private readonly log: Logger,
+    private readonly holder: pg.Client | null,
   ) {}
 
   static async open(opts: DatabaseOptions): Promise<Database> {
@@ -77,15 +88,24 @@ export class Database {
     const password = opts.appPassword ?? (await import('node:crypto')).randomBytes(24).toString('base64url');
     let database: string;
     try {
+      if (opts.exclusive) {
+        const { rows } = await owner.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [INSTANCE_LOCK_KEY]);
+        if (!rows[0]?.ok) throw new AppError('already_running', `Another Aristobot3 is already using the database ${redactUrl(opts.ownerUrl)}; stop it first (one app per database).`);
+      }
       database = (await owner.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
       await ensureAppRole(owner, password, database);
       await migrate(owner, await loadMigrations(opts.migrationsDir), opts.log);
-    } finally {
+    } catch (e) {
       await owner.end().catch(() => undefined);
+      throw e;
     }
+    // The owner connection is kept only while it holds the instance lock.
+    const holder = opts.exclusive ? owner : null;
+    if (!holder) await owner.end().catch(() => undefined);
     const appUrl = new URL(opts.ownerUrl);
     appUrl.username = APP_ROLE;
     appUrl.password = encodeURIComponent(password);
+    for (const p of SECRET_PARAMS) appUrl.searchParams.delete(p); // the owner's, not the app role's
     const pool = new pg.Pool({
       connectionString: appUrl.toString(),
       max: opts.poolMax ?? 10,
@@ -96,11 +116,12 @@ export class Database {
       types,
     });
     pool.on('error', (e) => opts.log.error({ err: e.message }, 'idle database connection failed'));
-    const db = new Database(pool, opts.log);
+    const db = new Database(pool, opts.log, holder);
     try {
       await db.verifyAppRole();
     } catch (e) {
       await pool.end();
+      await holder?.end().catch(() => undefined);
       if (e instanceof AppError) throw e;
       throw connectionError(redactUrl(appUrl.toString()), e);
     }
@@ -153,6 +174,7 @@ export class Database {
 
   async close(): Promise<void> {
     await this.pool.end();
+    await this.holder?.end().catch(() => undefined);
   }
 }
 

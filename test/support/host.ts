@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../electron/config';
 import { CoreHost } from '../../electron/core';
 import { createLogger } from '../../electron/log';
 import { startHeadlessServer, type HeadlessServer } from '../../electron/transport/headless';
-import { createTestDb, type TestDb } from './db';
+import { createTestDb, TEST_APP_PASSWORD, type TestDb } from './db';
 
 export interface TestHost {
   host: CoreHost;
@@ -91,7 +91,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
   const dataDir = mkdtempSync(join(tmpdir(), 'aristobot-host-'));
   const config = { ...loadConfig({ ARISTOBOT_DATA_DIR: dataDir, ARISTOBOT_DATABASE_URL: db.ownerUrl, ARISTOBOT_LOG_FILE: '0', ARISTOBOT_HEARTBEAT: 'off', ...env }) };
   const logFile = join(dataDir, 'test.log');
-  const host = new CoreHost(config, 'headless', createLogger({ file: logFile, level: 'debug' }));
+  const host = new CoreHost(config, 'headless', createLogger({ file: logFile, level: 'debug' }), { appPassword: TEST_APP_PASSWORD });
   await host.start();
   const token = 'test-token-' + Math.random().toString(36).slice(2);
   const server = await startHeadlessServer({ host, token, listenHost: '127.0.0.1', port: 0, rendererDir: config.rendererDir });

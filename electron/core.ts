@@ -164,7 +164,7 @@ export class CoreHost {
       disposers.push(() => heartbeat.stop('app stopped'));
 
       const handlers: Handlers = {
-        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus }),
+        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),

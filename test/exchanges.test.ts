@@ -182,6 +182,39 @@ describe('exchanges and brokers', () => {
   });
 });
 
+describe('keys follow their broker and profile', () => {
+  it('an update refused for its name changes neither the row nor the keys', async () => {
+    const [main] = await c.call<{ id: string; name: string }[]>('brokers.list');
+    const other = await c.call<{ id: string }>('brokers.create', { name: 'Other', exchange: 'binance', credentials: { apiKey: KEY, secret: SECRET } });
+    const ref = (await asOwner(t.db.ownerUrl, (q) => q.query('SELECT secret_ref FROM brokers WHERE id = $1', [other.id]))).rows[0].secret_ref as string;
+    const store = t.host.services!.secrets.store!;
+    const before = await store.get(ref);
+    const r = await err(c.call('brokers.update', { id: other.id, name: main!.name, credentials: { apiKey: 'NEWKEY'.padEnd(64, '0'), secret: 'NEWSECRET'.padEnd(64, '0') } }));
+    expect(r?.code).toBe('conflict');
+    expect(await store.get(ref)).toBe(before);
+    // an accepted update replaces them
+    await c.call('brokers.update', { id: other.id, credentials: { apiKey: 'NEWKEY'.padEnd(64, '0'), secret: 'NEWSECRET'.padEnd(64, '0') } });
+    expect(await store.get(ref)).toContain('NEWSECRET');
+    await c.call('brokers.delete', { id: other.id });
+  });
+
+  it('deleting a profile deletes its brokers’ keys from the keychain', async () => {
+    const d = await t.client();
+    await d.call('profiles.create', { name: 'Leaving', password: 'pw-12345' });
+    await d.call('profiles.login', { name: 'Leaving', password: 'pw-12345' });
+    const b = await d.call<{ id: string }>('brokers.create', { name: 'Mine', exchange: 'binance', credentials: { apiKey: KEY, secret: SECRET } });
+    const ref = (await asOwner(t.db.ownerUrl, (q) => q.query('SELECT secret_ref FROM brokers WHERE id = $1', [b.id]))).rows[0].secret_ref as string;
+    const store = t.host.services!.secrets.store!;
+    expect(await store.get(ref)).not.toBeNull();
+    expect((await err(d.call('profiles.delete', { name: 'Leaving', password: 'wrong' })))?.code).toBe('wrong_password');
+    expect(await store.get(ref)).not.toBeNull();
+    await d.call('profiles.delete', { name: 'Leaving', password: 'pw-12345' });
+    expect(await store.get(ref)).toBeNull();
+    expect((await asOwner(t.db.ownerUrl, (q) => q.query('SELECT count(*)::int AS n FROM brokers WHERE id = $1', [b.id]))).rows[0].n).toBe(0);
+    d.close();
+  });
+});
+
 describe('unreachable exchange', () => {
   let silent: Server;
   afterAll(() => silent?.close());

@@ -11,14 +11,20 @@ type AppMethod =
   | 'profiles.list' | 'profiles.create' | 'profiles.login' | 'profiles.logout' | 'profiles.changePassword' | 'profiles.delete'
   | 'session.current' | 'settings.get' | 'settings.update' | 'debug.get' | 'debug.set' | 'events.subscribe' | 'events.unsubscribe';
 
+/** Cleans up what the database cascade cannot reach (keys in the SecretStore, cached clients). */
+export interface ProfileDeletionHook {
+  prepareProfileDeletion(profileId: string): Promise<() => Promise<void>>;
+}
+
 export interface AppHandlerDeps {
   profiles: ProfileService;
+  onProfileDeletion?: ProfileDeletionHook[];
   debug: DebugService;
   sessions: SessionRegistry;
   bus: EventBus;
 }
 
-export function appHandlers({ profiles, debug, sessions, bus }: AppHandlerDeps): Pick<Handlers, AppMethod> {
+export function appHandlers({ profiles, debug, sessions, bus, onProfileDeletion = [] }: AppHandlerDeps): Pick<Handlers, AppMethod> {
   return {
     'profiles.list': () => profiles.list(),
     'profiles.create': ({ name, password }) => profiles.create(name, password),
@@ -36,7 +42,10 @@ export function appHandlers({ profiles, debug, sessions, bus }: AppHandlerDeps):
       return { ok: true as const };
     },
     'profiles.delete': async ({ name, password }) => {
-      const id = await profiles.delete(name, password);
+      const row = await profiles.verify(name, password);
+      const cleanups = await Promise.all(onProfileDeletion.map((h) => h.prepareProfileDeletion(row.id)));
+      const id = await profiles.deleteVerified(row);
+      for (const c of cleanups) await c();
       // Tell the profile's other windows first (events are scoped to the logged-in profile), then log them out.
       bus.emit('session.changed', null, { profileId: id });
       sessions.logoutProfile(id);

@@ -139,28 +139,52 @@ export class BrokerService {
   async update(profileId: string, input: { id: string; name?: string; credentials?: Record<string, string>; testnet?: boolean; active?: boolean }): Promise<Broker> {
     const cur = await this.row(profileId, input.id);
     const testnet = input.testnet ?? cur.testnet;
-    let hints = cur.credential_hints;
-    if (input.credentials) {
-      const creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
-      await this.store().set(cur.secret_ref, JSON.stringify(creds));
-      hints = maskCredentials(creds);
-    } else if (input.testnet && !this.gateway.info(cur.exchange).hasSandbox) {
+    let creds: Credentials | null = null;
+    if (input.credentials) creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
+    else if (input.testnet && !this.gateway.info(cur.exchange).hasSandbox) {
       throw new AppError('invalid_input', `${cur.exchange} has no testnet`, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
     }
+    const store = creds ? this.store() : null;
+    let previous: string | null = null;
+    let wroteSecret = false;
     try {
+      // The row first (a name conflict changes nothing); the new keys are written inside the
+      // transaction, before it commits; if the commit then fails, the old keys are put back.
       const b = await this.db.withProfile(profileId, async (c) => {
         const { rows } = await c.query<BrokerRow>(
           'UPDATE brokers SET name = coalesce($2, name), testnet = $3, active = coalesce($4, active), credential_hints = $5, updated_at = now() WHERE id = $1 RETURNING *',
-          [input.id, input.name ?? null, testnet, input.active ?? null, JSON.stringify(hints)],
+          [input.id, input.name ?? null, testnet, input.active ?? null, JSON.stringify(creds ? maskCredentials(creds) : cur.credential_hints)],
         );
+        if (store && creds) {
+          previous = await store.get(cur.secret_ref);
+          await store.set(cur.secret_ref, JSON.stringify(creds));
+          wroteSecret = true;
+        }
         return toBroker(rows[0]!);
       });
-      this.gateway.invalidate(input.id);
       return b;
     } catch (e) {
+      if (wroteSecret && store) {
+        await (previous === null ? store.delete(cur.secret_ref) : store.set(cur.secret_ref, previous)).catch((err: Error) =>
+          this.log.error({ broker: input.id, err: err.message }, 'could not restore the broker’s previous keys after a failed update'),
+        );
+      }
       if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
       throw e;
+    } finally {
+      this.gateway.invalidate(input.id);
     }
+  }
+
+  /** Before a profile is deleted: its brokers' key references, and a function that forgets them. */
+  async prepareProfileDeletion(profileId: string): Promise<() => Promise<void>> {
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<{ id: string; secret_ref: string }>('SELECT id, secret_ref FROM brokers'));
+    return async () => {
+      for (const r of rows) {
+        this.gateway.invalidate(r.id);
+        await this.secrets.store?.delete(r.secret_ref).catch((e: Error) => this.log.warn({ broker: r.id, err: e.message }, 'could not delete a deleted profile’s broker keys from the secret store'));
+      }
+    };
   }
 
   async delete(profileId: string, id: string): Promise<void> {

@@ -121,7 +121,11 @@ export class ProfileService {
 
   /** Delete a profile and, by cascade, every row it owns. Returns the deleted id. */
   async delete(name: string, password: string): Promise<string> {
-    const row = await this.verify(name, password);
+    return this.deleteVerified(await this.verify(name, password));
+  }
+
+  /** Delete a profile whose password was just checked with `verify`. */
+  async deleteVerified(row: Pick<ProfileRow, 'id' | 'name'>): Promise<string> {
     await this.db.query('DELETE FROM profiles WHERE id = $1', [row.id]);
     this.log.info({ profile: row.name }, 'profile deleted');
     return row.id;

@@ -143,6 +143,7 @@ export class CoreHost {
       const testnet = new TestnetMode(db);
       const brokers = new BrokerService(db, gateway, secrets, testnet, this.log);
       const markets = new MarketService(db, brokers, gateway, this.bus, this.log);
+      disposers.push(() => markets.stop());
       const orders = new OrderService({ db, brokers, gateway, bus: this.bus, log: this.log });
       const tradingReads = new TradingReads({ db, brokers, gateway, log: this.log });
       // Reconciles orders an earlier run left pending (by client order id), then every 30 s.

@@ -39,7 +39,7 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
       const r = await d.markets.update(profile.id, brokerId);
       return { started: r.started, exchange: r.exchange };
     },
-    'markets.cancel': async ({ exchange }) => ({ cancelled: d.markets.cancel(exchange) }),
+    'markets.cancel': async ({ exchange }, { profile }) => ({ cancelled: d.markets.cancel(exchange, profile.id) }),
     'markets.list': (q) => d.markets.list(q),
     'markets.summary': () => d.markets.summary(),
     'app.testnet.get': async () => ({ enabled: await d.testnet.get() }),

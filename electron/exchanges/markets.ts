@@ -80,7 +80,7 @@ const fromRow = (r: Row): MarketRecord => ({
  * old set or the new one, never an empty or half table. Cancelling rolls back: the old set stays.
  */
 export class MarketService {
-  private readonly running = new Map<string, { cancelled: boolean; progress: Progress; done: Promise<void> }>();
+  private readonly running = new Map<string, { cancelled: boolean; profileId: string; progress: Progress; done: Promise<void> }>();
 
   constructor(
     private readonly db: Database,
@@ -90,23 +90,33 @@ export class MarketService {
     private readonly log: Logger,
   ) {}
 
-  private emit(job: { progress: Progress }, patch: Partial<Progress>): void {
+  /** Progress goes to the profile that started the update (it names that profile's broker). */
+  private emit(job: { progress: Progress; profileId: string }, patch: Partial<Progress>): void {
     job.progress = { ...job.progress, ...patch };
-    this.bus.emit('markets.progress', job.progress);
+    this.bus.emit('markets.progress', job.progress, { profileId: job.profileId });
+  }
+
+  /** Wait for running updates to end (app stop): each is cancelled, its transaction rolled back. */
+  async stop(): Promise<void> {
+    for (const j of this.running.values()) j.cancelled = true;
+    await Promise.allSettled([...this.running.values()].map((j) => j.done));
   }
 
   /** Start an update in the background; `done` resolves when it ends (for tests and scripts). */
   async update(profileId: string, brokerId: string): Promise<{ started: boolean; exchange: string; done: Promise<void> }> {
-    const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId, { markets: false });
+    const broker = await this.brokers.get(profileId, brokerId);
+    // Markets are public and shared by every profile: load the live exchange's, without keys, so a
+    // testnet broker (or the global testnet mode) never replaces them with a sandbox's list.
+    const ex = this.gateway.create(broker.exchange, {}, false);
     const existing = this.running.get(broker.exchange);
     if (existing) return { started: false, exchange: broker.exchange, done: existing.done };
-    const job = { cancelled: false, progress: { exchange: broker.exchange, brokerId, phase: 'fetching', percent: 0, count: null, message: null } as Progress, done: Promise.resolve() };
+    const job = { cancelled: false, profileId, progress: { exchange: broker.exchange, brokerId, phase: 'fetching', percent: 0, count: null, message: null } as Progress, done: Promise.resolve() };
     this.running.set(broker.exchange, job);
     job.done = this.runUpdate(ex, job).finally(() => this.running.delete(broker.exchange));
     return { started: true, exchange: broker.exchange, done: job.done };
   }
 
-  private async runUpdate(ex: Exchange, job: { cancelled: boolean; progress: Progress }): Promise<void> {
+  private async runUpdate(ex: Exchange, job: { cancelled: boolean; profileId: string; progress: Progress }): Promise<void> {
     const exchange = job.progress.exchange;
     const t0 = Date.now();
     this.emit(job, { phase: 'fetching', percent: 2 });
@@ -149,9 +159,10 @@ export class MarketService {
     }
   }
 
-  cancel(exchange: string): boolean {
+  /** Cancel the update of an exchange (only the profile that started it may). */
+  cancel(exchange: string, profileId?: string): boolean {
     const job = this.running.get(exchange);
-    if (!job) return false;
+    if (!job || (profileId !== undefined && job.profileId !== profileId)) return false;
     job.cancelled = true;
     return true;
   }
@@ -181,7 +192,7 @@ export class MarketService {
 
   async summary(): Promise<{ exchanges: { exchange: string; count: number; loadedAt: string }[]; loading: Progress[] }> {
     const { rows } = await this.db.query<{ exchange: string; count: number; loaded_at: Date }>('SELECT exchange, count, loaded_at FROM exchange_market_loads ORDER BY exchange');
-    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading: [...this.running.values()].map((j) => j.progress) };
+    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading: [...this.running.values()].map((j) => ({ ...j.progress, brokerId: '' })) };
   }
 }
 

@@ -6,7 +6,7 @@ import { AppError, type ErrorPayload } from '../shared/errors';
 import { appHandlers } from './api/app-handlers';
 import { Dispatcher, type CallResult, type Handlers, type Session } from './api/dispatch';
 import type { Config } from './config';
-import { processAlive, startBundledPostgres, type BundledPostgres } from './db/bundled';
+import { processAlive, processCommand, startBundledPostgres, type BundledPostgres } from './db/bundled';
 import { Database, redactUrl } from './db/database';
 import { EventBus } from './events';
 import { createLogger, type Logger } from './log';
@@ -58,7 +58,10 @@ export function acquireInstanceLock(dataDir: string): () => void {
   const file = join(dataDir, 'aristobot.lock');
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+    // A live pid that is not a Node/Electron program was reused after a crash or reboot: stale.
+    const cmd = Number.isInteger(pid) && pid > 0 ? processCommand(pid) : null;
+    const ours = cmd === null || /node|electron|aristobot|tsx/i.test(cmd);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid) && ours) {
       throw new AppError('already_running', `Aristobot3 is already running with the data folder ${dataDir} (process ${pid}).`);
     }
   }

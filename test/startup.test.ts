@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, inject } from 'vitest';
 import { loadConfig } from '../electron/config';
 import { acquireInstanceLock, CoreHost } from '../electron/core';
+import { processCommand, recoverStaleServer } from '../electron/db/bundled';
 import { Database } from '../electron/db/database';
 import { silentLogger } from '../electron/log';
 import { asOwner, createTestDb, MIGRATIONS_DIR, TEST_APP_PASSWORD } from './support/db';
@@ -98,5 +100,23 @@ describe('instance lock', () => {
     writeFileSync(join(dir, 'aristobot.lock'), '2147483646'); // no such process
     const release = acquireInstanceLock(dir);
     release();
+  });
+
+  it('a pid reused by an unrelated program is neither obeyed nor signalled', async () => {
+    const other = spawn('sleep', ['30']);
+    try {
+      const dir = tmp();
+      writeFileSync(join(dir, 'aristobot.lock'), String(other.pid));
+      acquireInstanceLock(dir)(); // stale: `sleep` is not an Aristobot3
+      const pgDir = join(dir, 'pg');
+      mkdirSync(pgDir);
+      writeFileSync(join(pgDir, 'postmaster.pid'), `${other.pid}\n${pgDir}\n`);
+      await recoverStaleServer(pgDir, silentLogger());
+      expect(other.exitCode).toBeNull();
+      expect(other.signalCode).toBeNull();
+      expect(processCommand(other.pid!)).toContain('sleep');
+    } finally {
+      other.kill();
+    }
   });
 });

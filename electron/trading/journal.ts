@@ -5,8 +5,10 @@ import type { Queryable } from '../db/database';
 import type { ParsedOrder, ParsedTrade } from './ccxt-io';
 
 /**
- * The order journal's SQL (tables `orders` and `order_fills`, migration 0004). Every function
- * takes a client inside `Database.withProfile`, so Row-Level Security confines it to one profile.
+ * The order journal's SQL (tables `orders` and `order_fills`, migrations 0004 and 0005). Every
+ * function takes a client inside `Database.withProfile`, so Row-Level Security confines it to one
+ * profile. Every row belongs to one mode (`sandbox`: the exchange's testnet, or live), recorded when
+ * the order is placed; lookups by client or exchange order id are per broker AND mode.
  */
 
 export type OrderStatusT = z.infer<typeof OrderStatus>;
@@ -44,6 +46,10 @@ export interface OrderRow {
   error_code: string | null;
   error_message: string | null;
   replaces_order_id: string | null;
+  /** Placed on the exchange's testnet (sandbox) rather than live. */
+  sandbox: boolean;
+  /** When the reconciliation last looked the order up (pending rows). */
+  checked_at: Date | null;
   created_at: Date;
   sent_at: Date | null;
   updated_at: Date;
@@ -95,6 +101,7 @@ export function toOrderDto(r: OrderRow): OrderDto {
     errorCode: r.error_code,
     errorMessage: r.error_message,
     replacesOrderId: r.replaces_order_id,
+    sandbox: r.sandbox,
     createdAt: r.created_at.toISOString(),
     sentAt: iso(r.sent_at),
     updatedAt: r.updated_at.toISOString(),
@@ -120,6 +127,8 @@ export function toFillDto(r: FillRow): FillDto {
 
 export interface NewOrder {
   brokerId: string;
+  /** The mode the order is placed in (the exchange instance's `isSandboxModeEnabled`). */
+  sandbox: boolean;
   exchange: string;
   source: OrderSourceT;
   sourceRef?: string | null;
@@ -138,17 +147,17 @@ export interface NewOrder {
   replacesOrderId?: string | null;
 }
 
-/** Inserts an attempt; null when the client order id is already journaled for this broker. */
+/** Inserts an attempt; null when the client order id is already journaled for this broker and mode. */
 export async function insertOrder(c: Queryable, o: NewOrder): Promise<OrderRow | null> {
   const { rows } = await c.query<OrderRow>(
     `INSERT INTO orders (broker_id, exchange, source, source_ref, symbol, side, type, requested_amount, requested_cost, requested_price, amount, price,
-                         client_order_id, status, error_code, error_message, replaces_order_id, closed_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17, CASE WHEN $14 = 'rejected' THEN now() END)
-     ON CONFLICT (profile_id, broker_id, client_order_id) WHERE source <> 'external' DO NOTHING
+                         client_order_id, status, error_code, error_message, replaces_order_id, sandbox, closed_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, CASE WHEN $14 = 'rejected' THEN now() END)
+     ON CONFLICT (profile_id, broker_id, sandbox, client_order_id) WHERE source <> 'external' DO NOTHING
      RETURNING *`,
     [
       o.brokerId, o.exchange, o.source, o.sourceRef ?? null, o.symbol, o.side, o.type, s(o.requestedAmount), s(o.requestedCost), s(o.requestedPrice), s(o.amount), s(o.price),
-      o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null,
+      o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null, o.sandbox,
     ],
   );
   return rows[0] ?? null;
@@ -158,8 +167,8 @@ export async function getOrder(c: Queryable, id: string): Promise<OrderRow | nul
   return (await c.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id])).rows[0] ?? null;
 }
 
-export async function getByClientId(c: Queryable, brokerId: string, clientOrderId: string): Promise<OrderRow | null> {
-  return (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND client_order_id = $2 AND source <> 'external'", [brokerId, clientOrderId])).rows[0] ?? null;
+export async function getByClientId(c: Queryable, brokerId: string, sandbox: boolean, clientOrderId: string): Promise<OrderRow | null> {
+  return (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND client_order_id = $3 AND source <> 'external'", [brokerId, sandbox, clientOrderId])).rows[0] ?? null;
 }
 
 export async function markSent(c: Queryable, id: string): Promise<OrderRow> {
@@ -227,8 +236,8 @@ export function averageOf(cost: Decimal, filled: Decimal): Decimal {
   return new Decimal(new AVG(cost.toFixed()).div(new AVG(filled.toFixed())).toDecimalPlaces(12).toFixed());
 }
 
-/** An order found at the exchange that the journal does not know (placed outside the app). */
-export async function insertExternal(c: Queryable, brokerId: string, exchange: string, p: ParsedOrder): Promise<OrderRow | null> {
+/** An order found at the exchange (in mode `sandbox`) that the journal does not know (placed outside the app). */
+export async function insertExternal(c: Queryable, brokerId: string, sandbox: boolean, exchange: string, p: ParsedOrder): Promise<OrderRow | null> {
   if (!p.id || !p.symbol || !p.side || !p.type) return null;
   const status = statusFromExchange(p, p.amount);
   const filled = p.filled ?? new Decimal(0);
@@ -236,24 +245,27 @@ export async function insertExternal(c: Queryable, brokerId: string, exchange: s
   const created = p.timestamp !== null ? new Date(p.timestamp) : new Date();
   const { rows } = await c.query<OrderRow>(
     `INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, price, client_order_id, exchange_order_id, status, filled, cost, average_price,
-                         fee, fee_currency, created_at, sent_at, closed_at)
-     VALUES ($1,$2,'external',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16, CASE WHEN $10 IN ('filled','cancelled','rejected') THEN now() END)
-     ON CONFLICT (broker_id, symbol, exchange_order_id) WHERE exchange_order_id IS NOT NULL DO NOTHING
+                         fee, fee_currency, created_at, sent_at, sandbox, closed_at)
+     VALUES ($1,$2,'external',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17, CASE WHEN $10 IN ('filled','cancelled','rejected') THEN now() END)
+     ON CONFLICT (broker_id, sandbox, symbol, exchange_order_id) WHERE exchange_order_id IS NOT NULL DO NOTHING
      RETURNING *`,
     [brokerId, exchange, p.symbol, p.side, p.type, s(p.amount), p.type === 'limit' ? s(p.price) : null, p.clientOrderId ?? `external-${p.id}`, p.id, status, filled.toFixed(), s(p.cost), s(average),
-      p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null, created],
+      p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null, created, sandbox],
   );
   return rows[0] ?? null;
 }
 
-/** The journal row for an exchange order: by exchange id, else by client order id. */
-export async function findForExchangeOrder(c: Queryable, brokerId: string, p: ParsedOrder): Promise<OrderRow | null> {
+/** The journal row for an exchange order seen in mode `sandbox`: by exchange id, else by client order id. */
+export async function findForExchangeOrder(c: Queryable, brokerId: string, sandbox: boolean, p: ParsedOrder): Promise<OrderRow | null> {
   if (p.id && p.symbol) {
-    const r = (await c.query<OrderRow>('SELECT * FROM orders WHERE broker_id = $1 AND symbol = $2 AND exchange_order_id = $3', [brokerId, p.symbol, p.id])).rows[0];
+    const r = (await c.query<OrderRow>('SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3 AND exchange_order_id = $4', [brokerId, sandbox, p.symbol, p.id])).rows[0];
     if (r) return r;
   }
   if (p.clientOrderId) {
-    const r = (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND client_order_id = $2 AND source <> 'external' AND (exchange_order_id IS NULL OR exchange_order_id = $3)", [brokerId, p.clientOrderId, p.id])).rows[0];
+    const r = (await c.query<OrderRow>(
+      "SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND client_order_id = $3 AND source <> 'external' AND (exchange_order_id IS NULL OR exchange_order_id = $4)",
+      [brokerId, sandbox, p.clientOrderId, p.id],
+    )).rows[0];
     if (r) return r;
   }
   return null;
@@ -264,10 +276,10 @@ export async function insertFills(c: Queryable, order: OrderRow, trades: readonl
   let added = 0;
   for (const t of trades) {
     const r = await c.query(
-      `INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, taker_or_maker, executed_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-       ON CONFLICT (broker_id, symbol, trade_id) DO NOTHING`,
-      [order.id, order.broker_id, order.exchange, t.symbol, t.side, t.id, t.price.toFixed(), t.amount.toFixed(), t.cost.toFixed(), t.fee ? t.fee.cost.toFixed() : null, t.fee?.currency ?? null, t.takerOrMaker, new Date(t.timestamp)],
+      `INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, taker_or_maker, executed_at, sandbox)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+       ON CONFLICT (broker_id, sandbox, symbol, trade_id) DO NOTHING`,
+      [order.id, order.broker_id, order.exchange, t.symbol, t.side, t.id, t.price.toFixed(), t.amount.toFixed(), t.cost.toFixed(), t.fee ? t.fee.cost.toFixed() : null, t.fee?.currency ?? null, t.takerOrMaker, new Date(t.timestamp), order.sandbox],
     );
     added += r.rowCount ?? 0;
   }
@@ -299,6 +311,8 @@ export interface JournalQuery {
   status?: OrderStatusT[];
   symbol?: string;
   clientOrderId?: string;
+  /** Only testnet (true) or only live (false) rows; both when absent. */
+  sandbox?: boolean;
   since?: string;
   limit: number;
 }
@@ -315,6 +329,7 @@ export async function queryJournal(c: Queryable, q: JournalQuery): Promise<Order
   if (q.status?.length) add('status = ANY(?)', q.status);
   if (q.symbol) add('symbol = ?', q.symbol);
   if (q.clientOrderId) add('client_order_id = ?', q.clientOrderId);
+  if (q.sandbox !== undefined) add('sandbox = ?', q.sandbox);
   if (q.since) add('created_at >= ?', q.since);
   params.push(q.limit);
   const { rows } = await c.query<OrderRow>(`SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT $${params.length}`, params);

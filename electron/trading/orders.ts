@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
-import { AppError, isAppError, type ErrorCode } from '../../shared/errors';
+import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../../shared/errors';
 import type { Database, Queryable } from '../db/database';
 import type { EventBus } from '../events';
-import type { Broker, BrokerService } from '../exchanges/brokers';
+import type { Broker } from '../exchanges/brokers';
 import type { ExchangeGateway } from '../exchanges/gateway';
 import { marketRecord, type MarketRecord } from '../exchanges/markets';
 import type { Logger } from '../log';
-import { callExchange, dec, parseOrder, parseTrade, readExchange, retryAfterFromError, sleep, toCcxtNumber, type ParsedOrder, type ReadOptions } from './ccxt-io';
+import { callExchange, dec, httpStatusFromError, parseOrder, parseTrade, readExchange, retryAfterFromError, sleep, toCcxtNumber, type ParsedOrder, type ReadOptions } from './ccxt-io';
 import {
   fillsOf,
   filledByFills,
@@ -32,19 +32,40 @@ import {
   type OrderRow,
   type OrderSourceT,
 } from './journal';
+import { currentSandbox, exchangeIn, sandboxOf, type BrokerAccess } from './mode';
 import { positionFromFills } from './positions';
 import { amountFromCost, checkOrder, describeProblems, type OrderProblem } from './precision';
+
+export type { BrokerAccess } from './mode';
 
 /**
  * The order service: the one path by which any source (manual trading, webhooks, the bot) places,
  * cancels and modifies orders.
  *
- * Placing an order: validate (market precision and limits with exact decimals, then the balance) →
- * journal the attempt with its client order id and COMMIT ('intent') → mark it 'sent' → send it with
- * that client order id → settle the journal from the answer (fills and position included).
- * Refusals — local or by the exchange — are journaled as 'rejected'. When the answer is lost (a
- * timeout, a 429, a crash) the order is looked up at the exchange by its client order id, never sent
- * again; what cannot be resolved yet stays 'unknown' and `reconcile` retries it.
+ * Placing an order: validate (market precision and limits with exact decimals, that CCXT can be
+ * given the amount and price exactly, then the balance) → journal the attempt with its client order
+ * id and its mode (live or testnet) and COMMIT ('intent') → mark it 'sent' → send it with that
+ * client order id → settle the journal from the answer (fills and position included). Refusals —
+ * local or by the exchange — are journaled as 'rejected'. When the answer is lost (a timeout, a 429,
+ * an HTTP 5xx, a crash) the order is looked up at the exchange, never sent again; what cannot be
+ * resolved yet stays 'unknown' and `reconcile` retries it.
+ *
+ * Modes: every row is looked up, cancelled, modified and synced in the mode it was placed in
+ * (mode.ts), whatever the testnet switch says now.
+ *
+ * Client order ids (idempotency): a client order id names ONE attempt per broker and mode. `place`
+ * with an id already journaled sends nothing and answers the journaled attempt: the row when it was
+ * placed or is still being resolved; an error (the row's code, `details.order`) when it was refused.
+ * Only a decision about the order binds the caller's id: a local refusal (precision, limits,
+ * balance) or the exchange's answer. A failure to prepare the order at all — the exchange unreachable
+ * or rate-limiting while the markets, ticker or balance are read, the broker inactive or its keys
+ * unavailable, the app shutting down — is answered as an error and journals nothing, so the caller
+ * may simply try again with the same id.
+ *
+ * Lookups after a lost answer: by client order id where the exchange is known to support it
+ * (`CLIENT_ID_LOOKUP`), and there only does "not found" count as the exchange's word that the order
+ * does not exist. Elsewhere the exchange's open orders and recent closed orders are searched for the
+ * client order id; not finding it there proves nothing, and the row stays 'unknown'.
  */
 
 export type Side = 'buy' | 'sell';
@@ -109,12 +130,10 @@ export interface OrderHooks {
   afterAnswer?(order: OrderRow, answer: CcxtOrder): void | Promise<void>;
 }
 
-export type BrokerAccess = Pick<BrokerService, 'exchangeFor' | 'get'>;
-
 export interface OrderServiceOptions {
   db: Database;
   brokers: BrokerAccess;
-  gateway: Pick<ExchangeGateway, 'run' | 'timeoutMs'>;
+  gateway: Pick<ExchangeGateway, 'run' | 'timeoutMs' | 'forBroker' | 'loadMarkets' | 'info'>;
   bus: EventBus;
   log: Logger;
   hooks?: OrderHooks;
@@ -130,17 +149,35 @@ export interface OrderServiceOptions {
    * After how long (ms since sent) an order the exchange does not know provably never arrived.
    * Default: the exchange's recvWindow (Binance refuses older requests) + the request timeout + 60 s
    * for clock skew; exchanges without a recvWindow never conclude this (the row stays 'unknown').
+   * Applies only where a lookup by client order id is authoritative (`clientIdLookup`).
    */
   neverArrivedAfterMs?: number;
   /** How often pending rows (intent/sent/unknown) are reconciled in the background. Default 30 s; 0 = never. */
   reconcileIntervalMs?: number;
   /** Closed orders of the traded symbols are re-read at most this often per broker. Default 60 s. */
   fullSyncEveryMs?: number;
+  /** Exchanges whose lookup by client order id is trusted. Default `CLIENT_ID_LOOKUP`. */
+  clientIdLookup?: readonly string[];
+  /** How long `stop` waits for orders being placed, cancelled or modified to settle. Default 15 s. */
+  stopTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._:/-]{1,36}$/;
 const SOURCE_LETTER: Record<Source, string> = { manual: 'm', strategy: 's', webhook: 'w' };
+
+/**
+ * Exchanges whose CCXT `fetchOrder` finds an order by the client order id given in `params`, so that
+ * its "order not found" is the exchange's word that no order has that id. Checked in CCXT's source
+ * (4.5): binance's fetchOrder sends `params.clientOrderId` (or `origClientOrderId`) as
+ * `origClientOrderId` and its createOrder sends `params.clientOrderId` as `newClientOrderId`;
+ * binanceus, binanceusdm and binancecoinm inherit both. Many other exchanges ignore the parameter
+ * (and would answer "not found" for the empty order id instead): they are searched by listing.
+ */
+export const CLIENT_ID_LOOKUP: readonly string[] = ['binance', 'binanceus', 'binanceusdm', 'binancecoinm'];
+
+/** A pending order that was checked less than this long ago is not looked up again by a page sync. */
+const RECHECK_AFTER_S = 15;
 
 /** `a3` + source letter + 24 hex digits (96 random bits): 27 characters, valid on Binance (≤ 36) and most exchanges. */
 export function newClientOrderId(source: Source): string {
@@ -163,16 +200,30 @@ function splitSymbol(symbol: string): { base: string; quote: string } {
   return { base, quote: rest.split(':')[0] ?? rest };
 }
 
+/** Whether CCXT can be given this value exactly (see `toCcxtNumber`). */
+function fitsCcxtNumber(d: Decimal): boolean {
+  try {
+    toCcxtNumber(d, 'value');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const isNotFound = (e: unknown): boolean => isAppError(e) && (e.code === 'not_found' || (e.details as { kind?: string } | undefined)?.kind === 'OrderNotFound');
 const isRetryable = (e: unknown): boolean => isAppError(e) && (e.details as { retryable?: boolean } | undefined)?.retryable === true;
+const asErrorCode = (code: string | null): ErrorCode => (code && (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'conflict');
 
 /**
  * Whether a failed create means the order was certainly not placed: the exchange (or CCXT, before
  * sending) refused it — CCXT's ExchangeError family. Anything else (timeouts, 429s, an answer that
- * could not be read) leaves the outcome open, to be settled by looking the order up.
+ * could not be read, and any HTTP 5xx — Binance: "execution status unknown", even when CCXT maps its
+ * body to an ExchangeError) leaves the outcome open, to be settled by looking the order up.
  */
 function isRefusal(e: AppError): boolean {
   if (isRetryable(e)) return false;
+  const status = httpStatusFromError(e);
+  if (status !== null && status >= 500) return false;
   const kind = (e.details as { kind?: unknown } | undefined)?.kind;
   if (kind === undefined) return true; // the app's own refusal, raised before anything was sent
   const cls = typeof kind === 'string' ? (ccxt as unknown as Record<string, unknown>)[kind] : undefined;
@@ -186,9 +237,23 @@ function exchangeSaid(e: AppError): string | null {
   return d.exchangeCode || d.exchangeMessage ? `${d.exchangeCode ?? ''}${d.exchangeCode && d.exchangeMessage ? ': ' : ''}${d.exchangeMessage ?? ''}` : null;
 }
 
+/**
+ * What a lookup of a pending order found: the order; `absent` — the exchange said no order has this
+ * client order id (only where that answer is trusted); `not_seen` — not among the open and recent
+ * orders (proves nothing); or the lookup failed.
+ */
+type Lookup = { kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'not_seen' } | { kind: 'error'; error: AppError };
+
+/** A broker's exchange instance in one mode. */
+interface Target {
+  ex: Exchange;
+  broker: Broker;
+}
+
 interface Prepared {
   ex: Exchange;
   broker: Broker;
+  sandbox: boolean;
   market: MarketRecord | null;
   amount: Decimal | null;
   price: Decimal | null;
@@ -205,7 +270,7 @@ interface Prepared {
 export class OrderService {
   private readonly db: Database;
   private readonly brokers: BrokerAccess;
-  private readonly gateway: Pick<ExchangeGateway, 'run' | 'timeoutMs'>;
+  private readonly gateway: OrderServiceOptions['gateway'];
   private readonly bus: EventBus;
   private readonly log: Logger;
   private readonly hooks: OrderHooks;
@@ -215,12 +280,15 @@ export class OrderService {
   private readonly neverArrivedAfterMs: number | undefined;
   private readonly reconcileIntervalMs: number;
   private readonly fullSyncEveryMs: number;
+  private readonly clientIdLookup: readonly string[];
+  private readonly stopTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Rows this process is placing right now (the background reconcile leaves them alone). */
   private readonly inflight = new Set<string>();
+  /** Places, cancels and modifies under way (`stop` waits for them). */
+  private readonly operations = new Set<Promise<unknown>>();
   private readonly syncing = new Map<string, Promise<void>>();
   private readonly lastFullSync = new Map<string, number>();
-  private readonly lastLookup = new Map<string, number>();
   private readonly tickerCache = new Map<string, { at: number; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }>();
   private timer: NodeJS.Timeout | null = null;
   private reconciling: Promise<void> | null = null;
@@ -240,6 +308,8 @@ export class OrderService {
     this.neverArrivedAfterMs = opts.neverArrivedAfterMs;
     this.reconcileIntervalMs = opts.reconcileIntervalMs ?? 30_000;
     this.fullSyncEveryMs = opts.fullSyncEveryMs ?? 60_000;
+    this.clientIdLookup = opts.clientIdLookup ?? CLIENT_ID_LOOKUP;
+    this.stopTimeoutMs = opts.stopTimeoutMs ?? 15_000;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -255,12 +325,36 @@ export class OrderService {
     }
   }
 
+  /**
+   * Refuses new operations, then waits (at most `stopTimeoutMs`) for the orders being placed,
+   * cancelled or modified to be settled in the journal, and for the reconciliation and syncs. What
+   * is still running after that is left pending in the journal; the next start reconciles it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.reconciling?.catch(() => undefined);
-    await Promise.all([...this.syncing.values()].map((p) => p.catch(() => undefined)));
+    const running = [this.reconciling, ...this.syncing.values(), ...this.operations].filter((p): p is Promise<unknown> => p !== null).map((p) => p.catch(() => undefined));
+    if (!running.length) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(running).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.log.warn({ operations: this.operations.size, orders: [...this.inflight] }, 'stopped while order operations were still running; the next start reconciles them');
+  }
+
+  /** Runs a place / cancel / modify unless the service is stopping, and keeps track of it for `stop`. */
+  private operation<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new AppError('unavailable', `Aristobot is shutting down: the order was not ${what}. Try again once it has restarted.`));
+    const p = fn();
+    this.operations.add(p);
+    const done = () => void this.operations.delete(p);
+    void p.then(done, done);
+    return p;
   }
 
   private kickReconcile(): void {
@@ -277,6 +371,16 @@ export class OrderService {
 
   private emitOrders(profileId: string, brokerId: string | null, rows: OrderRow[], reason: string): void {
     if (rows.length) this.bus.emit('orders.updated', { brokerId, orderIds: rows.map((r) => r.id), reason }, { profileId });
+  }
+
+  /** The exchange instance of a journal row's broker in the row's own mode. */
+  private exchangeOf(profileId: string, row: OrderRow): Promise<Target> {
+    return exchangeIn(this.brokers, this.gateway, profileId, row.broker_id!, row.sandbox);
+  }
+
+  /** Whether the broker trades on its exchange's testnet right now (for the page's lists). */
+  private async sandboxNow(profileId: string, brokerId: string): Promise<boolean> {
+    return currentSandbox(this.db, this.gateway, await this.brokers.get(profileId, brokerId));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -296,7 +400,7 @@ export class OrderService {
   }
 
   private async tickerOf(ex: Exchange, symbol: string, maxAgeMs = 2000): Promise<{ last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
-    const key = `${ex.id}:${ex.isSandboxModeEnabled ? 's' : 'l'}:${symbol}`;
+    const key = `${ex.id}:${sandboxOf(ex) ? 's' : 'l'}:${symbol}`;
     const cached = this.tickerCache.get(key);
     if (cached && Date.now() - cached.at <= maxAgeMs) return cached;
     const t = await this.read(ex, `fetch ticker ${symbol}`, () => ex.fetchTicker(symbol));
@@ -305,12 +409,13 @@ export class OrderService {
     return v;
   }
 
-  private async prepare(profileId: string, req: Omit<PlaceRequest, 'source'>, opts: { balance: boolean }): Promise<Prepared> {
+  /** Rounds and checks an order on the given exchange instance (default: the broker's, in the current mode). */
+  private async prepare(profileId: string, req: Omit<PlaceRequest, 'source'>, opts: { balance: boolean }, target?: Target): Promise<Prepared> {
     const requestedAmount = toDecimal(req.amount, 'amount');
     const requestedCost = toDecimal(req.cost, 'cost');
     const requestedPrice = req.type === 'limit' ? toDecimal(req.price, 'price') : null;
-    const { ex, broker } = await this.brokers.exchangeFor(profileId, req.brokerId);
-    const out: Prepared = { ex, broker, market: null, amount: null, price: null, referencePrice: null, cost: null, requestedAmount, requestedCost, requestedPrice, problems: [], balance: null, balanceChecked: false };
+    const { ex, broker } = target ?? (await this.brokers.exchangeFor(profileId, req.brokerId));
+    const out: Prepared = { ex, broker, sandbox: sandboxOf(ex), market: null, amount: null, price: null, referencePrice: null, cost: null, requestedAmount, requestedCost, requestedPrice, problems: [], balance: null, balanceChecked: false };
     const m = this.marketOf(ex, broker.exchange, req.symbol);
     if (!m) {
       out.problems.push({ field: 'symbol', code: 'symbol_unknown', message: `${broker.exchange} has no market ${req.symbol}` });
@@ -350,6 +455,15 @@ export class OrderService {
       out.cost = check.cost;
     } else if (req.type === 'limit' && requestedPrice === null) {
       out.problems.push({ field: 'price', code: 'price_required', message: 'A limit order needs a price' });
+    }
+
+    // CCXT takes JavaScript numbers: a value that cannot be handed over exactly is refused here,
+    // before anything is journaled, never after the order is marked sent.
+    if (out.amount && out.amount.gt(0) && !fitsCcxtNumber(out.amount)) {
+      out.problems.push({ field: 'amount', code: 'amount_not_representable', message: `Amount ${out.amount.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
+    }
+    if (req.type === 'limit' && out.price && out.price.gt(0) && !fitsCcxtNumber(out.price)) {
+      out.problems.push({ field: 'price', code: 'price_not_representable', message: `Price ${out.price.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
     }
 
     if (opts.balance && out.problems.length === 0 && out.amount) {
@@ -426,66 +540,98 @@ export class OrderService {
   // -------------------------------------------------------------------------------------------
   // Placing
 
-  private async journalRefusal(profileId: string, req: PlaceRequest, exchange: string, clientOrderId: string, p: Partial<Prepared>, code: string, message: string): Promise<OrderRow> {
-    const row = await this.db.withProfile(profileId, async (c) => {
+  /** Journals a local refusal; `inserted` false when the client order id was journaled meanwhile (that row is returned). */
+  private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, code: string, message: string): Promise<{ row: OrderRow; inserted: boolean }> {
+    const { row, inserted } = await this.db.withProfile(profileId, async (c) => {
       const r = await insertOrder(c, {
         brokerId: req.brokerId,
-        exchange,
+        sandbox: p.sandbox,
+        exchange: p.broker.exchange,
         source: req.source,
         sourceRef: req.sourceRef ?? null,
         symbol: req.symbol,
         side: req.side,
         type: req.type,
-        requestedAmount: p.requestedAmount ?? null,
-        requestedCost: p.requestedCost ?? null,
-        requestedPrice: p.requestedPrice ?? null,
-        amount: p.amount ?? null,
-        price: p.price ?? null,
+        requestedAmount: p.requestedAmount,
+        requestedCost: p.requestedCost,
+        requestedPrice: p.requestedPrice,
+        amount: p.amount,
+        price: p.price,
         clientOrderId,
         status: 'rejected',
         errorCode: code,
         errorMessage: message,
         replacesOrderId: req.replacesOrderId ?? null,
       });
-      return r ?? (await getByClientId(c, req.brokerId, clientOrderId))!;
+      return r ? { row: r, inserted: true } : { row: (await getByClientId(c, req.brokerId, p.sandbox, clientOrderId))!, inserted: false };
     });
-    this.log.info({ order: row.id, clientOrderId, symbol: req.symbol, source: req.source, code }, 'order refused before sending');
-    this.emitOrders(profileId, req.brokerId, [row], 'rejected');
-    return row;
+    if (inserted) {
+      this.log.info({ order: row.id, clientOrderId, symbol: req.symbol, source: req.source, code }, 'order refused before sending');
+      this.emitOrders(profileId, req.brokerId, [row], 'rejected');
+    }
+    return { row, inserted };
+  }
+
+  /**
+   * The same client order id again (a webhook's retry, the ticket's resubmission): the journaled
+   * attempt, never a new one. A refused attempt is answered as the refusal it was.
+   */
+  private answerExisting(row: OrderRow): OrderRow {
+    if (row.status !== 'rejected') return row;
+    throw new AppError(
+      asErrorCode(row.error_code),
+      `The order with client order id ${row.client_order_id} was refused, and is not sent again: ${row.error_message ?? 'no reason was recorded'}`,
+      { order: toOrderDto(row) },
+    );
   }
 
   /**
    * Places an order. Resolves with the journal row (open, filled, …); a refusal — local or by the
    * exchange — rejects with an AppError whose `details.order` is the journal row.
    */
-  async place(profileId: string, req: PlaceRequest): Promise<OrderRow> {
+  place(profileId: string, req: PlaceRequest): Promise<OrderRow> {
+    return this.operation('placed', () => this.placeNow(profileId, req));
+  }
+
+  /** `place`, on the given exchange instance (cancel-and-replace: the replaced order's mode), untracked. */
+  private async placeNow(profileId: string, req: PlaceRequest, target?: Target): Promise<OrderRow> {
     if (req.clientOrderId !== undefined && !CLIENT_ID.test(req.clientOrderId)) {
       throw new AppError('invalid_input', 'A client order id is 1–36 characters: letters, digits and . _ : / -', { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
     }
     const clientOrderId = req.clientOrderId ?? newClientOrderId(req.source);
-    const broker = await this.brokers.get(profileId, req.brokerId); // not_found: nothing to journal against
-    const existing = await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, clientOrderId));
-    if (existing) return existing; // the same attempt again (a webhook retry): never placed twice
+    // The broker's exchange in the mode the order goes to. Failing here (no such broker, inactive,
+    // keys unavailable, markets unreadable) decides nothing about the order: nothing is journaled.
+    const t = target ?? (await this.brokers.exchangeFor(profileId, req.brokerId));
+    const sandbox = sandboxOf(t.ex);
+    const existing = await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, sandbox, clientOrderId));
+    if (existing) return this.answerExisting(existing);
 
     let p: Prepared;
     try {
-      p = await this.prepare(profileId, req, { balance: true });
+      p = await this.prepare(profileId, req, { balance: true }, t);
     } catch (e) {
+      // The ticker or the balance could not be read (or the input is not a number): no decision about
+      // the order, so the caller's client order id stays free for a new attempt.
       const err = isAppError(e) ? e : new AppError('internal', `Could not prepare the order: ${(e as Error).message}`);
-      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, {}, err.code, err.message);
-      throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(row) });
+      this.log.warn({ broker: req.brokerId, clientOrderId, symbol: req.symbol, source: req.source, code: err.code, err: err.message }, 'order not prepared; nothing journaled or sent');
+      throw err;
     }
     if (p.problems.length) {
       const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
       const message = describeProblems(p.problems as OrderProblem[]);
-      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, p, code, message);
+      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, message);
+      if (!inserted) return this.answerExisting(row);
       throw new AppError(code, message, { problems: p.problems, order: toOrderDto(row) });
     }
+    // Checked by prepare(): these conversions are exact.
+    const amount = toCcxtNumber(p.amount!, 'amount');
+    const price = req.type === 'limit' ? toCcxtNumber(p.price!, 'price') : undefined;
 
     let row = await this.db.withProfile(profileId, (c) =>
       insertOrder(c, {
         brokerId: req.brokerId,
-        exchange: broker.exchange,
+        sandbox: p.sandbox,
+        exchange: p.broker.exchange,
         source: req.source,
         sourceRef: req.sourceRef ?? null,
         symbol: req.symbol,
@@ -503,7 +649,7 @@ export class OrderService {
     );
     if (!row) {
       // Someone journaled this client order id a moment ago: that attempt is the one.
-      return (await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, clientOrderId)))!;
+      return this.answerExisting((await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, p.sandbox, clientOrderId)))!);
     }
     this.inflight.add(row.id);
     try {
@@ -511,8 +657,6 @@ export class OrderService {
       row = await this.db.withProfile(profileId, (c) => markSent(c, row!.id));
       await this.hooks.beforeSend?.(row);
       const sent = row;
-      const amount = toCcxtNumber(p.amount!, 'amount');
-      const price = req.type === 'limit' ? toCcxtNumber(p.price!, 'price') : undefined;
       let answer: CcxtOrder;
       try {
         answer = await callExchange(this.gateway, p.ex, `create ${req.type} order`, () => p.ex.createOrder(req.symbol, req.type, req.side, amount, price, { clientOrderId }));
@@ -521,14 +665,14 @@ export class OrderService {
       }
       await this.hooks.afterAnswer?.(sent, answer);
       row = await this.settle(profileId, p.ex, sent, parseOrder(answer), 'placed');
-      this.log.info({ order: row.id, clientOrderId, exchangeOrderId: row.exchange_order_id, symbol: row.symbol, side: row.side, type: row.type, status: row.status, source: row.source }, 'order placed');
+      this.log.info({ order: row.id, clientOrderId, exchangeOrderId: row.exchange_order_id, symbol: row.symbol, side: row.side, type: row.type, status: row.status, source: row.source, sandbox: row.sandbox }, 'order placed');
       return row;
     } finally {
       this.inflight.delete(row.id);
     }
   }
 
-  /** The create request failed: a refusal is journaled as such; a lost answer is looked up by client order id. */
+  /** The create request failed: a refusal is journaled as such; after a lost answer the order is looked up (never resent). */
   private async afterLostOrRefused(profileId: string, ex: Exchange, row: OrderRow, e: unknown): Promise<OrderRow> {
     const err = isAppError(e) ? e : new AppError('exchange_error', `${ex.id}: ${(e as Error).message}`, { retryable: true });
     if (isRefusal(err)) {
@@ -538,9 +682,9 @@ export class OrderService {
       this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
       throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
     }
-    // The answer is lost (timeout, 429, connection reset): did the exchange take the order?
+    // The answer is lost (timeout, 429, 5xx, connection reset): did the exchange take the order?
     let current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }));
-    this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code }, 'order answer lost; looking it up by client order id');
+    this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code, httpStatus: httpStatusFromError(err) }, 'order answer lost; looking it up by client order id');
     const rateLimited = err.code === 'exchange_rate_limit';
     if (rateLimited) {
       const wait = retryAfterFromError(err) ?? this.readOpts.defaultWaitMs;
@@ -557,46 +701,83 @@ export class OrderService {
       return current;
     }
     if (found.kind === 'absent' && rateLimited) {
-      // The exchange answered 429 — a refusal — and has no such order: it was not placed.
+      // The exchange answered 429 — a refusal — and says it has no such order: it was not placed.
       const message = `${err.message} The order was not placed (not found at the exchange by its client order id); it was not sent again.`;
       current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'rejected', { code: err.code, message }));
       this.emitOrders(profileId, row.broker_id, [current], 'rejected');
       throw new AppError(err.code, message, { ...(err.details as object | undefined), order: toOrderDto(current) });
     }
     this.emitOrders(profileId, row.broker_id, [current], 'unknown');
+    const sofar =
+      found.kind === 'absent'
+        ? `it is not found at the exchange by its client order id ${row.client_order_id} so far`
+        : found.kind === 'not_seen'
+          ? `it is not among the exchange's open and recent orders so far (client order id ${row.client_order_id})`
+          : `looking it up by its client order id ${row.client_order_id} failed so far (${found.error.message})`;
     throw new AppError(
       err.code,
-      `${err.message} Whether the order was placed is not known yet: it is not found at the exchange by its client order id ${row.client_order_id} so far. It will not be sent again; Aristobot keeps looking it up and updates the journal.`,
+      `${err.message} Whether the order was placed is not known yet: ${sofar}. It will not be sent again; Aristobot keeps looking it up and updates the journal.`,
       { ...(err.details as object | undefined), order: toOrderDto(current) },
     );
   }
 
-  /** Looks an order up by its client order id. */
-  private async lookup(ex: Exchange, row: OrderRow): Promise<{ kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'error'; error: AppError }> {
+  /** Looks a pending order up at the exchange (never sends anything). */
+  private async lookup(ex: Exchange, row: OrderRow): Promise<Lookup> {
+    const trusted = this.clientIdLookup.includes(ex.id);
     try {
-      if (ex.has.fetchOrder) {
-        const o = await this.read(ex, 'look up order by client order id', () => ex.fetchOrder(row.exchange_order_id ?? '', row.symbol, { clientOrderId: row.client_order_id }));
-        const p = parseOrder(o);
-        return p.clientOrderId && p.clientOrderId !== row.client_order_id ? { kind: 'absent' } : { kind: 'found', order: p };
+      if (row.exchange_order_id && ex.has.fetchOrder) {
+        // The exchange gave it an id, so it reached the exchange: "not found" can only be inconclusive.
+        try {
+          return { kind: 'found', order: parseOrder(await this.read(ex, 'fetch order', () => ex.fetchOrder(row.exchange_order_id!, row.symbol))) };
+        } catch (e) {
+          if (isNotFound(e)) return { kind: 'not_seen' };
+          throw e;
+        }
       }
-      const open = await this.read(ex, 'fetch open orders', () => ex.fetchOpenOrders(row.symbol));
-      const hit = open.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
-      if (hit) return { kind: 'found', order: hit };
-      if (ex.has.fetchClosedOrders) {
-        const closed = await this.read(ex, 'fetch closed orders', () => ex.fetchClosedOrders(row.symbol, row.created_at.getTime() - 60_000));
-        const c = closed.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
-        if (c) return { kind: 'found', order: c };
-        return { kind: 'absent' };
+      if (trusted && ex.has.fetchOrder) {
+        try {
+          const p = parseOrder(await this.read(ex, 'look up order by client order id', () => ex.fetchOrder('', row.symbol, { clientOrderId: row.client_order_id })));
+          if (p.clientOrderId && p.clientOrderId !== row.client_order_id) {
+            return { kind: 'error', error: new AppError('exchange_error', `${ex.id} answered the lookup of client order id ${row.client_order_id} with another order (${p.clientOrderId}).`) };
+          }
+          return { kind: 'found', order: p };
+        } catch (e) {
+          if (isNotFound(e)) return { kind: 'absent' };
+          throw e;
+        }
       }
-      return { kind: 'error', error: new AppError('exchange_error', `${ex.id} cannot look orders up by client order id through CCXT.`) };
+      return await this.search(ex, row);
     } catch (e) {
-      if (isNotFound(e)) return { kind: 'absent' };
       return { kind: 'error', error: isAppError(e) ? e : new AppError('exchange_error', (e as Error).message) };
     }
   }
 
-  private async lookupPatiently(ex: Exchange, row: OrderRow, delays: number[]): Promise<{ kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'error'; error: AppError }> {
-    let last: Awaited<ReturnType<OrderService['lookup']>> = { kind: 'absent' };
+  /**
+   * Where the exchange cannot look an order up by client order id: its open orders, then its closed
+   * orders since shortly before the order was sent, searched for the client order id.
+   */
+  private async search(ex: Exchange, row: OrderRow): Promise<Lookup> {
+    const canOpen = !!ex.has.fetchOpenOrders;
+    const canClosed = !!(ex.has.fetchClosedOrders || ex.has.fetchOrders);
+    if (!canOpen && !canClosed) {
+      return { kind: 'error', error: new AppError('exchange_error', `${ex.id} cannot list orders through CCXT, so order ${row.client_order_id} cannot be looked up; check it on the exchange.`) };
+    }
+    const mine = (list: CcxtOrder[]) => list.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
+    if (canOpen) {
+      const hit = mine(await this.read(ex, 'fetch open orders', () => ex.fetchOpenOrders(row.symbol)));
+      if (hit) return { kind: 'found', order: hit };
+    }
+    if (canClosed) {
+      const since = (row.sent_at ?? row.created_at).getTime() - 60_000;
+      const list = ex.has.fetchClosedOrders ? await this.read(ex, 'fetch closed orders', () => ex.fetchClosedOrders(row.symbol, since)) : await this.read(ex, 'fetch orders', () => ex.fetchOrders(row.symbol, since));
+      const hit = mine(list);
+      if (hit) return { kind: 'found', order: hit };
+    }
+    return { kind: 'not_seen' };
+  }
+
+  private async lookupPatiently(ex: Exchange, row: OrderRow, delays: number[]): Promise<Lookup> {
+    let last: Lookup = { kind: 'not_seen' };
     for (const delay of delays) {
       if (delay > 0) await this.sleep(delay);
       last = await this.lookup(ex, row);
@@ -605,7 +786,7 @@ export class OrderService {
     return last;
   }
 
-  /** Stores the exchange's view of an order, then its fills and the position. */
+  /** Stores the exchange's view of an order, then its fills and the position. `ex` is in the row's mode. */
   private async settle(profileId: string, ex: Exchange, row: OrderRow, p: ParsedOrder, reason: string): Promise<OrderRow> {
     const settled = await this.db.withProfile(profileId, (c) => settleOrder(c, row, p));
     this.emitOrders(profileId, settled.broker_id, [settled], reason);
@@ -616,7 +797,7 @@ export class OrderService {
   // -------------------------------------------------------------------------------------------
   // Fills and positions
 
-  /** Fetches an order's fills when the journal has fewer than the order's filled amount. */
+  /** Fetches an order's fills when the journal has fewer than the order's filled amount. `ex` is in the row's mode. */
   private async syncFills(profileId: string, ex: Exchange, row: OrderRow): Promise<void> {
     if (!row.exchange_order_id || !row.broker_id) return;
     const recorded = await this.db.withProfile(profileId, (c) => filledByFills(c, row.id));
@@ -627,26 +808,26 @@ export class OrderService {
     const mine = trades.map(parseTrade).filter((t): t is NonNullable<typeof t> => t !== null && t.orderId === row.exchange_order_id && t.symbol === row.symbol);
     const added = await this.db.withProfile(profileId, async (c) => {
       const n = await insertFills(c, row, mine);
-      if (n > 0) await this.recomputePosition(c, ex, row.broker_id!, row.exchange, row.symbol);
+      if (n > 0) await this.recomputePosition(c, ex, row.broker_id!, row.sandbox, row.exchange, row.symbol);
       return n;
     });
     if (added > 0) this.bus.emit('positions.updated', { brokerId: row.broker_id, symbols: [row.symbol] }, { profileId });
   }
 
-  private async recomputePosition(c: Queryable, ex: Exchange | null, brokerId: string, exchange: string, symbol: string): Promise<void> {
+  private async recomputePosition(c: Queryable, ex: Exchange | null, brokerId: string, sandbox: boolean, exchange: string, symbol: string): Promise<void> {
     const m = ex?.markets?.[symbol];
     const { base, quote } = m ? { base: String(m.base), quote: String(m.quote) } : splitSymbol(symbol);
     const { rows } = await c.query<{ side: Side; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date }>(
-      'SELECT side, amount, price, fee, fee_currency, executed_at FROM order_fills WHERE broker_id = $1 AND symbol = $2 ORDER BY executed_at, created_at, length(trade_id), trade_id',
-      [brokerId, symbol],
+      'SELECT side, amount, price, fee, fee_currency, executed_at FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3 ORDER BY executed_at, created_at, length(trade_id), trade_id',
+      [brokerId, sandbox, symbol],
     );
     const pos = positionFromFills(rows.map((r) => ({ side: r.side, amount: r.amount, price: r.price, fee: r.fee, feeCurrency: r.fee_currency })), { base, quote });
     await c.query(
-      `INSERT INTO positions (broker_id, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills, last_fill_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
-       ON CONFLICT (profile_id, broker_id, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl,
+      `INSERT INTO positions (broker_id, sandbox, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills, last_fill_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now())
+       ON CONFLICT (profile_id, broker_id, sandbox, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl,
          fills = EXCLUDED.fills, last_fill_at = EXCLUDED.last_fill_at, updated_at = now()`,
-      [brokerId, exchange, symbol, base, quote, pos.quantity.toFixed(), pos.averageEntry?.toFixed() ?? null, pos.realisedPnl.toFixed(), rows.length, rows.at(-1)?.executed_at ?? null],
+      [brokerId, sandbox, exchange, symbol, base, quote, pos.quantity.toFixed(), pos.averageEntry?.toFixed() ?? null, pos.realisedPnl.toFixed(), rows.length, rows.at(-1)?.executed_at ?? null],
     );
   }
 
@@ -662,7 +843,7 @@ export class OrderService {
     return row;
   }
 
-  /** Reads one order by its exchange id and settles the journal; the row unchanged when that fails. */
+  /** Reads one order by its exchange id and settles the journal; the row unchanged when that fails. `ex` is in the row's mode. */
   private async refresh(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
     if (!row.exchange_order_id) return row;
     try {
@@ -674,9 +855,14 @@ export class OrderService {
     }
   }
 
-  async cancel(profileId: string, orderId: string): Promise<OrderRow> {
+  /** Cancels an open order, at the exchange (live or testnet) where it was placed. */
+  cancel(profileId: string, orderId: string): Promise<OrderRow> {
+    return this.operation('cancelled', () => this.cancelNow(profileId, orderId));
+  }
+
+  private async cancelNow(profileId: string, orderId: string): Promise<OrderRow> {
     let row = await this.openRow(profileId, orderId);
-    const { ex } = await this.brokers.exchangeFor(profileId, row.broker_id!);
+    const { ex } = await this.exchangeOf(profileId, row);
     try {
       const answer = await callExchange(this.gateway, ex, 'cancel order', () => ex.cancelOrder(row.exchange_order_id!, row.symbol));
       row = await this.settle(profileId, ex, row, parseOrder(answer), 'cancelled');
@@ -700,15 +886,21 @@ export class OrderService {
   }
 
   /**
-   * Changes an open limit order's amount and/or price. Where the exchange edits orders (CCXT
-   * `has.editOrder`; on Binance spot an atomic cancel-replace that gives the order a new id) the new
-   * order is journaled as an attempt replacing the old; elsewhere the old order is cancelled and a
-   * new one placed — two steps, said so in `method`.
+   * Changes an open limit order's amount and/or price, at the exchange (live or testnet) where it
+   * was placed. Where the exchange edits orders (CCXT `has.editOrder`; on Binance spot an atomic
+   * cancel-replace that gives the order a new id) the new order is journaled as an attempt replacing
+   * the old; elsewhere the old order is cancelled and a new one placed — two steps, said so in
+   * `method`.
    */
-  async modify(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
+  modify(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
+    return this.operation('modified', () => this.modifyNow(profileId, input));
+  }
+
+  private async modifyNow(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
     const old = await this.openRow(profileId, input.orderId);
     if (old.type !== 'limit') throw new AppError('invalid_input', 'Only limit orders can be modified.');
-    const { ex, broker } = await this.brokers.exchangeFor(profileId, old.broker_id!);
+    const target = await this.exchangeOf(profileId, old);
+    const { ex, broker } = target;
     const method = ex.has.editOrder ? 'edit' : 'cancel_replace';
     const source: Source = old.source === 'external' ? 'manual' : old.source;
     const remaining = old.amount ? old.amount.minus(old.filled) : null;
@@ -727,27 +919,36 @@ export class OrderService {
     };
 
     if (method === 'cancel_replace') {
-      const cancelled = await this.cancel(profileId, old.id);
+      const cancelled = await this.cancelNow(profileId, old.id);
       try {
-        const placed = await this.place(profileId, req);
+        const placed = await this.placeNow(profileId, req, target);
         return { order: placed, replaced: cancelled, method };
       } catch (e) {
         const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
-        throw new AppError(err.code, `The order was cancelled, but its replacement was refused: ${err.message}`, err.details);
+        const replacement = (err.details as { order?: OrderDto } | undefined)?.order;
+        const message = !replacement
+          ? `The order was cancelled, but its replacement could not be placed (nothing was sent): ${err.message}`
+          : replacement.status === 'rejected'
+            ? `The order was cancelled, but its replacement was refused: ${err.message}`
+            : `The order was cancelled; whether its replacement was placed is not known yet (${replacement.status}), and it is being checked: ${err.message}`;
+        throw new AppError(err.code, message, err.details);
       }
     }
 
     // Native edit: validate the new values (no balance check: the old order's funds are released by the edit).
     const clientOrderId = newClientOrderId(source);
-    const p = await this.prepare(profileId, req, { balance: false });
+    const p = await this.prepare(profileId, req, { balance: false }, target);
     if (p.problems.length) {
       const message = describeProblems(p.problems as OrderProblem[]);
-      const row = await this.journalRefusal(profileId, req, broker.exchange, clientOrderId, p, 'invalid_order', message);
+      const { row } = await this.journalRefusal(profileId, req, p, clientOrderId, 'invalid_order', message);
       throw new AppError('invalid_order', `${message}. The original order is unchanged.`, { problems: p.problems, order: toOrderDto(row) });
     }
+    const newAmount = toCcxtNumber(p.amount!, 'amount');
+    const newPrice = toCcxtNumber(p.price!, 'price');
     let attempt = (await this.db.withProfile(profileId, (c) =>
       insertOrder(c, {
         brokerId: old.broker_id!,
+        sandbox: old.sandbox,
         exchange: broker.exchange,
         source,
         sourceRef: old.source_ref,
@@ -772,9 +973,7 @@ export class OrderService {
       const sent = attempt;
       let answer: CcxtOrder;
       try {
-        answer = await callExchange(this.gateway, ex, 'edit order', () =>
-          ex.editOrder(old.exchange_order_id!, old.symbol, 'limit', old.side, toCcxtNumber(p.amount!, 'amount'), toCcxtNumber(p.price!, 'price'), { clientOrderId }),
-        );
+        answer = await callExchange(this.gateway, ex, 'edit order', () => ex.editOrder(old.exchange_order_id!, old.symbol, 'limit', old.side, newAmount, newPrice, { clientOrderId }));
       } catch (e) {
         const before = await this.refresh(profileId, ex, old);
         const note = OPEN_STATUSES.includes(before.status) ? 'The original order is unchanged.' : `The original order is now ${before.status.replace('_', ' ')}.`;
@@ -817,11 +1016,13 @@ export class OrderService {
   // Sync and reconcile
 
   /**
-   * Brings the journal in line with the exchange for one broker: open orders (those placed
-   * elsewhere included), orders that closed, missing fills, positions, and — at most once per
-   * `fullSyncEveryMs` — closed orders of the symbols traded in the last 30 days.
+   * Brings the journal in line with the exchange for one broker, in its current mode (live or
+   * testnet): open orders (those placed elsewhere included), orders that closed, missing fills,
+   * positions, and — at most once per `fullSyncEveryMs` — closed orders of the symbols traded in the
+   * last 30 days. Pending orders of the broker are reconciled too, each in its own mode.
    */
   sync(profileId: string, brokerId: string, opts: { full?: boolean } = {}): Promise<void> {
+    if (this.stopped) return Promise.reject(new AppError('unavailable', 'Aristobot is shutting down; orders are not synced with the exchange now.'));
     const key = `${profileId}:${brokerId}`;
     let p = this.syncing.get(key);
     if (!p) {
@@ -833,6 +1034,8 @@ export class OrderService {
 
   private async doSync(profileId: string, brokerId: string, opts: { full?: boolean }): Promise<void> {
     const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
+    const sandbox = sandboxOf(ex);
+    const mode = `${profileId}:${brokerId}:${sandbox ? 'sandbox' : 'live'}`;
     const changed: OrderRow[] = [];
     const note = (before: OrderRow | null, after: OrderRow) => {
       if (!before || before.status !== after.status || !before.filled.eq(after.filled)) changed.push(after);
@@ -840,13 +1043,13 @@ export class OrderService {
     const upsert = async (p: ParsedOrder): Promise<OrderRow | null> => {
       if (!p.symbol || !ex.markets?.[p.symbol]) return null;
       return this.db.withProfile(profileId, async (c) => {
-        const row = await findForExchangeOrder(c, brokerId, p);
+        const row = await findForExchangeOrder(c, brokerId, sandbox, p);
         if (row) {
           const after = await settleOrder(c, row, p);
           note(row, after);
           return after;
         }
-        const ext = await insertExternal(c, brokerId, broker.exchange, p);
+        const ext = await insertExternal(c, brokerId, sandbox, broker.exchange, p);
         if (ext) note(null, ext);
         return ext;
       });
@@ -862,7 +1065,9 @@ export class OrderService {
       }
     }
     // Orders the journal holds open that the exchange no longer lists: read their final state.
-    const stale = await this.db.withProfile(profileId, async (c) => (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND status IN ('open', 'partially_filled') AND exchange_order_id IS NOT NULL", [brokerId])).rows);
+    const stale = await this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND status IN ('open', 'partially_filled') AND exchange_order_id IS NOT NULL", [brokerId, sandbox])).rows,
+    );
     for (const row of stale) {
       if (seen.has(row.id) || this.inflight.has(row.id)) continue;
       try {
@@ -874,12 +1079,15 @@ export class OrderService {
       }
     }
 
-    const full = opts.full || Date.now() - (this.lastFullSync.get(`${profileId}:${brokerId}`) ?? 0) >= this.fullSyncEveryMs;
+    const full = opts.full || Date.now() - (this.lastFullSync.get(mode) ?? 0) >= this.fullSyncEveryMs;
     if (full && (ex.has.fetchClosedOrders || ex.has.fetchOrders)) {
-      this.lastFullSync.set(`${profileId}:${brokerId}`, Date.now());
+      this.lastFullSync.set(mode, Date.now());
       const monthAgo = Date.now() - 30 * 86_400_000;
       const symbols = await this.db.withProfile(profileId, async (c) =>
-        (await c.query<{ symbol: string }>("SELECT symbol FROM orders WHERE broker_id = $1 AND created_at > now() - interval '30 days' AND status <> 'rejected' GROUP BY symbol ORDER BY max(created_at) DESC LIMIT 10", [brokerId])).rows.map((r) => r.symbol),
+        (await c.query<{ symbol: string }>(
+          "SELECT symbol FROM orders WHERE broker_id = $1 AND sandbox = $2 AND created_at > now() - interval '30 days' AND status <> 'rejected' GROUP BY symbol ORDER BY max(created_at) DESC LIMIT 10",
+          [brokerId, sandbox],
+        )).rows.map((r) => r.symbol),
       );
       for (const symbol of symbols) {
         if (!ex.markets?.[symbol]) continue;
@@ -903,10 +1111,10 @@ export class OrderService {
     // Fills the journal is missing (recently filled orders, external ones included).
     const missing = await this.db.withProfile(profileId, async (c) =>
       (await c.query<OrderRow>(
-        `SELECT o.* FROM orders o WHERE o.broker_id = $1 AND o.exchange_order_id IS NOT NULL AND o.filled > 0 AND o.updated_at > now() - interval '30 days'
+        `SELECT o.* FROM orders o WHERE o.broker_id = $1 AND o.sandbox = $2 AND o.exchange_order_id IS NOT NULL AND o.filled > 0 AND o.updated_at > now() - interval '30 days'
             AND o.filled > coalesce((SELECT sum(f.amount) FROM order_fills f WHERE f.order_id = o.id), 0)
           ORDER BY o.updated_at DESC LIMIT 20`,
-        [brokerId],
+        [brokerId, sandbox],
       )).rows,
     );
     for (const row of missing) await this.syncFills(profileId, ex, row).catch((e: unknown) => this.log.warn({ order: row.id, err: (e as Error).message }, 'could not fetch fills'));
@@ -924,7 +1132,8 @@ export class OrderService {
 
   /**
    * Resolves journal rows whose outcome is not known (intent, sent, unknown) by looking them up at
-   * the exchange by client order id — for one profile, or all (at startup). Never sends anything.
+   * the exchange (live or testnet: where each was placed) — for one profile, or all (at startup).
+   * Never sends anything.
    */
   async reconcile(profileId?: string): Promise<{ checked: number; resolved: number }> {
     const profiles = profileId ? [profileId] : (await this.db.query<{ id: string }>('SELECT id FROM profiles')).rows.map((r) => r.id);
@@ -946,30 +1155,51 @@ export class OrderService {
   }
 
   private async reconcileRows(profileId: string, brokerId?: string, opts: { throttle?: boolean } = {}): Promise<{ checked: number; resolved: number }> {
+    // Only rows that can be asked about (their broker exists and is active), least recently checked
+    // first, so that no row — nor a pile of rows that stay unknown — holds the others back.
+    const params: unknown[] = [[...this.inflight]];
+    let where = '';
+    if (brokerId) {
+      params.push(brokerId);
+      where += ` AND o.broker_id = $${params.length}`;
+    }
+    if (opts.throttle) {
+      // The page syncs every few seconds: look a pending order up at most every 15 s from there.
+      params.push(RECHECK_AFTER_S);
+      where += ` AND (o.checked_at IS NULL OR o.checked_at < now() - make_interval(secs => $${params.length}))`;
+    }
     const rows = await this.db.withProfile(profileId, async (c) =>
-      (await c.query<OrderRow>(`SELECT * FROM orders WHERE status IN ('intent', 'sent', 'unknown') ${brokerId ? 'AND broker_id = $1' : ''} ORDER BY created_at LIMIT 100`, brokerId ? [brokerId] : [])).rows,
+      (await c.query<OrderRow>(
+        `SELECT o.* FROM orders o JOIN brokers b ON b.id = o.broker_id
+          WHERE o.status IN ('intent', 'sent', 'unknown') AND b.active AND NOT (o.id = ANY($1::uuid[]))${where}
+          ORDER BY o.checked_at NULLS FIRST, o.created_at LIMIT 100`,
+        params,
+      )).rows,
     );
+    const instances = new Map<string, Promise<Target>>();
     let checked = 0;
     let resolved = 0;
     for (const row of rows) {
       if (this.inflight.has(row.id)) continue;
-      if (!row.broker_id) continue; // broker deleted: nothing to ask
-      // The page syncs every few seconds: look a pending order up at most every 15 s from there.
-      if (opts.throttle && Date.now() - (this.lastLookup.get(row.id) ?? 0) < 15_000) continue;
-      this.lastLookup.set(row.id, Date.now());
+      await this.db.withProfile(profileId, (c) => c.query('UPDATE orders SET checked_at = now() WHERE id = $1', [row.id]));
+      const key = `${row.broker_id}:${row.sandbox}`;
+      let target = instances.get(key);
+      if (!target) {
+        target = this.exchangeOf(profileId, row);
+        instances.set(key, target);
+      }
       let ex: Exchange;
       try {
-        ex = (await this.brokers.exchangeFor(profileId, row.broker_id)).ex;
+        ex = (await target).ex;
       } catch (e) {
-        this.log.warn({ order: row.id, err: (e as Error).message }, 'cannot reconcile an order: its broker is unavailable');
+        this.log.warn({ order: row.id, sandbox: row.sandbox, err: (e as Error).message }, 'cannot reconcile an order: its broker is unavailable');
         continue;
       }
       checked++;
       const r = await this.lookup(ex, row);
       if (r.kind === 'found') {
-        this.lastLookup.delete(row.id);
         const after = await this.settle(profileId, ex, row, r.order, 'reconciled');
-        this.log.info({ order: row.id, clientOrderId: row.client_order_id, was: row.status, now: after.status }, 'order reconciled by client order id');
+        this.log.info({ order: row.id, clientOrderId: row.client_order_id, sandbox: row.sandbox, was: row.status, now: after.status }, 'order reconciled by client order id');
         resolved++;
         continue;
       }
@@ -979,11 +1209,13 @@ export class OrderService {
       }
       let after: OrderRow | null = null;
       if (row.status === 'intent') {
+        // Never marked sent, so never sent (the mark is committed before the request leaves).
         after = await this.db.withProfile(profileId, (c) =>
           markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }),
         );
       } else {
-        const limit = this.neverArrivedAfter(ex);
+        // Only the exchange's own "no such client order id" proves absence; not seeing it in its lists does not.
+        const limit = r.kind === 'absent' ? this.neverArrivedAfter(ex) : null;
         const age = Date.now() - (row.sent_at ?? row.created_at).getTime();
         if (limit !== null && age > limit) {
           after = await this.db.withProfile(profileId, (c) =>
@@ -993,13 +1225,16 @@ export class OrderService {
             }),
           );
         } else if (row.status === 'sent') {
-          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message: 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.' }));
+          const message =
+            r.kind === 'absent'
+              ? 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.'
+              : "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.";
+          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message }));
         }
       }
       if (after) {
-        if (after.status === 'rejected') this.lastLookup.delete(row.id);
         resolved += after.status === 'rejected' ? 1 : 0;
-        this.log.info({ order: row.id, clientOrderId: row.client_order_id, was: row.status, now: after.status }, 'order reconciled: not at the exchange');
+        this.log.info({ order: row.id, clientOrderId: row.client_order_id, sandbox: row.sandbox, was: row.status, now: after.status }, 'order reconciled: not at the exchange');
         this.emitOrders(profileId, after.broker_id, [after], 'reconciled');
       }
     }
@@ -1007,22 +1242,22 @@ export class OrderService {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Queries
+  // Queries (the page's lists: the broker's current mode)
 
   async open(profileId: string, brokerId: string): Promise<OrderRow[]> {
-    await this.brokers.get(profileId, brokerId);
+    const sandbox = await this.sandboxNow(profileId, brokerId);
     return this.db.withProfile(profileId, async (c) =>
-      (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND status IN ('open', 'partially_filled', 'sent', 'unknown') ORDER BY created_at DESC", [brokerId])).rows,
+      (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND status IN ('open', 'partially_filled', 'sent', 'unknown') ORDER BY created_at DESC", [brokerId, sandbox])).rows,
     );
   }
 
   async history(profileId: string, brokerId: string, days: number): Promise<OrderRow[]> {
-    await this.brokers.get(profileId, brokerId);
+    const sandbox = await this.sandboxNow(profileId, brokerId);
     return this.db.withProfile(profileId, async (c) =>
       (await c.query<OrderRow>(
-        `SELECT * FROM orders WHERE broker_id = $1 AND status IN ('filled', 'cancelled') AND coalesce(closed_at, updated_at) > now() - make_interval(days => $2)
+        `SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $3 AND status IN ('filled', 'cancelled') AND coalesce(closed_at, updated_at) > now() - make_interval(days => $2)
           ORDER BY coalesce(closed_at, updated_at) DESC, created_at DESC LIMIT 1000`,
-        [brokerId, days],
+        [brokerId, days, sandbox],
       )).rows,
     );
   }

@@ -5,7 +5,7 @@ import type { ExchangeGateway } from '../exchanges/gateway';
 import { marketRecord, type MarketRecord } from '../exchanges/markets';
 import type { Logger } from '../log';
 import { dec, readExchange, sleep, type ReadOptions } from './ccxt-io';
-import type { BrokerAccess } from './orders';
+import { currentSandbox, type BrokerAccess } from './mode';
 import { unrealisedPnl } from './positions';
 
 /**
@@ -45,6 +45,7 @@ export interface PositionView {
   unrealisedPnl: Decimal | null;
   price: Decimal | null;
   fills: number;
+  sandbox: boolean;
   updatedAt: Date;
 }
 
@@ -55,7 +56,7 @@ export class TradingReads {
   private readonly capabilityCache = new Map<string, Capabilities>();
 
   constructor(
-    private readonly d: { db: Database; brokers: BrokerAccess; gateway: Pick<ExchangeGateway, 'run' | 'create'>; log: Logger; maxRetryAfterMs?: number },
+    private readonly d: { db: Database; brokers: BrokerAccess; gateway: Pick<ExchangeGateway, 'run' | 'create' | 'info'>; log: Logger; maxRetryAfterMs?: number },
   ) {
     this.readOpts = { maxWaitMs: d.maxRetryAfterMs ?? 10_000, defaultWaitMs: 1_000, sleep };
   }
@@ -172,11 +173,15 @@ export class TradingReads {
     return caps;
   }
 
+  /** Positions of each broker in its current mode (live or testnet): the other mode's are another account's. */
   async positions(profileId: string, brokerId?: string): Promise<PositionView[]> {
-    type Row = { broker_id: string; exchange: string; symbol: string; base: string; quote: string; quantity: Decimal; average_entry: Decimal | null; realised_pnl: Decimal; fills: number; updated_at: Date };
-    const rows = await this.d.db.withProfile(profileId, async (c) =>
+    type Row = { broker_id: string; sandbox: boolean; exchange: string; symbol: string; base: string; quote: string; quantity: Decimal; average_entry: Decimal | null; realised_pnl: Decimal; fills: number; updated_at: Date };
+    const all = await this.d.db.withProfile(profileId, async (c) =>
       (await c.query<Row>(`SELECT * FROM positions ${brokerId ? 'WHERE broker_id = $1' : ''} ORDER BY exchange, symbol`, brokerId ? [brokerId] : [])).rows,
     );
+    const modes = new Map<string, boolean>();
+    for (const b of new Set(all.map((r) => r.broker_id))) modes.set(b, await currentSandbox(this.d.db, this.d.gateway, await this.d.brokers.get(profileId, b)));
+    const rows = all.filter((r) => modes.get(r.broker_id) === r.sandbox);
     const prices = new Map<string, Decimal>();
     for (const b of new Set(rows.filter((r) => !r.quantity.isZero()).map((r) => r.broker_id))) {
       try {
@@ -201,6 +206,7 @@ export class TradingReads {
         unrealisedPnl: unrealisedPnl({ quantity: r.quantity, averageEntry: r.average_entry, realisedPnl: r.realised_pnl }, price),
         price,
         fills: r.fills,
+        sandbox: r.sandbox,
         updatedAt: r.updated_at,
       };
     });

@@ -45,6 +45,8 @@ export const Order = z.object({
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   replacesOrderId: z.string().nullable(),
+  /** Placed on the exchange's testnet (sandbox), not live. Looked up, cancelled and modified there. */
+  sandbox: z.boolean(),
   createdAt: z.string(),
   sentAt: z.string().nullable(),
   updatedAt: z.string(),
@@ -79,6 +81,8 @@ export const Position = z.object({
   unrealisedPnl: DecimalString.nullable(),
   price: DecimalString.nullable(),
   fills: z.number().int(),
+  /** A testnet (sandbox) position; the list shows the broker's current mode only. */
+  sandbox: z.boolean(),
   updatedAt: z.string(),
 });
 
@@ -180,6 +184,8 @@ const JournalFilters = z
     status: z.array(OrderStatus).max(8).optional(),
     symbol: MarketSymbol.optional(),
     clientOrderId: ClientOrderId.optional(),
+    /** Only testnet (true) or only live (false) orders; both when absent. */
+    sandbox: z.boolean().optional(),
     since: z.string().datetime({ offset: true }).optional(),
     limit: z.number().int().min(1).max(1000).default(200),
   })
@@ -205,21 +211,27 @@ export const tradingMethods = {
     input: OrderRequestShape.extend({ clientOrderId: ClientOrderId.optional() }).strict().refine(oneOfAmountCost, oneOfMessage),
     output: Order,
     auth: 'profile',
-    description: 'Validate, journal and send an order (source manual). A refusal is journaled and answered as an error whose details hold the journal row.',
+    description:
+      'Validate, journal and send an order (source manual), in the broker\'s current mode (live or testnet). A refusal is journaled and answered as an error whose details hold the journal row. `clientOrderId` makes it idempotent: the same id again never places a second order — it answers the journaled attempt (an error when that attempt was refused).',
   }),
-  'orders.cancel': method({ input: z.object({ orderId: Id }).strict(), output: Order, auth: 'profile', description: 'Cancel an open order.' }),
+  'orders.cancel': method({ input: z.object({ orderId: Id }).strict(), output: Order, auth: 'profile', description: 'Cancel an open order (at the exchange, live or testnet, where it was placed).' }),
   'orders.modify': method({
     input: z.object({ orderId: Id, amount: PositiveDecimal.optional(), price: PositiveDecimal.optional() }).strict().refine((v) => v.amount !== undefined || v.price !== undefined, { message: 'give a new amount or a new price', path: ['amount'] }),
     output: z.object({ order: Order, replaced: Order, method: z.enum(['edit', 'cancel_replace']) }),
     auth: 'profile',
     description: "Change an open limit order's amount or price: the exchange's edit where it has one, otherwise cancel and place a new order.",
   }),
-  'orders.open': method({ input: z.object({ brokerId: Id }).strict(), output: z.array(Order), auth: 'profile', description: "The broker's open orders, refreshed from the exchange (orders placed elsewhere included)." }),
+  'orders.open': method({
+    input: z.object({ brokerId: Id }).strict(),
+    output: z.array(Order),
+    auth: 'profile',
+    description: "The broker's open orders in its current mode (live or testnet), refreshed from the exchange (orders placed elsewhere included).",
+  }),
   'orders.history': method({
     input: z.object({ brokerId: Id, days: z.number().int().min(1).max(365).default(30) }).strict(),
     output: z.array(Order),
     auth: 'profile',
-    description: 'Closed orders (filled or cancelled) of the last `days` days, newest first.',
+    description: "Closed orders (filled or cancelled) of the last `days` days in the broker's current mode, newest first.",
   }),
   'orders.journal': method({
     input: z.object({ filters: JournalFilters.optional() }).strict().optional(),
@@ -228,7 +240,7 @@ export const tradingMethods = {
     description: 'The order journal: every attempt (refused ones included), newest first.',
   }),
   'orders.fills': method({ input: z.object({ orderId: Id }).strict(), output: z.array(Fill), auth: 'profile', description: 'The fills of an order.' }),
-  'positions.list': method({ input: z.object({ brokerId: Id.optional() }).strict().optional(), output: z.array(Position), auth: 'profile', description: 'Positions per broker and symbol, with unrealised P&L at the current price.' }),
+  'positions.list': method({ input: z.object({ brokerId: Id.optional() }).strict().optional(), output: z.array(Position), auth: 'profile', description: "Positions per broker and symbol in each broker's current mode (live or testnet), with unrealised P&L at the current price." }),
 } as const;
 
 export const tradingEvents = {

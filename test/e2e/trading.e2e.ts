@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchangeSim, type ExchangeSim } from '../sim/exchange/server';
 import { launchBrowser, openApp, startApp, type RunningApp } from '../support/app';
@@ -8,11 +8,14 @@ import { WsClient } from '../support/host';
 
 /**
  * Manual trading end to end in Chromium, against the Binance simulator: the quantity ↔ amount
- * calculator, validate (orange → green), execute, the order in open orders, cancel, history.
+ * calculator, validate (orange → green), execute, the order in open orders, cancel, history; a
+ * connection dropped while placing; another profile logging in on the same page.
  */
 
 const KEY = 'E2eTradingKey00000000000000000000000000000000000000000000000001';
 const SECRET = 'E2eTradingSecret0000000000000000000000000000000000000000000001';
+const OTHER_KEY = 'E2eTradingKey00000000000000000000000000000000000000000000000002';
+const OTHER_SECRET = 'E2eTradingSecret0000000000000000000000000000000000000000000002';
 const SHOTS = process.env.ARISTOBOT_SCREENSHOTS ?? '/tmp/aristobot-trading-shots';
 
 let browser: Browser;
@@ -22,7 +25,12 @@ let page: Page;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  sim = await startExchangeSim({ accounts: [{ apiKey: KEY, secret: SECRET, balances: { USDT: '10000', BTC: '0.5' } }] });
+  sim = await startExchangeSim({
+    accounts: [
+      { apiKey: KEY, secret: SECRET, balances: { USDT: '10000', BTC: '0.5' } },
+      { apiKey: OTHER_KEY, secret: OTHER_SECRET, balances: { USDT: '500' } },
+    ],
+  });
   sim.series.setPrice('BTC/USDT', '60000');
   app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' } });
   // The profile and its broker, set up over the API (the Account page has its own tests).
@@ -30,6 +38,10 @@ beforeAll(async () => {
   await ws.call('profiles.create', { name: 'Trader', password: 'pw-12345' });
   await ws.call('profiles.login', { name: 'Trader', password: 'pw-12345' });
   await ws.call('brokers.create', { name: 'Sim', exchange: 'binance', credentials: { apiKey: KEY, secret: SECRET } });
+  await ws.call('profiles.logout');
+  await ws.call('profiles.create', { name: 'Other', password: 'pw-67890' });
+  await ws.call('profiles.login', { name: 'Other', password: 'pw-67890' });
+  await ws.call('brokers.create', { name: 'Other sim', exchange: 'binance', credentials: { apiKey: OTHER_KEY, secret: OTHER_SECRET } });
   ws.close();
   browser = await launchBrowser();
   page = await openApp(browser, app);
@@ -45,6 +57,22 @@ afterAll(async () => {
 });
 
 const text = (sel: string) => page.textContent(sel).then((t) => t?.trim() ?? '');
+async function loginAs(name: string, password: string): Promise<void> {
+  await page.waitForSelector('[data-test=login]');
+  await page.selectOption('[data-test=login-profile]', name);
+  await page.fill('[data-test=login-password]', password);
+  await page.click('[data-test=login-submit]');
+  await page.waitForSelector('[data-test=header]');
+}
+/** Fills the ticket with a market buy of `amount` BTC and validates it. */
+async function validMarketBuy(amount: string, cost: string): Promise<void> {
+  await poll(() => text('[data-test=ticket-last]')).toBe('60,000 USDT');
+  await page.click('[data-test=type-market]');
+  await page.fill('[data-test=ticket-amount]', amount);
+  await poll(() => inputValue('[data-test=ticket-cost]')).toBe(cost);
+  await page.click('[data-test=validate]');
+  await poll(() => page.getAttribute('[data-test=validation-status]', 'data-state')).toBe('valid');
+}
 const inputValue = (sel: string) => page.inputValue(sel);
 /** Waits (up to 15 s: the core syncs with the exchange on each refresh) until the value matches. */
 const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 15_000 });
@@ -170,5 +198,91 @@ describe('manual trading in Chromium', () => {
     await page.click('[data-test=execute]');
     await poll(() => text('[data-test=ticket-result]')).toBe('binance: insufficient funds (code -2010: Account has insufficient balance for requested action.)');
     await page.screenshot({ path: join(SHOTS, '5-market-and-refusal.png'), fullPage: true });
+  });
+
+  it('the connection drops while an order is being placed: executing it again answers that order, never a second one', async () => {
+    // Route the page's API connections, to see what it sends and to drop the connection.
+    const connections: WebSocketRoute[] = [];
+    const placed: { clientOrderId?: string }[] = [];
+    await page.routeWebSocket(/\/api$/, (ws) => {
+      const server = ws.connectToServer();
+      connections.push(ws);
+      ws.onMessage((m) => {
+        const msg = JSON.parse(String(m)) as { method?: string; params?: { clientOrderId?: string } };
+        if (msg.method === 'orders.place') placed.push(msg.params ?? {});
+        server.send(m);
+      });
+    });
+    await page.reload();
+    await loginAs('Trader', 'pw-12345');
+    await page.waitForSelector('[data-test=trading]');
+    await validMarketBuy('0.001', '60.00');
+
+    const before = sim.orders(KEY).length;
+    sim.hangNextOrder(5000); // the exchange takes the order at once and answers after 5 s
+    await page.click('[data-test=execute]');
+    await poll(async () => sim.orders(KEY).length).toBe(before + 1);
+    await connections.at(-1)!.close(); // no answer reaches the page
+    await page.waitForSelector('[data-test=login]'); // a new connection is a new session
+    const first = sim.orders(KEY).at(-1)!;
+    expect(first.status).toBe('FILLED');
+    const clientOrderId = first.clientOrderId;
+
+    // The core settles the order meanwhile.
+    const api = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
+    await api.call('profiles.login', { name: 'Trader', password: 'pw-12345' });
+    await poll(async () => (await api.call<{ status: string }[]>('orders.journal', { filters: { clientOrderId } }))[0]?.status).toBe('filled');
+    api.close();
+
+    // The same ticket again: the same client order id, so the core answers the order already placed.
+    await loginAs('Trader', 'pw-12345');
+    await page.waitForSelector('[data-test=trading]');
+    await validMarketBuy('0.001', '60.00');
+    await page.click('[data-test=execute]');
+    await poll(() => text('[data-test=ticket-result]')).toBe('Order placed: buy 0.001 BTC market (filled) — filled 0.001 BTC at 60,000.');
+    expect(sim.orders(KEY).length).toBe(before + 1); // one order, not two
+    expect(clientOrderId).toMatch(/^a3m[0-9a-f]{24}$/); // made by the ticket…
+    expect(placed.map((p) => p.clientOrderId)).toEqual([clientOrderId, clientOrderId]); // …and sent both times
+
+    // Another ticket is another order, with a new client order id.
+    await validMarketBuy('0.002', '120.00');
+    await page.click('[data-test=execute]');
+    await poll(() => text('[data-test=ticket-result]')).toBe('Order placed: buy 0.002 BTC market (filled) — filled 0.002 BTC at 60,000.');
+    expect(placed).toHaveLength(3);
+    expect(placed[2]!.clientOrderId).toMatch(/^a3m[0-9a-f]{24}$/);
+    expect(placed[2]!.clientOrderId).not.toBe(clientOrderId);
+    expect(sim.orders(KEY).length).toBe(before + 2);
+  });
+
+  it('another profile logging in never sees the previous one’s portfolio or orders', async () => {
+    await page.reload();
+    await loginAs('Trader', 'pw-12345');
+    await page.click('.sidebar >> text=Manual trading');
+    await page.waitForSelector('[data-test=trading]');
+    await poll(() => text('[data-test=portfolio-total]')).toMatch(/^[\d,]+\.\d\d USDT$/);
+    expect(await page.locator('[data-test=asset-BTC]').count()).toBe(1);
+    await page.click('[data-test=logout]');
+    await page.waitForSelector('[data-test=login]');
+    // From here on, every portfolio total, asset and order row the page shows is recorded.
+    await page.evaluate(`(() => {
+      const seen = (window.__seen = []);
+      const look = () => {
+        const total = document.querySelector('[data-test=portfolio-total]');
+        if (total) seen.push('total ' + total.textContent.trim());
+        for (const el of document.querySelectorAll('[data-test^="asset-"], [data-test^="order-"], [data-test^="position-"]')) seen.push(el.getAttribute('data-test'));
+        for (const el of document.querySelectorAll('[data-test=broker-select] option')) seen.push('broker ' + el.textContent.trim());
+        for (const el of document.querySelectorAll('[data-test=orders-error]')) seen.push('error ' + el.textContent.trim());
+      };
+      new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
+    await loginAs('Other', 'pw-67890');
+    await page.waitForSelector('[data-test=trading]');
+    await poll(() => text('[data-test=portfolio-total]')).toBe('500.00 USDT');
+    await poll(() => page.locator('[data-test=broker-select] option:checked').textContent()).toContain('Other sim (binance');
+    const seen = [...new Set(await page.evaluate<string[]>('window.__seen'))];
+    expect(seen.filter((s) => s.startsWith('total '))).toEqual(['total 500.00 USDT']);
+    expect(seen.filter((s) => s.startsWith('broker '))).toEqual(['broker Other sim (binance) — default']);
+    expect(seen.filter((s) => !s.startsWith('total ') && !s.startsWith('broker '))).toEqual(['asset-USDT']); // no BTC, no orders, no errors
+    await page.screenshot({ path: join(SHOTS, '6-other-profile.png'), fullPage: true });
   });
 });

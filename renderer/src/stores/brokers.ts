@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { MethodOutput } from '@shared/contract';
 import { call, on } from '../api';
+import { useSessionStore } from './session';
 
 type Broker = MethodOutput<'brokers.list'>[number];
 type ExchangeInfo = MethodOutput<'exchanges.list'>[number];
@@ -35,6 +36,17 @@ export const useBrokersStore = defineStore('brokers', () => {
     const r = await call('markets.update', { brokerId });
     progress.value[r.exchange] = { exchange: r.exchange, brokerId, phase: 'fetching', percent: 0, count: null, message: null };
   }
+
+  // Another profile: nothing of the previous one's brokers may show, not even for a moment.
+  const session = useSessionStore();
+  watch(
+    () => session.profile?.id ?? null,
+    () => {
+      brokers.value = [];
+      progress.value = {};
+    },
+    { flush: 'sync' },
+  );
 
   on('brokers.changed', () => void call('brokers.list').then((b) => (brokers.value = b)));
   on('app.testnet.changed', (t) => (testnet.value = t.enabled));

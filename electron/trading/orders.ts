@@ -244,6 +244,27 @@ function exchangeSaid(e: AppError): string | null {
  */
 type Lookup = { kind: 'found'; order: ParsedOrder } | { kind: 'absent' } | { kind: 'not_seen' } | { kind: 'error'; error: AppError };
 
+/** The journal fields of an attempt, as requested and as it would be sent. */
+function journalFields(req: PlaceRequest, p: Prepared, clientOrderId: string, price: Prepared['price']) {
+  return {
+    brokerId: req.brokerId,
+    sandbox: p.sandbox,
+    exchange: p.broker.exchange,
+    source: req.source,
+    sourceRef: req.sourceRef ?? null,
+    symbol: req.symbol,
+    side: req.side,
+    type: req.type,
+    requestedAmount: p.requestedAmount,
+    requestedCost: p.requestedCost,
+    requestedPrice: p.requestedPrice,
+    amount: p.amount,
+    price,
+    clientOrderId,
+    replacesOrderId: req.replacesOrderId ?? null,
+  };
+}
+
 /** A broker's exchange instance in one mode. */
 interface Target {
   ex: Exchange;
@@ -543,26 +564,7 @@ export class OrderService {
   /** Journals a local refusal; `inserted` false when the client order id was journaled meanwhile (that row is returned). */
   private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, code: string, message: string): Promise<{ row: OrderRow; inserted: boolean }> {
     const { row, inserted } = await this.db.withProfile(profileId, async (c) => {
-      const r = await insertOrder(c, {
-        brokerId: req.brokerId,
-        sandbox: p.sandbox,
-        exchange: p.broker.exchange,
-        source: req.source,
-        sourceRef: req.sourceRef ?? null,
-        symbol: req.symbol,
-        side: req.side,
-        type: req.type,
-        requestedAmount: p.requestedAmount,
-        requestedCost: p.requestedCost,
-        requestedPrice: p.requestedPrice,
-        amount: p.amount,
-        price: p.price,
-        clientOrderId,
-        status: 'rejected',
-        errorCode: code,
-        errorMessage: message,
-        replacesOrderId: req.replacesOrderId ?? null,
-      });
+      const r = await insertOrder(c, { ...journalFields(req, p, clientOrderId, p.price), status: 'rejected', errorCode: code, errorMessage: message });
       return r ? { row: r, inserted: true } : { row: (await getByClientId(c, req.brokerId, p.sandbox, clientOrderId))!, inserted: false };
     });
     if (inserted) {
@@ -628,24 +630,7 @@ export class OrderService {
     const price = req.type === 'limit' ? toCcxtNumber(p.price!, 'price') : undefined;
 
     let row = await this.db.withProfile(profileId, (c) =>
-      insertOrder(c, {
-        brokerId: req.brokerId,
-        sandbox: p.sandbox,
-        exchange: p.broker.exchange,
-        source: req.source,
-        sourceRef: req.sourceRef ?? null,
-        symbol: req.symbol,
-        side: req.side,
-        type: req.type,
-        requestedAmount: p.requestedAmount,
-        requestedCost: p.requestedCost,
-        requestedPrice: p.requestedPrice,
-        amount: p.amount,
-        price: req.type === 'limit' ? p.price : null,
-        clientOrderId,
-        status: 'intent',
-        replacesOrderId: req.replacesOrderId ?? null,
-      }),
+      insertOrder(c, { ...journalFields(req, p, clientOrderId, req.type === 'limit' ? p.price : null), status: 'intent' }),
     );
     if (!row) {
       // Someone journaled this client order id a moment ago: that attempt is the one.

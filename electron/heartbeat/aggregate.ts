@@ -55,22 +55,15 @@ export interface FeedResult {
   incomplete: IncompleteBucket[];
 }
 
-interface Partial {
-  openTime: number;
-  open: Decimal;
-  high: Decimal;
-  low: Decimal;
-  close: Decimal;
-  volume: Decimal;
-  count: number;
-}
+/** A higher-timeframe candle being built, with how many of its minutes it has. */
+type PartialCandle = MinuteCandle & { count: number };
 
 interface SymbolState {
   cursor: number | null;
   /** first minute processed or skipped to: minutes before it are unknown to this aggregator */
   origin: number | null;
   pending: Map<number, MinuteCandle>;
-  partials: (Partial | null)[];
+  partials: (PartialCandle | null)[];
   /** ranges given up with `skip` (pruned once older than the longest timeframe's current bucket) */
   holes: MinuteRange[];
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { MINUTE_MS, type Timeframe } from '../../shared/timeframes';
 import type { Database, Queryable } from '../db/database';
 import type { MinuteCandle, MinuteRange } from './aggregate';
+import type { Candle } from '../../shared/contract/heartbeat';
 
 /**
  * Candles in PostgreSQL (table `candles`, shared by all profiles). Writes are idempotent upserts
@@ -20,14 +21,8 @@ export interface CandleRow {
   volume: Decimal | string;
 }
 
-export interface StoredCandle {
-  openTime: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-}
+/** As the API returns it (the contract's `Candle`). */
+export type StoredCandle = Candle;
 
 export interface CandleQuery {
   exchange: string;

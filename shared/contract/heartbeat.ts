@@ -104,6 +104,8 @@ export const heartbeatEvents = {
   'heartbeat.status': HeartbeatStatusSchema,
 } as const;
 
+/** A stored candle on the wire: times in ms, values as decimal strings. */
+export type Candle = z.infer<typeof CandleSchema>;
 export type HeartbeatStatus = z.infer<typeof HeartbeatStatusSchema>;
 export type HeartbeatSignal = z.infer<typeof HeartbeatSignalSchema>;
 export type HeartbeatRaw = z.infer<typeof HeartbeatRawSchema>;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Fill, Order, OrderSource, OrderStatus } from '../../shared/contract/trading';
 import type { Queryable } from '../db/database';
 import type { ParsedOrder, ParsedTrade } from './ccxt-io';
+import { positionFromFills } from './positions';
 
 /**
  * The order journal's SQL (tables `orders` and `order_fills`, migrations 0004 and 0005). Every
@@ -293,6 +294,32 @@ export async function insertFills(c: Queryable, order: OrderRow, trades: readonl
     );
   }
   return added;
+}
+
+/**
+ * Records an order's fills and, when any is new, recomputes the position of its (broker, mode,
+ * symbol) from all of that symbol's fills. Runs inside the caller's transaction.
+ */
+export async function recordFills(c: Queryable, order: OrderRow, trades: readonly ParsedTrade[], market: { base: string; quote: string }): Promise<number> {
+  const added = await insertFills(c, order, trades);
+  if (added > 0 && order.broker_id) await recomputePosition(c, order.broker_id, order.sandbox, order.exchange, order.symbol, market);
+  return added;
+}
+
+/** The position of one (broker, mode, symbol), recomputed from its fills. */
+export async function recomputePosition(c: Queryable, brokerId: string, sandbox: boolean, exchange: string, symbol: string, market: { base: string; quote: string }): Promise<void> {
+  const { rows } = await c.query<{ side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date }>(
+    'SELECT side, amount, price, fee, fee_currency, executed_at FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3 ORDER BY executed_at, created_at, length(trade_id), trade_id',
+    [brokerId, sandbox, symbol],
+  );
+  const pos = positionFromFills(rows.map((r) => ({ side: r.side, amount: r.amount, price: r.price, fee: r.fee, feeCurrency: r.fee_currency })), market);
+  await c.query(
+    `INSERT INTO positions (broker_id, sandbox, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills, last_fill_at, updated_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now())
+     ON CONFLICT (profile_id, broker_id, sandbox, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl,
+       fills = EXCLUDED.fills, last_fill_at = EXCLUDED.last_fill_at, updated_at = now()`,
+    [brokerId, sandbox, exchange, symbol, market.base, market.quote, pos.quantity.toFixed(), pos.averageEntry?.toFixed() ?? null, pos.realisedPnl.toFixed(), rows.length, rows.at(-1)?.executed_at ?? null],
+  );
 }
 
 export async function fillsOf(c: Queryable, orderId: string): Promise<FillDto[]> {

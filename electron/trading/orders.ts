@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
 import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../../shared/errors';
-import type { Database, Queryable } from '../db/database';
+import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker } from '../exchanges/brokers';
 import type { ExchangeGateway } from '../exchanges/gateway';
@@ -16,7 +16,7 @@ import {
   getByClientId,
   getOrder,
   insertExternal,
-  insertFills,
+  recordFills,
   insertOrder,
   markSent,
   markStatus,
@@ -33,7 +33,6 @@ import {
   type OrderSourceT,
 } from './journal';
 import { currentSandbox, exchangeIn, sandboxOf, type BrokerAccess } from './mode';
-import { positionFromFills } from './positions';
 import { amountFromCost, checkOrder, describeProblems, type OrderProblem } from './precision';
 
 export type { BrokerAccess } from './mode';
@@ -791,29 +790,10 @@ export class OrderService {
     if (ex.has.fetchOrderTrades) trades = await this.read(ex, 'fetch order trades', () => ex.fetchOrderTrades(row.exchange_order_id!, row.symbol));
     else trades = await this.read(ex, 'fetch my trades', () => ex.fetchMyTrades(row.symbol, row.created_at.getTime() - 60_000));
     const mine = trades.map(parseTrade).filter((t): t is NonNullable<typeof t> => t !== null && t.orderId === row.exchange_order_id && t.symbol === row.symbol);
-    const added = await this.db.withProfile(profileId, async (c) => {
-      const n = await insertFills(c, row, mine);
-      if (n > 0) await this.recomputePosition(c, ex, row.broker_id!, row.sandbox, row.exchange, row.symbol);
-      return n;
-    });
+    const m = ex.markets?.[row.symbol];
+    const market = m ? { base: String(m.base), quote: String(m.quote) } : splitSymbol(row.symbol);
+    const added = await this.db.withProfile(profileId, (c) => recordFills(c, row, mine, market));
     if (added > 0) this.bus.emit('positions.updated', { brokerId: row.broker_id, symbols: [row.symbol] }, { profileId });
-  }
-
-  private async recomputePosition(c: Queryable, ex: Exchange | null, brokerId: string, sandbox: boolean, exchange: string, symbol: string): Promise<void> {
-    const m = ex?.markets?.[symbol];
-    const { base, quote } = m ? { base: String(m.base), quote: String(m.quote) } : splitSymbol(symbol);
-    const { rows } = await c.query<{ side: Side; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date }>(
-      'SELECT side, amount, price, fee, fee_currency, executed_at FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3 ORDER BY executed_at, created_at, length(trade_id), trade_id',
-      [brokerId, sandbox, symbol],
-    );
-    const pos = positionFromFills(rows.map((r) => ({ side: r.side, amount: r.amount, price: r.price, fee: r.fee, feeCurrency: r.fee_currency })), { base, quote });
-    await c.query(
-      `INSERT INTO positions (broker_id, sandbox, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills, last_fill_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now())
-       ON CONFLICT (profile_id, broker_id, sandbox, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl,
-         fills = EXCLUDED.fills, last_fill_at = EXCLUDED.last_fill_at, updated_at = now()`,
-      [brokerId, sandbox, exchange, symbol, base, quote, pos.quantity.toFixed(), pos.averageEntry?.toFixed() ?? null, pos.realisedPnl.toFixed(), rows.length, rows.at(-1)?.executed_at ?? null],
-    );
   }
 
   // -------------------------------------------------------------------------------------------

@@ -16,7 +16,12 @@ import { D, fmt, type SimMarket } from './markets';
  *   in several parts (PARTIALLY_FILLED, then FILLED). MARKET orders still fill completely at once,
  *   in several fills of at most that size.
  * - Commission as Binance charges it without BNB: on the asset received (BUY pays in the base
- *   asset, SELL in the quote asset), at the account's maker or taker rate.
+ *   asset, SELL in the quote asset), at the account's maker or taker rate. An account that pays fees
+ *   in another asset (`feeAsset`, e.g. BNB — Binance's "use BNB to pay for fees") pays the same value
+ *   in that asset, converted at its price in the market's quote, for as long as its free balance
+ *   covers it; then again in the asset received.
+ * - `repeatedCancels`: cancelling an order that is already cancelled answers it again (as some
+ *   exchanges do) instead of Binance's -2011.
  */
 
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED';
@@ -30,6 +35,8 @@ export interface AccountSpec {
   takerRate?: Decimal.Value;
   /** false: the key may read but not trade (order endpoints answer -2015). */
   canTrade?: boolean;
+  /** Pay commissions in this asset while its free balance covers them (e.g. 'BNB'). */
+  feeAsset?: string;
 }
 
 export interface Account {
@@ -41,6 +48,7 @@ export interface Account {
   makerRate: Decimal;
   takerRate: Decimal;
   canTrade: boolean;
+  feeAsset: string | null;
   updateTime: number;
 }
 
@@ -91,6 +99,8 @@ export interface EngineOptions {
   maxFillPerTick?: Decimal.Value;
   makerRate?: Decimal.Value;
   takerRate?: Decimal.Value;
+  /** The price of `asset` in `quote` (for fees paid in another asset), null when not traded. */
+  assetPrice?: (asset: string, quote: string) => Decimal | null;
 }
 
 const ZERO = new D(0);
@@ -116,6 +126,8 @@ export class Engine {
   private nextTradeId = 5000;
   private nextUid = 10_000;
   private maxFillPerTick: Decimal | undefined;
+  /** Cancelling a cancelled order answers it again instead of -2011. */
+  repeatedCancels = false;
 
   constructor(private readonly opts: EngineOptions) {
     this.maxFillPerTick = opts.maxFillPerTick === undefined ? undefined : new D(opts.maxFillPerTick);
@@ -137,6 +149,7 @@ export class Engine {
       makerRate: new D(spec.makerRate ?? this.opts.makerRate ?? '0.001'),
       takerRate: new D(spec.takerRate ?? this.opts.takerRate ?? '0.001'),
       canTrade: spec.canTrade ?? true,
+      feeAsset: spec.feeAsset ?? null,
       updateTime: this.opts.now(),
     };
     this.accounts.set(spec.apiKey, acct);
@@ -295,6 +308,20 @@ export class Engine {
       }
       this.move(a, m.quote, quoteQty.minus(commission), ZERO);
     }
+    if (a.feeAsset && a.feeAsset !== commissionAsset) {
+      // The same value in the fee asset, when the account holds enough of it.
+      const px = a.feeAsset === m.quote ? new D(1) : this.opts.assetPrice?.(a.feeAsset, m.quote);
+      if (px && px.gt(0)) {
+        const inFeeAsset = quoteQty.times(rate).div(px).toDecimalPlaces(8, D.ROUND_UP);
+        if (this.free(a, a.feeAsset).gte(inFeeAsset)) {
+          // give back what was taken from the asset received, charge the fee asset instead
+          this.move(a, commissionAsset, commission, ZERO);
+          this.move(a, a.feeAsset, inFeeAsset.negated(), ZERO);
+          commission = inFeeAsset;
+          commissionAsset = a.feeAsset;
+        }
+      }
+    }
     const trade: Trade = {
       id: this.nextTradeId++,
       orderId: o.orderId,
@@ -346,6 +373,7 @@ export class Engine {
   /** Cancels an open order (Binance -2011 "Unknown order sent." when there is none to cancel). */
   cancel(a: Account, m: SimMarket, ref: OrderRef): Order {
     const o = this.find(a, m, ref);
+    if (o && o.status === 'CANCELED' && this.repeatedCancels) return o;
     if (!o || !isOpen(o)) throw errors.unknownOrderOnCancel();
     this.release(a, o);
     o.status = 'CANCELED';

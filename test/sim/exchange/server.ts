@@ -85,6 +85,10 @@ export interface ExchangeSim {
   setWeightLimit(n: number): void;
   usedWeight(): number;
   setMaxFillPerTick(qty: Decimal.Value | null): void;
+  /** Commissions of the account in this asset (e.g. 'BNB') while it has enough; null: in the asset received. */
+  payFeesIn(apiKey: string, asset: string | null): void;
+  /** Cancelling an already cancelled order answers it again (true) instead of -2011 (false, Binance). */
+  setRepeatedCancels(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -128,7 +132,14 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
     markets.set(m.id, m);
   }
   const data = new MarketData(series, now);
-  const engineOpts: ConstructorParameters<typeof Engine>[0] = { priceOf: (m) => data.price(m), now };
+  const engineOpts: ConstructorParameters<typeof Engine>[0] = {
+    priceOf: (m) => data.price(m),
+    now,
+    assetPrice: (asset, quote) => {
+      const m = markets.get(`${asset}${quote}`);
+      return m ? data.price(m) : null;
+    },
+  };
   if (opts.maxFillPerTick !== undefined) engineOpts.maxFillPerTick = opts.maxFillPerTick;
   if (opts.makerRate !== undefined) engineOpts.makerRate = opts.makerRate;
   if (opts.takerRate !== undefined) engineOpts.takerRate = opts.takerRate;
@@ -281,6 +292,12 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
     usedWeight: () => limiter.usedWeight('api'),
     setMaxFillPerTick: (qty) => {
       engine.setMaxFillPerTick(qty);
+    },
+    payFeesIn: (apiKey, asset) => {
+      engine.account(apiKey).feeAsset = asset;
+    },
+    setRepeatedCancels: (on) => {
+      engine.repeatedCancels = on;
     },
     close: async () => {
       if (tickTimer) clearInterval(tickTimer);

@@ -1,10 +1,10 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dec, parseOrder, toCcxtNumber } from './ccxt-io';
+import { dec, parseOrder, parseTrade, toCcxtNumber } from './ccxt-io';
 import { newClientOrderId } from './orders';
 import { statusFromExchange } from './journal';
-import type { Order } from 'ccxt';
+import type { Order, Trade } from 'ccxt';
 
 describe('the CCXT edge', () => {
   it('numbers from CCXT become the decimals they print as', () => {
@@ -45,4 +45,43 @@ describe('the CCXT edge', () => {
     expect(statusFromExchange(o('expired', 0), null)).toBe('cancelled');
     expect(statusFromExchange(o('rejected', 0), null)).toBe('rejected');
   });
+
+  it('a fill costs price × amount exactly, however many digits that takes', () => {
+    // 15 + 15 significant digits: a product of 30 digits (Decimal's default precision would round it to 20).
+    const t = parseTrade({ id: '1', symbol: 'ETH/USDT', side: 'buy', price: 12345.6789012345, amount: 0.123456789012345, timestamp: 1 } as unknown as Trade)!;
+    expect(t.cost.toFixed()).toBe('1524.1578753238669120562399025');
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 999_999_999_999_999n }), fc.integer({ min: 0, max: 12 }), fc.bigInt({ min: 1n, max: 999_999_999_999_999n }), fc.integer({ min: 0, max: 15 }), (pm, ps, am, as) => {
+        const price = Number(new Decimal(pm.toString()).div(new Decimal(10).pow(ps)).toFixed());
+        const amount = Number(new Decimal(am.toString()).div(new Decimal(10).pow(as)).toFixed());
+        const trade = parseTrade({ id: '2', symbol: 'ETH/USDT', side: 'sell', price, amount, timestamp: 1 } as unknown as Trade)!;
+        expect(trade.cost.toFixed()).toBe(exact(String(price), String(amount)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an order keeps every fee currency, summed per currency', () => {
+    const o = parseOrder({ status: 'closed', fees: [{ cost: 0.0005, currency: 'BNB' }, { cost: 0.3, currency: 'USDT' }, { cost: 0.0001, currency: 'BNB' }] } as unknown as Order);
+    expect(o.fees.map((f) => [f.cost.toFixed(), f.currency])).toEqual([
+      ['0.0006', 'BNB'],
+      ['0.3', 'USDT'],
+    ]);
+    expect(parseOrder({ status: 'closed', fee: { cost: 0.1, currency: 'USDT' } } as unknown as Order).fees.map((f) => f.currency)).toEqual(['USDT']);
+  });
 });
+
+/** The exact product of two decimal strings, by integer arithmetic (an independent check). */
+function exact(a: string, b: string): string {
+  const parse = (x: string) => {
+    const d = new Decimal(x);
+    const [int, frac = ''] = d.toFixed().split('.');
+    return { digits: BigInt(int + frac), scale: frac.length };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  const scale = x.scale + y.scale;
+  const digits = (x.digits * y.digits).toString().padStart(scale + 1, '0');
+  const out = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return new Decimal(out).toFixed();
+}

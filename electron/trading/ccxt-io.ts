@@ -48,17 +48,38 @@ export interface ParsedOrder {
   filled: Decimal | null;
   cost: Decimal | null;
   average: Decimal | null;
-  fee: { cost: Decimal; currency: string } | null;
+  /** Every fee currency, summed per currency, in the order they appear (e.g. BNB, then USDT). */
+  fees: { cost: Decimal; currency: string }[];
   timestamp: number | null;
+  /** When the exchange last changed the order (ms): its close time once it is closed. */
+  lastUpdate: number | null;
 }
 
-function feeOf(o: { fee?: { cost?: unknown; currency?: unknown } | null; fees?: { cost?: unknown; currency?: unknown }[] | null }): { cost: Decimal; currency: string } | null {
+type FeeSource = { fee?: { cost?: unknown; currency?: unknown } | null; fees?: { cost?: unknown; currency?: unknown }[] | null };
+
+function feesOf(o: FeeSource): { cost: Decimal; currency: string }[] {
   const list = (o.fees && o.fees.length ? o.fees : o.fee ? [o.fee] : []).filter((f) => f && typeof f.currency === 'string' && dec(f.cost) !== null);
-  if (!list.length) return null;
-  const currency = String(list[0]!.currency);
-  let cost = new Decimal(0);
-  for (const f of list) if (f.currency === currency) cost = cost.plus(dec(f.cost)!);
-  return { cost, currency };
+  const out: { cost: Decimal; currency: string }[] = [];
+  for (const f of list) {
+    const currency = String(f.currency);
+    const seen = out.find((x) => x.currency === currency);
+    if (seen) seen.cost = seen.cost.plus(dec(f.cost)!);
+    else out.push({ cost: dec(f.cost)!, currency });
+  }
+  return out;
+}
+
+/** A trade's fee (one currency; a trade listing several keeps the first). */
+function feeOf(o: FeeSource): { cost: Decimal; currency: string } | null {
+  return feesOf(o)[0] ?? null;
+}
+
+/** Decimal with room for the exact product of any two amounts (no rounding to 20 digits). */
+const EXACT = Decimal.clone({ precision: 1000 });
+
+/** a × b, exactly. */
+export function exactProduct(a: Decimal, b: Decimal): Decimal {
+  return new Decimal(new EXACT(a.toFixed()).times(b.toFixed()).toFixed());
 }
 
 const sideOf = (s: unknown): 'buy' | 'sell' | null => (s === 'buy' || s === 'sell' ? s : null);
@@ -81,8 +102,9 @@ export function parseOrder(o: CcxtOrder): ParsedOrder {
     filled: dec(o.filled),
     cost: dec(o.cost),
     average: dec(o.average),
-    fee: feeOf(o as unknown as Parameters<typeof feeOf>[0]),
+    fees: feesOf(o as unknown as FeeSource),
     timestamp: typeof o.timestamp === 'number' ? o.timestamp : null,
+    lastUpdate: typeof o.lastUpdateTimestamp === 'number' ? o.lastUpdateTimestamp : typeof o.lastTradeTimestamp === 'number' ? o.lastTradeTimestamp : null,
   };
 }
 
@@ -112,8 +134,8 @@ export function parseTrade(t: CcxtTrade): ParsedTrade | null {
     price,
     amount,
     // the exact product, not CCXT's float cost
-    cost: price.times(amount),
-    fee: feeOf(t as unknown as Parameters<typeof feeOf>[0]),
+    cost: exactProduct(price, amount),
+    fee: feeOf(t as unknown as FeeSource),
     takerOrMaker: t.takerOrMaker ? String(t.takerOrMaker) : null,
     timestamp: typeof t.timestamp === 'number' ? t.timestamp : Date.now(),
   };

@@ -42,8 +42,11 @@ export interface OrderRow {
   filled: Decimal;
   average_price: Decimal | null;
   cost: Decimal | null;
+  /** The fee when the order paid it in one currency (else null: see `fees`). */
   fee: Decimal | null;
   fee_currency: string | null;
+  /** Every fee currency the order paid, summed per currency (migration 0006; amounts as decimal strings). */
+  fees: { cost: string; currency: string }[];
   error_code: string | null;
   error_message: string | null;
   replaces_order_id: string | null;
@@ -73,6 +76,9 @@ interface FillRow {
 }
 
 const s = (x: Decimal | null): string | null => (x === null ? null : x.toFixed());
+const feeDto = (f: { cost: string; currency: string }) => ({ cost: new Decimal(f.cost).toFixed(), currency: f.currency });
+/** An answer's fees as the jsonb `orders.fees` holds them; null when it names none. */
+const feesJson = (fees: readonly { cost: Decimal; currency: string }[]): string | null => (fees.length ? JSON.stringify(fees.map((f) => ({ cost: f.cost.toFixed(), currency: f.currency }))) : null);
 const iso = (x: Date | null): string | null => (x === null ? null : x.toISOString());
 
 export function toOrderDto(r: OrderRow): OrderDto {
@@ -98,7 +104,8 @@ export function toOrderDto(r: OrderRow): OrderDto {
     remaining: s(remaining),
     averagePrice: s(r.average_price),
     cost: s(r.cost),
-    fee: r.fee !== null && r.fee_currency ? { cost: r.fee.toFixed(), currency: r.fee_currency } : null,
+    fee: r.fees.length === 1 ? feeDto(r.fees[0]!) : r.fees.length === 0 && r.fee !== null && r.fee_currency ? { cost: r.fee.toFixed(), currency: r.fee_currency } : null,
+    fees: r.fees.map(feeDto),
     errorCode: r.error_code,
     errorMessage: r.error_message,
     replacesOrderId: r.replaces_order_id,
@@ -172,18 +179,26 @@ export async function getByClientId(c: Queryable, brokerId: string, sandbox: boo
   return (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND client_order_id = $3 AND source <> 'external'", [brokerId, sandbox, clientOrderId])).rows[0] ?? null;
 }
 
-export async function markSent(c: Queryable, id: string): Promise<OrderRow> {
-  return (await c.query<OrderRow>("UPDATE orders SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1 RETURNING *", [id])).rows[0]!;
+/**
+ * Marks an attempt 'sent' — only while it is still an 'intent' (null otherwise: e.g. a reconciliation
+ * concluded meanwhile that it was never sent, and it must then not be sent).
+ */
+export async function markSent(c: Queryable, id: string): Promise<OrderRow | null> {
+  return (await c.query<OrderRow>("UPDATE orders SET status = 'sent', sent_at = now(), updated_at = now() WHERE id = $1 AND status = 'intent' RETURNING *", [id])).rows[0] ?? null;
 }
 
-export async function markStatus(c: Queryable, id: string, status: OrderStatusT, error: { code: string | null; message: string | null } | null): Promise<OrderRow> {
+/**
+ * A status transition, made only from the statuses in `from` (checked in the UPDATE itself, so two
+ * writers never both win); null when the row is in another status by now (re-read it to decide).
+ */
+export async function markStatus(c: Queryable, id: string, status: OrderStatusT, error: { code: string | null; message: string | null } | null, from: readonly OrderStatusT[]): Promise<OrderRow | null> {
   const { rows } = await c.query<OrderRow>(
     `UPDATE orders SET status = $2, error_code = coalesce($3, error_code), error_message = coalesce($4, error_message), updated_at = now(),
             closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce(closed_at, now()) ELSE closed_at END
-      WHERE id = $1 RETURNING *`,
-    [id, status, error?.code ?? null, error?.message ?? null],
+      WHERE id = $1 AND status = ANY($5) RETURNING *`,
+    [id, status, error?.code ?? null, error?.message ?? null, from],
   );
-  return rows[0]!;
+  return rows[0] ?? null;
 }
 
 /** The journal status an exchange answer means. */
@@ -208,11 +223,17 @@ export function statusFromExchange(p: ParsedOrder, amount: Decimal | null): Orde
   }
 }
 
+/** The order's fills are recorded: its fees come from them, not from an exchange answer. */
+const HAS_FILLS = 'EXISTS (SELECT 1 FROM order_fills f WHERE f.order_id = orders.id)';
+
 /**
  * Settles a journal row from the exchange's view of the order. Never moves a row back from a final
  * state to an open one (a stale answer), and never lowers the filled amount.
  */
-export async function settleOrder(c: Queryable, row: OrderRow, p: ParsedOrder): Promise<OrderRow> {
+export async function settleOrder(c: Queryable, stale: OrderRow, p: ParsedOrder): Promise<OrderRow> {
+  // Judged from the row as it is now (locked until the caller's transaction ends), not from the
+  // caller's copy: another settle, cancel or reconcile may have moved it on since.
+  const row = (await c.query<OrderRow>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [stale.id])).rows[0] ?? stale;
   let status = statusFromExchange(p, row.amount);
   if (TERMINAL_STATUSES.includes(row.status) && !TERMINAL_STATUSES.includes(status)) status = row.status;
   const filled = Decimal.max(row.filled, p.filled ?? 0);
@@ -221,12 +242,14 @@ export async function settleOrder(c: Queryable, row: OrderRow, p: ParsedOrder): 
   const { rows } = await c.query<OrderRow>(
     `UPDATE orders SET status = $2, exchange_order_id = coalesce($3, exchange_order_id), filled = $4, cost = $5, average_price = $6,
             amount = coalesce(amount, $7), price = CASE WHEN type = 'limit' THEN coalesce(price, $8) ELSE price END,
-            fee = coalesce($9, fee), fee_currency = coalesce($10, fee_currency),
+            fee = CASE WHEN ${HAS_FILLS} THEN fee ELSE coalesce($9, fee) END, fee_currency = CASE WHEN ${HAS_FILLS} THEN fee_currency ELSE coalesce($10, fee_currency) END,
+            fees = CASE WHEN ${HAS_FILLS} THEN fees ELSE coalesce($11::jsonb, fees) END,
             error_code = CASE WHEN $2 = 'rejected' THEN coalesce(error_code, 'exchange_error') ELSE error_code END,
             error_message = CASE WHEN $2 = 'rejected' THEN coalesce(error_message, 'The exchange rejected the order.') ELSE error_message END,
-            updated_at = now(), closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce(closed_at, now()) ELSE NULL END
+            updated_at = now(), closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce($12, closed_at, now()) ELSE NULL END
       WHERE id = $1 RETURNING *`,
-    [row.id, status, p.id, filled.toFixed(), s(cost), s(average), s(p.amount), s(p.price), p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null],
+    [row.id, status, p.id, filled.toFixed(), s(cost), s(average), s(p.amount), s(p.price), p.fees.length === 1 ? p.fees[0]!.cost.toFixed() : null, p.fees.length === 1 ? p.fees[0]!.currency : null, feesJson(p.fees),
+      p.lastUpdate !== null ? new Date(p.lastUpdate) : null],
   );
   return rows[0]!;
 }
@@ -246,12 +269,12 @@ export async function insertExternal(c: Queryable, brokerId: string, sandbox: bo
   const created = p.timestamp !== null ? new Date(p.timestamp) : new Date();
   const { rows } = await c.query<OrderRow>(
     `INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, price, client_order_id, exchange_order_id, status, filled, cost, average_price,
-                         fee, fee_currency, created_at, sent_at, sandbox, closed_at)
-     VALUES ($1,$2,'external',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17, CASE WHEN $10 IN ('filled','cancelled','rejected') THEN now() END)
+                         fee, fee_currency, fees, created_at, sent_at, sandbox, closed_at)
+     VALUES ($1,$2,'external',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,coalesce($16::jsonb, '[]'),$17,$17,$18, CASE WHEN $10 IN ('filled','cancelled','rejected') THEN coalesce($19, now()) END)
      ON CONFLICT (broker_id, sandbox, symbol, exchange_order_id) WHERE exchange_order_id IS NOT NULL DO NOTHING
      RETURNING *`,
     [brokerId, exchange, p.symbol, p.side, p.type, s(p.amount), p.type === 'limit' ? s(p.price) : null, p.clientOrderId ?? `external-${p.id}`, p.id, status, filled.toFixed(), s(p.cost), s(average),
-      p.fee ? p.fee.cost.toFixed() : null, p.fee?.currency ?? null, created, sandbox],
+      p.fees.length === 1 ? p.fees[0]!.cost.toFixed() : null, p.fees.length === 1 ? p.fees[0]!.currency : null, feesJson(p.fees), created, sandbox, p.lastUpdate !== null ? new Date(p.lastUpdate) : null],
   );
   return rows[0] ?? null;
 }
@@ -285,22 +308,39 @@ export async function insertFills(c: Queryable, order: OrderRow, trades: readonl
     added += r.rowCount ?? 0;
   }
   if (added > 0) {
-    // The order's fee is the sum of its fills' fees (one currency per order on spot exchanges).
+    // The order's fees are its fills' fees summed per currency — every currency (an account paying
+    // in BNB pays in the asset received once its BNB runs out). `fee` only when there is one.
     await c.query(
-      `UPDATE orders o SET fee = f.fee, fee_currency = f.cur, updated_at = now()
-         FROM (SELECT sum(fee) AS fee, min(fee_currency) AS cur, count(DISTINCT fee_currency) AS n FROM order_fills WHERE order_id = $1 AND fee IS NOT NULL) f
-        WHERE o.id = $1 AND f.n = 1`,
+      `UPDATE orders o SET fees = f.fees, fee = CASE WHEN f.n = 1 THEN f.total END, fee_currency = CASE WHEN f.n = 1 THEN f.cur END, updated_at = now()
+         FROM (SELECT jsonb_agg(jsonb_build_object('cost', x.cost::text, 'currency', x.cur) ORDER BY x.first_at, x.cur) AS fees, count(*) AS n, min(x.cur) AS cur, sum(x.cost) AS total
+                 FROM (SELECT fee_currency AS cur, sum(fee) AS cost, min(executed_at) AS first_at FROM order_fills
+                        WHERE order_id = $1 AND fee IS NOT NULL AND fee_currency IS NOT NULL GROUP BY fee_currency) x) f
+        WHERE o.id = $1 AND f.n > 0`,
+      [order.id],
+    );
+    // A filled order closed with its last fill (the exchange's time, not when the app noticed).
+    await c.query(
+      `UPDATE orders o SET closed_at = f.last
+         FROM (SELECT max(executed_at) AS last, sum(amount) AS total FROM order_fills WHERE order_id = $1) f
+        WHERE o.id = $1 AND o.status = 'filled' AND f.total >= o.filled`,
       [order.id],
     );
   }
   return added;
 }
 
+/** The first key of the per-position advisory locks (`hashtext('aristobot.positions')` would do as well; a constant is clearer). */
+const POSITION_LOCK = 0x41525053; // 'ARPS'
+
 /**
  * Records an order's fills and, when any is new, recomputes the position of its (broker, mode,
  * symbol) from all of that symbol's fills. Runs inside the caller's transaction.
  */
 export async function recordFills(c: Queryable, order: OrderRow, trades: readonly ParsedTrade[], market: { base: string; quote: string }): Promise<number> {
+  // One writer at a time per (broker, mode, symbol) until the transaction ends: a concurrent
+  // transaction's fills are then committed, and seen, before this one recomputes the position
+  // (READ COMMITTED alone let two writers each recompute without the other's fill).
+  await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [POSITION_LOCK, `${order.broker_id ?? ''}:${order.sandbox ? 's' : 'l'}:${order.symbol}`]);
   const added = await insertFills(c, order, trades);
   if (added > 0 && order.broker_id) await recomputePosition(c, order.broker_id, order.sandbox, order.exchange, order.symbol, market);
   return added;

@@ -308,6 +308,8 @@ export class OrderService {
   /** Places, cancels and modifies under way (`stop` waits for them). */
   private readonly operations = new Set<Promise<unknown>>();
   private readonly syncing = new Map<string, Promise<void>>();
+  /** The cancel or modify under way per order id (see `exclusive`). */
+  private readonly orderLocks = new Map<string, Promise<void>>();
   private readonly lastFullSync = new Map<string, number>();
   private readonly tickerCache = new Map<string, { at: number; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }>();
   private timer: NodeJS.Timeout | null = null;
@@ -638,7 +640,7 @@ export class OrderService {
     this.inflight.add(row.id);
     try {
       await this.hooks.afterIntent?.(row);
-      row = await this.db.withProfile(profileId, (c) => markSent(c, row!.id));
+      row = await this.markSentOrRefuse(profileId, row);
       await this.hooks.beforeSend?.(row);
       const sent = row;
       let answer: CcxtOrder;
@@ -656,18 +658,48 @@ export class OrderService {
     }
   }
 
+  /**
+   * Marks an attempt 'sent' (committed before the request leaves). Only an 'intent' is sent: when the
+   * row has moved on (a reconciliation concluded meanwhile that it was never sent), nothing is sent.
+   */
+  private async markSentOrRefuse(profileId: string, row: OrderRow): Promise<OrderRow> {
+    const sent = await this.db.withProfile(profileId, (c) => markSent(c, row.id));
+    if (sent) return sent;
+    const now = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id))) ?? row;
+    this.log.warn({ order: row.id, clientOrderId: row.client_order_id, status: now.status }, 'order not sent: its journal row is no longer an intent');
+    throw new AppError('conflict', `The order was not sent: the journal has it ${now.status.replace('_', ' ')} by now${now.error_message ? ` (${now.error_message})` : ''}.`, { order: toOrderDto(now) });
+  }
+
+  /**
+   * A status transition from one of `from` (see journal `markStatus`). When the row has moved on —
+   * another operation or a reconciliation changed it since it was read — the row as it is now,
+   * with `moved` set; the caller decides from that, never from its stale copy.
+   */
+  private async transition(profileId: string, id: string, status: OrderRow['status'], error: { code: string | null; message: string | null } | null, from: readonly OrderRow['status'][]): Promise<{ row: OrderRow; moved: boolean }> {
+    return this.db.withProfile(profileId, async (c) => {
+      const done = await markStatus(c, id, status, error, from);
+      return done ? { row: done, moved: false } : { row: (await getOrder(c, id))!, moved: true };
+    });
+  }
+
   /** The create request failed: a refusal is journaled as such; after a lost answer the order is looked up (never resent). */
   private async afterLostOrRefused(profileId: string, ex: Exchange, row: OrderRow, e: unknown): Promise<OrderRow> {
     const err = isAppError(e) ? e : new AppError('exchange_error', `${ex.id}: ${(e as Error).message}`, { retryable: true });
     if (isRefusal(err)) {
       const said = exchangeSaid(err);
-      const rejected = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'rejected', { code: err.code, message: err.message }));
+      const { row: rejected } = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: err.message }, ['sent']);
       this.log.info({ order: row.id, clientOrderId: row.client_order_id, code: err.code, exchangeSaid: said }, 'the exchange refused the order');
       this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
       throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
     }
     // The answer is lost (timeout, 429, 5xx, connection reset): did the exchange take the order?
-    let current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }));
+    const marked = await this.transition(profileId, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }, ['sent']);
+    let current = marked.row;
+    if (marked.moved && !PENDING_STATUSES.includes(current.status)) {
+      // Resolved meanwhile (a reconciliation found it): that is the outcome.
+      if (current.status === 'rejected') throw new AppError(asErrorCode(current.error_code), current.error_message ?? err.message, { order: toOrderDto(current) });
+      return current;
+    }
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code, httpStatus: httpStatusFromError(err) }, 'order answer lost; looking it up by client order id');
     const rateLimited = err.code === 'exchange_rate_limit';
     if (rateLimited) {
@@ -687,7 +719,9 @@ export class OrderService {
     if (found.kind === 'absent' && rateLimited) {
       // The exchange answered 429 — a refusal — and says it has no such order: it was not placed.
       const message = `${err.message} The order was not placed (not found at the exchange by its client order id); it was not sent again.`;
-      current = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'rejected', { code: err.code, message }));
+      const t = await this.transition(profileId, row.id, 'rejected', { code: err.code, message }, ['unknown']);
+      current = t.row;
+      if (t.moved && current.status !== 'rejected') return current;
       this.emitOrders(profileId, row.broker_id, [current], 'rejected');
       throw new AppError(err.code, message, { ...(err.details as object | undefined), order: toOrderDto(current) });
     }
@@ -812,29 +846,57 @@ export class OrderService {
   private async refresh(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
     if (!row.exchange_order_id) return row;
     try {
-      const o = await this.read(ex, 'fetch order', () => ex.fetchOrder(row.exchange_order_id!, row.symbol));
-      return await this.settle(profileId, ex, row, parseOrder(o), 'synced');
+      return await this.readOrder(profileId, ex, row);
     } catch (e) {
       this.log.warn({ order: row.id, err: (e as Error).message }, 'could not refresh an order');
       return row;
     }
   }
 
-  /** Cancels an open order, at the exchange (live or testnet) where it was placed. */
-  cancel(profileId: string, orderId: string): Promise<OrderRow> {
-    return this.operation('cancelled', () => this.cancelNow(profileId, orderId));
+  /** Reads one order by its exchange id and settles the journal; fails when the read fails. */
+  private async readOrder(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
+    const o = await this.read(ex, 'fetch order', () => ex.fetchOrder(row.exchange_order_id!, row.symbol));
+    return this.settle(profileId, ex, row, parseOrder(o), 'synced');
   }
 
+  /**
+   * Runs `fn` while no other cancel or modify of the same order runs in this process (they queue):
+   * the second of two concurrent modifies re-reads the row only after the first is done, finds it
+   * cancelled, and places nothing — even where the exchange answers a repeated cancel as a success.
+   */
+  private async exclusive<T>(orderId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.orderLocks.get(orderId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chain = before.then(() => mine);
+    this.orderLocks.set(orderId, chain);
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.orderLocks.get(orderId) === chain) this.orderLocks.delete(orderId);
+    }
+  }
+
+  /** Cancels an open order, at the exchange (live or testnet) where it was placed. */
+  cancel(profileId: string, orderId: string): Promise<OrderRow> {
+    return this.operation('cancelled', () => this.exclusive(orderId, () => this.cancelNow(profileId, orderId)));
+  }
+
+  /** Cancels; the row it answers holds the fill count at the moment of the cancellation (final). */
   private async cancelNow(profileId: string, orderId: string): Promise<OrderRow> {
     let row = await this.openRow(profileId, orderId);
     const { ex } = await this.exchangeOf(profileId, row);
     try {
       const answer = await callExchange(this.gateway, ex, 'cancel order', () => ex.cancelOrder(row.exchange_order_id!, row.symbol));
-      row = await this.settle(profileId, ex, row, parseOrder(answer), 'cancelled');
-      if (!TERMINAL_STATUSES.includes(row.status)) row = await this.refresh(profileId, ex, row);
+      const parsed = parseOrder(answer);
+      row = await this.settle(profileId, ex, row, parsed, 'cancelled');
+      // An answer without the final state or the fill count: read the order.
+      if (!TERMINAL_STATUSES.includes(row.status) || parsed.filled === null) row = await this.refresh(profileId, ex, row);
       if (!TERMINAL_STATUSES.includes(row.status)) {
         // The exchange acknowledged the cancellation without its final state.
-        row = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'cancelled', null));
+        row = (await this.transition(profileId, row.id, 'cancelled', null, OPEN_STATUSES)).row;
         this.emitOrders(profileId, row.broker_id, [row], 'cancelled');
       }
       this.log.info({ order: row.id, status: row.status }, 'order cancelled');
@@ -856,37 +918,72 @@ export class OrderService {
    * cancel-replace that gives the order a new id) the new order is journaled as an attempt replacing
    * the old; elsewhere the old order is cancelled and a new one placed — two steps, said so in
    * `method`.
+   *
+   * Sizing: the change leaves committed in all (filled + open) the order's amount when only the
+   * price changes, or what the journal showed filled plus the new `amount`. What is filled is the
+   * exchange's count at the moment of the change — the cancellation's answer (cancel-and-replace), or
+   * a read just before the edit; a replacement found over-sized after an edit (the old order filled
+   * more on the way) is cancelled and the exact rest placed. The new price and amount are validated
+   * (all but the balance) before anything changes. One cancel or modify of an order at a time.
    */
   modify(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
-    return this.operation('modified', () => this.modifyNow(profileId, input));
+    return this.operation('modified', () => this.exclusive(input.orderId, () => this.modifyNow(profileId, input)));
   }
 
   private async modifyNow(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
-    const old = await this.openRow(profileId, input.orderId);
-    if (old.type !== 'limit') throw new AppError('invalid_input', 'Only limit orders can be modified.');
-    const target = await this.exchangeOf(profileId, old);
+    const seen = await this.openRow(profileId, input.orderId);
+    if (seen.type !== 'limit') throw new AppError('invalid_input', 'Only limit orders can be modified.');
+    const explicit = toDecimal(input.amount, 'amount');
+    const price = toDecimal(input.price, 'price') ?? seen.price;
+    if (!seen.amount) throw new AppError('conflict', "The order's amount is not known; modify it on the exchange.", { order: toOrderDto(seen) });
+    const total = explicit ? seen.filled.plus(explicit) : seen.amount;
+    const target = await this.exchangeOf(profileId, seen);
     const { ex, broker } = target;
     const method = ex.has.editOrder ? 'edit' : 'cancel_replace';
-    const source: Source = old.source === 'external' ? 'manual' : old.source;
-    const remaining = old.amount ? old.amount.minus(old.filled) : null;
-    const amount = toDecimal(input.amount, 'amount') ?? remaining;
-    const price = toDecimal(input.price, 'price') ?? old.price;
+    const source: Source = seen.source === 'external' ? 'manual' : seen.source;
+
+    // The exchange's fill count now: the journal may not have seen the latest fills.
+    let old: OrderRow;
+    try {
+      old = await this.readOrder(profileId, ex, seen);
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('exchange_error', (e as Error).message);
+      // Cancel-and-replace sizes the new order from the cancellation's answer; an edit needs this read.
+      if (method === 'edit') throw new AppError(err.code, `The order's fills could not be read at the exchange, so the new amount cannot be computed; nothing was changed: ${err.message}`, err.details);
+      old = seen;
+    }
+    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', `The order is already ${old.status.replace('_', ' ')} at the exchange; nothing was changed.`, { order: toOrderDto(old) });
+    const remaining = total.minus(old.filled);
+    if (remaining.lte(0)) throw new AppError('conflict', `The order has filled ${old.filled.toFixed()} meanwhile: nothing is left to place at the new values. Nothing was changed.`, { order: toOrderDto(old) });
     const req: PlaceRequest = {
       brokerId: old.broker_id!,
       symbol: old.symbol,
       side: old.side,
       type: 'limit',
-      amount: amount ?? undefined,
+      amount: remaining,
       price: price ?? undefined,
       source,
       sourceRef: old.source_ref ?? undefined,
       replacesOrderId: old.id,
     };
 
+    // Validate the new values before anything changes (no balance check: the change releases the old order's funds).
+    const p = await this.prepare(profileId, req, { balance: false }, target);
+    if (p.problems.length) {
+      const message = describeProblems(p.problems as OrderProblem[]);
+      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', message);
+      throw new AppError('invalid_order', `${message}. The original order is unchanged.`, { problems: p.problems, order: toOrderDto(row) });
+    }
+
     if (method === 'cancel_replace') {
       const cancelled = await this.cancelNow(profileId, old.id);
+      // The cancellation's answer holds the final fill count: the replacement is the rest.
+      const left = total.minus(cancelled.filled);
+      if (left.lte(0)) {
+        throw new AppError('conflict', `The order was cancelled; it had filled ${cancelled.filled.toFixed()} by then, so nothing is left to place and no replacement was placed.`, { order: toOrderDto(cancelled) });
+      }
       try {
-        const placed = await this.placeNow(profileId, req, target);
+        const placed = await this.placeNow(profileId, { ...req, amount: left }, target);
         return { order: placed, replaced: cancelled, method };
       } catch (e) {
         const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
@@ -900,14 +997,8 @@ export class OrderService {
       }
     }
 
-    // Native edit: validate the new values (no balance check: the old order's funds are released by the edit).
+    // Native edit.
     const clientOrderId = newClientOrderId(source);
-    const p = await this.prepare(profileId, req, { balance: false }, target);
-    if (p.problems.length) {
-      const message = describeProblems(p.problems as OrderProblem[]);
-      const { row } = await this.journalRefusal(profileId, req, p, clientOrderId, 'invalid_order', message);
-      throw new AppError('invalid_order', `${message}. The original order is unchanged.`, { problems: p.problems, order: toOrderDto(row) });
-    }
     const newAmount = toCcxtNumber(p.amount!, 'amount');
     const newPrice = toCcxtNumber(p.price!, 'price');
     let attempt = (await this.db.withProfile(profileId, (c) =>
@@ -933,7 +1024,7 @@ export class OrderService {
     this.inflight.add(attempt.id);
     try {
       await this.hooks.afterIntent?.(attempt);
-      attempt = await this.db.withProfile(profileId, (c) => markSent(c, attempt.id));
+      attempt = await this.markSentOrRefuse(profileId, attempt);
       await this.hooks.beforeSend?.(attempt);
       const sent = attempt;
       let answer: CcxtOrder;
@@ -945,7 +1036,8 @@ export class OrderService {
         try {
           const recovered = await this.afterLostOrRefused(profileId, ex, sent, e);
           const replaced = await this.refresh(profileId, ex, before);
-          return { order: recovered, replaced, method };
+          const order = await this.fitReplacement(profileId, target, req, total, replaced, recovered);
+          return { order, replaced, method };
         } catch (e2) {
           const err = isAppError(e2) ? e2 : new AppError('internal', (e2 as Error).message);
           throw new AppError(err.code, `${err.message} ${note}`, err.details);
@@ -957,23 +1049,52 @@ export class OrderService {
         // Edited in place (same exchange id): the original row carries the new values.
         const updated = await this.db.withProfile(profileId, async (c) => {
           await c.query('UPDATE orders SET amount = $2, price = $3, requested_amount = $2, requested_price = $3, updated_at = now() WHERE id = $1', [old.id, p.amount!.toFixed(), p.price!.toFixed()]);
-          await markStatus(c, sent.id, 'cancelled', { code: null, message: `The exchange edited order ${old.exchange_order_id} in place; this attempt is merged into it.` });
+          await markStatus(c, sent.id, 'cancelled', { code: null, message: `The exchange edited order ${old.exchange_order_id} in place; this attempt is merged into it.` }, ['sent']);
           return (await getOrder(c, old.id))!;
         });
         const order = await this.settle(profileId, ex, updated, parsed, 'modified');
         return { order, replaced: old, method };
       }
       const order = await this.settle(profileId, ex, sent, parsed, 'modified');
+      // The old order is closed now: its fill count is final.
       let replaced = await this.refresh(profileId, ex, old);
       if (OPEN_STATUSES.includes(replaced.status)) {
         // Binance's cancel-replace (STOP_ON_FAILURE) places the new order only after cancelling the old one.
-        replaced = await this.db.withProfile(profileId, (c) => markStatus(c, old.id, 'cancelled', null));
+        replaced = (await this.transition(profileId, old.id, 'cancelled', null, OPEN_STATUSES)).row;
         this.emitOrders(profileId, replaced.broker_id, [replaced], 'cancelled');
       }
-      this.log.info({ order: order.id, replaced: replaced.id, method }, 'order modified');
-      return { order, replaced, method };
+      const fitted = await this.fitReplacement(profileId, target, req, total, replaced, order);
+      this.log.info({ order: fitted.id, replaced: replaced.id, method }, 'order modified');
+      return { order: fitted, replaced, method };
     } finally {
       this.inflight.delete(attempt.id);
+    }
+  }
+
+  /**
+   * After an edit the replaced order's final fill count is known. When it filled more between the
+   * read that sized the replacement and its cancellation, the replacement is over-sized: it is
+   * cancelled (that answer is final too) and exactly the rest placed, if anything is left.
+   */
+  private async fitReplacement(profileId: string, target: Target, req: PlaceRequest, total: Decimal, replaced: OrderRow, order: OrderRow): Promise<OrderRow> {
+    if (!order.amount || !OPEN_STATUSES.includes(order.status)) return order;
+    const excess = replaced.filled.plus(order.amount).minus(total);
+    if (excess.lte(0)) return order;
+    this.log.warn({ order: order.id, replaced: replaced.id, excess: excess.toFixed() }, 'the replaced order filled more during the edit: the replacement is over-sized; cancelling it and placing the rest');
+    let cancelled: OrderRow;
+    try {
+      cancelled = await this.cancelNow(profileId, order.id);
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      throw new AppError(err.code, `The order filled ${replaced.filled.toFixed()} by the time it was replaced, so its replacement is ${excess.toFixed()} too large, and cancelling the replacement failed: ${err.message} Check it on the exchange.`, err.details);
+    }
+    const left = total.minus(replaced.filled).minus(cancelled.filled);
+    if (left.lte(0)) return cancelled;
+    try {
+      return await this.placeNow(profileId, { ...req, amount: left, replacesOrderId: cancelled.id }, target);
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      throw new AppError(err.code, `The order filled ${replaced.filled.toFixed()} by the time it was replaced; its over-sized replacement was cancelled, and the rest (${left.toFixed()}) could not be placed: ${err.message}`, err.details);
     }
   }
 
@@ -1172,11 +1293,16 @@ export class OrderService {
         this.log.warn({ order: row.id, err: r.error.message }, 'order lookup failed; retrying later');
         continue;
       }
+      // Every conclusion below is a transition from the status the row had when it was read: if it
+      // has moved on since (it was sent, or settled, meanwhile), the conclusion is void.
+      const from = [row.status];
+      let attempted = true;
       let after: OrderRow | null = null;
       if (row.status === 'intent') {
-        // Never marked sent, so never sent (the mark is committed before the request leaves).
+        // Never marked sent, so never sent (the mark is committed before the request leaves, and
+        // only an intent is marked sent).
         after = await this.db.withProfile(profileId, (c) =>
-          markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }),
+          markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }, from),
         );
       } else {
         // Only the exchange's own "no such client order id" proves absence; not seeing it in its lists does not.
@@ -1187,16 +1313,19 @@ export class OrderService {
             markStatus(c, row.id, 'rejected', {
               code: 'not_sent',
               message: `Never reached the exchange: not found by its client order id ${Math.round(age / 1000)} s after it was sent, longer than the exchange accepts a request (its recvWindow).`,
-            }),
+            }, from),
           );
         } else if (row.status === 'sent') {
           const message =
             r.kind === 'absent'
               ? 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.'
               : "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.";
-          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message }));
+          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message }, from));
+        } else {
+          attempted = false;
         }
       }
+      if (attempted && !after) this.log.info({ order: row.id, was: row.status }, 'order changed while it was being reconciled; left as it is now');
       if (after) {
         resolved += after.status === 'rejected' ? 1 : 0;
         this.log.info({ order: row.id, clientOrderId: row.client_order_id, sandbox: row.sandbox, was: row.status, now: after.status }, 'order reconciled: not at the exchange');

@@ -41,7 +41,10 @@ export const Order = z.object({
   averagePrice: DecimalString.nullable(),
   /** Filled cost in the quote currency. */
   cost: DecimalString.nullable(),
+  /** The fee when the order paid it in one currency; null when none or several (see `fees`). */
   fee: z.object({ cost: DecimalString, currency: z.string() }).nullable(),
+  /** Every fee currency the order paid (e.g. BNB, then USDT once the BNB ran out), summed per currency. */
+  fees: z.array(z.object({ cost: DecimalString, currency: z.string() })),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   replacesOrderId: z.string().nullable(),

@@ -110,3 +110,64 @@ describe('migration 0005 on a database with trading data', () => {
     await expect(asProfile(profiles[0]!, () => owner.query("INSERT INTO positions (broker_id, exchange, symbol, base, quote, sandbox) SELECT id, 'binance', 'BTC/USDT', 'BTC', 'USDT', true FROM brokers WHERE testnet"))).rejects.toThrow(/positions_pkey/);
   });
 });
+
+describe('migration 0006 (every fee currency) on a database with trading data', () => {
+  const DB6 = `${DB}_fees`;
+  let c6: pg.Client;
+  beforeAll(async () => {
+    await admin.query(`CREATE DATABASE ${DB6} OWNER ${ROLE}`);
+    const u = new URL(inject('pgOwnerUrl'));
+    u.username = ROLE;
+    u.password = 'mig-pw';
+    u.pathname = `/${DB6}`;
+    c6 = new pg.Client({ connectionString: u.toString() });
+    await c6.connect();
+  });
+  afterAll(async () => {
+    await c6?.end();
+    await admin?.query(`DROP DATABASE IF EXISTS ${DB6}`);
+  });
+
+  it("fills' fees per currency (or the one fee kept) become the order's list, in every profile", async () => {
+    const files = await loadMigrations(MIGRATIONS_DIR);
+    const money = files.find((f) => f.name.endsWith('_money.sql'))!;
+    await migrate(c6, files.filter((f) => f.id < money.id), silentLogger());
+    const tx = async <T>(profileId: string, fn: () => Promise<T>): Promise<T> => {
+      await c6.query('BEGIN');
+      await c6.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
+      const out = await fn();
+      await c6.query('COMMIT');
+      return out;
+    };
+    const ids: Record<string, { profile: string; both: string; single: string; none: string }> = {};
+    for (const name of ['p1', 'p2']) {
+      const profile = (await c6.query<{ id: string }>("INSERT INTO profiles (name, password_hash) VALUES ($1, 'x') RETURNING id", [name])).rows[0]!.id;
+      ids[name] = await tx(profile, async () => {
+        const broker = (await c6.query<{ id: string }>("INSERT INTO brokers (name, exchange, secret_ref) VALUES ('B', 'binance', 'sec_x') RETURNING id")).rows[0]!.id;
+        const order = async (client: string, fee: string | null, cur: string | null) =>
+          (await c6.query<{ id: string }>(
+            "INSERT INTO orders (broker_id, exchange, source, symbol, side, type, client_order_id, status, filled, fee, fee_currency) VALUES ($1, 'binance', 'manual', 'BTC/USDT', 'sell', 'market', $2, 'filled', 0.01, $3, $4) RETURNING id",
+            [broker, client, fee, cur],
+          )).rows[0]!.id;
+        // The old journal kept only the answer's first currency (BNB) for this one.
+        const both = await order('c-both', '0.0005', 'BNB');
+        const fill = (trade: string, fee: string, cur: string, at: string) =>
+          c6.query("INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, executed_at) VALUES ($1, $2, 'binance', 'BTC/USDT', 'sell', $3, 60000, 0.005, 300, $4, $5, $6)", [both, broker, trade, fee, cur, at]);
+        await fill('t-1', '0.0005', 'BNB', '2026-01-01T00:00:00Z');
+        await fill('t-2', '0.3', 'USDT', '2026-01-01T00:00:01Z');
+        return { profile, both, single: await order('c-single', '0.61', 'USDT'), none: await order('c-none', null, null) };
+      });
+    }
+    expect(await migrate(c6, files, silentLogger())).toEqual(files.filter((f) => f.id >= money.id).map((f) => f.id));
+    for (const name of ['p1', 'p2']) {
+      const p = ids[name]!;
+      const fees = await tx(p.profile, async () => Object.fromEntries((await c6.query<{ id: string; fees: unknown }>('SELECT id, fees FROM orders')).rows.map((r) => [r.id, r.fees])));
+      expect(fees[p.both]).toEqual([
+        { cost: '0.0005', currency: 'BNB' },
+        { cost: '0.3', currency: 'USDT' },
+      ]);
+      expect(fees[p.single]).toEqual([{ cost: '0.61', currency: 'USDT' }]);
+      expect(fees[p.none]).toEqual([]);
+    }
+  });
+});

@@ -222,7 +222,8 @@ export const tradingMethods = {
     input: z.object({ orderId: Id, amount: PositiveDecimal.optional(), price: PositiveDecimal.optional() }).strict().refine((v) => v.amount !== undefined || v.price !== undefined, { message: 'give a new amount or a new price', path: ['amount'] }),
     output: z.object({ order: Order, replaced: Order, method: z.enum(['edit', 'cancel_replace']) }),
     auth: 'profile',
-    description: "Change an open limit order's amount or price: the exchange's edit where it has one, otherwise cancel and place a new order.",
+    description:
+      "Change an open limit order's amount or price: the exchange's edit where it has one, otherwise cancel and place a new order. The new values are validated (all but the balance) before anything changes. `amount` is the new order's amount; without it the new order is what is left at the exchange's fill count at the moment of the change, so the total committed stays the order's amount.",
   }),
   'orders.open': method({
     input: z.object({ brokerId: Id }).strict(),
@@ -234,7 +235,7 @@ export const tradingMethods = {
     input: z.object({ brokerId: Id, days: z.number().int().min(1).max(365).default(30) }).strict(),
     output: z.array(Order),
     auth: 'profile',
-    description: "Closed orders (filled or cancelled) of the last `days` days in the broker's current mode, newest first.",
+    description: "Closed orders (filled or cancelled) of the last `days` days in the broker's current mode, newest first by when the exchange closed them.",
   }),
   'orders.journal': method({
     input: z.object({ filters: JournalFilters.optional() }).strict().optional(),

@@ -254,6 +254,32 @@ describe('manual trading in Chromium', () => {
     expect(sim.orders(KEY).length).toBe(before + 2);
   });
 
+  it('an order that paid its fees in BNB, then in USDT once the BNB ran out, shows both in the history', async () => {
+    sim.series.setPrice('BNB/USDT', '600');
+    sim.setBalance(KEY, 'BNB', '0.0007');
+    sim.payFeesIn(KEY, 'BNB');
+    sim.setMaxFillPerTick('0.005'); // two fills: 0.3 USDT of fee each, the first paid with 0.0005 BNB
+    try {
+      await page.click('[data-test=side-sell]');
+      await page.click('[data-test=type-market]');
+      await page.fill('[data-test=ticket-amount]', '0.01');
+      await page.click('[data-test=validate]');
+      await poll(() => page.getAttribute('[data-test=validation-status]', 'data-state')).toBe('valid');
+      await page.click('[data-test=execute]');
+      await poll(() => text('[data-test=ticket-result]')).toContain('(filled)');
+      const sold = sim.orders(KEY).at(-1)!;
+      expect(sim.trades(KEY).filter((t) => t.orderId === sold.orderId).map((t) => t.commissionAsset)).toEqual(['BNB', 'USDT']);
+      await page.click('[data-test=tab-history]');
+      const fees = `[data-test="order-${sold.clientOrderId}"] [data-test=order-fees]`;
+      await poll(() => text(`${fees} [data-test=fee-BNB]`)).toBe('0.0005 BNB');
+      expect(await text(`${fees} [data-test=fee-USDT]`)).toBe('0.3 USDT');
+      await page.screenshot({ path: join(SHOTS, '5b-fees-in-two-currencies.png'), fullPage: true });
+    } finally {
+      sim.payFeesIn(KEY, null);
+      sim.setMaxFillPerTick(null);
+    }
+  });
+
   it('another profile logging in never sees the previous one’s portfolio or orders', async () => {
     await page.reload();
     await loginAs('Trader', 'pw-12345');

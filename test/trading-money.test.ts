@@ -122,6 +122,30 @@ describe('modify sizes the new order from the fill count at the exchange (item 7
     expect(r.order.status).toBe('open');
   });
 
+  it('a new amount is what the page showed left: fills it had not shown are taken off it', async () => {
+    await setMode('cancel_replace');
+    const first = await buy();
+    fillAtExchange('0.006');
+    // the page showed 0.01 left; the trader asks for 0.008 left (0.008 in all): 0.006 is filled, 0.002 remains to place
+    const r = await orders.modify(tr.profileId, { orderId: first.id, amount: '0.008' });
+    expect(r.order.amount!.toFixed()).toBe('0.002');
+    expect(committed().toFixed()).toBe('0.008');
+  });
+
+  it('edit: when the fill count cannot be read before the edit, nothing is changed', async () => {
+    await setMode('edit');
+    const first = await buy();
+    const before = simOrders();
+    const edits = () => sim.requestLog.filter((x) => x.path === '/api/v3/order/cancelReplace').length;
+    const editsBefore = edits();
+    sim.failNext('/api/v3/order', { status: 500, code: -1001, msg: 'Internal error; unable to process your request. Please try again.', method: 'GET' });
+    const e = await failure(orders.modify(tr.profileId, { orderId: first.id, price: '55500' }));
+    expect(e.message).toMatch(/^The order's fills could not be read at the exchange, so the new amount cannot be computed; nothing was changed: /);
+    expect(simOrders()).toEqual(before);
+    expect(edits()).toBe(editsBefore);
+    expect((await rows()).map((r) => [r.id, r.status])).toEqual([[first.id, 'open']]);
+  });
+
   it('a modify of an order filled completely at the exchange places nothing', async () => {
     await setMode('cancel_replace');
     const first = await buy();

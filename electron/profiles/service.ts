@@ -153,6 +153,10 @@ export class ProfileService {
 
   async updateSettings(profileId: string, patch: Partial<Settings>): Promise<Settings> {
     await this.db.withProfile(profileId, async (c) => {
+      // Only one of this profile's brokers (RLS hides the others; the foreign key of 0006 backs this up).
+      if (patch.defaultBrokerId && !(await c.query('SELECT 1 FROM brokers WHERE id = $1', [patch.defaultBrokerId])).rowCount) {
+        throw new AppError('invalid_input', 'The default broker must be one of this profile’s brokers.', { issues: [{ path: 'defaultBrokerId', message: 'no such broker in this profile' }] });
+      }
       await c.query(
         `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),
            default_broker_id = CASE WHEN $3::boolean THEN $4::uuid ELSE default_broker_id END, updated_at = now()`,

@@ -41,7 +41,7 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
     },
     'markets.cancel': async ({ exchange }, { profile }) => ({ cancelled: d.markets.cancel(exchange, profile.id) }),
     'markets.list': (q) => d.markets.list(q),
-    'markets.summary': () => d.markets.summary(),
+    'markets.summary': (_i, { session }) => d.markets.summary(session.profile?.id ?? null),
     // The logged-in profile's mode (live when nobody is logged in).
     'app.testnet.get': async (_i, { session }) => ({ enabled: session.profile ? await d.testnet.get(session.profile.id) : false }),
     'app.testnet.set': async ({ enabled }, { profile }) => {

@@ -190,9 +190,15 @@ export class MarketService {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  async summary(): Promise<{ exchanges: { exchange: string; count: number; loadedAt: string }[]; loading: Progress[] }> {
+  /**
+   * Stored markets per exchange (public facts) and the updates in progress. Without a logged-in
+   * profile (`null`) no update is shown; a profile sees another profile's update only as "this
+   * exchange is being updated" (no broker id, no message: those are the other profile's).
+   */
+  async summary(profileId: string | null = null): Promise<{ exchanges: { exchange: string; count: number; loadedAt: string }[]; loading: Progress[] }> {
     const { rows } = await this.db.query<{ exchange: string; count: number; loaded_at: Date }>('SELECT exchange, count, loaded_at FROM exchange_market_loads ORDER BY exchange');
-    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading: [...this.running.values()].map((j) => ({ ...j.progress, brokerId: '' })) };
+    const loading = profileId === null ? [] : [...this.running.values()].map((j) => (j.profileId === profileId ? { ...j.progress } : { ...j.progress, brokerId: '', message: null }));
+    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading };
   }
 }
 

@@ -148,6 +148,14 @@ describe('wrong headless tokens are slowed down per remote address', () => {
       ok.close();
       // cleared: the next wrong token is just refused (401), not paused
       await expect(WsClient.connect(url('wrong-after'))).rejects.toThrow(/HTTP 401/);
+      // A page of another site (foreign Origin) or a request without a token is refused without
+      // counting: a web page failing on purpose cannot pause the owner's access.
+      for (let i = 0; i < 10; i++) {
+        await expect(WsClient.connect(url('wrong-from-a-site'), { Origin: 'http://evil.example' })).rejects.toThrow(/HTTP 401/);
+        await expect(WsClient.connect(`ws://127.0.0.1:${server.port}/api`)).rejects.toThrow(/HTTP 401/);
+      }
+      const still = await WsClient.connect(url(t.token));
+      still.close();
     } finally {
       await server.close();
     }

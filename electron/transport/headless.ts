@@ -163,26 +163,24 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
+    const refuse = (status: string, extra = '') => {
+      socket.write(`HTTP/1.1 ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
     const target = parseTarget(req.url);
+    const origin = req.headers.origin;
+    // Another site's page (or a request for another path) is refused before the token is looked at,
+    // and does not count as a guess: a web page cannot pause the owner's access by failing on purpose.
+    if (!target || target.path !== '/api' || (origin !== undefined && origin !== `http://${req.headers.host}`)) return refuse('401 Unauthorized');
+    const given = tokenOf(req, target.query);
+    if (given === null) return refuse('401 Unauthorized');
     const addr = req.socket.remoteAddress ?? '?';
     const wait = backoff.waitMs(addr);
-    if (wait > 0) {
-      socket.write(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${Math.ceil(wait / 1000)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
-      return;
-    }
-    const given = target ? tokenOf(req, target.query) : null;
-    const origin = req.headers.origin;
-    const ownOrigin = `http://${req.headers.host}`;
-    const tokenOk = given !== null && sameToken(given, token);
-    if (!target || target.path !== '/api' || !tokenOk || (origin !== undefined && origin !== ownOrigin)) {
-      if (target && !tokenOk) {
-        backoff.fail(addr);
-        log.warn({ remote: addr }, 'headless API: wrong or missing access token');
-      }
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
-      return;
+    if (wait > 0) return refuse('429 Too Many Requests', `Retry-After: ${Math.ceil(wait / 1000)}\r\n`);
+    if (!sameToken(given, token)) {
+      backoff.fail(addr);
+      log.warn({ remote: addr }, 'headless API: wrong access token');
+      return refuse('401 Unauthorized');
     }
     backoff.succeed(addr);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

@@ -106,7 +106,7 @@ export class MarketService {
   async update(profileId: string, brokerId: string): Promise<{ started: boolean; exchange: string; done: Promise<void> }> {
     const broker = await this.brokers.get(profileId, brokerId);
     // Markets are public and shared by every profile: load the live exchange's, without keys, so a
-    // testnet broker (or the global testnet mode) never replaces them with a sandbox's list.
+    // testnet broker (or a profile's testnet mode) never replaces them with a sandbox's list.
     const ex = this.gateway.create(broker.exchange, {}, false);
     const existing = this.running.get(broker.exchange);
     if (existing) return { started: false, exchange: broker.exchange, done: existing.done };

@@ -62,3 +62,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     rendererDir: join(root, 'out', 'renderer'),
   };
 }
+
+/** Below this many characters an ARISTOBOT_TOKEN is called weak (the random default has 32). */
+export const MIN_TOKEN_LENGTH = 32;
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** What `npm run serve` warns about at start: a weak chosen token, or the plain-HTTP API reachable from the network. */
+export function securityWarnings(config: Pick<Config, 'token' | 'host'>): string[] {
+  const out: string[] = [];
+  if (config.token !== null && config.token.length < MIN_TOKEN_LENGTH) {
+    out.push(`ARISTOBOT_TOKEN is weak (${config.token.length} characters): use at least ${MIN_TOKEN_LENGTH} random characters, or leave it unset for a random token per start.`);
+  }
+  if (!isLoopback(config.host)) {
+    out.push(`ARISTOBOT_HOST=${config.host} exposes the API beyond this machine over plain HTTP: the access token and everything else travel unencrypted. Keep 127.0.0.1 and use an SSH tunnel, or put an HTTPS reverse proxy in front.`);
+  }
+  return out;
+}

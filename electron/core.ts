@@ -172,7 +172,7 @@ export class CoreHost {
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
-        'app.status': async () => this.status(),
+        'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };
       const dispatcher = new Dispatcher(handlers, this.log);
@@ -199,9 +199,14 @@ export class CoreHost {
     }
   }
 
-  async status(): Promise<Status> {
+  /**
+   * The app's state. Once the core is ready, a caller without a logged-in profile sees no internals
+   * (data folder, database address, secrets message): only what the login screen needs. While the
+   * core is starting or failed, the details stay (nobody can log in, and they say what to fix).
+   */
+  async status(session?: Session): Promise<Status> {
     const debug = this.core ? await this.core.debug.get().catch(() => ({ available: this.config.debugAvailable, enabled: false })) : { available: this.config.debugAvailable, enabled: false };
-    return {
+    const full: Status = {
       version: VERSION,
       state: this.core ? 'ready' : this.error ? 'failed' : 'starting',
       error: this.error ? { code: this.error.code, message: this.error.message } : null,
@@ -214,14 +219,16 @@ export class CoreHost {
       secrets: this.core ? { backend: this.core.secrets.backend, message: this.core.secrets.message } : { backend: 'none', message: 'Not started.' },
       shell: this.shell,
     };
+    if (session && !session.profile && this.core) return { ...full, dataDir: '', database: { mode: full.database.mode, url: '' }, secrets: { backend: full.secrets.backend, message: '' } };
+    return full;
   }
 
   /** Every call from every transport comes through here. */
   async call(method: string, params: unknown, session: Session): Promise<CallResult> {
-    if (method === 'app.status') return { result: await this.status() };
+    if (method === 'app.status') return { result: await this.status(session) };
     if (method === 'app.retry') {
       await this.start();
-      return { result: await this.status() };
+      return { result: await this.status(session) };
     }
     if (!this.core) {
       if (this.starting) await this.starting;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,5 +32,25 @@ describe('logger', () => {
     }
     expect(text).toContain('to the file');
     expect(text).not.toContain('t-canary');
+  });
+
+  it('keeps log files private: the folder 0700, every file 0600 (an older version\'s 0644 files tightened)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'logs-')), 'logs');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'old-version.log'), 'old\n', { mode: 0o644 });
+    chmodSync(join(dir, 'old-version.log'), 0o644);
+    const log = createLogger({ dir, level: 'info' });
+    log.info('private');
+    await new Promise<void>((r) => log.flush(() => r()));
+    for (let i = 0; i < 50 && readdirSync(dir).filter((f) => f.endsWith('.log')).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.log'));
+    expect(files.length).toBe(2);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of files) expect([f, statSync(join(dir, f)).mode & 0o777]).toEqual([f, 0o600]);
+    const single = join(mkdtempSync(join(tmpdir(), 'log-')), 'sub', 'one.log');
+    createLogger({ file: single }).info('x');
+    expect(statSync(single).mode & 0o777).toBe(0o600);
+    expect(statSync(join(single, '..')).mode & 0o777).toBe(0o700);
   });
 });

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, session as electronSession, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import type { Session } from './api/dispatch';
 import { loadConfig } from './config';
 import { CoreHost } from './core';
-import { isOurPage } from './ipc-guard';
+import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
 
 /**
  * The Electron shell: one instance, one window, a tray toggle. The core (shared with the headless
@@ -22,9 +22,10 @@ if (!app.requestSingleInstanceLock()) {
   const host = new CoreHost(config, 'electron');
   const sessions = new Map<number, Session>(); // per webContents
 
-  const rendererUrl = process.env.ELECTRON_RENDERER_URL; // electron-vite dev server, in development only
+  // The electron-vite dev server: honoured in development builds only (never in a packaged app).
+  const rendererUrl = devServerUrl(process.env, app.isPackaged);
   const indexFile = join(appRoot, 'out', 'renderer', 'index.html');
-  const isOurs = (url: string): boolean => isOurPage(url, { devServerUrl: rendererUrl });
+  const isOurs = (url: string): boolean => isOurPage(url, { indexFile, devServerUrl: rendererUrl });
 
   /** Only our own page's main frame may call the core. */
   const checkSender = (e: IpcMainInvokeEvent): boolean => !!win && e.sender === win.webContents && e.senderFrame === win.webContents.mainFrame && isOurs(e.senderFrame.url);
@@ -46,7 +47,7 @@ if (!app.requestSingleInstanceLock()) {
       if (!isOurs(url)) e.preventDefault();
     });
     wc.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      if (isAllowedExternal(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
     wc.on('did-navigate', () => {
@@ -94,6 +95,9 @@ if (!app.requestSingleInstanceLock()) {
 
   app.whenReady().then(async () => {
     Menu.setApplicationMenu(null);
+    // The app needs no web permission (camera, notifications, geolocation, …): refuse them all.
+    electronSession.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
+    electronSession.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
     const icon = nativeImage.createFromPath(join(appRoot, 'resources', 'tray.png'));
     tray = new Tray(icon);
     tray.setToolTip('Aristobot3');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, PROJECT_ROOT } from './config';
+import { loadConfig, PROJECT_ROOT, securityWarnings } from './config';
 import { CoreHost } from './core';
 import { startHeadlessServer } from './transport/headless';
 
@@ -55,6 +55,10 @@ async function main(): Promise<void> {
   console.log(`Aristobot3 ${status.version} is running headless.`);
   console.log(`Open: ${server.url}?token=${token}`);
   console.log(`API:  ${server.url.replace('http', 'ws')}api (token required)`);
+  for (const w of securityWarnings(config)) {
+    console.warn(`Warning: ${w}`);
+    host.log.warn(w);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

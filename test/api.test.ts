@@ -16,21 +16,31 @@ afterAll(async () => {
 const profileCount = async () => (await asOwner(t.db.ownerUrl, (q) => q.query('SELECT count(*)::int AS n FROM profiles'))).rows[0].n as number;
 
 describe('headless transport', () => {
-  it('refuses the page and the socket without the token (401)', async () => {
+  it('refuses the socket without the token (401); the page holds no secret and needs none', async () => {
     const base = `http://127.0.0.1:${t.server.port}`;
-    expect((await fetch(`${base}/`)).status).toBe(401);
-    expect((await fetch(`${base}/?token=wrong`)).status).toBe(401);
+    for (const path of ['/', '/?token=wrong']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).not.toBe(401);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
     await expect(WsClient.connect(`ws://127.0.0.1:${t.server.port}/api`)).rejects.toThrow(/401/);
     await expect(WsClient.connect(`ws://127.0.0.1:${t.server.port}/api?token=nope`)).rejects.toThrow(/401/);
   });
 
-  it('accepts the token as a Bearer header, and sets an HttpOnly cookie on the first page load', async () => {
+  it('accepts the token as a Bearer header or a WebSocket subprotocol (the browser’s way), never as a cookie; no cookie is ever set', async () => {
     const b = await WsClient.connect(`ws://127.0.0.1:${t.server.port}/api`, { Authorization: `Bearer ${t.token}` });
     expect(await b.call('session.current')).toBeNull();
     b.close();
+    const proto = `aristobot.token.${Buffer.from(t.token).toString('base64url')}`;
+    const sub = await WsClient.connect(`ws://127.0.0.1:${t.server.port}/api`, { Origin: `http://127.0.0.1:${t.server.port}` }, ['aristobot', proto]);
+    expect(sub.ws.protocol).toBe('aristobot'); // the token's protocol is never echoed
+    expect(await sub.call('session.current')).toBeNull();
+    sub.close();
+    await expect(WsClient.connect(`ws://127.0.0.1:${t.server.port}/api`, { Cookie: `aristobot_token=${encodeURIComponent(t.token)}` })).rejects.toThrow(/401/);
     const res = await fetch(`http://127.0.0.1:${t.server.port}/?token=${t.token}`);
-    expect(res.headers.get('set-cookie')).toMatch(/aristobot_token=.*HttpOnly; SameSite=Strict/);
+    expect(res.headers.get('set-cookie')).toBeNull();
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('content-security-policy')).toContain("connect-src 'self';");
   });
 
   it('survives malformed request targets and cookies (400, never a crash)', async () => {
@@ -48,7 +58,7 @@ describe('headless transport', () => {
     expect(await request('GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
     expect(await request('GET /// HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 400/);
     expect(await request(`GET /%E0%A4%A?token=${t.token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 400/);
-    expect(await request('GET / HTTP/1.1\r\nHost: x\r\nCookie: aristobot_token=%E0%A4%A\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 401/);
+    expect(await request('GET / HTTP/1.1\r\nHost: x\r\nCookie: aristobot_token=%E0%A4%A\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 (200|503)/); // cookies are ignored
     expect(await request('GET //api HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')).toMatch(/^HTTP\/1.1 401/);
     expect(await request('garbage\r\n\r\n')).toBe('');
     // still serving

@@ -157,7 +157,7 @@ describe('exchanges and brokers', () => {
     expect((await t.db.db.query<{ n: number }>("SELECT count(*) AS n FROM exchange_symbols WHERE exchange = 'binance'")).rows[0]!.n).toBe(before.count);
   });
 
-  it('global testnet mode is announced and kept', async () => {
+  it('the profile testnet mode is announced and kept', async () => {
     await c.call('events.subscribe', { events: ['app.testnet.changed'] });
     expect(await c.call('app.testnet.set', { enabled: true })).toEqual({ enabled: true });
     expect((await c.waitForEvent('app.testnet.changed')).data).toEqual({ enabled: true });

@@ -88,7 +88,7 @@ describe('live and testnet orders are kept apart', () => {
     testnetSim.series.setPrice(BTC, '60000');
     two = await directTrading(tdb.db, '', creds, { gateway: new TwoExchanges({ live: sim.url, testnet: testnetSim.url }) });
   });
-  afterEach(() => testnet().set(false));
+  afterEach(() => testnet().set(two.profileId, false));
 
   it('a live order left unknown is reconciled, modified and cancelled live after the testnet switch is turned on', async () => {
     const orders = two.service({ lookupDelaysMs: [0] });
@@ -102,7 +102,7 @@ describe('live and testnet orders are kept apart', () => {
     expect(live).toMatchObject([{ status: 'NEW' }]); // it did reach the live exchange
     expect(await row(pending.id, two)).toMatchObject({ sandbox: false });
 
-    await testnet().set(true);
+    await testnet().set(two.profileId, true);
     // Not found on the testnet would prove nothing: it is looked up where it was placed.
     const restarted = two.service({ neverArrivedAfterMs: 0 });
     expect(await restarted.reconcile(two.profileId)).toEqual({ checked: 1, resolved: 1 });
@@ -137,7 +137,7 @@ describe('live and testnet orders are kept apart', () => {
     const liveBuy = await orders.place(two.profileId, { brokerId: two.brokerId, symbol: BTC, side: 'buy', type: 'market', amount: '0.01', source: 'webhook', clientOrderId: 'hook-mode-1' });
     expect(liveBuy).toMatchObject({ status: 'filled', sandbox: false });
 
-    await testnet().set(true);
+    await testnet().set(two.profileId, true);
     // The same id on the testnet is another attempt, on the other account.
     const testBuy = await orders.place(two.profileId, { brokerId: two.brokerId, symbol: BTC, side: 'buy', type: 'market', amount: '0.02', source: 'webhook', clientOrderId: 'hook-mode-1' });
     expect(testBuy.id).not.toBe(liveBuy.id);
@@ -150,7 +150,7 @@ describe('live and testnet orders are kept apart', () => {
     // Fees come out of the BTC bought (0.1 %): the testnet position is 0.02 − fee, the live one 0.01 − fee.
     const shown = async () => (await reads.positions(two.profileId, two.brokerId)).map((p) => [p.symbol, p.sandbox, p.quantity.toFixed()]);
     expect(await shown()).toEqual([[BTC, true, '0.01998']]);
-    await testnet().set(false);
+    await testnet().set(two.profileId, false);
     expect(await shown()).toEqual([[BTC, false, '0.00999']]);
     // the fills belong to their own mode as well
     const fills = await tdb.db.withProfile(two.profileId, async (c) => (await c.query<{ sandbox: boolean; amount: Decimal }>('SELECT sandbox, amount FROM order_fills ORDER BY created_at')).rows);

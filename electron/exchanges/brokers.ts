@@ -60,15 +60,20 @@ export interface SecretsProvider {
   message: string;
 }
 
-/** Global testnet mode (app-wide): every broker then uses its exchange's sandbox. */
+/**
+ * A profile's testnet mode: every broker OF THAT PROFILE then uses its exchange's sandbox. Profiles
+ * are separate users: one profile's switch never moves another's trading (migration 0006).
+ */
 export class TestnetMode {
   constructor(private readonly db: Database) {}
-  async get(): Promise<boolean> {
-    const { rows } = await this.db.query<{ value: boolean }>("SELECT value FROM app_settings WHERE key = 'testnet'");
-    return rows[0]?.value === true;
+  async get(profileId: string): Promise<boolean> {
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<{ testnet: boolean }>('SELECT testnet FROM profile_settings'));
+    return rows[0]?.testnet === true;
   }
-  async set(enabled: boolean): Promise<void> {
-    await this.db.query("INSERT INTO app_settings (key, value) VALUES ('testnet', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()", [JSON.stringify(enabled)]);
+  async set(profileId: string, enabled: boolean): Promise<void> {
+    await this.db.withProfile(profileId, (c) =>
+      c.query('INSERT INTO profile_settings (testnet) VALUES ($1) ON CONFLICT (profile_id) DO UPDATE SET testnet = EXCLUDED.testnet, updated_at = now()', [enabled]),
+    );
   }
 }
 
@@ -223,9 +228,9 @@ export class BrokerService {
   }
 
   /** Connect with typed keys; nothing is saved. */
-  async test(exchange: string, credentials: Record<string, string>, testnet: boolean): Promise<{ ok: true; balances: BalanceRow[]; latencyMs: number }> {
+  async test(profileId: string, exchange: string, credentials: Record<string, string>, testnet: boolean): Promise<{ ok: true; balances: BalanceRow[]; latencyMs: number }> {
     const creds = this.validateCredentials(exchange, credentials, testnet);
-    const sandbox = testnet || (await this.testnet.get());
+    const sandbox = testnet || (await this.testnet.get(profileId));
     const ex = this.gateway.create(exchange, creds, sandbox && this.gateway.info(exchange).hasSandbox);
     return { ok: true, ...(await this.balances(ex)) };
   }
@@ -239,7 +244,7 @@ export class BrokerService {
   async exchangeFor(profileId: string, id: string, opts: { markets?: boolean } = {}): Promise<{ ex: Exchange; broker: Broker }> {
     const row = await this.row(profileId, id);
     if (!row.active) throw new AppError('invalid_input', `The broker "${row.name}" is inactive.`);
-    const sandbox = row.testnet || ((await this.testnet.get()) && this.gateway.info(row.exchange).hasSandbox);
+    const sandbox = row.testnet || ((await this.testnet.get(profileId)) && this.gateway.info(row.exchange).hasSandbox);
     const ex = await this.gateway.forBroker(row.id, row.exchange, sandbox, async () => {
       const raw = await this.store().get(row.secret_ref);
       if (!raw) throw new AppError('secrets_unavailable', `The keys of broker "${row.name}" are missing from the ${this.store().backend}; edit the broker and enter them again.`);

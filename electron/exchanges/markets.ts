@@ -106,7 +106,7 @@ export class MarketService {
   async update(profileId: string, brokerId: string): Promise<{ started: boolean; exchange: string; done: Promise<void> }> {
     const broker = await this.brokers.get(profileId, brokerId);
     // Markets are public and shared by every profile: load the live exchange's, without keys, so a
-    // testnet broker (or the global testnet mode) never replaces them with a sandbox's list.
+    // testnet broker (or a profile's testnet mode) never replaces them with a sandbox's list.
     const ex = this.gateway.create(broker.exchange, {}, false);
     const existing = this.running.get(broker.exchange);
     if (existing) return { started: false, exchange: broker.exchange, done: existing.done };
@@ -190,9 +190,15 @@ export class MarketService {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  async summary(): Promise<{ exchanges: { exchange: string; count: number; loadedAt: string }[]; loading: Progress[] }> {
+  /**
+   * Stored markets per exchange (public facts) and the updates in progress. Without a logged-in
+   * profile (`null`) no update is shown; a profile sees another profile's update only as "this
+   * exchange is being updated" (no broker id, no message: those are the other profile's).
+   */
+  async summary(profileId: string | null = null): Promise<{ exchanges: { exchange: string; count: number; loadedAt: string }[]; loading: Progress[] }> {
     const { rows } = await this.db.query<{ exchange: string; count: number; loaded_at: Date }>('SELECT exchange, count, loaded_at FROM exchange_market_loads ORDER BY exchange');
-    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading: [...this.running.values()].map((j) => ({ ...j.progress, brokerId: '' })) };
+    const loading = profileId === null ? [] : [...this.running.values()].map((j) => (j.profileId === profileId ? { ...j.progress } : { ...j.progress, brokerId: '', message: null }));
+    return { exchanges: rows.map((r) => ({ exchange: r.exchange, count: r.count, loadedAt: r.loaded_at.toISOString() })), loading };
   }
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
 import { silentLogger } from '../log';
 import { createTestDb, type TestDb } from '../../test/support/db';
-import { attemptDelayMs, ProfileService } from './service';
+import { attemptDelayMs, GLOBAL_CAP, GLOBAL_WINDOW_MS, ProfileService } from './service';
 import { hashPassword, verifyPassword } from './password';
 
 let t: TestDb;
@@ -76,6 +76,31 @@ describe('profiles', () => {
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => code(svc.login('Dave', `guess${i}`))));
     expect(results.filter((r) => r === 'wrong_password')).toHaveLength(1);
     expect(results.filter((r) => r === 'too_many_attempts')).toHaveLength(29);
+  });
+
+  it('a slow guesser (one wrong password a minute) never refuses the owner’s right password on another connection', async () => {
+    await svc.create('Erin', 'erin-pw-1');
+    for (let i = 0; i < 12; i++) {
+      expect(await code(svc.login('Erin', `guess${i}`, 'guesser'))).toBe('wrong_password');
+      clock += 1000; // the owner comes by one second after a guess (inside the guesser's pause)
+      expect(await code(svc.login('Erin', 'erin-pw-1', 'owner'))).toBe('ok');
+      clock += 60_000;
+    }
+    // …while the guesser itself is slowed: at full speed its attempts are refused.
+    expect(await code(svc.login('Erin', 'guess-x', 'guesser'))).toBe('wrong_password');
+    expect(await code(svc.login('Erin', 'erin-pw-1', 'guesser'))).toBe('too_many_attempts');
+  });
+
+  it('many connections guessing together hit a global cap per profile, which lifts after its window', async () => {
+    expect(GLOBAL_CAP).toBeGreaterThanOrEqual(20 * 5); // far above one connection's free attempts
+    const capped = new ProfileService(t.db, silentLogger(), () => clock, { globalCap: 12, globalWindowMs: GLOBAL_WINDOW_MS });
+    await capped.create('Fay', 'fay-pw-12');
+    const results = [];
+    for (let i = 0; i < 12; i++) results.push(await code(capped.login('Fay', `guess${i}`, `conn-${i % 4}`)));
+    expect(results.every((r) => r === 'wrong_password')).toBe(true);
+    expect(await code(capped.login('Fay', 'fay-pw-12', 'fresh-connection'))).toBe('too_many_attempts');
+    clock += GLOBAL_WINDOW_MS + 1;
+    expect(await code(capped.login('Fay', 'fay-pw-12', 'fresh-connection'))).toBe('ok');
   });
 
   it('changes the password only with the current one', async () => {

@@ -23,9 +23,17 @@ export interface Settings {
   defaultBrokerId: string | null;
 }
 
-/** After this many wrong passwords in a row, each further attempt must wait (doubling, capped). */
+/**
+ * Login slowdown. Per caller (one connection) and profile: after this many wrong passwords in a row,
+ * each further attempt from that caller must wait (doubling, capped at a minute) — the guesser is
+ * slowed, not the owner on another connection. Per profile, from every caller together: at most
+ * GLOBAL_CAP wrong passwords per GLOBAL_WINDOW_MS (a guesser opening connection after connection);
+ * one wrong guess a minute never comes near it, so it never refuses the owner's right password.
+ */
 export const FREE_ATTEMPTS = 5;
 const MAX_DELAY_MS = 60_000;
+export const GLOBAL_CAP = 100;
+export const GLOBAL_WINDOW_MS = 10 * 60_000;
 
 export function attemptDelayMs(failedAttempts: number): number {
   if (failedAttempts < FREE_ATTEMPTS) return 0;
@@ -39,10 +47,14 @@ const summary = (r: Pick<ProfileRow, 'name' | 'created_at' | 'last_login_at'>): 
 });
 
 export class ProfileService {
+  private readonly callers = new Map<string, { failed: number; lastFailedAt: number }>();
+  private readonly recent = new Map<string, number[]>();
+
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly limits: { globalCap: number; globalWindowMs: number } = { globalCap: GLOBAL_CAP, globalWindowMs: GLOBAL_WINDOW_MS },
   ) {}
 
   async list(): Promise<ProfileSummary[]> {
@@ -74,47 +86,58 @@ export class ProfileService {
   }
 
   /**
-   * Check a profile's password. Wrong → counted; from the fifth wrong attempt in a row, further
-   * attempts are refused until a delay has passed (doubling up to a minute). Right → count reset.
+   * Check a profile's password for a caller (a connection id; one local caller by default). Wrong →
+   * counted for this caller; from its fifth wrong attempt in a row, its further attempts are refused
+   * until a delay has passed (doubling up to a minute). Right → this caller's count reset. Another
+   * caller (the owner in their own window) is not slowed by it, unless the profile's global cap of
+   * wrong passwords per window is reached.
    */
-  async verify(name: string, password: string): Promise<ProfileRow> {
+  async verify(name: string, password: string, caller = 'local'): Promise<ProfileRow> {
     const row = await this.find(name);
-    // Reserve the attempt atomically, counted as failed until proven right: parallel guesses cannot
-    // slip through between reading the counter and writing it.
-    const now = new Date(this.now());
-    const { rows } = await this.db.query<{ failed_attempts: number }>(
-      `UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2
-        WHERE id = $1 AND (failed_attempts < $3 OR last_failed_at IS NULL
-              OR last_failed_at <= $2::timestamptz - make_interval(secs => least($4::float8, 2 ^ (failed_attempts - $3)::float8)))
-        RETURNING failed_attempts`,
-      [row.id, now, FREE_ATTEMPTS, MAX_DELAY_MS / 1000],
-    );
-    if (!rows[0]) {
-      const { rows: cur } = await this.db.query<ProfileRow>('SELECT failed_attempts, last_failed_at FROM profiles WHERE id = $1', [row.id]);
-      const c = cur[0];
-      const wait = Math.max(1, attemptDelayMs(c?.failed_attempts ?? FREE_ATTEMPTS) - (this.now() - (c?.last_failed_at?.getTime() ?? 0)));
-      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
+    const now = this.now();
+    const key = `${caller}\u0000${row.id}`;
+    const mine = this.callers.get(key) ?? { failed: 0, lastFailedAt: 0 };
+    const wait = attemptDelayMs(mine.failed) - (now - mine.lastFailedAt);
+    if (wait > 0) throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
+    const recent = (this.recent.get(row.id) ?? []).filter((t) => t > now - this.limits.globalWindowMs);
+    this.recent.set(row.id, recent);
+    if (recent.length >= this.limits.globalCap) {
+      const globalWait = Math.max(1, recent[0]! + this.limits.globalWindowMs - now);
+      this.log.warn({ profile: row.name }, 'login: too many wrong passwords from all connections; refusing for a while');
+      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}" from several connections. Try again in ${Math.ceil(globalWait / 1000)} s.`, { retryAfterMs: globalWait });
     }
+    // Reserve the attempt (synchronously: parallel guesses on one connection cannot slip through),
+    // counted as failed until proven right.
+    mine.failed++;
+    mine.lastFailedAt = now;
+    this.callers.delete(key);
+    this.callers.set(key, mine);
+    if (this.callers.size > 10_000) this.callers.delete(this.callers.keys().next().value!);
+    recent.push(now);
     const ok = await verifyPassword(password, row.password_hash);
     if (!ok) {
-      this.log.warn({ profile: row.name, failedAttempts: rows[0].failed_attempts }, 'wrong password');
+      const { rows } = await this.db.query<{ failed_attempts: number }>('UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1 RETURNING failed_attempts', [row.id, new Date(now)]);
+      this.log.warn({ profile: row.name, failedAttempts: rows[0]?.failed_attempts, callerFailures: mine.failed }, 'wrong password');
       throw new AppError('wrong_password', 'Wrong password');
     }
+    this.callers.delete(key);
+    const i = recent.lastIndexOf(now);
+    if (i >= 0) recent.splice(i, 1);
     await this.db.query('UPDATE profiles SET failed_attempts = 0, last_failed_at = NULL WHERE id = $1', [row.id]);
     return row;
   }
 
-  async login(name: string, password: string): Promise<{ id: string; name: string }> {
-    const row = await this.verify(name, password);
+  async login(name: string, password: string, caller?: string): Promise<{ id: string; name: string }> {
+    const row = await this.verify(name, password, caller);
     await this.db.query('UPDATE profiles SET last_login_at = $2 WHERE id = $1', [row.id, new Date(this.now())]);
     this.log.info({ profile: row.name }, 'logged in');
     return { id: row.id, name: row.name };
   }
 
-  async changePassword(profileId: string, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(profileId: string, currentPassword: string, newPassword: string, caller?: string): Promise<void> {
     const { rows } = await this.db.query<ProfileRow>('SELECT name FROM profiles WHERE id = $1', [profileId]);
     if (!rows[0]) throw new AppError('not_found', 'This profile no longer exists.');
-    await this.verify(rows[0].name, currentPassword);
+    await this.verify(rows[0].name, currentPassword, caller);
     await this.db.query('UPDATE profiles SET password_hash = $2 WHERE id = $1', [profileId, await hashPassword(newPassword)]);
     this.log.info({ profile: rows[0].name }, 'password changed');
   }
@@ -153,6 +176,10 @@ export class ProfileService {
 
   async updateSettings(profileId: string, patch: Partial<Settings>): Promise<Settings> {
     await this.db.withProfile(profileId, async (c) => {
+      // Only one of this profile's brokers (RLS hides the others; the foreign key of 0006 backs this up).
+      if (patch.defaultBrokerId && !(await c.query('SELECT 1 FROM brokers WHERE id = $1', [patch.defaultBrokerId])).rowCount) {
+        throw new AppError('invalid_input', 'The default broker must be one of this profile’s brokers.', { issues: [{ path: 'defaultBrokerId', message: 'no such broker in this profile' }] });
+      }
       await c.query(
         `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),
            default_broker_id = CASE WHEN $3::boolean THEN $4::uuid ELSE default_broker_id END, updated_at = now()`,

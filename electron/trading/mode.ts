@@ -8,7 +8,7 @@ import { CREDENTIAL_FIELDS, type Credentials, type ExchangeGateway } from '../ex
  * Live and testnet are two accounts. Every journal row, fill and position records the mode it
  * belongs to (`sandbox`, migration 0005): the mode of the exchange instance that placed the order or
  * reported the fill. A row is then looked up, cancelled, modified and synced in ITS mode — whatever
- * the global testnet switch (or the broker's own flag) says now — and the trading page shows the
+ * the profile's testnet switch (or the broker's own flag) says now — and the trading page shows the
  * current mode's positions, orders and portfolio.
  */
 
@@ -21,13 +21,13 @@ export function sandboxOf(ex: Exchange): boolean {
 }
 
 /**
- * The mode a broker trades in right now: its own testnet flag, or the global testnet switch where
+ * The mode a broker trades in right now: its own testnet flag, or its profile's testnet switch where
  * its exchange has a sandbox — the rule `BrokerService.exchangeFor` applies, read without building an
  * exchange instance (no keys needed).
  */
-export async function currentSandbox(db: Database, gateway: Pick<ExchangeGateway, 'info'>, broker: Pick<Broker, 'testnet' | 'exchange'>): Promise<boolean> {
+export async function currentSandbox(db: Database, gateway: Pick<ExchangeGateway, 'info'>, profileId: string, broker: Pick<Broker, 'testnet' | 'exchange'>): Promise<boolean> {
   if (broker.testnet) return true;
-  if (!(await new TestnetMode(db).get())) return false;
+  if (!(await new TestnetMode(db).get(profileId))) return false;
   return gateway.info(broker.exchange).hasSandbox;
 }
 

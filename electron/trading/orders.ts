@@ -402,7 +402,7 @@ export class OrderService {
 
   /** Whether the broker trades on its exchange's testnet right now (for the page's lists). */
   private async sandboxNow(profileId: string, brokerId: string): Promise<boolean> {
-    return currentSandbox(this.db, this.gateway, await this.brokers.get(profileId, brokerId));
+    return currentSandbox(this.db, this.gateway, profileId, await this.brokers.get(profileId, brokerId));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ export class TradingReads {
       (await c.query<Row>(`SELECT * FROM positions ${brokerId ? 'WHERE broker_id = $1' : ''} ORDER BY exchange, symbol`, brokerId ? [brokerId] : [])).rows,
     );
     const modes = new Map<string, boolean>();
-    for (const b of new Set(all.map((r) => r.broker_id))) modes.set(b, await currentSandbox(this.d.db, this.d.gateway, await this.d.brokers.get(profileId, b)));
+    for (const b of new Set(all.map((r) => r.broker_id))) modes.set(b, await currentSandbox(this.d.db, this.d.gateway, profileId, await this.d.brokers.get(profileId, b)));
     const rows = all.filter((r) => modes.get(r.broker_id) === r.sandbox);
     const prices = new Map<string, Decimal>();
     for (const b of new Set(rows.filter((r) => !r.quantity.isZero()).map((r) => r.broker_id))) {

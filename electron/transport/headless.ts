@@ -9,9 +9,17 @@ import type { CoreHost } from '../core';
 
 /**
  * The headless shell's transport: the built renderer over HTTP and the API over a WebSocket at
- * `/api`, both refused (401) without the access token (`?token=`, `Authorization: Bearer`, or the
- * HttpOnly cookie the first authorised page load sets). Browser WebSockets must also come from our
- * own origin (no cross-site socket hijacking).
+ * `/api`, refused (401) without the access token.
+ *
+ * The renderer's files hold no secret and are served to anyone who can reach the port. The
+ * credential is the access token alone, never a cookie: browsers do not separate cookies by port,
+ * so a cookie set by 127.0.0.1:7300 would be sent to (read by) every other web server on
+ * 127.0.0.1, and a page from another port could set a same-name cookie that shadows it. The page
+ * takes `?token=` once, keeps it in `sessionStorage` (scoped to scheme, host AND port), drops it from
+ * the address bar, and hands it to the socket as a WebSocket subprotocol
+ * (`aristobot.token.<base64url>`, beside `aristobot`, the one the server selects and echoes).
+ * Scripts send `?token=` or `Authorization: Bearer`. Browser sockets must also come from our own
+ * origin (no cross-site socket hijacking). Wrong tokens are slowed down per remote address.
  */
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,7 +31,9 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
-const COOKIE = 'aristobot_token';
+/** The subprotocol the server selects; the token rides in a second one (never echoed back). */
+export const WS_PROTOCOL = 'aristobot';
+export const WS_TOKEN_PREFIX = 'aristobot.token.';
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface HeadlessServer {
@@ -49,20 +59,48 @@ export function parseTarget(raw: string | undefined): { path: string; query: URL
   }
 }
 
-function tokenOf(req: IncomingMessage, query: URLSearchParams): { token: string | null; fromQuery: boolean } {
+/** The token of a socket request: `?token=`, `Authorization: Bearer`, or the `aristobot.token.*` subprotocol. Cookies are ignored. */
+export function tokenOf(req: Pick<IncomingMessage, 'headers'>, query: URLSearchParams): string | null {
   const q = query.get('token');
-  if (q) return { token: q, fromQuery: true };
+  if (q) return q;
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), fromQuery: false };
-  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
-  if (cookie) {
-    try {
-      return { token: decodeURIComponent(cookie.slice(COOKIE.length + 1)), fromQuery: false };
-    } catch {
-      return { token: null, fromQuery: false };
-    }
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const proto = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(WS_TOKEN_PREFIX));
+  if (proto) return Buffer.from(proto.slice(WS_TOKEN_PREFIX.length), 'base64url').toString('utf8') || null;
+  return null;
+}
+
+/**
+ * Per remote address: after `free` wrong tokens, each further attempt from that address waits out a
+ * doubling pause (up to `maxMs`) and is answered 429 meanwhile, without the token being looked at
+ * (so a guess cannot be tested during the pause). A right token clears the address's count.
+ */
+export class TokenBackoff {
+  private readonly failures = new Map<string, { count: number; until: number }>();
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly free = 5,
+    private readonly baseMs = 1000,
+    private readonly maxMs = 60_000,
+  ) {}
+  /** Milliseconds this address must still wait (0: it may try). */
+  waitMs(addr: string): number {
+    const f = this.failures.get(addr);
+    return f ? Math.max(0, f.until - this.now()) : 0;
   }
-  return { token: null, fromQuery: false };
+  fail(addr: string): void {
+    const f = this.failures.get(addr) ?? { count: 0, until: 0 };
+    f.count++;
+    f.until = f.count > this.free ? this.now() + Math.min(this.maxMs, this.baseMs * 2 ** (f.count - this.free - 1)) : 0;
+    this.failures.set(addr, f);
+    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+  succeed(addr: string): void {
+    this.failures.delete(addr);
+  }
 }
 
 function securityHeaders(res: ServerResponse): void {
@@ -72,13 +110,14 @@ function securityHeaders(res: ServerResponse): void {
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader(
     'Content-Security-Policy',
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   );
 }
 
-export async function startHeadlessServer(opts: { host: CoreHost; token: string; listenHost: string; port: number; rendererDir: string }): Promise<HeadlessServer> {
+export async function startHeadlessServer(opts: { host: CoreHost; token: string; listenHost: string; port: number; rendererDir: string; backoff?: TokenBackoff }): Promise<HeadlessServer> {
   const { host, token, rendererDir } = opts;
   const log = host.log;
+  const backoff = opts.backoff ?? new TokenBackoff();
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     securityHeaders(res);
@@ -87,13 +126,7 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('400 Bad Request\n');
       return;
     }
-    const { token: given, fromQuery } = tokenOf(req, target.query);
-    if (!given || !sameToken(given, token)) {
-      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('401 Unauthorized: open the URL with the access token that `npm run serve` printed (…/?token=…).\n');
-      return;
-    }
-    if (fromQuery) res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+    // The renderer's files hold no secret: served without a credential (the page keeps the token).
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -124,20 +157,32 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
   });
   server.on('clientError', (_e, socket) => socket.destroy());
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // A browser offers [`aristobot`, `aristobot.token.…`]: select `aristobot` (never the token's).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false) });
   const sockets = new Map<WebSocket, Session>();
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
-    const target = parseTarget(req.url);
-    const given = target ? tokenOf(req, target.query).token : null;
-    const origin = req.headers.origin;
-    const ownOrigin = `http://${req.headers.host}`;
-    if (!target || target.path !== '/api' || !given || !sameToken(given, token) || (origin !== undefined && origin !== ownOrigin)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const refuse = (status: string, extra = '') => {
+      socket.write(`HTTP/1.1 ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
-      return;
+    };
+    const target = parseTarget(req.url);
+    const origin = req.headers.origin;
+    // Another site's page (or a request for another path) is refused before the token is looked at,
+    // and does not count as a guess: a web page cannot pause the owner's access by failing on purpose.
+    if (!target || target.path !== '/api' || (origin !== undefined && origin !== `http://${req.headers.host}`)) return refuse('401 Unauthorized');
+    const given = tokenOf(req, target.query);
+    if (given === null) return refuse('401 Unauthorized');
+    const addr = req.socket.remoteAddress ?? '?';
+    const wait = backoff.waitMs(addr);
+    if (wait > 0) return refuse('429 Too Many Requests', `Retry-After: ${Math.ceil(wait / 1000)}\r\n`);
+    if (!sameToken(given, token)) {
+      backoff.fail(addr);
+      log.warn({ remote: addr }, 'headless API: wrong access token');
+      return refuse('401 Unauthorized');
     }
+    backoff.succeed(addr);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 

@@ -35,8 +35,44 @@ function bridgeTransport(bridge: AristobotBridge): Transport {
   };
 }
 
-/** Headless: a WebSocket to /api (authorised by the cookie set with the page), reconnecting. */
+const TOKEN_KEY = 'aristobot.token';
+
+/**
+ * Headless: the access token. It arrives once in the address (`?token=`), is kept in this tab's
+ * `sessionStorage` (which, unlike a cookie, no other port of 127.0.0.1 can read or overwrite), and
+ * is dropped from the address bar (history, screenshots).
+ */
+export function takeAccessToken(loc: Pick<Location, 'search' | 'pathname' | 'hash'> = location, storage: Pick<Storage, 'getItem' | 'setItem'> = sessionStorage, replace: (url: string) => void = (u) => history.replaceState(null, '', u)): string | null {
+  const q = new URLSearchParams(loc.search);
+  const fromUrl = q.get('token');
+  if (q.has('token')) {
+    q.delete('token');
+    const rest = q.toString();
+    replace(loc.pathname + (rest ? `?${rest}` : '') + loc.hash);
+  }
+  if (fromUrl) storage.setItem(TOKEN_KEY, fromUrl);
+  return fromUrl || storage.getItem(TOKEN_KEY);
+}
+
+/** The token as a WebSocket subprotocol value (`aristobot.token.<base64url of its UTF-8>`). */
+export function tokenProtocol(token: string): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(token)) bin += String.fromCharCode(b);
+  return 'aristobot.token.' + btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const NO_TOKEN = 'This tab has no access token: open Aristobot3 with the address `npm run serve` printed (…/?token=…).';
+
+/** Headless: a WebSocket to /api (authorised by the token, offered as a subprotocol), reconnecting. */
 function socketTransport(): Transport {
+  const token = takeAccessToken();
+  if (!token) {
+    return {
+      invoke: async () => ({ error: { code: 'unauthenticated', message: NO_TOKEN } }),
+      onEvent: () => () => undefined,
+      onConnection: () => () => undefined,
+    };
+  }
   let ws: WebSocket | null = null;
   let nextId = 1;
   let backoff = 500;
@@ -48,7 +84,7 @@ function socketTransport(): Transport {
   const connect = (): Promise<WebSocket> =>
     new Promise((resolve) => {
       const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-      const sock = new WebSocket(`${proto}://${location.host}/api`);
+      const sock = new WebSocket(`${proto}://${location.host}/api`, ['aristobot', tokenProtocol(token)]);
       sock.onopen = () => {
         ws = sock;
         backoff = 500;

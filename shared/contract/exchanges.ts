@@ -80,8 +80,8 @@ export const exchangeMethods = {
     description: 'Stored markets of an exchange with precision and limits, filtered by quote and search.',
   }),
   'markets.summary': method({ input: NoInput, output: MarketsSummary, auth: 'none', description: 'How many markets each exchange has stored, and updates in progress.' }),
-  'app.testnet.get': method({ input: NoInput, output: z.object({ enabled: z.boolean() }), auth: 'none', description: 'Global testnet mode.' }),
-  'app.testnet.set': method({ input: z.object({ enabled: z.boolean() }).strict(), output: z.object({ enabled: z.boolean() }), auth: 'profile', description: 'Switch global testnet mode: every broker then trades on its exchange’s sandbox.' }),
+  'app.testnet.get': method({ input: NoInput, output: z.object({ enabled: z.boolean() }), auth: 'none', description: "The logged-in profile's testnet mode (false when nobody is logged in)." }),
+  'app.testnet.set': method({ input: z.object({ enabled: z.boolean() }).strict(), output: z.object({ enabled: z.boolean() }), auth: 'profile', description: 'Switch the profile’s testnet mode: every broker of this profile then trades on its exchange’s sandbox. Other profiles are not affected.' }),
 } as const;
 
 export const exchangeEvents = {

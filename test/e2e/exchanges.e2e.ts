@@ -74,6 +74,33 @@ describe('brokers and markets, end to end in Chromium', () => {
     expect(await style('[data-test=status-bar]', 'filter')).toContain('invert(1)');
     expect(await style('[data-test=header]', 'borderTopColor')).toBe('rgb(255, 0, 85)');
     await page.screenshot({ path: `${app.dataDir}/testnet.png` });
+
+    // Testnet is per profile: another profile logs in to a live header, and its switch is off.
+    const relogin = async (name: string, create: boolean) => {
+      await page.click('[data-test=logout]');
+      await page.waitForSelector('[data-test=login]');
+      if (create) {
+        await page.click('[data-test=new-profile]');
+        await page.fill('[data-test=create-name]', name);
+        await page.fill('[data-test=create-password]', 'pw-12345');
+        await page.fill('[data-test=create-password2]', 'pw-12345');
+        await page.click('[data-test=create-submit]');
+        await page.waitForSelector('[data-test=create-form]', { state: 'detached' });
+      }
+      await page.selectOption('[data-test=login-profile]', name);
+      await page.fill('[data-test=login-password]', 'pw-12345');
+      await page.click('[data-test=login-submit]');
+      await page.waitForSelector('[data-test=header]');
+    };
+    await relogin('Other', true);
+    await page.waitForSelector('[data-test=testnet-toggle]');
+    await expect.poll(() => page.isChecked('[data-test=testnet-toggle]')).toBe(false);
+    expect(await page.locator('[data-test=status-testnet]').count()).toBe(0);
+    expect(await style('[data-test=status-bar]', 'filter')).toBe('none');
+    // …and back: the first profile is still on its testnet
+    await relogin('Brokered', false);
+    await page.waitForSelector('[data-test=status-testnet]');
+    await expect.poll(() => page.isChecked('[data-test=testnet-toggle]')).toBe(true);
     await page.uncheck('[data-test=testnet-toggle]');
     await page.waitForSelector('[data-test=status-testnet]', { state: 'detached' });
     await page.close();

@@ -60,7 +60,9 @@ describe('foundation, end to end in Chromium', () => {
     const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     expect(bg).toBe('rgb(243, 245, 249)');
 
-    // reload: a new connection (the session is per connection), log in again, theme kept
+    // reload: a new connection (the session is per connection), log in again, theme kept. The tab
+    // keeps the access token in its sessionStorage: no cookie exists (none could leak to other ports).
+    expect(await page.context().cookies()).toEqual([]);
     await page.reload();
     await page.waitForSelector('[data-test=login]');
     await login(page, 'Trader', 'pw-12345');

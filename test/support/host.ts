@@ -43,9 +43,9 @@ export class WsClient {
       } else this.stray.push(msg);
     });
   }
-  static connect(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
+  static connect(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, protocols, { headers });
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once('error', reject);

@@ -10,9 +10,16 @@ export const useAppStore = defineStore('app', () => {
   const status = ref<Status | null>(null);
   const connected = ref(true);
   const debug = ref({ available: false, enabled: false });
+  /** Why the app cannot be reached at all (headless: no access token in this tab). */
+  const fatal = ref<string | null>(null);
 
   async function refresh(): Promise<void> {
-    status.value = await call('app.status');
+    try {
+      status.value = await call('app.status');
+    } catch (e) {
+      fatal.value = e instanceof Error ? e.message : String(e);
+      return;
+    }
     if (status.value.state === 'ready') debug.value = await call('debug.get');
   }
   async function retry(): Promise<void> {
@@ -24,5 +31,5 @@ export const useAppStore = defineStore('app', () => {
     if (up) void refresh();
   });
   on('debug.changed', (d) => (debug.value = d));
-  return { status, connected, debug, refresh, retry };
+  return { status, connected, debug, fatal, refresh, retry };
 });

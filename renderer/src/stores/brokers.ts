@@ -41,9 +41,12 @@ export const useBrokersStore = defineStore('brokers', () => {
   const session = useSessionStore();
   watch(
     () => session.profile?.id ?? null,
-    () => {
+    (id) => {
       brokers.value = [];
       progress.value = {};
+      // Testnet is per profile: the header follows the logged-in profile's mode.
+      testnet.value = false;
+      if (id) void call('app.testnet.get').then((r) => (session.profile?.id === id ? (testnet.value = r.enabled) : undefined));
     },
     { flush: 'sync' },
   );

@@ -111,7 +111,7 @@ describe('migration 0005 on a database with trading data', () => {
   });
 });
 
-describe('migration 0006 (every fee currency) on a database with trading data', () => {
+describe('migration 0007 (every fee currency) on a database with trading data', () => {
   const DB6 = `${DB}_fees`;
   let c6: pg.Client;
   beforeAll(async () => {

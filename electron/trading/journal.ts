@@ -45,7 +45,7 @@ export interface OrderRow {
   /** The fee when the order paid it in one currency (else null: see `fees`). */
   fee: Decimal | null;
   fee_currency: string | null;
-  /** Every fee currency the order paid, summed per currency (migration 0006; amounts as decimal strings). */
+  /** Every fee currency the order paid, summed per currency (migration 0007; amounts as decimal strings). */
   fees: { cost: string; currency: string }[];
   error_code: string | null;
   error_message: string | null;

@@ -405,6 +405,26 @@ describe('the tunnel', () => {
     expect((await post({ secret, action: 'PING' })).status).toBe(200);
   });
 
+  it('the real @ngrok/ngrok with no way out: a clear error, the listener untouched', async () => {
+    const real = new WebhookService({ db: tdb.db, brokers: tr.brokers, gateway: tr.gateway, orders: tr.service(), secrets, bus: tr.bus, log: createLogger({ file: logFile }), config: { host: '127.0.0.1', port: 0, watchMs: 0, trustProxy: false }, tunnelTimeoutMs: 15_000 });
+    await real.start();
+    try {
+      // remembered "on", this instance started its own listener too; without one the tunnel is refused
+      expect(real.listener.running).toBe(true);
+      await real.listener.stop();
+      await expect(real.tunnelStart(tr.profileId)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/Start the listener first/) });
+      await real.listener.start();
+      const e = await real.tunnelStart(tr.profileId).then(() => null, (x: unknown) => x as { code: string; message: string });
+      expect(e).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/^The tunnel did not start: .+ the listener keeps running locally\.$/) });
+      expect(e!.message).not.toContain('Tok_2abc');
+      expect(real.listener.running).toBe(true);
+      expect((await real.state(tr.profileId)).tunnel).toMatchObject({ running: false, error: e!.message });
+    } finally {
+      await real.listener.stop();
+      await real.stop();
+    }
+  }, 30_000);
+
   it('through a tunnel: the public URL is shown and X-Forwarded-For names the caller', async () => {
     let closed = false;
     const tunneled = new WebhookService({

@@ -64,6 +64,8 @@ export class WebhookListener {
   readonly counters: ListenerCounters = { notFound: 0, methodNotAllowed: 0, tooLarge: 0, malformed: 0, aborted: 0, handled: 0 };
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Sockets that carried a request (its outcome is counted or journaled by the request itself). */
+  private readonly used = new WeakSet<Socket>();
   private boundPort: number | null = null;
 
   constructor(private readonly opts: ListenerOptions) {}
@@ -97,7 +99,8 @@ export class WebhookListener {
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) {
-        this.counters.aborted++;
+        // A reset after a request was answered (the sender stopped sending a refused body) is no new request.
+        if (!this.used.has(socket)) this.counters.aborted++;
         socket.destroy();
         return;
       }
@@ -146,6 +149,7 @@ export class WebhookListener {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on('error', () => undefined);
+    this.used.add(req.socket);
     const path = (req.url ?? '/').split('?')[0]!;
     const m = TOKEN.exec(path);
     if (!m || !this.opts.knows(m[1]!)) {

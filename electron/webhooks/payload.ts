@@ -44,15 +44,27 @@ export class AlertError extends Error {
 export const MAX_BODY = 64 * 1024;
 const MAX_ID = 200;
 
+/** Text PostgreSQL can store: no NUL characters. */
+export function storable(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
+}
+
+function storableValue(v: unknown): unknown {
+  if (typeof v === 'string') return storable(v);
+  if (Array.isArray(v)) return v.map(storableValue);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storableValue(x)]));
+  return v;
+}
+
 /** The body with every `"secret": "…"` value replaced, for the journal (at most 4 KB). */
 export function scrubRaw(body: string): string {
-  return body.replace(/("secret"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)/gi, '$1"•••"').slice(0, 4096);
+  return storable(body).replace(/("secret"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)/gi, '$1"•••"').slice(0, 4096);
 }
 
 /** The parsed object with its secret replaced, for the journal. */
 export function scrubPayload(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = k.toLowerCase() === 'secret' ? '•••' : v;
+  for (const [k, v] of Object.entries(obj)) out[storable(k)] = k.toLowerCase() === 'secret' ? '•••' : storableValue(v);
   return out;
 }
 
@@ -95,13 +107,10 @@ function positive(obj: Record<string, unknown>, key: string): Decimal | null {
   if (typeof v !== 'string' && typeof v !== 'number') throw new AlertError(422, `"${key}" must be a number, e.g. "0.01".`);
   const s = String(v).trim();
   if (/^-/.test(s)) throw new AlertError(422, `"${key}" must not be negative (got ${s.slice(0, 40)}).`);
-  let d: Decimal;
-  try {
-    d = new Decimal(s);
-  } catch {
-    throw new AlertError(422, `"${key}" must be a number, got "${s.slice(0, 40)}" (is the TradingView placeholder spelled right?).`);
-  }
-  if (!d.isFinite() || (!DECIMAL.test(s) && !/^\d+(\.\d+)?e[+-]?\d+$/i.test(s))) throw new AlertError(422, `"${key}" must be a number, got "${s.slice(0, 40)}" (is the TradingView placeholder spelled right?).`);
+  // Strings are plain decimals ("0.001"); JSON numbers may print in exponent form (1e-7).
+  if (typeof v === 'string' && !DECIMAL.test(s)) throw new AlertError(422, `"${key}" must be a number, got "${s.slice(0, 40)}" (is the TradingView placeholder spelled right?).`);
+  const d = new Decimal(v);
+  if (!d.isFinite() || d.gte('1e20')) throw new AlertError(422, `"${key}" must be a number below 10^20.`);
   if (!d.gt(0)) throw new AlertError(422, `"${key}" must be greater than 0.`);
   return d;
 }

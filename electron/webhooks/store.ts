@@ -1,5 +1,6 @@
 import type Decimal from 'decimal.js';
 import type { Queryable } from '../db/database';
+import { storable } from './payload';
 
 /** SQL of the webhook tables (migration 0006). Every function runs inside `Database.withProfile`. */
 
@@ -47,7 +48,8 @@ export interface NewRequest {
 }
 
 const COLS = 'sender_ip, content_type, alert_id, dedupe_key, action, symbol, market, broker_id, broker_name, sender, payload, raw, http_status, status, reason, processed_at';
-const values = (r: NewRequest) => [r.senderIp, r.contentType, r.alertId, r.dedupeKey, r.action, r.symbol, r.market, r.brokerId, r.brokerName, r.sender, r.payload, r.raw, r.httpStatus, r.status, r.reason];
+const t = (s: string | null): string | null => (s === null ? null : storable(s));
+const values = (r: NewRequest) => [r.senderIp, t(r.contentType), t(r.alertId), t(r.dedupeKey), t(r.action), t(r.symbol), r.market, r.brokerId, t(r.brokerName), t(r.sender), r.payload, r.raw, r.httpStatus, r.status, t(r.reason)];
 
 /** Journals a request; null when its dedupe key was journaled before (the caller then records a duplicate). */
 export async function insertRequest(c: Queryable, r: NewRequest): Promise<RequestRow | null> {
@@ -61,7 +63,7 @@ export async function insertRequest(c: Queryable, r: NewRequest): Promise<Reques
 }
 
 export async function requestByDedupe(c: Queryable, key: string): Promise<RequestRow | null> {
-  const { rows } = await c.query<RequestRow>('SELECT * FROM webhook_requests WHERE dedupe_key = $1', [key]);
+  const { rows } = await c.query<RequestRow>('SELECT * FROM webhook_requests WHERE dedupe_key = $1', [storable(key)]);
   return rows[0] ?? null;
 }
 
@@ -69,7 +71,7 @@ export async function setRequestStatus(c: Queryable, id: string, status: Request
   const done = status === 'received' || status === 'processing' ? null : new Date();
   const { rows } = await c.query<RequestRow>(
     `UPDATE webhook_requests SET status = $2, reason = COALESCE($3, reason), order_id = COALESCE($4, order_id), market = COALESCE($5, market), processed_at = $6 WHERE id = $1 RETURNING *`,
-    [id, status, fields.reason ?? null, fields.orderId ?? null, fields.market ?? null, done],
+    [id, status, t(fields.reason ?? null), fields.orderId ?? null, fields.market ?? null, done],
   );
   return rows[0]!;
 }

@@ -11,6 +11,7 @@ import type { SecretStore } from '../secrets/store';
 import { newSecretRef } from '../secrets/store';
 import { sandboxOf } from '../trading/mode';
 import type { OrderService } from '../trading/orders';
+import { JournalBatcher } from './batch';
 import { bookFromFills } from './book';
 import { WebhookListener, type AlertAnswer, type IncomingAlert } from './listener';
 import {
@@ -115,9 +116,12 @@ export class WebhookService {
   private missed = new Map<string, string>();
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
+  /** Group commit of the journal (receipts and status changes). */
+  private readonly journal: JournalBatcher;
 
   constructor(private readonly opts: WebhookServiceOptions) {
     this.db = opts.db;
+    this.journal = new JournalBatcher(opts.db);
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.listener = new WebhookListener({
@@ -375,7 +379,7 @@ export class WebhookService {
   }
 
   private async journalRefusal(profileId: string, a: IncomingAlert, status: number, reason: string, parsed: Record<string, unknown> | null, alert?: Partial<Alert>, broker?: Broker): Promise<AlertAnswer> {
-    const row = await this.db.withProfile(profileId, (c) =>
+    const row = await this.journal.run(profileId, (c) =>
       store.insertRequest(c, {
         senderIp: a.ip,
         contentType: a.contentType?.slice(0, 100) ?? null,
@@ -457,7 +461,7 @@ export class WebhookService {
     };
     if (alert.action === 'PING') {
       const at = new Date(this.now());
-      const row = await this.db.withProfile(profileId, async (c) => {
+      const row = await this.journal.run(profileId, async (c) => {
         const r = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', reason: alert.expect ? `alive; next PING expected within ${alert.expect} min` : 'alive' });
         await store.recordPing(c, base.sender!, at, a.ip, alert.expect);
         return r!;
@@ -467,7 +471,7 @@ export class WebhookService {
       this.missed.delete(`${profileId}\n${base.sender}`);
       return { status: 200, body: { ok: true, status: 'processed', requestId: row.id } };
     }
-    const row = await this.db.withProfile(profileId, async (c) => {
+    const row = await this.journal.run(profileId, async (c) => {
       const r = await store.insertRequest(c, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null });
       if (r) return { row: r, original: null };
       const original = await store.requestByDedupe(c, alert.id!);
@@ -513,7 +517,7 @@ export class WebhookService {
   }
 
   private async setStatus(profileId: string, id: string, status: store.RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<void> {
-    await this.db.withProfile(profileId, (c) => store.setRequestStatus(c, id, status, fields));
+    await this.journal.run(profileId, (c) => store.setRequestStatus(c, id, status, fields));
     this.emitUpdated(profileId, 'request', id);
   }
 

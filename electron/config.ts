@@ -21,6 +21,13 @@ export interface Config {
   heartbeat: boolean;
   migrationsDir: string;
   rendererDir: string;
+  /** The webhook listener (TradingView alerts): address, port (0 = any free port). */
+  webhookHost: string;
+  webhookPort: number;
+  /** How often webhook stop-losses / take-profits and missed PINGs are checked (ms). */
+  webhookWatchMs: number;
+  /** Honour X-Forwarded-For from loopback connections (a reverse proxy on this machine). */
+  webhookTrustProxy: boolean;
 }
 
 /** The OS's per-user application-data folder (the same one Electron's `userData` uses). */
@@ -45,6 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
   if (!['auto', 'keychain', 'vault'].includes(secrets)) throw new Error(`ARISTOBOT_SECRETS_BACKEND must be auto, keychain or vault, got "${secrets}"`);
   const timeout = Number(env.ARISTOBOT_EXCHANGE_TIMEOUT_MS || 10_000);
   if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`ARISTOBOT_EXCHANGE_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_EXCHANGE_TIMEOUT_MS}"`);
+  const watchMs = Number(env.ARISTOBOT_WEBHOOK_WATCH_MS || 3000);
+  if (!Number.isInteger(watchMs) || watchMs < 0) throw new Error(`ARISTOBOT_WEBHOOK_WATCH_MS must be a whole number of milliseconds (0 = never), got "${env.ARISTOBOT_WEBHOOK_WATCH_MS}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -60,6 +69,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     heartbeat: !['off', '0', 'false'].includes((env.ARISTOBOT_HEARTBEAT ?? '').toLowerCase()),
     migrationsDir: join(root, 'migrations'),
     rendererDir: join(root, 'out', 'renderer'),
+    webhookHost: env.ARISTOBOT_WEBHOOK_HOST || '127.0.0.1',
+    webhookPort: intEnv(env.ARISTOBOT_WEBHOOK_PORT, 'ARISTOBOT_WEBHOOK_PORT', 8765),
+    webhookWatchMs: watchMs,
+    webhookTrustProxy: env.ARISTOBOT_WEBHOOK_TRUST_PROXY === '1',
   };
 }
 

@@ -24,6 +24,8 @@ import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } fr
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
+import { webhookHandlers } from './webhooks/api';
+import { WebhookService } from './webhooks/service';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -167,11 +169,19 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
+      const webhooks = new WebhookService({
+        db, brokers, gateway, orders, secrets, bus: this.bus, log: this.log,
+        config: { host: this.config.webhookHost, port: this.config.webhookPort, watchMs: this.config.webhookWatchMs, trustProxy: this.config.webhookTrustProxy },
+      });
+      await webhooks.start();
+      disposers.push(() => webhooks.stop());
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
+        ...webhookHandlers(webhooks),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

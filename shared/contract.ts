@@ -3,6 +3,7 @@ import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { tradingEvents, tradingMethods } from './contract/trading';
+import { webhookEvents, webhookMethods } from './contract/webhooks';
 import type { MethodDef } from './contract/define';
 
 /**
@@ -15,6 +16,7 @@ export const methods = {
   ...exchangeMethods,
   ...heartbeatMethods,
   ...tradingMethods,
+  ...webhookMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -22,6 +24,7 @@ export const events = {
   ...exchangeEvents,
   ...heartbeatEvents,
   ...tradingEvents,
+  ...webhookEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -82,6 +82,8 @@ export interface ExchangeSim {
   failNext(path: string, spec: FailSpec): void;
   /** The next POST /api/v3/order is processed and stored, but its response is held for `ms`. */
   hangNextOrder(ms: number): void;
+  /** Every later POST /api/v3/order waits `ms` before it is processed (a slow exchange); 0 turns it off. */
+  delayOrders(ms: number): void;
   setWeightLimit(n: number): void;
   usedWeight(): number;
   setMaxFillPerTick(qty: Decimal.Value | null): void;
@@ -155,6 +157,7 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
   const failures: { path: string; spec: FailSpec }[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let hangMs: number | undefined;
+  let orderDelayMs = 0;
 
   function authenticate(req: IncomingMessage, route: Route, rawQuery: string, rawBody: string, params: Params, t: number): Account {
     const header = req.headers['x-mbx-apikey'];
@@ -191,6 +194,8 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
     const rawQuery = url.search.slice(1);
     const rawBody = method === 'GET' ? '' : await readBody(req);
     const t = now();
+    // A slow exchange: the order is processed (at its arrival time) only after the delay.
+    if (orderDelayMs > 0 && method === 'POST' && path === '/api/v3/order') await new Promise((r) => setTimeout(r, orderDelayMs));
     const params = parseParams(stripSignature(rawQuery).rest, stripSignature(rawBody).rest);
     const entry: RequestLogEntry = { method, path, time: t, params };
     requestLog.push(entry);
@@ -285,6 +290,9 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
     },
     hangNextOrder: (ms) => {
       hangMs = ms;
+    },
+    delayOrders: (ms) => {
+      orderDelayMs = ms;
     },
     setWeightLimit: (n) => {
       limiter.limit = n;

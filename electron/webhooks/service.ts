@@ -1,0 +1,810 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Exchange } from 'ccxt';
+import Decimal from 'decimal.js';
+import { AppError, isAppError } from '../../shared/errors';
+import type { Database } from '../db/database';
+import type { EventBus } from '../events';
+import type { Broker, BrokerService } from '../exchanges/brokers';
+import type { ExchangeGateway } from '../exchanges/gateway';
+import type { Logger } from '../log';
+import type { SecretStore } from '../secrets/store';
+import { newSecretRef } from '../secrets/store';
+import { sandboxOf } from '../trading/mode';
+import type { OrderService } from '../trading/orders';
+import { JournalBatcher } from './batch';
+import { bookFromFills } from './book';
+import { WebhookListener, type AlertAnswer, type IncomingAlert } from './listener';
+import {
+  acceptedContentType,
+  AlertError,
+  marketKey,
+  parseAlert,
+  parseBody,
+  scrubPayload,
+  scrubRaw,
+  secretOf,
+  senderName,
+  tickerKey,
+  webhookClientOrderId,
+  type Action,
+  type Alert,
+} from './payload';
+import * as store from './store';
+import { Tunnel, type Forward, type TunnelState } from './tunnel';
+
+/**
+ * Webhooks: TradingView alerts received by the local listener, journaled, answered at once, then
+ * processed through the order service (source `webhook`).
+ *
+ * A request's life: `received` (journaled, answered 202) → `processing` → `processed` | `rejected` |
+ * `error`, with the reason. Refused requests (wrong secret, bad JSON, unknown action, broker or
+ * symbol, bad numbers) are journaled `rejected` with the reason and answered 4xx; the same alert `id`
+ * again is journaled `duplicate` and answered 200. The alert `id` names the order: its client order
+ * id is derived from the profile and the id, so a request processed twice (a restart while it was
+ * being processed) never places a second order.
+ *
+ * The webhook book: positions opened by webhooks are computed (FIFO) from the fills of the webhook's
+ * own orders, per broker, mode and symbol; a sell's `percent` sizes from it and a sell never exceeds
+ * it. Stop-loss and take-profit are watched by the app on live prices (the ticker, every
+ * `watchMs`) and executed at market; MAJ moves them.
+ */
+
+/** TradingView's published webhook source addresses (TradingView help: "About webhooks"). */
+export const TRADINGVIEW_IPS: readonly string[] = ['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7'];
+
+export interface WebhookConfig {
+  host: string;
+  port: number;
+  /** How often stop-loss / take-profit, open webhook orders and missed pings are checked. */
+  watchMs: number;
+  /** Honour X-Forwarded-For from loopback connections even without the built-in tunnel (a local reverse proxy). */
+  trustProxy: boolean;
+}
+
+export interface WebhookServiceOptions {
+  db: Database;
+  brokers: Pick<BrokerService, 'list' | 'exchangeFor'>;
+  gateway: Pick<ExchangeGateway, 'run'>;
+  orders: Pick<OrderService, 'place' | 'ticker' | 'sync'>;
+  secrets: { store: SecretStore | null; message: string };
+  bus: EventBus;
+  log: Logger;
+  config: WebhookConfig;
+  now?: () => number;
+  forward?: Forward;
+  tunnelTimeoutMs?: number;
+}
+
+interface Settings {
+  listener: boolean;
+  tunnel: boolean;
+  restrictToTradingView: boolean;
+}
+
+export interface ListenerState {
+  running: boolean;
+  host: string;
+  port: number;
+  url: string;
+  publicUrl: string | null;
+  publicWebhookUrl: string | null;
+  restrictToTradingView: boolean;
+  tunnel: TunnelState;
+  counters: WebhookListener['counters'];
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+const REFUSAL_CODES = new Set(['invalid_order', 'insufficient_funds', 'invalid_input', 'exchange_permission', 'exchange_auth', 'not_found']);
+
+export class WebhookService {
+  private readonly db: Database;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  readonly listener: WebhookListener;
+  readonly tunnel: Tunnel;
+  private settings: Settings = { listener: false, tunnel: false, restrictToTradingView: false };
+  /** sha256(token) → profile id (all profiles; the listener must know the profile before it reads the body). */
+  private routes = new Map<string, string>();
+  private readonly secretHashes = new Map<string, Buffer>();
+  private readonly brokerCache = new Map<string, { at: number; list: Broker[] }>();
+  /** exchange id → (ticker key → symbols), from the markets the exchange instance loaded. */
+  private readonly marketKeys = new Map<string, Map<string, { spot?: string; swap?: string }>>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private missed = new Map<string, string>();
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+  /** Group commit of the journal (receipts and status changes). */
+  private readonly journal: JournalBatcher;
+
+  constructor(private readonly opts: WebhookServiceOptions) {
+    this.db = opts.db;
+    this.journal = new JournalBatcher(opts.db);
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    this.listener = new WebhookListener({
+      host: opts.config.host,
+      port: opts.config.port,
+      log: opts.log,
+      handle: (a) => this.receive(a),
+      knows: (token) => this.routes.has(sha(token)),
+      trustForwarded: () => opts.config.trustProxy || this.tunnelRunning,
+    });
+    this.tunnel = new Tunnel({ secrets: () => opts.secrets.store, secretsMessage: () => opts.secrets.message, log: opts.log, forward: opts.forward, timeoutMs: opts.tunnelTimeoutMs });
+  }
+
+  private tunnelRunning = false;
+
+  // -------------------------------------------------------------------------------------------
+  // Lifetime
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const { rows } = await this.db.query<{ value: Partial<Settings> }>("SELECT value FROM app_settings WHERE key = 'webhooks'");
+    this.settings = { ...this.settings, ...(rows[0]?.value ?? {}) };
+    await this.loadRoutes();
+    this.unsubscribe = this.opts.bus.on((e) => {
+      if (e.event === 'orders.updated' && e.profileId) this.onOrdersUpdated(e.profileId, (e.data as { orderIds: string[] }).orderIds);
+    });
+    if (this.settings.listener) {
+      await this.listener.start().catch((e: Error) => this.log.error({ err: e.message }, 'the webhook listener did not start'));
+      if (this.settings.tunnel && this.listener.running) {
+        this.startTunnel().catch((e: Error) => this.log.warn({ err: e.message }, 'the tunnel did not restart'));
+      }
+    }
+    await this.resume();
+    if (this.opts.config.watchMs > 0) {
+      this.timer = setInterval(() => this.kick(), this.opts.config.watchMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe?.();
+    await this.tunnel.stop();
+    this.tunnelRunning = false;
+    await this.listener.stop();
+    await Promise.all([...this.running, this.ticking].map((p) => p?.catch(() => undefined)));
+  }
+
+  private async saveSettings(patch: Partial<Settings>): Promise<void> {
+    this.settings = { ...this.settings, ...patch };
+    await this.db.query(
+      "INSERT INTO app_settings (key, value) VALUES ('webhooks', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+      [JSON.stringify(this.settings)],
+    );
+  }
+
+  private async loadRoutes(): Promise<void> {
+    const { rows } = await this.db.query<{ token_hash: string; profile_id: string }>('SELECT token_hash, profile_id FROM webhook_routes');
+    this.routes = new Map(rows.map((r) => [r.token_hash, r.profile_id]));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The profile's token and secret
+
+  private secretStore(): SecretStore {
+    const s = this.opts.secrets.store;
+    if (!s) throw new AppError('secrets_unavailable', `The webhook secret cannot be kept: ${this.opts.secrets.message}`);
+    return s;
+  }
+
+  /** The profile's token and secret reference, created on first use. */
+  private async endpoint(profileId: string): Promise<{ token: string; secretRef: string; secretHash: string }> {
+    const found = await this.db.withProfile(profileId, (c) => c.query<{ token: string; secret_ref: string; secret_hash: string }>('SELECT token, secret_ref, secret_hash FROM webhook_settings'));
+    const row = found.rows[0];
+    if (row) return { token: row.token, secretRef: row.secret_ref, secretHash: row.secret_hash };
+    const store = this.secretStore();
+    const token = randomBytes(18).toString('base64url');
+    const secret = randomBytes(24).toString('base64url');
+    const ref = newSecretRef();
+    await store.set(ref, secret);
+    try {
+      await this.db.withProfile(profileId, async (c) => {
+        await c.query('INSERT INTO webhook_settings (token, secret_ref, secret_hash) VALUES ($1, $2, $3)', [token, ref, sha(secret)]);
+        await c.query('INSERT INTO webhook_routes (token_hash, profile_id) VALUES ($1, $2)', [sha(token), profileId]);
+      });
+    } catch (e) {
+      await store.delete(ref).catch(() => undefined);
+      // Created meanwhile by another call: that one stands.
+      const again = await this.db.withProfile(profileId, (c) => c.query<{ token: string; secret_ref: string; secret_hash: string }>('SELECT token, secret_ref, secret_hash FROM webhook_settings'));
+      if (again.rows[0]) return { token: again.rows[0].token, secretRef: again.rows[0].secret_ref, secretHash: again.rows[0].secret_hash };
+      throw e;
+    }
+    this.routes.set(sha(token), profileId);
+    this.secretHashes.set(profileId, Buffer.from(sha(secret), 'hex'));
+    return { token, secretRef: ref, secretHash: sha(secret) };
+  }
+
+  async secret(profileId: string): Promise<{ secret: string; masked: string; token: string }> {
+    const e = await this.endpoint(profileId);
+    const secret = await this.secretStore().get(e.secretRef);
+    if (secret === null) throw new AppError('secrets_unavailable', 'The webhook secret is missing from the secret store; regenerate it.');
+    return { secret, masked: `••••${secret.slice(-4)}`, token: e.token };
+  }
+
+  async rotateSecret(profileId: string): Promise<{ secret: string }> {
+    const e = await this.endpoint(profileId);
+    const store = this.secretStore();
+    const secret = randomBytes(24).toString('base64url');
+    const ref = newSecretRef();
+    await store.set(ref, secret);
+    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_settings SET secret_ref = $1, secret_hash = $2, rotated_at = now()', [ref, sha(secret)]));
+    await store.delete(e.secretRef).catch(() => undefined);
+    this.secretHashes.set(profileId, Buffer.from(sha(secret), 'hex'));
+    this.log.info({ profile: profileId }, 'webhook secret regenerated');
+    return { secret };
+  }
+
+  private async secretHash(profileId: string): Promise<Buffer | null> {
+    const cached = this.secretHashes.get(profileId);
+    if (cached) return cached;
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<{ secret_hash: string }>('SELECT secret_hash FROM webhook_settings'));
+    if (!rows[0]) return null;
+    const b = Buffer.from(rows[0].secret_hash, 'hex');
+    this.secretHashes.set(profileId, b);
+    return b;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listener and tunnel
+
+  async state(profileId: string): Promise<ListenerState> {
+    const { token } = await this.endpoint(profileId);
+    const port = this.listener.port ?? this.opts.config.port;
+    const host = this.opts.config.host;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const tunnel = await this.tunnel.state();
+    return {
+      running: this.listener.running,
+      host,
+      port,
+      url: `http://${shown}:${port}/webhook/${token}`,
+      publicUrl: tunnel.publicUrl,
+      publicWebhookUrl: tunnel.publicUrl ? `${tunnel.publicUrl.replace(/\/$/, '')}/webhook/${token}` : null,
+      restrictToTradingView: this.settings.restrictToTradingView,
+      tunnel,
+      counters: { ...this.listener.counters },
+    };
+  }
+
+  async startListener(profileId: string): Promise<ListenerState> {
+    await this.endpoint(profileId);
+    try {
+      await this.listener.start();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'EADDRINUSE' ? `port ${this.opts.config.port} is already in use (set ARISTOBOT_WEBHOOK_PORT to another port)` : err.code === 'EACCES' ? `no permission to listen on port ${this.opts.config.port}` : err.message;
+      throw new AppError('unavailable', `The webhook listener did not start: ${why}.`);
+    }
+    await this.saveSettings({ listener: true });
+    return this.state(profileId);
+  }
+
+  async stopListener(profileId: string): Promise<ListenerState> {
+    await this.tunnel.stop();
+    this.tunnelRunning = false;
+    await this.listener.stop();
+    await this.saveSettings({ listener: false, tunnel: false });
+    return this.state(profileId);
+  }
+
+  private async startTunnel(authtoken?: string): Promise<void> {
+    if (!this.listener.running || this.listener.port === null) throw new AppError('conflict', 'Start the listener first: the tunnel forwards to it.');
+    const host = ['0.0.0.0', '::'].includes(this.opts.config.host) ? '127.0.0.1' : this.opts.config.host;
+    await this.tunnel.start(`${host.includes(':') ? `[${host}]` : host}:${this.listener.port}`, authtoken);
+    this.tunnelRunning = true;
+  }
+
+  async tunnelStart(profileId: string, authtoken?: string): Promise<ListenerState> {
+    await this.startTunnel(authtoken);
+    await this.saveSettings({ tunnel: true });
+    return this.state(profileId);
+  }
+
+  async tunnelStop(profileId: string): Promise<ListenerState> {
+    await this.tunnel.stop();
+    this.tunnelRunning = false;
+    await this.saveSettings({ tunnel: false });
+    return this.state(profileId);
+  }
+
+  async setRestriction(profileId: string, restrictToTradingView: boolean): Promise<ListenerState> {
+    await this.saveSettings({ restrictToTradingView });
+    return this.state(profileId);
+  }
+
+  /** Posts a PING through the listener itself (the page's "Send a test alert"). */
+  async sendTest(profileId: string): Promise<{ httpStatus: number; status: string; requestId: string | null }> {
+    if (!this.listener.running) throw new AppError('conflict', 'Start the listener first.');
+    const { secret, token } = await this.secret(profileId);
+    const host = ['0.0.0.0', '::'].includes(this.opts.config.host) ? '127.0.0.1' : this.opts.config.host;
+    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${this.listener.port}/webhook/${token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+      body: JSON.stringify({ secret, action: 'PING', sender: 'Test alert (Aristobot)' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await res.json().catch(() => ({}))) as { status?: string; requestId?: string };
+    return { httpStatus: res.status, status: body.status ?? 'unknown', requestId: body.requestId ?? null };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Receiving: journal first, answer at once
+
+  private async brokersOf(profileId: string): Promise<Broker[]> {
+    const c = this.brokerCache.get(profileId);
+    if (c && this.now() - c.at < 2000) return c.list;
+    const list = await this.opts.brokers.list(profileId);
+    this.brokerCache.set(profileId, { at: this.now(), list });
+    return list;
+  }
+
+  private resolveBroker(list: Broker[], name: string | null): Broker {
+    const b = name === null ? list.find((x) => x.isDefault) : list.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!b) {
+      const names = list.map((x) => `"${x.name}"`).join(', ') || 'none yet';
+      throw new AlertError(422, name === null ? `No "broker" given and the profile has no default broker. Brokers: ${names}.` : `Unknown broker "${name.slice(0, 60)}". Brokers of this profile: ${names}.`);
+    }
+    if (!b.active) throw new AlertError(422, `The broker "${b.name}" is inactive.`);
+    return b;
+  }
+
+  /** The exchange's market for a TradingView ticker; undefined when the exchange's markets are not known yet. */
+  private resolveSymbol(exchange: string, symbol: string): string | null | undefined {
+    const keys = this.marketKeys.get(exchange);
+    if (!keys) return undefined;
+    const { key, perpetual } = tickerKey(symbol);
+    const m = keys.get(key);
+    if (!m) return null;
+    return perpetual ? (m.swap ?? m.spot ?? null) : (m.spot ?? m.swap ?? null);
+  }
+
+  private learnMarkets(ex: Exchange): void {
+    if (this.marketKeys.has(ex.id) || !ex.markets) return;
+    const keys = new Map<string, { spot?: string; swap?: string }>();
+    for (const sym of Object.keys(ex.markets)) {
+      const { key, swap } = marketKey(sym);
+      const e = keys.get(key) ?? {};
+      if (swap) e.swap ??= sym;
+      else e.spot ??= sym;
+      keys.set(key, e);
+    }
+    this.marketKeys.set(ex.id, keys);
+  }
+
+  private async journalRefusal(profileId: string, a: IncomingAlert, status: number, reason: string, parsed: Record<string, unknown> | null, alert?: Partial<Alert>, broker?: Broker): Promise<AlertAnswer> {
+    const row = await this.journal.run(profileId, (c) =>
+      store.insertRequest(c, {
+        senderIp: a.ip,
+        contentType: a.contentType?.slice(0, 100) ?? null,
+        alertId: alert?.id ?? (typeof parsed?.id === 'string' ? parsed.id.slice(0, 200) : null),
+        dedupeKey: null,
+        action: alert?.action ?? (typeof parsed?.action === 'string' ? parsed.action.slice(0, 40) : null),
+        symbol: alert?.symbol ?? (typeof parsed?.symbol === 'string' ? parsed.symbol.slice(0, 60) : null),
+        market: null,
+        brokerId: broker?.id ?? null,
+        brokerName: broker?.name ?? (typeof parsed?.broker === 'string' ? parsed.broker.slice(0, 100) : null),
+        sender: null,
+        payload: parsed ? scrubPayload(parsed) : null,
+        raw: parsed ? null : scrubRaw(a.body),
+        httpStatus: status,
+        status: 'rejected',
+        reason,
+      }),
+    );
+    this.emitReceived(profileId, row!);
+    return { status, body: { ok: false, status: 'rejected', requestId: row!.id, reason } };
+  }
+
+  private emitReceived(profileId: string, r: store.RequestRow): void {
+    this.opts.bus.emit('webhooks.received', { requestId: r.id, status: r.status, action: r.action, symbol: r.symbol, httpStatus: r.http_status, receivedAt: r.received_at.toISOString() }, { profileId });
+  }
+
+  private emitUpdated(profileId: string, kind: 'request' | 'position' | 'senders', id: string | null = null): void {
+    this.opts.bus.emit('webhooks.updated', { kind, id }, { profileId });
+  }
+
+  /** One request on `/webhook/<token>`: journaled, then answered. Never throws for what the sender did. */
+  async receive(a: IncomingAlert): Promise<AlertAnswer> {
+    const profileId = this.routes.get(sha(a.token));
+    if (!profileId) return { status: 404, body: { ok: false, status: 'not_found' } };
+    if (this.settings.restrictToTradingView && !(a.ip && TRADINGVIEW_IPS.includes(a.ip.replace(/^::ffff:/, '')))) {
+      return this.journalRefusal(profileId, a, 403, `Refused: ${a.ip ?? 'an unknown address'} is not one of TradingView's webhook addresses (the restriction is on).`, null);
+    }
+    if (acceptedContentType(a.contentType) === null) {
+      return this.journalRefusal(profileId, a, 415, `Content type "${String(a.contentType).slice(0, 60)}" is not accepted: send application/json or text/plain.`, null);
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = parseBody(a.body);
+    } catch (e) {
+      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.message, null);
+      throw e;
+    }
+    const given = secretOf(parsed);
+    const expected = await this.secretHash(profileId);
+    const ok = given !== null && expected !== null && timingSafeEqual(Buffer.from(sha(given), 'hex'), expected);
+    if (!ok) return this.journalRefusal(profileId, a, 401, given === null ? 'Missing "secret": copy the alert template from the Webhooks page.' : 'Wrong secret: copy the alert template again (was the secret regenerated?).', parsed);
+
+    let alert: Alert;
+    let broker: Broker | undefined;
+    let market: string | null | undefined;
+    try {
+      alert = parseAlert(parsed);
+      if (alert.action !== 'PING') {
+        broker = this.resolveBroker(await this.brokersOf(profileId), alert.broker);
+        market = this.resolveSymbol(broker.exchange, alert.symbol!);
+        if (market === null) throw new AlertError(422, `Unknown symbol "${alert.symbol}" on ${broker.exchange} (broker "${broker.name}").`);
+      }
+    } catch (e) {
+      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.message, parsed, undefined, broker);
+      throw e;
+    }
+    const base = {
+      senderIp: a.ip,
+      contentType: a.contentType?.slice(0, 100) ?? null,
+      alertId: alert.id,
+      action: alert.action,
+      symbol: alert.symbol,
+      market: market ?? null,
+      brokerId: broker?.id ?? null,
+      brokerName: broker?.name ?? null,
+      sender: alert.action === 'PING' ? senderName(alert) : null,
+      payload: scrubPayload(parsed),
+      raw: null,
+    };
+    if (alert.action === 'PING') {
+      const at = new Date(this.now());
+      const row = await this.journal.run(profileId, async (c) => {
+        const r = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', reason: alert.expect ? `alive; next PING expected within ${alert.expect} min` : 'alive' });
+        await store.recordPing(c, base.sender!, at, a.ip, alert.expect);
+        return r!;
+      });
+      this.emitReceived(profileId, row);
+      this.emitUpdated(profileId, 'senders');
+      this.missed.delete(`${profileId}\n${base.sender}`);
+      return { status: 200, body: { ok: true, status: 'processed', requestId: row.id } };
+    }
+    const row = await this.journal.run(profileId, async (c) => {
+      const r = await store.insertRequest(c, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null });
+      if (r) return { row: r, original: null };
+      const original = await store.requestByDedupe(c, alert.id!);
+      const dup = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'duplicate', reason: `Duplicate of the alert received at ${original?.received_at.toISOString() ?? '?'} with the same id: no second order.` });
+      return { row: dup!, original };
+    });
+    this.emitReceived(profileId, row.row);
+    if (row.original) return { status: 200, body: { ok: true, status: 'duplicate', requestId: row.row.id, originalRequestId: row.original.id } };
+    this.enqueue(profileId, row.row);
+    return { status: 202, body: { ok: true, status: 'received', requestId: row.row.id } };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Processing
+
+  /** Requests of one broker and symbol are processed in order, one at a time. */
+  private enqueue(profileId: string, row: store.RequestRow): void {
+    if (this.stopped) return; // picked up by the next start
+    const key = `${profileId}\n${row.broker_id}\n${tickerKey(row.symbol ?? '').key}`;
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(() => this.process(profileId, row)).catch((e: unknown) => this.log.error({ request: row.id, err: (e as Error).message }, 'webhook processing failed'));
+    this.chains.set(key, next);
+    this.running.add(next);
+    void next.finally(() => {
+      this.running.delete(next);
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+  }
+
+  /** Requests left `received` or `processing` by an earlier run: processed again (their client order id makes that safe). */
+  private async resume(): Promise<void> {
+    const { rows: profiles } = await this.db.query<{ id: string }>('SELECT id FROM profiles');
+    for (const p of profiles) {
+      const { rows } = await this.db.withProfile(p.id, (c) => c.query<store.RequestRow>("SELECT * FROM webhook_requests WHERE status IN ('received', 'processing') ORDER BY received_at"));
+      for (const r of rows) this.enqueue(p.id, r);
+      if (rows.length) this.log.info({ profile: p.id, requests: rows.length }, 'resuming webhook requests left unprocessed');
+    }
+  }
+
+  /** Waits until every request received so far is processed (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  private async setStatus(profileId: string, id: string, status: store.RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<void> {
+    await this.journal.run(profileId, (c) => store.setRequestStatus(c, id, status, fields));
+    this.emitUpdated(profileId, 'request', id);
+  }
+
+  private async process(profileId: string, row: store.RequestRow): Promise<void> {
+    await this.setStatus(profileId, row.id, 'processing');
+    let alert: Alert;
+    try {
+      alert = parseAlert(row.payload ?? {});
+    } catch (e) {
+      return this.setStatus(profileId, row.id, 'rejected', { reason: (e as Error).message });
+    }
+    try {
+      const { ex, broker } = await this.opts.brokers.exchangeFor(profileId, row.broker_id!);
+      this.learnMarkets(ex);
+      const market = this.resolveSymbol(ex.id, alert.symbol!);
+      if (!market) return this.setStatus(profileId, row.id, 'rejected', { reason: `Unknown symbol "${alert.symbol}" on ${broker.exchange} (broker "${broker.name}").` });
+      const sandbox = sandboxOf(ex);
+      if (alert.action === 'MAJ') return await this.moveStops(profileId, row, alert, broker, sandbox, market);
+      await this.trade(profileId, row, alert, ex, broker, sandbox, market);
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      const order = (err.details as { order?: { id?: string } } | undefined)?.order;
+      const status = err.code === 'invalid_order' || err.code === 'insufficient_funds' || REFUSAL_CODES.has(err.code) ? 'rejected' : 'error';
+      this.log.info({ request: row.id, code: err.code, status }, 'webhook not executed');
+      await this.setStatus(profileId, row.id, status, { reason: err.message, orderId: order?.id ?? null });
+    }
+  }
+
+  private async moveStops(profileId: string, row: store.RequestRow, alert: Alert, broker: Broker, sandbox: boolean, market: string): Promise<void> {
+    const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
+    if (!pos || !pos.quantity.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `No open webhook position on ${market} (broker "${broker.name}"): nothing to move.`, market });
+    const sl = alert.sl ?? pos.stop_loss;
+    const tp = alert.tp ?? pos.take_profit;
+    if (sl && tp && !sl.lt(tp)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The stop-loss (${sl.toFixed()}) must stay below the take-profit (${tp.toFixed()}).`, market });
+    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET stop_loss = $2, take_profit = $3, updated_at = now() WHERE id = $1', [pos.id, sl?.toFixed() ?? null, tp?.toFixed() ?? null]));
+    this.emitUpdated(profileId, 'position', pos.id);
+    await this.setStatus(profileId, row.id, 'processed', { reason: `Stop-loss ${sl?.toFixed() ?? '—'}, take-profit ${tp?.toFixed() ?? '—'} (watched by the app).`, market });
+  }
+
+  private async freeBalance(ex: Exchange, asset: string): Promise<Decimal> {
+    const bal = await this.opts.gateway.run(ex.id, 'fetch balance', () => ex.fetchBalance());
+    const v = (bal.free as unknown as Record<string, unknown> | undefined)?.[asset];
+    return v === undefined || v === null ? new Decimal(0) : new Decimal(String(v));
+  }
+
+  private async trade(profileId: string, row: store.RequestRow, alert: Alert, ex: Exchange, broker: Broker, sandbox: boolean, market: string): Promise<void> {
+    const side = alert.action.startsWith('Buy') ? 'buy' : 'sell';
+    const type = alert.action.endsWith('Limit') ? 'limit' : 'market';
+    const m = ex.markets![market]!;
+    let amount: Decimal | undefined;
+    let cost: Decimal | undefined;
+    if (side === 'buy') {
+      if (alert.amount) amount = alert.amount;
+      else {
+        const free = await this.freeBalance(ex, String(m.quote));
+        const spend = free.times(alert.percent!).div(100).toDecimalPlaces(8, Decimal.ROUND_DOWN);
+        if (!spend.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `No free ${m.quote} to spend (${alert.percent!.toFixed()} % of ${free.toFixed()}).`, market });
+        if (type === 'market') cost = spend;
+        else amount = spend.div(alert.price!).toDecimalPlaces(12, Decimal.ROUND_DOWN);
+      }
+    } else {
+      const book = await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
+      const held = book.quantity;
+      if (!held.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The webhook position on ${market} (broker "${broker.name}") is empty: a webhook sells only what webhooks bought.`, market });
+      if (alert.amount) {
+        if (alert.amount.gt(held)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The webhook position on ${market} holds ${held.toFixed()} ${m.base}; ${alert.amount.toFixed()} cannot be sold by a webhook (coins bought by hand are not touched).`, market });
+        amount = alert.amount;
+      } else amount = held.times(alert.percent!).div(100);
+    }
+    const order = await this.opts.orders.place(profileId, {
+      brokerId: broker.id,
+      symbol: market,
+      side,
+      type,
+      ...(amount ? { amount } : { cost: cost! }),
+      ...(type === 'limit' ? { price: alert.price! } : {}),
+      source: 'webhook',
+      sourceRef: row.id,
+      clientOrderId: webhookClientOrderId(profileId, row.dedupe_key ?? row.id),
+    });
+    if (side === 'buy' && (alert.sl || alert.tp)) {
+      await this.db.withProfile(profileId, (c) =>
+        c.query(
+          `INSERT INTO webhook_positions (broker_id, sandbox, exchange, symbol, base, quote, stop_loss, take_profit) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+           ON CONFLICT (profile_id, broker_id, sandbox, symbol) DO UPDATE SET stop_loss = COALESCE(EXCLUDED.stop_loss, webhook_positions.stop_loss), take_profit = COALESCE(EXCLUDED.take_profit, webhook_positions.take_profit), updated_at = now()`,
+          [broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote), alert.sl?.toFixed() ?? null, alert.tp?.toFixed() ?? null],
+        ),
+      );
+    }
+    await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
+    await this.setStatus(profileId, row.id, 'processed', { reason: `Order ${order.status}${order.filled.gt(0) ? `, ${order.filled.toFixed()} ${m.base} filled` : ''}.`, orderId: order.id, market });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The webhook book
+
+  /** Recomputes a webhook position from its orders' fills (FIFO); a position closed to zero drops its SL/TP. */
+  async recompute(profileId: string, brokerId: string, sandbox: boolean, exchange: string, symbol: string, base: string, quote: string): Promise<{ quantity: Decimal }> {
+    const res = await this.db.withProfile(profileId, async (c) => {
+      const fills = await store.webhookFills(c, brokerId, sandbox, symbol);
+      const b = bookFromFills(fills.map((f) => ({ side: f.side, amount: f.amount, price: f.price, fee: f.fee, feeCurrency: f.fee_currency })), { base, quote });
+      const before = await store.positionOf(c, brokerId, sandbox, symbol);
+      if (!before && !fills.length) return { quantity: b.quantity, changed: false };
+      const closed = before !== null && before.quantity.gt(0) && b.quantity.isZero();
+      await c.query(
+        `INSERT INTO webhook_positions (broker_id, sandbox, exchange, symbol, base, quote, quantity, average_entry, realised_pnl, fills) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+         ON CONFLICT (profile_id, broker_id, sandbox, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, average_entry = EXCLUDED.average_entry, realised_pnl = EXCLUDED.realised_pnl, fills = EXCLUDED.fills, updated_at = now()`,
+        [brokerId, sandbox, exchange, symbol, base, quote, b.quantity.toFixed(), b.averageEntry?.toFixed() ?? null, b.realisedPnl.toFixed(), fills.length],
+      );
+      if (closed) {
+        await c.query('UPDATE webhook_positions SET stop_loss = NULL, take_profit = NULL, exit_order_id = NULL, generation = generation + 1 WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3', [brokerId, sandbox, symbol]);
+      }
+      return { quantity: b.quantity, changed: !before || !before.quantity.eq(b.quantity) || before.fills !== fills.length };
+    });
+    if (res.changed) this.emitUpdated(profileId, 'position');
+    return res;
+  }
+
+  private onOrdersUpdated(profileId: string, orderIds: string[]): void {
+    if (this.stopped || !orderIds.length) return;
+    const p = this.db
+      .withProfile(profileId, (c) => c.query<{ broker_id: string; sandbox: boolean; exchange: string; symbol: string }>("SELECT DISTINCT broker_id, sandbox, exchange, symbol FROM orders WHERE id = ANY($1) AND source = 'webhook' AND broker_id IS NOT NULL", [orderIds]))
+      .then(async ({ rows }) => {
+        for (const r of rows) {
+          const [base = r.symbol, quote = ''] = r.symbol.split(':')[0]!.split('/');
+          await this.recompute(profileId, r.broker_id, r.sandbox, r.exchange, r.symbol, base, quote);
+        }
+      })
+      .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'webhook position not recomputed'));
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The watcher: SL/TP on live prices, open webhook orders, missed pings
+
+  private kick(): void {
+    if (this.ticking || this.stopped) return;
+    this.ticking = this.tick()
+      .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'webhook watch failed'))
+      .finally(() => (this.ticking = null));
+  }
+
+  /** One pass of the watcher (also called by tests). */
+  async tick(): Promise<void> {
+    await this.loadRoutes();
+    const { rows: profiles } = await this.db.query<{ id: string }>('SELECT id FROM profiles');
+    for (const { id: profileId } of profiles) {
+      await this.syncOpenOrders(profileId);
+      await this.watchStops(profileId);
+      await this.checkSenders(profileId);
+    }
+  }
+
+  private async syncOpenOrders(profileId: string): Promise<void> {
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<{ broker_id: string }>("SELECT DISTINCT broker_id FROM orders WHERE source = 'webhook' AND broker_id IS NOT NULL AND status IN ('open', 'partially_filled')"));
+    for (const r of rows) await this.opts.orders.sync(profileId, r.broker_id).catch((e: unknown) => this.log.warn({ broker: r.broker_id, err: (e as Error).message }, 'webhook orders not synced'));
+  }
+
+  private async watchStops(profileId: string): Promise<void> {
+    const positions = await this.db.withProfile(profileId, (c) => c.query<store.PositionRow>('SELECT * FROM webhook_positions WHERE quantity > 0 AND (stop_loss IS NOT NULL OR take_profit IS NOT NULL) AND exit_order_id IS NULL'));
+    for (const pos of positions.rows) {
+      try {
+        const { ex } = await this.opts.brokers.exchangeFor(profileId, pos.broker_id);
+        if (sandboxOf(ex) !== pos.sandbox) continue; // the other mode's position: watched when the broker trades there again
+        const t = await this.opts.orders.ticker(profileId, pos.broker_id, pos.symbol);
+        const last = t.last;
+        if (!last) continue;
+        const reason = pos.stop_loss && last.lte(pos.stop_loss) ? 'stop_loss' : pos.take_profit && last.gte(pos.take_profit) ? 'take_profit' : null;
+        if (reason) await this.exit(profileId, pos, reason, last);
+      } catch (e) {
+        this.log.warn({ position: pos.id, err: (e as Error).message }, 'stop-loss / take-profit not checked');
+      }
+    }
+  }
+
+  private async exit(profileId: string, pos: store.PositionRow, reason: 'stop_loss' | 'take_profit', price: Decimal): Promise<void> {
+    const label = reason === 'stop_loss' ? 'Stop-loss' : 'Take-profit';
+    let orderId: string | null = null;
+    let note: string;
+    try {
+      const order = await this.opts.orders.place(profileId, {
+        brokerId: pos.broker_id,
+        symbol: pos.symbol,
+        side: 'sell',
+        type: 'market',
+        amount: pos.quantity,
+        source: 'webhook',
+        sourceRef: `position:${pos.id}`,
+        clientOrderId: webhookClientOrderId(profileId, `exit:${pos.id}:${pos.generation}`),
+      });
+      orderId = order.id;
+      note = `${label} hit at ${price.toFixed()}: sold at market (order ${order.status}).`;
+    } catch (e) {
+      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      orderId = (err.details as { order?: { id?: string } } | undefined)?.order?.id ?? null;
+      note = `${label} hit at ${price.toFixed()}, but the sale failed: ${err.message}`;
+      if (!orderId) {
+        // Nothing journaled (the exchange unreachable): the next pass tries again with the same client order id.
+        this.log.warn({ position: pos.id, err: err.message }, 'stop-loss / take-profit sale not placed; retrying');
+        await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_reason = $2 WHERE id = $1', [pos.id, note]));
+        return;
+      }
+    }
+    this.log.info({ position: pos.id, reason, order: orderId }, 'webhook position exit');
+    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_order_id = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, orderId, note]));
+    const [base = pos.base, quote = pos.quote] = [pos.base, pos.quote];
+    await this.recompute(profileId, pos.broker_id, pos.sandbox, pos.exchange, pos.symbol, base, quote);
+    this.emitUpdated(profileId, 'position', pos.id);
+  }
+
+  /** Senders whose expected PING is late. */
+  async senders(profileId: string): Promise<{ name: string; lastPingAt: Date; lastIp: string | null; expectMinutes: number | null; pings: number; missed: boolean; dueAt: Date | null }[]> {
+    const rows = await this.db.withProfile(profileId, (c) => store.senders(c));
+    const now = this.now();
+    return rows.map((r) => {
+      const dueAt = r.expect_minutes ? new Date(r.last_ping_at.getTime() + r.expect_minutes * 60_000) : null;
+      return { name: r.name, lastPingAt: r.last_ping_at, lastIp: r.last_ip, expectMinutes: r.expect_minutes, pings: r.pings, missed: dueAt !== null && now > dueAt.getTime(), dueAt };
+    });
+  }
+
+  private async checkSenders(profileId: string): Promise<void> {
+    const list = await this.senders(profileId);
+    let changed = false;
+    for (const s of list) {
+      const key = `${profileId}\n${s.name}`;
+      const was = this.missed.has(key);
+      if (s.missed && !was) {
+        this.missed.set(key, s.name);
+        this.log.warn({ profile: profileId, sender: s.name, lastPingAt: s.lastPingAt.toISOString() }, 'webhook sender missed its PING');
+        changed = true;
+      } else if (!s.missed && was) {
+        this.missed.delete(key);
+        changed = true;
+      }
+    }
+    if (changed) this.emitUpdated(profileId, 'senders');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads for the page
+
+  async list(profileId: string, f: store.RequestFilters): Promise<store.RequestWithOrder[]> {
+    return this.db.withProfile(profileId, (c) => store.listRequests(c, f));
+  }
+
+  async stats(profileId: string, period: '24h' | '7d' | '30d'): Promise<Awaited<ReturnType<typeof store.stats>> & { period: string; since: Date }> {
+    const ms = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 }[period];
+    const since = new Date(this.now() - ms);
+    return { period, since, ...(await this.db.withProfile(profileId, (c) => store.stats(c, since))) };
+  }
+
+  async positions(profileId: string): Promise<(store.PositionRow & { price: Decimal | null; brokerName: string | null })[]> {
+    const rows = await this.db.withProfile(profileId, (c) => store.listPositions(c));
+    const brokers = await this.opts.brokers.list(profileId);
+    const out = [];
+    for (const r of rows) {
+      let price: Decimal | null = null;
+      if (r.quantity.gt(0)) price = (await this.opts.orders.ticker(profileId, r.broker_id, r.symbol).catch(() => null))?.last ?? null;
+      out.push({ ...r, price, brokerName: brokers.find((b) => b.id === r.broker_id)?.name ?? null });
+    }
+    return out;
+  }
+
+  async templates(profileId: string, brokerId?: string): Promise<{ broker: string | null; templates: { action: Action; title: string; message: string }[] }> {
+    const { secret } = await this.secret(profileId);
+    const list = await this.opts.brokers.list(profileId);
+    const b = brokerId ? list.find((x) => x.id === brokerId) : (list.find((x) => x.isDefault) ?? list[0]);
+    if (brokerId && !b) throw new AppError('not_found', 'No such broker.', { field: 'brokerId' });
+    const broker = b?.name ?? '<broker name>';
+    const common = { secret, id: '{{strategy.order.id}}-{{timenow}}', broker, symbol: '{{ticker}}' };
+    const t = (action: Action, title: string, o: Record<string, unknown>) => ({ action, title, message: JSON.stringify(o, null, 2) });
+    return {
+      broker: b?.name ?? null,
+      templates: [
+        t('PING', 'PING — the sender is alive', { secret, action: 'PING', sender: '{{ticker}} {{interval}}', interval: '{{interval}}', expect: 5 }),
+        t('BuyMarket', 'Buy at market', { ...common, action: 'BuyMarket', price: '{{close}}', percent: 10, sl: '', tp: '', interval: '{{interval}}' }),
+        t('SellMarket', 'Sell at market', { ...common, action: 'SellMarket', price: '{{close}}', percent: 100, interval: '{{interval}}' }),
+        t('BuyLimit', 'Buy limit', { ...common, action: 'BuyLimit', price: '{{close}}', amount: '0.001', sl: '', tp: '', interval: '{{interval}}' }),
+        t('SellLimit', 'Sell limit', { ...common, action: 'SellLimit', price: '{{close}}', percent: 50, interval: '{{interval}}' }),
+        t('MAJ', 'MAJ — move the stop-loss / take-profit', { ...common, action: 'MAJ', sl: '{{plot_0}}', tp: '{{plot_1}}' }),
+      ],
+    };
+  }
+
+  /** Missed pings of the profile (the header's alert). */
+  async missedPings(profileId: string): Promise<string[]> {
+    return (await this.senders(profileId)).filter((s) => s.missed).map((s) => s.name);
+  }
+}

@@ -1,0 +1,198 @@
+import type Decimal from 'decimal.js';
+import type { Queryable } from '../db/database';
+import { storable } from './payload';
+
+/** SQL of the webhook tables (migration 0008). Every function runs inside `Database.withProfile`. */
+
+export type RequestStatus = 'received' | 'processing' | 'processed' | 'rejected' | 'error' | 'duplicate';
+
+export interface RequestRow {
+  id: string;
+  profile_id: string;
+  received_at: Date;
+  sender_ip: string | null;
+  content_type: string | null;
+  alert_id: string | null;
+  dedupe_key: string | null;
+  action: string | null;
+  symbol: string | null;
+  market: string | null;
+  broker_id: string | null;
+  broker_name: string | null;
+  sender: string | null;
+  payload: Record<string, unknown> | null;
+  raw: string | null;
+  http_status: number;
+  status: RequestStatus;
+  reason: string | null;
+  order_id: string | null;
+  processed_at: Date | null;
+}
+
+export interface NewRequest {
+  senderIp: string | null;
+  contentType: string | null;
+  alertId: string | null;
+  dedupeKey: string | null;
+  action: string | null;
+  symbol: string | null;
+  market: string | null;
+  brokerId: string | null;
+  brokerName: string | null;
+  sender: string | null;
+  payload: Record<string, unknown> | null;
+  raw: string | null;
+  httpStatus: number;
+  status: RequestStatus;
+  reason: string | null;
+}
+
+const COLS = 'sender_ip, content_type, alert_id, dedupe_key, action, symbol, market, broker_id, broker_name, sender, payload, raw, http_status, status, reason, processed_at';
+const t = (s: string | null): string | null => (s === null ? null : storable(s));
+const values = (r: NewRequest) => [r.senderIp, t(r.contentType), t(r.alertId), t(r.dedupeKey), t(r.action), t(r.symbol), r.market, r.brokerId, t(r.brokerName), t(r.sender), r.payload, r.raw, r.httpStatus, r.status, t(r.reason)];
+
+/** Journals a request; null when its dedupe key was journaled before (the caller then records a duplicate). */
+export async function insertRequest(c: Queryable, r: NewRequest): Promise<RequestRow | null> {
+  const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
+  const { rows } = await c.query<RequestRow>(
+    `INSERT INTO webhook_requests (${COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+     ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
+    [...values(r), done],
+  );
+  return rows[0] ?? null;
+}
+
+export async function requestByDedupe(c: Queryable, key: string): Promise<RequestRow | null> {
+  const { rows } = await c.query<RequestRow>('SELECT * FROM webhook_requests WHERE dedupe_key = $1', [storable(key)]);
+  return rows[0] ?? null;
+}
+
+export async function setRequestStatus(c: Queryable, id: string, status: RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<RequestRow> {
+  const done = status === 'received' || status === 'processing' ? null : new Date();
+  const { rows } = await c.query<RequestRow>(
+    `UPDATE webhook_requests SET status = $2, reason = COALESCE($3, reason), order_id = COALESCE($4, order_id), market = COALESCE($5, market), processed_at = $6 WHERE id = $1 RETURNING *`,
+    [id, status, t(fields.reason ?? null), fields.orderId ?? null, fields.market ?? null, done],
+  );
+  return rows[0]!;
+}
+
+export interface RequestFilters {
+  status?: RequestStatus[];
+  action?: string;
+  symbol?: string;
+  brokerId?: string;
+  limit: number;
+}
+
+export interface RequestWithOrder extends RequestRow {
+  order_status: string | null;
+  order_client_id: string | null;
+  order_side: string | null;
+  order_type: string | null;
+  order_amount: Decimal | null;
+  order_filled: Decimal | null;
+  order_average: Decimal | null;
+  order_error: string | null;
+}
+
+export async function listRequests(c: Queryable, f: RequestFilters): Promise<RequestWithOrder[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.status?.length) add('r.status = ANY(?)', f.status);
+  if (f.action) add('lower(r.action) = lower(?)', f.action);
+  if (f.symbol) {
+    params.push(f.symbol);
+    where.push(`(upper(r.symbol) = upper($${params.length}) OR upper(r.market) = upper($${params.length}))`);
+  }
+  if (f.brokerId) add('r.broker_id = ?', f.brokerId);
+  params.push(f.limit);
+  const { rows } = await c.query<RequestWithOrder>(
+    `SELECT r.*, o.status AS order_status, o.client_order_id AS order_client_id, o.side AS order_side, o.type AS order_type, o.amount AS order_amount,
+            o.filled AS order_filled, o.average_price AS order_average, o.error_message AS order_error
+       FROM webhook_requests r LEFT JOIN orders o ON o.id = r.order_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY r.received_at DESC, r.id LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function stats(c: Queryable, since: Date): Promise<{ received: number; processed: number; refused: number; errors: number; duplicates: number; pending: number }> {
+  const { rows } = await c.query<{ received: number; processed: number; refused: number; errors: number; duplicates: number; pending: number }>(
+    `SELECT count(*)::int AS received,
+            count(*) FILTER (WHERE status = 'processed')::int AS processed,
+            count(*) FILTER (WHERE status = 'rejected')::int AS refused,
+            count(*) FILTER (WHERE status = 'error')::int AS errors,
+            count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
+            count(*) FILTER (WHERE status IN ('received', 'processing'))::int AS pending
+       FROM webhook_requests WHERE received_at >= $1`,
+    [since],
+  );
+  return rows[0]!;
+}
+
+export interface SenderRow {
+  name: string;
+  last_ping_at: Date;
+  last_ip: string | null;
+  expect_minutes: number | null;
+  pings: number;
+}
+
+export async function recordPing(c: Queryable, name: string, at: Date, ip: string | null, expect: number | null): Promise<void> {
+  await c.query(
+    `INSERT INTO webhook_senders (name, last_ping_at, last_ip, expect_minutes) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (profile_id, name) DO UPDATE SET last_ping_at = GREATEST(webhook_senders.last_ping_at, EXCLUDED.last_ping_at), last_ip = EXCLUDED.last_ip,
+       expect_minutes = COALESCE(EXCLUDED.expect_minutes, webhook_senders.expect_minutes), pings = webhook_senders.pings + 1`,
+    [name, at, ip, expect],
+  );
+}
+
+export async function senders(c: Queryable): Promise<SenderRow[]> {
+  return (await c.query<SenderRow>('SELECT name, last_ping_at, last_ip, expect_minutes, pings FROM webhook_senders ORDER BY name')).rows;
+}
+
+export interface PositionRow {
+  id: string;
+  broker_id: string;
+  sandbox: boolean;
+  exchange: string;
+  symbol: string;
+  base: string;
+  quote: string;
+  quantity: Decimal;
+  average_entry: Decimal | null;
+  realised_pnl: Decimal;
+  stop_loss: Decimal | null;
+  take_profit: Decimal | null;
+  protection: 'native' | 'watched';
+  exit_order_id: string | null;
+  exit_reason: string | null;
+  generation: number;
+  fills: number;
+  updated_at: Date;
+}
+
+export async function positionOf(c: Queryable, brokerId: string, sandbox: boolean, symbol: string): Promise<PositionRow | null> {
+  const { rows } = await c.query<PositionRow>('SELECT * FROM webhook_positions WHERE broker_id = $1 AND sandbox = $2 AND symbol = $3', [brokerId, sandbox, symbol]);
+  return rows[0] ?? null;
+}
+
+export async function listPositions(c: Queryable): Promise<PositionRow[]> {
+  return (await c.query<PositionRow>('SELECT * FROM webhook_positions ORDER BY updated_at DESC')).rows;
+}
+
+/** The fills of the webhook's own orders on one broker, mode and symbol, in execution order. */
+export async function webhookFills(c: Queryable, brokerId: string, sandbox: boolean, symbol: string): Promise<{ side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null }[]> {
+  const { rows } = await c.query<{ side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null }>(
+    `SELECT f.side, f.amount, f.price, f.fee, f.fee_currency FROM order_fills f JOIN orders o ON o.id = f.order_id
+      WHERE o.source = 'webhook' AND o.broker_id = $1 AND o.sandbox = $2 AND o.symbol = $3
+      ORDER BY f.executed_at, f.created_at, length(f.trade_id), f.trade_id`,
+    [brokerId, sandbox, symbol],
+  );
+  return rows;
+}

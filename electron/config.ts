@@ -21,6 +21,10 @@ export interface Config {
   heartbeat: boolean;
   migrationsDir: string;
   rendererDir: string;
+  /** AI assistant: give up on a provider that sends nothing for this long (ARISTOBOT_AI_TIMEOUT_MS). */
+  aiTimeoutMs: number;
+  /** OpenRouter's API base (ARISTOBOT_AI_OPENROUTER_URL; tests point it at the stub). */
+  aiOpenrouterUrl: string;
 }
 
 /** The OS's per-user application-data folder (the same one Electron's `userData` uses). */
@@ -45,6 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
   if (!['auto', 'keychain', 'vault'].includes(secrets)) throw new Error(`ARISTOBOT_SECRETS_BACKEND must be auto, keychain or vault, got "${secrets}"`);
   const timeout = Number(env.ARISTOBOT_EXCHANGE_TIMEOUT_MS || 10_000);
   if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`ARISTOBOT_EXCHANGE_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_EXCHANGE_TIMEOUT_MS}"`);
+  const aiTimeout = Number(env.ARISTOBOT_AI_TIMEOUT_MS || 60_000);
+  if (!Number.isInteger(aiTimeout) || aiTimeout < 100) throw new Error(`ARISTOBOT_AI_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_AI_TIMEOUT_MS}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -60,5 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     heartbeat: !['off', '0', 'false'].includes((env.ARISTOBOT_HEARTBEAT ?? '').toLowerCase()),
     migrationsDir: join(root, 'migrations'),
     rendererDir: join(root, 'out', 'renderer'),
+    aiTimeoutMs: aiTimeout,
+    aiOpenrouterUrl: env.ARISTOBOT_AI_OPENROUTER_URL || 'https://openrouter.ai/api/v1',
   };
 }

@@ -24,6 +24,10 @@ import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } fr
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
+import { aiHandlers } from './ai/api';
+import { checkStrategyCode } from './ai/check';
+import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
+import { AiSettingsStore } from './ai/settings';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -167,11 +171,16 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
+      const aiSettings = new AiSettingsStore(db, secrets, this.log, DEFAULT_CALLS_PER_MINUTE);
+      const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
+      disposers.push(() => ai.stop());
+
       const handlers: Handlers = {
-        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
+        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
+        ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };

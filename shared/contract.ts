@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
@@ -15,6 +16,7 @@ export const methods = {
   ...exchangeMethods,
   ...heartbeatMethods,
   ...tradingMethods,
+  ...aiMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -22,6 +24,7 @@ export const events = {
   ...exchangeEvents,
   ...heartbeatEvents,
   ...tradingEvents,
+  ...aiEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -24,6 +24,8 @@ import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } fr
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
+import { strategyHandlers } from './strategies/api';
+import { StrategyService } from './strategies/service';
 import { aiHandlers } from './ai/api';
 import { checkStrategyCode } from './ai/check';
 import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
@@ -53,6 +55,7 @@ interface Core {
   markets: MarketService;
   orders: OrderService;
   heartbeat: HeartbeatService;
+  strategies: StrategyService;
   stop(): Promise<void>;
 }
 
@@ -171,6 +174,7 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
+      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
       const aiSettings = new AiSettingsStore(db, secrets, this.log, DEFAULT_CALLS_PER_MINUTE);
       const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
       disposers.push(() => ai.stop());
@@ -180,6 +184,7 @@ export class CoreHost {
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
+        ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
@@ -196,6 +201,7 @@ export class CoreHost {
         markets,
         orders,
         heartbeat,
+        strategies,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

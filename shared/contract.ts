@@ -3,6 +3,7 @@ import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import type { MethodDef } from './contract/define';
 
@@ -16,6 +17,7 @@ export const methods = {
   ...exchangeMethods,
   ...heartbeatMethods,
   ...tradingMethods,
+  ...strategyMethods,
   ...aiMethods,
 } as const satisfies Record<string, MethodDef>;
 
@@ -24,6 +26,7 @@ export const events = {
   ...exchangeEvents,
   ...heartbeatEvents,
   ...tradingEvents,
+  ...strategyEvents,
   ...aiEvents,
 } as const satisfies Record<string, z.ZodType>;
 

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RSI_STRATEGY, RSI_STRATEGY_TYPO, answerWith } from '../sim/ai/answers';
 import { startAiStub, type AiStub } from '../sim/ai/server';
 import { launchBrowser, openApp, startApp, type RunningApp } from '../support/app';
 
@@ -71,5 +72,46 @@ describe('AI assistant, end to end in Chromium', () => {
     await page.click('[data-test=login-submit]');
     await page.waitForSelector('[data-test=ai-settings]');
     await expect.poll(() => page.textContent('[data-test=ai-status]')).toMatch(/uses Ollama · qwen2.5-coder:7b/);
+  });
+
+  it('Strategies: ask the assistant for an RSI strategy; the first answer is repaired, the code checks, applies and saves', async () => {
+    await page.click('text=Strategies');
+    await page.fill('[data-test=strategy-new-name]', 'Assisted RSI');
+    await page.click('[data-test=strategy-create]');
+    await page.waitForSelector('[data-test=ai-panel]');
+    ollama.queue({ text: answerWith(RSI_STRATEGY_TYPO), chunkSize: 6, chunkDelayMs: 5 }, { text: answerWith(RSI_STRATEGY, 'Fixed: the field is rsi.'), chunkSize: 6, chunkDelayMs: 5 });
+    await page.click('[data-test=ai-mode-generate]');
+    await page.fill('[data-test=ai-prompt]', 'An RSI mean-reversion strategy: long when RSI(14) < 30, short when > 70, 3% stop-loss');
+    await page.click('[data-test=ai-ask]');
+    await page.waitForSelector('[data-test=ai-result]', { timeout: 30_000 });
+    expect(await page.textContent('[data-test=ai-check]')).toMatch(/Passes the check \(after one repair\)/);
+    expect(await page.textContent('[data-test=ai-repair]')).toMatch(/did not pass the check \(1 problem\)/);
+    expect(await page.textContent('[data-test=ai-code]')).toContain('export default class RsiMeanReversion extends Strategy');
+    // the system prompt carried the API and the stub got the user's words
+    expect(ollama.requests.at(-2)!.messages[1]!.content).toContain('RSI(14) < 30');
+    await page.screenshot({ path: `${app.dataDir}/ai-panel.png` });
+
+    await page.click('[data-test=ai-apply]');
+    await page.click('[data-test=strategy-check]');
+    await page.waitForSelector('[data-test=check-ok]');
+    await page.click('[data-test=strategy-save]');
+    await expect.poll(() => page.textContent('[data-test=strategy-version]')).toBe('v2');
+    // the saved strategy is the assistant's: its declared parameters are the form's fields
+    await page.waitForSelector('[data-test=param-oversold]');
+    await page.waitForSelector('[data-test=param-overbought]');
+  });
+
+  it('errors show plainly in the panel: unknown model; assistant off says how to turn it on', async () => {
+    ollama.queue({ status: 404, errorMessage: 'model "qwen2.5-coder:7b" not found, try pulling it first' });
+    await page.click('[data-test=ai-mode-explain]');
+    await page.click('[data-test=ai-ask]');
+    await expect.poll(() => page.textContent('[data-test=ai-error]')).toMatch(/Ollama does not know the model "qwen2.5-coder:7b" \(HTTP 404/);
+
+    await page.click('text=Account');
+    await page.click('[data-test=ai-ollama-switch]');
+    await expect.poll(() => page.textContent('[data-test=ai-status]')).toMatch(/The assistant is off/);
+    await page.click('text=Strategies');
+    await page.waitForSelector('[data-test=ai-off]');
+    expect(await page.textContent('[data-test=ai-off]')).toMatch(/Turn it on in Account → AI assistant/);
   });
 });

@@ -89,7 +89,8 @@ describe('AI assistant, end to end in Chromium', () => {
     expect(await page.textContent('[data-test=ai-code]')).toContain('export default class RsiMeanReversion extends Strategy');
     // the system prompt carried the API and the stub got the user's words
     expect(ollama.requests.at(-2)!.messages[1]!.content).toContain('RSI(14) < 30');
-    await page.screenshot({ path: `${app.dataDir}/ai-panel.png` });
+    await page.screenshot({ path: `${app.dataDir}/ai-page.png` });
+    await page.locator('[data-test=ai-panel]').screenshot({ path: `${app.dataDir}/ai-panel.png` });
 
     await page.click('[data-test=ai-apply]');
     await page.click('[data-test=strategy-check]');

@@ -245,6 +245,10 @@ describe('asking (Ollama stub)', () => {
     const { done } = await ask(c, { mode: 'generate', prompt: 'RSI' });
     expect(done.error).toBeNull();
     expect(other.events.filter((e) => e.event.startsWith('ai.'))).toEqual([]);
+    // nor see this profile's settings (RLS: ai_settings is profile-owned)
+    expect(await other.call('ai.settings.get')).toMatchObject({ provider: 'off', ollama: { url: 'http://localhost:11434', model: null } });
+    const rls = await asOwner(t.db.ownerUrl, (q) => q.query("SELECT relrowsecurity AS on, relforcerowsecurity AS forced FROM pg_class WHERE relname = 'ai_settings'"));
+    expect(rls.rows[0]).toEqual({ on: true, forced: true });
     // and another profile cannot cancel it
     expect(await other.call('ai.cancel', { requestId: done.requestId })).toEqual({ cancelled: false });
   });

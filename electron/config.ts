@@ -28,6 +28,10 @@ export interface Config {
   webhookWatchMs: number;
   /** Honour X-Forwarded-For from loopback connections (a reverse proxy on this machine). */
   webhookTrustProxy: boolean;
+  /** AI assistant: give up on a provider that sends nothing for this long (ARISTOBOT_AI_TIMEOUT_MS). */
+  aiTimeoutMs: number;
+  /** OpenRouter's API base (ARISTOBOT_AI_OPENROUTER_URL; tests point it at the stub). */
+  aiOpenrouterUrl: string;
 }
 
 /** The OS's per-user application-data folder (the same one Electron's `userData` uses). */
@@ -54,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
   if (!Number.isInteger(timeout) || timeout < 100) throw new Error(`ARISTOBOT_EXCHANGE_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_EXCHANGE_TIMEOUT_MS}"`);
   const watchMs = Number(env.ARISTOBOT_WEBHOOK_WATCH_MS || 3000);
   if (!Number.isInteger(watchMs) || watchMs < 0) throw new Error(`ARISTOBOT_WEBHOOK_WATCH_MS must be a whole number of milliseconds (0 = never), got "${env.ARISTOBOT_WEBHOOK_WATCH_MS}"`);
+  const aiTimeout = Number(env.ARISTOBOT_AI_TIMEOUT_MS || 60_000);
+  if (!Number.isInteger(aiTimeout) || aiTimeout < 100) throw new Error(`ARISTOBOT_AI_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_AI_TIMEOUT_MS}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -73,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     webhookPort: intEnv(env.ARISTOBOT_WEBHOOK_PORT, 'ARISTOBOT_WEBHOOK_PORT', 8765),
     webhookWatchMs: watchMs,
     webhookTrustProxy: env.ARISTOBOT_WEBHOOK_TRUST_PROXY === '1',
+    aiTimeoutMs: aiTimeout,
+    aiOpenrouterUrl: env.ARISTOBOT_AI_OPENROUTER_URL || 'https://openrouter.ai/api/v1',
   };
 }
 

@@ -26,6 +26,12 @@ import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
 import { webhookHandlers } from './webhooks/api';
 import { WebhookService } from './webhooks/service';
+import { strategyHandlers } from './strategies/api';
+import { StrategyService } from './strategies/service';
+import { aiHandlers } from './ai/api';
+import { checkStrategyCode } from './ai/check';
+import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
+import { AiSettingsStore } from './ai/settings';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -51,6 +57,7 @@ interface Core {
   markets: MarketService;
   orders: OrderService;
   heartbeat: HeartbeatService;
+  strategies: StrategyService;
   stop(): Promise<void>;
 }
 
@@ -175,13 +182,19 @@ export class CoreHost {
       });
       await webhooks.start();
       disposers.push(() => webhooks.stop());
+      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
+      const aiSettings = new AiSettingsStore(db, secrets, this.log, DEFAULT_CALLS_PER_MINUTE);
+      const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
+      disposers.push(() => ai.stop());
 
       const handlers: Handlers = {
-        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
+        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
         ...webhookHandlers(webhooks),
+        ...strategyHandlers(strategies),
+        ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };
@@ -197,6 +210,7 @@ export class CoreHost {
         markets,
         orders,
         heartbeat,
+        strategies,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
+import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
 import type { MethodDef } from './contract/define';
@@ -17,6 +19,8 @@ export const methods = {
   ...heartbeatMethods,
   ...tradingMethods,
   ...webhookMethods,
+  ...strategyMethods,
+  ...aiMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -25,6 +29,8 @@ export const events = {
   ...heartbeatEvents,
   ...tradingEvents,
   ...webhookEvents,
+  ...strategyEvents,
+  ...aiEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

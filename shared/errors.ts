@@ -22,6 +22,15 @@ export const ERROR_CODES = [
   'invalid_order',
   'exchange_error',
   'cancelled',
+  // AI assistant: our own per-profile limit, the assistant switched off, and the provider's answers
+  'rate_limited',
+  'ai_off',
+  'ai_unreachable',
+  'ai_auth',
+  'ai_unknown_model',
+  'ai_timeout',
+  'ai_rate_limit',
+  'ai_provider_error',
   'internal',
 ] as const;
 

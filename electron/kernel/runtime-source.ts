@@ -494,5 +494,13 @@ const decide = guard(function (state, allowShort) {
 
 const currentPhase = function () { return phase; };
 
-return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase };
+/** ta.<name>(...args) on copied arrays: what strategies get, for the host's tests and charts. */
+const indicator = guard(function (name, args) {
+  if (!Object.prototype.hasOwnProperty.call(ta, name)) throw kernelError('invalid_input', 'unknown indicator ta.' + String(name));
+  const conv = [];
+  for (const a of args) conv.push(a instanceof ArrayBuffer ? new F64(a) : a);
+  return ta[name].apply(undefined, conv);
+});
+
+return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase, indicator: indicator };
 })()`;

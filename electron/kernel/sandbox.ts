@@ -324,6 +324,18 @@ export class StrategySandbox {
     return value;
   }
 
+  /**
+   * `ta.<name>(...args)` computed in this sandbox exactly as a strategy gets it (arrays are copied
+   * in as Float64Array). For tests and for charting a strategy's indicators.
+   */
+  async indicator(name: string, args: (ArrayLike<number> | number)[]): Promise<Float64Array | Record<string, Float64Array>> {
+    const { value } = await this.withContext(async (api) => {
+      const conv = args.map((a) => (typeof a === 'number' ? a : Float64Array.from(a).buffer));
+      return (await this.invoke(api, 'indicator', [name, conv], this.limits.callTimeoutMs, `ta.${name}()`)) as Float64Array | Record<string, Float64Array>;
+    }, this.limits.callTimeoutMs);
+    return value;
+  }
+
   /** Frees the isolate (a run in progress ends with an error). */
   dispose(): void {
     this.disposed = true;

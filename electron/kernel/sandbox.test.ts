@@ -326,3 +326,17 @@ describe('progress and cancel', () => {
     expect((await codeOf(kernel.backtest(compile(SMA_CROSS), undefined, GOOG, BASE_CONFIG, { signal: ac.signal }))).code).toBe('cancelled');
   });
 });
+
+describe('memory sizing', () => {
+  it('Kernel.backtest sizes the heap limit with the data (2 M candles under a 64 MB default)', async () => {
+    const big = synthetic(2_000_000);
+    const k = new Kernel({ memoryMb: 64, runTimeoutMs: 120_000 });
+    try {
+      const r = await k.backtest(compile(SMA_CROSS), undefined, big, { ...BASE_CONFIG, allowShort: true });
+      expect(r.equity.length).toBe(2_000_000);
+      expect(r.trades.length).toBeGreaterThan(1000);
+    } finally {
+      k.dispose();
+    }
+  });
+});

@@ -251,7 +251,7 @@ export class StrategySandbox {
 
   private cancelledByDispose = false;
 
-  /** The whole simulation inside the isolate: see the README ("Backtest semantics"). */
+  /** The whole simulation inside the isolate: see docs/ARCHITECTURE.md ("Strategy kernel"). */
   async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}): Promise<SimResult> {
     checkColumns(columns);
     checkSimConfig(config);

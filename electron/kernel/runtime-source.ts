@@ -33,8 +33,10 @@ const atomicLoad = Atomics.load, atomicStore = Atomics.store, I32 = Int32Array;
   Object.defineProperty(RealDate.prototype, 'constructor', { value: SafeDate });
   globalThis.Date = SafeDate;
   Math.random = function random() { throw new Error('Math.random() is not available in strategies (a backtest must be reproducible)'); };
-  // Intl formats the current time when given none.
-  for (const name of ['performance', 'setTimeout', 'setInterval', 'Intl']) {
+  // Intl formats the current time when given none; WebAssembly memory would grow outside the
+  // isolate's heap limit; Atomics.wait could block the isolate's thread beyond the CPU limit.
+  try { delete Atomics.wait; delete Atomics.waitAsync; } catch (e) { /* absent */ }
+  for (const name of ['performance', 'setTimeout', 'setInterval', 'Intl', 'WebAssembly']) {
     try { delete globalThis[name]; } catch (e) { /* not present */ }
   }
 })();

@@ -264,6 +264,18 @@ describe('hostile strategies are contained; the core keeps answering', () => {
     expect(r.message).toMatch(/ReferenceError: process is not defined/);
   });
 
+  it('no WebAssembly (memory outside the heap limit) and no Atomics.wait (a thread blocked past the CPU limit)', async () => {
+    for (const [expr, why] of [
+      ['new (globalThis as any).WebAssembly.Memory({ initial: 1 })', /Cannot read properties of undefined \(reading 'Memory'\)/],
+      ['(Atomics as any).wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)', /Atomics.wait is not a function/],
+    ] as const) {
+      const src = strategy(`  init() { (this as any).x = ${expr}; }\n  shouldLong() { return false; }\n  shouldShort() { return false; }`);
+      const r = await codeOf(kernel.backtest(compile(src), undefined, few, BASE_CONFIG));
+      expect(r.code, expr).toBe('strategy_error');
+      expect(r.message, expr).toMatch(why);
+    }
+  });
+
   it('allocating gigabytes → strategy_memory; the kernel still works after', async () => {
     const src = strategy(`  init() { const keep: number[][] = []; for (;;) keep.push(new Array(1e6).fill(1.5)); }\n  shouldLong() { return false; }\n  shouldShort() { return false; }`);
     const { result, ticks, concurrentOk } = await whileResponsive(() => kernel.backtest(compile(src), undefined, few, BASE_CONFIG, {}, { callTimeoutMs: 20_000 }));

@@ -293,9 +293,16 @@ export class StrategySandbox {
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
-        const out = (await this.invoke(api, 'run', [{ ...config, fees: { ...config.fees } }], runTimeout, 'the backtest loop')) as RawResult | { cancelled: true };
+        const equitySab = new SharedArrayBuffer(n * 8);
+        const exposureSab = new SharedArrayBuffer(n);
+        const out = (await this.call(async () => {
+          const fn = (await api.get('run', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+          const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
+          return fn.apply(undefined, args, { timeout: runTimeout, result: { copy: true } });
+        }, 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
+        if (isKernelError(out)) throw strategyError(out, this.compiled);
         if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
-        return decodeResult(out, columns.time);
+        return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
       }, this.limits.callTimeoutMs);
       report();
       return value;

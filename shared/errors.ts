@@ -31,6 +31,9 @@ export const ERROR_CODES = [
   'ai_timeout',
   'ai_rate_limit',
   'ai_provider_error',
+  'strategy_error',
+  'strategy_timeout',
+  'strategy_memory',
   'internal',
 ] as const;
 

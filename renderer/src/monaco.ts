@@ -93,7 +93,10 @@ import { STRATEGY_API_FILE_NAME, STRATEGY_COMPILER_OPTIONS } from '@shared/strat
 };
 
 const ts = typescript;
-ts.typescriptDefaults.setCompilerOptions({ ...STRATEGY_COMPILER_OPTIONS, lib: [...STRATEGY_COMPILER_OPTIONS.lib], types: [] } as unknown as Parameters<typeof ts.typescriptDefaults.setCompilerOptions>[0]);
+// Library files by their real names (lib.es2022.d.ts): given as bare "es2022", Monaco's worker
+// serves the text under that name, which TypeScript then takes for a source file, not declarations.
+const lib = STRATEGY_COMPILER_OPTIONS.lib.map((l) => `lib.${l}.d.ts`);
+ts.typescriptDefaults.setCompilerOptions({ ...STRATEGY_COMPILER_OPTIONS, lib, types: [] } as unknown as Parameters<typeof ts.typescriptDefaults.setCompilerOptions>[0]);
 ts.typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
 ts.typescriptDefaults.setEagerModelSync(true);
 ts.typescriptDefaults.addExtraLib(STRATEGY_API_DTS, `file:///${STRATEGY_API_FILE_NAME}`);

@@ -1,12 +1,16 @@
 -- Webhooks: TradingView alerts received by the local listener, journaled before they are answered.
 
--- Which profile a listener path `/webhook/<token>` belongs to. App-wide (like `profiles`): the
+-- Which profile a listener path `/webhook/<token>` belongs to. Readable app-wide (like `profiles`): the
 -- listener must find the profile before it knows it. Only a SHA-256 of the token is kept here; the
 -- token itself (to show the URL) sits in the profile's own row of `webhook_settings`.
 CREATE TABLE webhook_routes (
   token_hash text PRIMARY KEY,
   profile_id uuid NOT NULL UNIQUE REFERENCES profiles (id) ON DELETE CASCADE
 );
+-- Rows are written only by their own profile (the tenancy policy); every row can be read, because the
+-- listener looks the token up before it knows the profile (a second, read-only policy).
+SELECT aristobot_enable_tenancy('webhook_routes');
+CREATE POLICY route_lookup ON webhook_routes FOR SELECT USING (true);
 
 -- The profile's webhook token and secret. The secret's value lives in the SecretStore
 -- (`secret_ref`); the database keeps its SHA-256 only, which the listener compares in constant time.

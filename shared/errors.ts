@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'invalid_order',
   'exchange_error',
   'cancelled',
+  'strategy_error',
+  'strategy_timeout',
+  'strategy_memory',
   'internal',
 ] as const;
 

@@ -75,6 +75,39 @@ export interface SimConfig {
   amountStep: number;
   /** Smallest amount an order may have (the market's minimum); 0 = none. */
   minAmount: number;
+  /**
+   * An open position at the end is closed on the last candle's close (taker fee and slippage,
+   * exitReason 'end'): default true. false leaves it open, the final equity marked to market at
+   * the last close (backtesting.py ≥ 0.6's default, used by the exactness test).
+   */
+  closeAtEnd?: boolean;
+  /**
+   * 'per_fill' (default): each fill pays its fee in cash (market fills taker, take-profit maker).
+   * 'entry_price': the taker fee is folded into the entry price (a long buys at price × (1 + fee),
+   * a short sells at price × (1 − fee)) and exits pay none — backtesting.py before 0.4, whose
+   * published README figures the exactness test reproduces.
+   */
+  feeModel?: 'per_fill' | 'entry_price';
+}
+
+/** What `decide` needs of the run's settings. */
+export type DecideConfig = Pick<SimConfig, 'allowShort'>;
+
+/** The live state a decision is taken in (the activation's own book). */
+export interface DecideState {
+  position: KernelPosition | null;
+  /** What the strategy may use, in the quote currency (`this.balance`). */
+  balance: number;
+}
+
+/** The sandbox's limits (per strategy isolate). */
+export interface KernelLimits {
+  /** The isolate's heap limit, MB (columns passed in count against it). */
+  memoryMb: number;
+  /** CPU-time limit of one call: loading the module, init(), one decision. */
+  callTimeoutMs: number;
+  /** CPU-time limit of a whole backtest loop. */
+  runTimeoutMs: number;
 }
 
 export type ExitReason = 'signal' | 'reverse' | 'stop_loss' | 'take_profit' | 'end';
@@ -112,10 +145,14 @@ export interface SimResult {
   firstDecisionIndex: number;
   /** Every non-'none' decision, with the candle it was taken on (the lookahead check compares them). */
   decisions: { index: number; action: Action }[];
+  /** Opening decisions refused because the amount rounded below the step or minAmount. */
+  refused?: number;
 }
 
 export interface RunOptions {
   /** Called a few times a second at most, 0–100. */
   onProgress?: (percent: number) => void;
   signal?: AbortSignal;
+  /** Overrides the kernel's run limit (ms) for this run. */
+  timeoutMs?: number;
 }

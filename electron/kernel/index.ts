@@ -1,0 +1,88 @@
+/**
+ * The strategy kernel: one code path that runs a strategy in the sandbox with the one decision
+ * rule — the backtester calls `backtest`, the bot calls `decide`. See docs/ARCHITECTURE.md
+ * ("Strategy kernel") and types.ts.
+ */
+import { DEFAULT_LIMITS, StrategySandbox, checkSimConfig } from './sandbox';
+import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
+
+export * from './types';
+export { StrategySandbox, DEFAULT_LIMITS, checkSimConfig };
+
+/**
+ * Owns the sandboxes it creates (one isolate per load: a backtest run or a bot activation) so the
+ * app can dispose them all at shutdown.
+ */
+export class Kernel {
+  private readonly limits: KernelLimits;
+  private readonly live = new Set<StrategySandbox>();
+
+  constructor(limits: Partial<KernelLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** A strategy in its own isolate, for repeated use (a bot activation). Dispose it when done. */
+  async load(compiled: CompiledStrategy, limits: Partial<KernelLimits> = {}): Promise<StrategySandbox> {
+    const sb = await StrategySandbox.load(compiled, { ...this.limits, ...limits });
+    this.live.add(sb);
+    const dispose = sb.dispose.bind(sb);
+    sb.dispose = () => {
+      this.live.delete(sb);
+      dispose();
+    };
+    return sb;
+  }
+
+  /** `static params` and `static warmup`, read in a throwaway isolate. */
+  async info(compiled: CompiledStrategy): Promise<StrategyInfo> {
+    const sb = await this.load(compiled);
+    try {
+      return sb.info;
+    } finally {
+      sb.dispose();
+    }
+  }
+
+  /** One backtest in its own isolate, disposed after. */
+  async backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, limits: Partial<KernelLimits> = {}): Promise<SimResult> {
+    checkSimConfig(config);
+    const sb = await this.load(compiled, limits);
+    try {
+      return await sb.backtest(params, columns, config, opts);
+    } finally {
+      sb.dispose();
+    }
+  }
+
+  /** One decision in its own isolate (a bot keeps a loaded sandbox instead: `load().decide`). */
+  async decide(compiled: CompiledStrategy, params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
+    const sb = await this.load(compiled);
+    try {
+      return await sb.decide(params, window, state, config);
+    } finally {
+      sb.dispose();
+    }
+  }
+
+  /** Disposes every sandbox still alive (runs in progress end with an error). */
+  dispose(): void {
+    for (const sb of [...this.live]) sb.dispose();
+  }
+}
+
+const shared = new Kernel();
+
+/** A backtest with the default limits (see Kernel.backtest). */
+export function backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}): Promise<SimResult> {
+  return shared.backtest(compiled, params, columns, config, opts);
+}
+
+/** A live decision with the default limits (see Kernel.decide). */
+export function decide(compiled: CompiledStrategy, params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
+  return shared.decide(compiled, params, window, state, config);
+}
+
+/** `static params` / `static warmup` with the default limits. */
+export function strategyInfo(compiled: CompiledStrategy): Promise<StrategyInfo> {
+  return shared.info(compiled);
+}

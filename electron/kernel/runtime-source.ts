@@ -1,0 +1,482 @@
+/**
+ * The in-sandbox runtime: JavaScript source evaluated inside each strategy context (isolated-vm).
+ * It holds the ONE decision rule (shared/strategy-api.ts's header), the `Strategy` base class, `ta.*`
+ * over @ixjb94/indicators, and the whole per-candle simulation loop, so a backtest never crosses
+ * the isolate boundary per candle and the live bot (`decide`) runs exactly the same rule.
+ *
+ * The text is a script whose completion value is the kernel API object (kept as a host Reference,
+ * never put on the strategy's global). `__INDICATORS__` is replaced by the library's UMD bundle.
+ * Keep this source free of backticks and dollar-brace sequences (it lives in a template literal).
+ */
+export const RUNTIME_SOURCE = `(function () {
+'use strict';
+// ---- Intrinsics captured before any strategy code runs (a strategy may patch its own globals).
+const floor = Math.floor, fabs = Math.abs, isFiniteNum = Number.isFinite, F64 = Float64Array, I8 = Int8Array;
+const ObjectFreeze = Object.freeze, ObjectKeys = Object.keys, NaN_ = NaN;
+const atomicLoad = Atomics.load, atomicStore = Atomics.store, I32 = Int32Array;
+
+// ---- Determinism: no clock, no randomness (a backtest and the live bot must decide alike).
+(function lockNondeterminism() {
+  const RealDate = Date;
+  function noClock(what) {
+    return new Error(what + ' is not available in strategies (no clock: a backtest must decide like the live bot); use this.time[this.i]');
+  }
+  function SafeDate(...args) {
+    if (!new.target) throw noClock('Date()');
+    if (args.length === 0) throw noClock('new Date()');
+    return Reflect.construct(RealDate, args, new.target);
+  }
+  SafeDate.prototype = RealDate.prototype;
+  SafeDate.UTC = RealDate.UTC;
+  SafeDate.parse = RealDate.parse;
+  SafeDate.now = function now() { throw noClock('Date.now()'); };
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: SafeDate });
+  globalThis.Date = SafeDate;
+  Math.random = function random() { throw new Error('Math.random() is not available in strategies (a backtest must be reproducible)'); };
+  // Intl formats the current time when given none.
+  for (const name of ['performance', 'setTimeout', 'setInterval', 'Intl']) {
+    try { delete globalThis[name]; } catch (e) { /* not present */ }
+  }
+})();
+
+// ---- Indicators: the library's UMD bundle, evaluated with a private module object.
+const lib = (function () {
+  const module = { exports: {} };
+  const exports = module.exports;
+  const self = globalThis;
+  const define = undefined;
+  __INDICATORS__
+  return new module.exports.IndicatorsSync();
+})();
+
+function checkPeriod(name, p, min) {
+  if (typeof p !== 'number' || !isFiniteNum(p) || p !== floor(p) || p < min) {
+    throw new RangeError('ta.' + name + ': the period must be an integer >= ' + min + ' (got ' + p + ')');
+  }
+}
+function checkSeries(name, v) {
+  if (v == null || typeof v.length !== 'number') throw new TypeError('ta.' + name + ': expected an array of numbers');
+  return v.length;
+}
+/** The library returns only the values after warm-up; align them with the input, NaN before. */
+function pad(n, out) {
+  const r = new F64(n);
+  const off = n - out.length;
+  for (let i = 0; i < off; i++) r[i] = NaN_;
+  for (let j = 0; j < out.length; j++) r[off + j] = out[j];
+  return r;
+}
+function nans(n) { const r = new F64(n); r.fill(NaN_); return r; }
+
+const ta = ObjectFreeze({
+  sma(values, period) {
+    const n = checkSeries('sma', values); checkPeriod('sma', period, 1);
+    if (n < period) return nans(n);
+    return pad(n, lib.sma(values, period, n));
+  },
+  ema(values, period) {
+    // Seeded with the SMA of the first period values (as declared); alpha = 2 / (period + 1).
+    const n = checkSeries('ema', values); checkPeriod('ema', period, 1);
+    const out = nans(n);
+    if (n < period) return out;
+    let sum = 0;
+    for (let i = 0; i < period; i++) sum += values[i];
+    let e = sum / period;
+    out[period - 1] = e;
+    const k = 2 / (period + 1);
+    for (let i = period; i < n; i++) { e = (values[i] - e) * k + e; out[i] = e; }
+    return out;
+  },
+  rsi(values, period) {
+    if (period === undefined) period = 14;
+    const n = checkSeries('rsi', values); checkPeriod('rsi', period, 1);
+    if (n <= period) return nans(n);
+    return pad(n, lib.rsi(values, period, n));
+  },
+  macd(values, fast, slow, signal) {
+    if (fast === undefined) fast = 12;
+    if (slow === undefined) slow = 26;
+    if (signal === undefined) signal = 9;
+    const n = checkSeries('macd', values);
+    checkPeriod('macd', fast, 1); checkPeriod('macd', slow, 2); checkPeriod('macd', signal, 1);
+    if (slow < fast) throw new RangeError('ta.macd: slow must be >= fast');
+    if (n < slow) return ObjectFreeze({ macd: nans(n), signal: nans(n), histogram: nans(n) });
+    const r = lib.macd(values, fast, slow, signal, n);
+    return ObjectFreeze({ macd: pad(n, r[0]), signal: pad(n, r[1]), histogram: pad(n, r[2]) });
+  },
+  bbands(values, period, stdDev) {
+    if (period === undefined) period = 20;
+    if (stdDev === undefined) stdDev = 2;
+    const n = checkSeries('bbands', values); checkPeriod('bbands', period, 1);
+    if (typeof stdDev !== 'number' || !isFiniteNum(stdDev)) throw new RangeError('ta.bbands: stdDev must be a number');
+    if (n < period) return ObjectFreeze({ upper: nans(n), middle: nans(n), lower: nans(n) });
+    const r = lib.bbands(values, period, stdDev, n);
+    return ObjectFreeze({ upper: pad(n, r[2]), middle: pad(n, r[1]), lower: pad(n, r[0]) });
+  },
+  atr(high, low, close, period) {
+    if (period === undefined) period = 14;
+    const n = checkSeries('atr', high); checkPeriod('atr', period, 1);
+    if (low.length !== n || close.length !== n) throw new RangeError('ta.atr: high, low and close must have one length');
+    if (n < period) return nans(n);
+    return pad(n, lib.atr(high, low, close, period, n));
+  },
+  stoch(high, low, close, kPeriod, kSmooth, dPeriod) {
+    if (kPeriod === undefined) kPeriod = 14;
+    if (kSmooth === undefined) kSmooth = 3;
+    if (dPeriod === undefined) dPeriod = 3;
+    const n = checkSeries('stoch', high);
+    checkPeriod('stoch', kPeriod, 1); checkPeriod('stoch', kSmooth, 1); checkPeriod('stoch', dPeriod, 1);
+    if (low.length !== n || close.length !== n) throw new RangeError('ta.stoch: high, low and close must have one length');
+    if (n < kPeriod + kSmooth + dPeriod - 2) return ObjectFreeze({ k: nans(n), d: nans(n) });
+    const r = lib.stoch(high, low, close, kPeriod, kSmooth, dPeriod, n);
+    return ObjectFreeze({ k: pad(n, r[0]), d: pad(n, r[1]) });
+  },
+  vwap(high, low, close, volume, period) {
+    if (period === undefined) period = 20;
+    const n = checkSeries('vwap', high); checkPeriod('vwap', period, 1);
+    if (low.length !== n || close.length !== n || volume.length !== n) throw new RangeError('ta.vwap: high, low, close and volume must have one length');
+    if (n < period) return nans(n);
+    return pad(n, lib.vwap(high, low, close, volume, period, n));
+  },
+});
+
+// ---- The Strategy base class (the names of shared/strategy-api.ts).
+class Strategy {
+  init() {}
+  shouldExit() { return false; }
+  calculatePositionSize() { return 1; }
+  calculateStopLoss() { return null; }
+  calculateTakeProfit() { return null; }
+  crossover(a, b) { const i = this.i; return a[i - 1] < b[i - 1] && a[i] > b[i]; }
+  crossunder(a, b) { const i = this.i; return a[i - 1] > b[i - 1] && a[i] < b[i]; }
+}
+Strategy.params = {};
+Strategy.warmup = 200;
+const aristobot = ObjectFreeze({ Strategy: Strategy, ta: ta });
+
+// ---- Loading the strategy module (CommonJS text; only 'aristobot' may be required).
+function requireModule(name) {
+  if (name === 'aristobot') return aristobot;
+  throw new Error("Cannot import '" + String(name) + "': strategies may import only from 'aristobot'");
+}
+let phase = 'load';
+function loadClass() {
+  const define = globalThis.__aristobot_define;
+  try { delete globalThis.__aristobot_define; } catch (e) { /* ignore */ }
+  if (typeof define !== 'function') throw new Error('the strategy module was not loaded');
+  const module = { exports: {} };
+  phase = 'load';
+  define.call(undefined, module.exports, requireModule, module);
+  const exp = module.exports;
+  const Cls = exp && (exp.default !== undefined ? exp.default : exp);
+  if (typeof Cls !== 'function') throw new Error('the strategy must default-export a class extending Strategy');
+  if (!(Cls.prototype instanceof Strategy)) throw new Error('the default export must extend Strategy (import { Strategy } from \\'aristobot\\')');
+  for (const m of ['shouldLong', 'shouldShort']) {
+    if (typeof Cls.prototype[m] !== 'function') throw new Error('the strategy must implement ' + m + '()');
+  }
+  return Cls;
+}
+function readInfo(Cls) {
+  const raw = Cls.params == null ? {} : Cls.params;
+  if (typeof raw !== 'object') throw new Error('static params must be an object');
+  const params = {};
+  for (const name of ObjectKeys(raw)) {
+    const s = raw[name];
+    if (s == null || typeof s !== 'object') throw new Error('static params.' + name + ' must be an object with a default');
+    if (typeof s.default !== 'number' || !isFiniteNum(s.default)) throw new Error('static params.' + name + '.default must be a finite number');
+    const spec = { default: s.default };
+    for (const k of ['min', 'max', 'step']) {
+      if (s[k] !== undefined) {
+        if (typeof s[k] !== 'number' || !isFiniteNum(s[k])) throw new Error('static params.' + name + '.' + k + ' must be a finite number');
+        spec[k] = s[k];
+      }
+    }
+    for (const k of ['label', 'description']) if (typeof s[k] === 'string') spec[k] = s[k];
+    params[name] = spec;
+  }
+  let warmup = Cls.warmup === undefined ? 200 : Cls.warmup;
+  if (typeof warmup !== 'number' || !isFiniteNum(warmup) || warmup < 0 || warmup !== floor(warmup)) throw new Error('static warmup must be a whole number >= 0');
+  return { params: params, warmup: warmup };
+}
+function kernelError(code, message) { const e = new Error(message); e.kernelCode = code; return e; }
+function makeParams(info, given) {
+  const values = {};
+  for (const name of ObjectKeys(info.params)) values[name] = info.params[name].default;
+  if (given) {
+    for (const name of ObjectKeys(given)) {
+      if (!(name in info.params)) throw kernelError('invalid_input', 'unknown parameter "' + name + '" (declared: ' + (ObjectKeys(info.params).join(', ') || 'none') + ')');
+      const v = given[name];
+      if (typeof v !== 'number' || !isFiniteNum(v)) throw kernelError('invalid_input', 'parameter "' + name + '" must be a finite number');
+      values[name] = v;
+    }
+  }
+  return ObjectFreeze(values);
+}
+function instantiate(Cls, info, given, cols) {
+  const params = makeParams(info, given);
+  phase = 'constructor';
+  const s = new Cls();
+  // Own data properties shadow the class's declared fields (useDefineForClassFields is off).
+  s.params = params;
+  s.time = cols.time; s.open = cols.open; s.high = cols.high; s.low = cols.low; s.close = cols.close; s.volume = cols.volume;
+  s.i = 0; s.balance = 0; s.position = null;
+  return s;
+}
+
+// ---- THE decision rule (shared/strategy-api.ts): one place, used by backtest() and decide().
+const NONE = 0, OPEN_LONG = 1, OPEN_SHORT = 2, CLOSE = 3, REV_LONG = 4, REV_SHORT = 5;
+const ACTIONS = ['none', 'open_long', 'open_short', 'close', 'reverse_to_long', 'reverse_to_short'];
+let why = '';
+/** side: 0 flat, 1 long, -1 short. Sets why (the calls that decided) when explain is true. */
+function rule(s, side, allowShort, explain) {
+  if (side === 0) {
+    phase = 'shouldLong()';
+    if (s.shouldLong()) { if (explain) why = 'shouldLong()'; return OPEN_LONG; }
+    if (allowShort) {
+      phase = 'shouldShort()';
+      if (s.shouldShort()) { if (explain) why = 'shouldShort()'; return OPEN_SHORT; }
+    }
+    if (explain) why = allowShort ? 'shouldLong() and shouldShort() false' : 'shouldLong() false';
+    return NONE;
+  }
+  if (side === 1) {
+    phase = 'shouldShort()';
+    if (s.shouldShort()) {
+      if (explain) why = allowShort ? 'shouldShort() (reversal)' : 'shouldShort() (shorting not allowed: close only)';
+      return allowShort ? REV_SHORT : CLOSE;
+    }
+    phase = 'shouldExit()';
+    if (s.shouldExit()) { if (explain) why = 'shouldExit()'; return CLOSE; }
+    if (explain) why = 'shouldShort() and shouldExit() false';
+    return NONE;
+  }
+  phase = 'shouldLong()';
+  if (s.shouldLong()) { if (explain) why = 'shouldLong() (reversal)'; return REV_LONG; }
+  phase = 'shouldExit()';
+  if (s.shouldExit()) { if (explain) why = 'shouldExit()'; return CLOSE; }
+  if (explain) why = 'shouldLong() and shouldExit() false';
+  return NONE;
+}
+function sizeOf(s) {
+  phase = 'calculatePositionSize()';
+  const v = s.calculatePositionSize();
+  if (typeof v !== 'number' || !(v > 0)) return 0;
+  return v > 1 ? 1 : v;
+}
+function fractionOf(s, which) {
+  phase = which;
+  const v = which === 'calculateStopLoss()' ? s.calculateStopLoss() : s.calculateTakeProfit();
+  if (typeof v !== 'number' || !isFiniteNum(v) || !(v > 0)) return null;
+  return v;
+}
+function positionObject(side, amount, entryPrice) {
+  return side === 0 ? null : ObjectFreeze({ side: side === 1 ? 'long' : 'short', amount: amount, entryPrice: entryPrice });
+}
+
+function columnsFrom(buffers) {
+  const cols = {
+    time: new F64(buffers[0]), open: new F64(buffers[1]), high: new F64(buffers[2]),
+    low: new F64(buffers[3]), close: new F64(buffers[4]), volume: new F64(buffers[5]),
+  };
+  return cols;
+}
+
+// ---- One run's state lives here between the host's calls (prepare → init → run).
+let Cls = null, info = null, strat = null, cols = null, ctrl = null;
+
+function describeError(e) {
+  let name = 'Error', message = String(e), stack = '';
+  try {
+    if (e && typeof e === 'object') {
+      name = String(e.name || 'Error');
+      message = String(e.message);
+      stack = String(e.stack || '');
+    }
+  } catch (x) { /* a hostile error object */ }
+  return { kernelError: true, code: (e && e.kernelCode) || 'strategy_error', name: name, message: message, stack: stack, phase: phase };
+}
+function guard(fn) {
+  return function () {
+    try { return fn.apply(undefined, arguments); } catch (e) { return describeError(e); }
+  };
+}
+
+/** Evaluate the module, read static params and warmup. */
+const load = guard(function () {
+  Cls = loadClass();
+  info = readInfo(Cls);
+  return { ok: true, info: info };
+});
+
+/** Columns arrive as transferred ArrayBuffers (one copy per run); ctrl is a SharedArrayBuffer. */
+const prepare = guard(function (params, t, o, h, l, c, v, ctrlBuffer) {
+  cols = columnsFrom([t, o, h, l, c, v]);
+  ctrl = ctrlBuffer ? new I32(ctrlBuffer) : new I32(4);
+  strat = instantiate(Cls, info, params, cols);
+  phase = 'init()';
+  strat.init();
+  return { ok: true };
+});
+
+const CHUNK = 16384;
+const CANCELLED = { cancelled: true };
+
+/** The whole backtest loop; config as in SimConfig. */
+const run = guard(function (cfg) {
+  const s = strat;
+  const time = cols.time, open = cols.open, high = cols.high, low = cols.low, close = cols.close;
+  const n = close.length;
+  const taker = cfg.fees.taker, maker = cfg.fees.maker;
+  const slip = cfg.slippageBps / 10000;
+  const step = cfg.amountStep, minAmount = cfg.minAmount;
+  const allowShort = !!cfg.allowShort;
+  const atClose = cfg.fillAt === 'close';
+  const closeAtEnd = cfg.closeAtEnd !== false;
+  const feeInPrice = cfg.feeModel === 'entry_price';
+  const first = info.warmup;
+  const equity = new F64(n);
+  const exposure = new I8(n);
+  const trades = [];
+  const decisions = [];
+  let cash = cfg.initialBalance;
+  // The open position.
+  let side = 0, amount = 0, entry = 0, entryFee = 0, entryFeeShown = 0, entryIndex = -1, stopPx = 0, tpPx = 0, slFrac = null, tpFrac = null;
+  // The decision waiting for the next open (fillAt 'open').
+  let pending = NONE, pSize = 0, pSl = null, pTp = null;
+  let refused = 0;
+
+  function setView() {
+    s.position = positionObject(side, amount, entry);
+    s.balance = side === 0 ? cash : cash - amount * entry;
+  }
+  function exitAt(price, j, reason, fee) {
+    const exitFee = feeInPrice ? 0 : amount * price * fee;
+    const gross = side * amount * (price - entry);
+    cash += gross - exitFee;
+    const pnl = gross - entryFee - exitFee;
+    trades.push({
+      side: side === 1 ? 'long' : 'short', entryIndex: entryIndex, exitIndex: j,
+      entryTime: time[entryIndex], exitTime: time[j], entryPrice: entry, exitPrice: price, amount: amount,
+      fees: entryFeeShown + exitFee, pnl: pnl, pnlPct: pnl / (entry * amount) * 100, balanceAfter: cash,
+      exitReason: reason, stopLoss: slFrac, takeProfit: tpFrac,
+    });
+    side = 0; amount = 0; entry = 0; entryFee = 0; entryFeeShown = 0; entryIndex = -1; slFrac = null; tpFrac = null;
+  }
+  function marketExit(raw, j, reason) {
+    // Selling a long / buying back a short: slippage against the trader, taker fee.
+    exitAt(side === 1 ? raw * (1 - slip) : raw * (1 + slip), j, reason, taker);
+  }
+  function openAt(raw, j, dir, size, sl, tp) {
+    const base = dir === 1 ? raw * (1 + slip) : raw * (1 - slip);
+    // 'entry_price': the fee folded into the entry price, none on exits (backtesting.py < 0.4).
+    const price = feeInPrice ? base * (1 + dir * taker) : base;
+    let amt = feeInPrice ? cash * size / price : cash * size / (price * (1 + taker));
+    if (step > 0) amt = floor(amt / step) * step;
+    if (!(amt > 0) || amt < minAmount) { refused++; return; }
+    side = dir; amount = amt; entry = price; entryIndex = j;
+    entryFee = feeInPrice ? 0 : amt * price * taker;
+    entryFeeShown = feeInPrice ? amt * base * taker : entryFee;
+    cash -= entryFee;
+    slFrac = sl; tpFrac = tp;
+    stopPx = sl === null ? 0 : (dir === 1 ? price * (1 - sl) : price * (1 + sl));
+    tpPx = tp === null ? 0 : (dir === 1 ? price * (1 + tp) : price * (1 - tp));
+  }
+  function execute(action, raw, j, size, sl, tp) {
+    if (action === CLOSE) { if (side !== 0) marketExit(raw, j, 'signal'); }
+    else if (action === OPEN_LONG || action === OPEN_SHORT) { if (side === 0) openAt(raw, j, action === OPEN_LONG ? 1 : -1, size, sl, tp); }
+    else if (action === REV_LONG || action === REV_SHORT) {
+      if (side !== 0) marketExit(raw, j, 'reverse');
+      openAt(raw, j, action === REV_LONG ? 1 : -1, size, sl, tp);
+    }
+    setView();
+  }
+  /** Stop-loss / take-profit against candle j: a gap through a level fills at the open; the stop first. */
+  function protect(j, entryCandle) {
+    const o = open[j], hi = high[j], lo = low[j];
+    if (side === 1) {
+      if (!entryCandle) {
+        if (stopPx > 0 && o <= stopPx) { exitAt(o * (1 - slip), j, 'stop_loss', taker); return; }
+        if (tpPx > 0 && o >= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+      }
+      if (stopPx > 0 && lo <= stopPx) { exitAt(stopPx * (1 - slip), j, 'stop_loss', taker); return; }
+      if (tpPx > 0 && hi >= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+    } else {
+      if (!entryCandle) {
+        if (stopPx > 0 && o >= stopPx) { exitAt(o * (1 + slip), j, 'stop_loss', taker); return; }
+        if (tpPx > 0 && o <= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+      }
+      if (stopPx > 0 && hi >= stopPx) { exitAt(stopPx * (1 + slip), j, 'stop_loss', taker); return; }
+      if (tpPx > 0 && lo <= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+    }
+  }
+
+  setView();
+  for (let i = 0; i < n; i++) {
+    if ((i & (CHUNK - 1)) === 0) {
+      if (atomicLoad(ctrl, 0) !== 0) return CANCELLED;
+      atomicStore(ctrl, 1, i);
+    }
+    if (!atClose) {
+      if (pending !== NONE) { execute(pending, open[i], i, pSize, pSl, pTp); pending = NONE; }
+      if (side !== 0 && (stopPx > 0 || tpPx > 0)) { protect(i, entryIndex === i); if (side === 0) setView(); }
+      equity[i] = side === 0 ? cash : cash + side * amount * (close[i] - entry);
+      exposure[i] = side;
+      if (i >= first) {
+        s.i = i;
+        const a = rule(s, side, allowShort, false);
+        if (a !== NONE) {
+          decisions.push({ index: i, action: ACTIONS[a] });
+          if (a !== CLOSE) { pSize = sizeOf(s); pSl = fractionOf(s, 'calculateStopLoss()'); pTp = fractionOf(s, 'calculateTakeProfit()'); }
+          if (i + 1 < n) pending = a;
+        }
+      }
+    } else {
+      if (side !== 0 && (stopPx > 0 || tpPx > 0) && entryIndex < i) { protect(i, false); if (side === 0) setView(); }
+      if (i >= first) {
+        s.i = i;
+        const a = rule(s, side, allowShort, false);
+        if (a !== NONE) {
+          decisions.push({ index: i, action: ACTIONS[a] });
+          let size = 0, sl = null, tp = null;
+          if (a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
+          execute(a, close[i], i, size, sl, tp);
+        }
+      }
+      equity[i] = side === 0 ? cash : cash + side * amount * (close[i] - entry);
+      exposure[i] = side;
+    }
+  }
+  if (side !== 0 && n > 0 && closeAtEnd) {
+    marketExit(close[n - 1], n - 1, 'end');
+    equity[n - 1] = cash;
+  }
+  atomicStore(ctrl, 1, n);
+  return {
+    trades: trades, equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : cash,
+    firstDecisionIndex: first < n ? first : -1, decisions: decisions, refused: refused,
+  };
+});
+
+/** Live: init() on the window already ran (prepare); the rule on the last candle. */
+const decide = guard(function (state, allowShort) {
+  const s = strat;
+  const n = cols.close.length;
+  const i = n - 1;
+  if (n === 0 || i < info.warmup) {
+    return { action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs ' + info.warmup + ' candles before the first decision, has ' + n + ')' };
+  }
+  const p = state.position;
+  const side = p == null ? 0 : (p.side === 'long' ? 1 : -1);
+  s.i = i;
+  s.position = p == null ? null : positionObject(side, p.amount, p.entryPrice);
+  s.balance = state.balance;
+  const a = rule(s, side, !!allowShort, true);
+  let size = null, sl = null, tp = null;
+  if (a !== NONE && a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
+  return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why };
+});
+
+const currentPhase = function () { return phase; };
+
+return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase };
+})()`;

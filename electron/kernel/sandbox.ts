@@ -1,0 +1,297 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import ivm from 'isolated-vm';
+import { AppError } from '../../shared/errors';
+import { RUNTIME_SOURCE } from './runtime-source';
+import { mapToSource, WRAP_PREFIX } from './source-map';
+import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
+
+/** Defaults: generous for a backtest on millions of candles, tight enough to stop a runaway quickly. */
+export const DEFAULT_LIMITS: KernelLimits = {
+  memoryMb: 256,
+  callTimeoutMs: 5_000,
+  runTimeoutMs: 120_000,
+};
+
+let runtimeText: string | null = null;
+/** The runtime with @ixjb94/indicators' self-contained UMD bundle inlined (read once per process). */
+function runtimeSource(): string {
+  if (runtimeText === null) {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve('@ixjb94/indicators/dist/browser-indicators-sync.js');
+    const lib = readFileSync(file, 'utf8');
+    runtimeText = RUNTIME_SOURCE.replace('__INDICATORS__', () => lib);
+  }
+  return runtimeText;
+}
+
+/** The strategy's CommonJS text wrapped on its first line, so its line numbers stay its own. */
+function wrapStrategy(js: string): string {
+  return `${WRAP_PREFIX}${js}\n};`;
+}
+
+interface KernelErrorResult {
+  kernelError: true;
+  code: string;
+  name: string;
+  message: string;
+  stack: string;
+  phase: string;
+}
+
+function isKernelError(v: unknown): v is KernelErrorResult {
+  return typeof v === 'object' && v !== null && (v as { kernelError?: unknown }).kernelError === true;
+}
+
+const STRATEGY_FRAME = /strategy\.js:(\d+):(\d+)/;
+
+/** A strategy's error with its own line (mapped back to the TypeScript source when a map is inline). */
+function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppError {
+  if (r.code === 'invalid_input') return new AppError('invalid_input', r.message);
+  const m = STRATEGY_FRAME.exec(r.stack);
+  let line: number | null = null;
+  let column: number | null = null;
+  if (m) {
+    const pos = mapToSource(compiled.js, Number(m[1]), Number(m[2]));
+    line = pos.line;
+    column = pos.column;
+  }
+  const where = line === null ? '' : ` (line ${line}${column === null ? '' : `, column ${column}`})`;
+  const during = r.phase && r.phase !== 'load' ? ` in ${r.phase}` : ' while loading the strategy';
+  return new AppError('strategy_error', `${r.name}: ${r.message}${where}${during}`, { line, column, phase: r.phase });
+}
+
+function transferable(a: Float64Array): ivm.ExternalCopy<ArrayBuffer> {
+  // One copy per run (not per candle); the isolate takes the copy's memory without a second copy.
+  const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer;
+  return new ivm.ExternalCopy(buf as ArrayBuffer);
+}
+
+function checkColumns(c: Columns): void {
+  const n = c.close.length;
+  for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) {
+    const col = c[k];
+    if (!(col instanceof Float64Array)) throw new AppError('invalid_input', `columns.${k} must be a Float64Array`);
+    if (col.length !== n) throw new AppError('invalid_input', `columns.${k} has ${col.length} values, close has ${n}`);
+  }
+}
+
+export function checkSimConfig(cfg: SimConfig): void {
+  const bad = (why: string): never => {
+    throw new AppError('invalid_input', why);
+  };
+  if (!(Number.isFinite(cfg.initialBalance) && cfg.initialBalance > 0)) bad('initialBalance must be a number above 0');
+  for (const k of ['maker', 'taker'] as const) {
+    const f = cfg.fees?.[k];
+    if (!(typeof f === 'number' && f >= 0 && f < 1)) bad(`fees.${k} must be a fraction in 0–1`);
+  }
+  if (!(Number.isFinite(cfg.slippageBps) && cfg.slippageBps >= 0 && cfg.slippageBps < 10_000)) bad('slippageBps must be between 0 and 10000');
+  if (cfg.fillAt !== 'open' && cfg.fillAt !== 'close') bad("fillAt must be 'open' or 'close'");
+  if (!(Number.isFinite(cfg.amountStep) && cfg.amountStep >= 0)) bad('amountStep must be 0 or more');
+  if (!(Number.isFinite(cfg.minAmount) && cfg.minAmount >= 0)) bad('minAmount must be 0 or more');
+  if (cfg.closeAtEnd !== undefined && typeof cfg.closeAtEnd !== 'boolean') bad('closeAtEnd must be true or false');
+  if (cfg.feeModel !== undefined && cfg.feeModel !== 'per_fill' && cfg.feeModel !== 'entry_price') bad("feeModel must be 'per_fill' or 'entry_price'");
+}
+
+/**
+ * One strategy loaded into its own isolate (memory limit, no host references). Each backtest or
+ * decision runs in a fresh context of that isolate (runtime + strategy module evaluated anew), so
+ * nothing a strategy leaves in its globals carries over from one run to the next.
+ */
+export class StrategySandbox {
+  readonly info: StrategyInfo;
+  private readonly isolate: ivm.Isolate;
+  private readonly runtimeScript: ivm.Script;
+  private readonly strategyScript: ivm.Script;
+  private readonly compiled: CompiledStrategy;
+  private readonly limits: KernelLimits;
+  private memoryExceeded = false;
+  private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(compiled: CompiledStrategy, limits: KernelLimits, isolate: ivm.Isolate, runtimeScript: ivm.Script, strategyScript: ivm.Script, info: StrategyInfo) {
+    this.compiled = compiled;
+    this.limits = limits;
+    this.isolate = isolate;
+    this.runtimeScript = runtimeScript;
+    this.strategyScript = strategyScript;
+    this.info = info;
+  }
+
+  /** Loads the strategy into a new isolate and reads `static params` and `static warmup`. */
+  static async load(compiled: CompiledStrategy, limits: Partial<KernelLimits> = {}): Promise<StrategySandbox> {
+    const lim: KernelLimits = { ...DEFAULT_LIMITS, ...limits };
+    const isolate = new ivm.Isolate({ memoryLimit: lim.memoryMb });
+    try {
+      const runtimeScript = await isolate.compileScript(runtimeSource(), { filename: 'aristobot-runtime.js' });
+      let strategyScript: ivm.Script;
+      try {
+        strategyScript = await isolate.compileScript(wrapStrategy(compiled.js), { filename: 'strategy.js' });
+      } catch (e) {
+        throw syntaxError(e, compiled);
+      }
+      const sb = new StrategySandbox(compiled, lim, isolate, runtimeScript, strategyScript, { params: {}, warmup: 200 });
+      const info = await sb.withContext(async () => undefined, lim.callTimeoutMs);
+      (sb as { info: StrategyInfo }).info = info.info;
+      return sb;
+    } catch (e) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * A fresh context: the runtime, then the strategy module, then `load()` (params, warmup).
+   * `fn` gets the kernel API and runs while the context lives; the context is released after.
+   */
+  private async withContext<T>(fn: (api: ivm.Reference<Record<string, unknown>>, info: StrategyInfo) => Promise<T>, timeout: number): Promise<{ info: StrategyInfo; value: T }> {
+    const run = async (): Promise<{ info: StrategyInfo; value: T }> => {
+      if (this.disposed) throw new AppError('unavailable', 'the strategy sandbox was disposed');
+      const context = await this.isolate.createContext();
+      try {
+        const api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+        await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
+        const loaded = await this.invoke(api, 'load', [], timeout, 'load');
+        const info = (loaded as { info: StrategyInfo }).info;
+        const value = await fn(api, info);
+        return { info, value };
+      } finally {
+        context.release();
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Calls a kernel function with copied arguments; maps the kernel's own error results. */
+  private async invoke(api: ivm.Reference<Record<string, unknown>>, name: string, args: unknown[], timeout: number, what: string): Promise<unknown> {
+    const fn = (await api.get(name, { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+    const result = await this.call(() => fn.apply(undefined, args as ivm.Transferable[], { timeout, arguments: { copy: true }, result: { copy: true } }), what, timeout, api);
+    if (isKernelError(result)) throw strategyError(result, this.compiled);
+    return result;
+  }
+
+  /** Runs isolate work, turning isolated-vm's timeout and memory failures into the kernel's codes. */
+  private async call<T>(work: () => Promise<T>, what: string, timeout: number, api?: ivm.Reference<Record<string, unknown>>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (this.isolate.isDisposed || /memory limit/i.test(msg)) {
+        if (this.memoryExceeded || /memory limit/i.test(msg)) {
+          throw new AppError('strategy_memory', `the strategy exceeded the memory limit of ${this.limits.memoryMb} MB and was stopped`, { limitMb: this.limits.memoryMb });
+        }
+        if (this.cancelledByDispose) throw new AppError('cancelled', 'the run was cancelled');
+        throw new AppError('unavailable', 'the strategy sandbox was disposed during the run');
+      }
+      if (/timed out/i.test(msg)) {
+        let phase = what;
+        if (api) {
+          try {
+            const ph = (await api.get('phase', { reference: true })) as unknown as ivm.Reference<() => string>;
+            phase = String(await ph.apply(undefined, [], { timeout: 1000, result: { copy: true } }));
+          } catch {
+            /* keep what */
+          }
+        }
+        throw new AppError('strategy_timeout', `the strategy exceeded the CPU limit of ${timeout} ms${phase === 'load' ? ' while loading' : ` in ${phase}`} and was stopped`, { limitMs: timeout, phase });
+      }
+      if (e instanceof AppError) throw e;
+      if (e instanceof Error && e.name === 'SyntaxError') throw syntaxError(e, this.compiled);
+      throw new AppError('strategy_error', msg);
+    }
+  }
+
+  private cancelledByDispose = false;
+
+  /** The whole simulation inside the isolate: see the README ("Backtest semantics"). */
+  async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}): Promise<SimResult> {
+    checkColumns(columns);
+    checkSimConfig(config);
+    if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
+    const ctrl = new SharedArrayBuffer(16);
+    const flags = new Int32Array(ctrl);
+    const n = columns.close.length;
+    let lastReported = -1;
+    const report = (): void => {
+      if (!opts.onProgress || n === 0) return;
+      const pct = Math.min(100, Math.floor((Atomics.load(flags, 1) / n) * 100));
+      if (pct !== lastReported) {
+        lastReported = pct;
+        opts.onProgress(pct);
+      }
+    };
+    let forceTimer: NodeJS.Timeout | null = null;
+    const onAbort = (): void => {
+      Atomics.store(flags, 0, 1);
+      // The loop checks the flag every few thousand candles; init() or a runaway call cannot, so
+      // the isolate is disposed if the run has not stopped within half a second.
+      forceTimer = setTimeout(() => {
+        this.cancelledByDispose = true;
+        this.dispose();
+      }, 500);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = opts.onProgress ? setInterval(report, 250) : null;
+    try {
+      const { value } = await this.withContext(async (api) => {
+        const buffers = [columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
+        const ctrlCopy = new ivm.ExternalCopy(ctrl).copyInto({ release: true });
+        const prep = await this.call(async () => {
+          const fn = (await api.get('prepare', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+          return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, ctrlCopy], { timeout: this.limits.callTimeoutMs, result: { copy: true } });
+        }, 'init()', this.limits.callTimeoutMs, api);
+        if (isKernelError(prep)) throw strategyError(prep, this.compiled);
+        if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
+        const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
+        const out = (await this.invoke(api, 'run', [{ ...config, fees: { ...config.fees } }], runTimeout, 'the backtest loop')) as SimResult | { cancelled: true };
+        if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
+        return out;
+      }, this.limits.callTimeoutMs);
+      report();
+      return value;
+    } catch (e) {
+      if (opts.signal?.aborted && !(e instanceof AppError && (e.code === 'strategy_error' || e.code === 'invalid_input'))) throw new AppError('cancelled', 'the run was cancelled');
+      throw e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (forceTimer) clearTimeout(forceTimer);
+      if (timer) clearInterval(timer);
+    }
+  }
+
+  /** Live: `init()` on the window, then the rule on its last candle. */
+  async decide(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
+    checkColumns(window);
+    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
+    const { value } = await this.withContext(async (api) => {
+      const buffers = [window.time, window.open, window.high, window.low, window.close, window.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
+      const prep = await this.call(async () => {
+        const fn = (await api.get('prepare', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+        return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } });
+      }, 'init()', this.limits.callTimeoutMs, api);
+      if (isKernelError(prep)) throw strategyError(prep, this.compiled);
+      const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
+      return (await this.invoke(api, 'decide', [st, !!config.allowShort], this.limits.callTimeoutMs, 'decision')) as Decision;
+    }, this.limits.callTimeoutMs);
+    return value;
+  }
+
+  /** Frees the isolate (a run in progress ends with an error). */
+  dispose(): void {
+    this.disposed = true;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}
+
+function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = STRATEGY_FRAME.exec(msg) ?? STRATEGY_FRAME.exec(e instanceof Error ? (e.stack ?? '') : '');
+  const pos = m ? mapToSource(compiled.js, Number(m[1]), Number(m[2])) : { line: null, column: null };
+  return new AppError('strategy_error', `SyntaxError: ${msg.replace(/ \[strategy\.js:\d+:\d+\]$/, '')}${pos.line === null ? '' : ` (line ${pos.line})`} while loading the strategy`, { line: pos.line, column: pos.column, phase: 'load' });
+}

@@ -24,6 +24,10 @@ import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } fr
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
+import { backtestHandlers } from './backtest/api';
+import { withExamples } from './backtest/examples';
+import { BacktestService } from './backtest/service';
+import { Kernel } from './kernel';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -167,11 +171,26 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
+      // Backtests: saved strategy versions come from the strategies service once merged (withExamples(strategies)).
+      const kernel = new Kernel();
+      disposers.push(() => kernel.dispose());
+      const backtests = new BacktestService({
+        db,
+        log: this.log,
+        kernel,
+        strategies: withExamples(),
+        brokers: { forBroker: async (profileId, brokerId) => { const { ex, broker } = await brokers.exchangeFor(profileId, brokerId); return { exchange: broker.exchange, ex }; } },
+        emit: (event, data, scope) => this.bus.emit(event, data, scope),
+      });
+      await backtests.start();
+      disposers.push(() => backtests.stop());
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
+        ...backtestHandlers(backtests),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
+import { backtestEvents, backtestMethods } from './contract/backtest';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { tradingEvents, tradingMethods } from './contract/trading';
@@ -15,6 +16,7 @@ export const methods = {
   ...exchangeMethods,
   ...heartbeatMethods,
   ...tradingMethods,
+  ...backtestMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -22,6 +24,7 @@ export const events = {
   ...exchangeEvents,
   ...heartbeatEvents,
   ...tradingEvents,
+  ...backtestEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

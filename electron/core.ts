@@ -28,6 +28,8 @@ import { backtestHandlers } from './backtest/api';
 import { withExamples } from './backtest/examples';
 import { BacktestService } from './backtest/service';
 import { Kernel } from './kernel';
+import { strategyHandlers } from './strategies/api';
+import { StrategyService } from './strategies/service';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -53,6 +55,7 @@ interface Core {
   markets: MarketService;
   orders: OrderService;
   heartbeat: HeartbeatService;
+  strategies: StrategyService;
   stop(): Promise<void>;
 }
 
@@ -171,14 +174,16 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
-      // Backtests: saved strategy versions come from the strategies service once merged (withExamples(strategies)).
+      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
+
+      // Backtests: saved strategy versions (the strategies service) and the built-in examples.
       const kernel = new Kernel();
       disposers.push(() => kernel.dispose());
       const backtests = new BacktestService({
         db,
         log: this.log,
         kernel,
-        strategies: withExamples(),
+        strategies: withExamples({ getVersion: (p, id, v) => strategies.getVersion(p, id, v), list: async (p) => (await strategies.list(p)).map((x) => ({ strategyId: x.id, name: x.name, version: x.version })) }),
         brokers: { forBroker: async (profileId, brokerId) => { const { ex, broker } = await brokers.exchangeFor(profileId, brokerId); return { exchange: broker.exchange, ex }; } },
         emit: (event, data, scope) => this.bus.emit(event, data, scope),
       });
@@ -191,6 +196,7 @@ export class CoreHost {
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
         ...backtestHandlers(backtests),
+        ...strategyHandlers(strategies),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };
@@ -206,6 +212,7 @@ export class CoreHost {
         markets,
         orders,
         heartbeat,
+        strategies,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

@@ -3,6 +3,7 @@ import { appEvents, appMethods } from './contract/app';
 import { backtestEvents, backtestMethods } from './contract/backtest';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import type { MethodDef } from './contract/define';
 
@@ -17,6 +18,7 @@ export const methods = {
   ...heartbeatMethods,
   ...tradingMethods,
   ...backtestMethods,
+  ...strategyMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -25,6 +27,7 @@ export const events = {
   ...heartbeatEvents,
   ...tradingEvents,
   ...backtestEvents,
+  ...strategyEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -216,6 +216,8 @@ export class BacktestService {
       strategy = await this.d.strategies.getVersion(profileId, input.strategyId, input.version);
     } catch (e) {
       if (isAppError(e) && (e.code === 'not_found' || e.code === 'invalid_input')) throw invalid(e.message, 'strategyId');
+      // not an id the storage knows the shape of (a uuid)
+      if ((e as { code?: string }).code === '22P02') throw invalid(`No strategy "${input.strategyId}".`, 'strategyId');
       throw e;
     }
     const compiled: CompiledStrategy = { js: strategy.js };

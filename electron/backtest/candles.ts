@@ -37,6 +37,11 @@ function parseColumn(text: string | null, out: Float64Array, at: number): number
   return n;
 }
 
+function increasing(a: Float64Array, from: number, to: number): boolean {
+  for (let i = Math.max(1, from); i < to; i++) if (!(a[i]! > a[i - 1]!)) return false;
+  return true;
+}
+
 /** Open time of the candle after the one opening at `t` ('1M': the next calendar month). */
 export function nextOpen(tf: BacktestTimeframe, t: number): number {
   if (tf === '1M') {
@@ -63,15 +68,20 @@ export class BacktestCandles {
     const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
     let at = 0;
     let since = from;
+    let order = false;
     while (at < total) {
-      const { rows } = await this.db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string; last: string }>(
+      const { rows } = await this.db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string }>(
+        // The page is sorted once in the subquery; the aggregates read it in that order (checked
+        // below: the times must come out strictly increasing, else the page is read again with an
+        // ORDER BY in each aggregate). Times via date_part (float8 arithmetic, exact for ms);
+        // values as their exact decimal text, parsed by Number() (correctly rounded, as numeric::float8).
         `SELECT count(*)::int AS n,
-                string_agg((extract(epoch FROM open_time) * 1000)::bigint::text, ',' ORDER BY open_time) AS t,
-                string_agg(open::float8::text, ',' ORDER BY open_time) AS o,
-                string_agg(high::float8::text, ',' ORDER BY open_time) AS h,
-                string_agg(low::float8::text, ',' ORDER BY open_time) AS l,
-                string_agg(close::float8::text, ',' ORDER BY open_time) AS c,
-                string_agg(volume::float8::text, ',' ORDER BY open_time) AS v
+                string_agg((date_part('epoch', open_time) * 1000)::bigint::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS t,
+                string_agg(open::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS o,
+                string_agg(high::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS h,
+                string_agg(low::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS l,
+                string_agg(close::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS c,
+                string_agg(volume::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS v
            FROM (SELECT open_time, open, high, low, close, volume FROM candles
                   WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}
                   ORDER BY open_time LIMIT $6) page`,
@@ -80,6 +90,10 @@ export class BacktestCandles {
       const r = rows[0]!;
       if (!r.n) break; // rows deleted meanwhile
       parseColumn(r.t, c.time, at);
+      if (!order && !increasing(c.time, at, at + r.n)) {
+        order = true; // read this page again, ordered inside each aggregate
+        continue;
+      }
       parseColumn(r.o, c.open, at);
       parseColumn(r.h, c.high, at);
       parseColumn(r.l, c.low, at);

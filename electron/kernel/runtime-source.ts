@@ -66,13 +66,21 @@ function pad(n, out) {
   for (let j = 0; j < out.length; j++) r[off + j] = out[j];
   return r;
 }
-function nans(n) { const r = new F64(n); r.fill(NaN_); return r; }
+function nans(n) { const r = new F64(n); for (let i = 0; i < n; i++) r[i] = NaN_; return r; }
 
 const ta = ObjectFreeze({
   sma(values, period) {
+    // The library's running sum, written into a typed array directly: the library builds a
+    // growing Array, which is ~100x slower on millions of candles (measured in bench/).
     const n = checkSeries('sma', values); checkPeriod('sma', period, 1);
-    if (n < period) return nans(n);
-    return pad(n, lib.sma(values, period, n));
+    const out = nans(n);
+    if (n < period) return out;
+    const scale = 1.0 / period;
+    let sum = 0;
+    for (let i = 0; i < period; i++) sum += values[i];
+    out[period - 1] = sum * scale;
+    for (let i = period; i < n; i++) { sum += values[i]; sum -= values[i - period]; out[i] = sum * scale; }
+    return out;
   },
   ema(values, period) {
     // Seeded with the SMA of the first period values (as declared); alpha = 2 / (period + 1).
@@ -319,6 +327,8 @@ const prepare = guard(function (params, t, o, h, l, c, v, ctrlBuffer) {
 });
 
 const CHUNK = 16384;
+const TRADE_FIELDS = 13;
+const R_SIGNAL = 0, R_REVERSE = 1, R_STOP = 2, R_TP = 3, R_END = 4;
 const CANCELLED = { cancelled: true };
 
 /** The whole backtest loop; config as in SimConfig. */
@@ -336,8 +346,12 @@ const run = guard(function (cfg) {
   const first = info.warmup;
   const equity = new F64(n);
   const exposure = new I8(n);
-  const trades = [];
-  const decisions = [];
+  let tbuf = new F64(TRADE_FIELDS * 64), tcount = 0;
+  let dbuf = new I32(256), dcount = 0;
+  function pushDecision(i, a) {
+    if (dcount * 2 + 2 > dbuf.length) { const nb = new I32(dbuf.length * 2); nb.set(dbuf); dbuf = nb; }
+    dbuf[dcount * 2] = i; dbuf[dcount * 2 + 1] = a; dcount++;
+  }
   let cash = cfg.initialBalance;
   // The open position.
   let side = 0, amount = 0, entry = 0, entryFee = 0, entryFeeShown = 0, entryIndex = -1, stopPx = 0, tpPx = 0, slFrac = null, tpFrac = null;
@@ -354,12 +368,14 @@ const run = guard(function (cfg) {
     const gross = side * amount * (price - entry);
     cash += gross - exitFee;
     const pnl = gross - entryFee - exitFee;
-    trades.push({
-      side: side === 1 ? 'long' : 'short', entryIndex: entryIndex, exitIndex: j,
-      entryTime: time[entryIndex], exitTime: time[j], entryPrice: entry, exitPrice: price, amount: amount,
-      fees: entryFeeShown + exitFee, pnl: pnl, pnlPct: pnl / (entry * amount) * 100, balanceAfter: cash,
-      exitReason: reason, stopLoss: slFrac, takeProfit: tpFrac,
-    });
+    // Trades leave the isolate as one Float64Array (TRADE_FIELDS per trade): copying thousands
+    // of objects across the boundary costs more than the whole loop.
+    if ((tcount + 1) * TRADE_FIELDS > tbuf.length) { const nb = new F64(tbuf.length * 2); nb.set(tbuf); tbuf = nb; }
+    const o = tcount * TRADE_FIELDS;
+    tbuf[o] = side; tbuf[o + 1] = entryIndex; tbuf[o + 2] = j; tbuf[o + 3] = entry; tbuf[o + 4] = price;
+    tbuf[o + 5] = amount; tbuf[o + 6] = entryFeeShown + exitFee; tbuf[o + 7] = pnl; tbuf[o + 8] = pnl / (entry * amount) * 100;
+    tbuf[o + 9] = cash; tbuf[o + 10] = slFrac === null ? NaN_ : slFrac; tbuf[o + 11] = tpFrac === null ? NaN_ : tpFrac; tbuf[o + 12] = reason;
+    tcount++;
     side = 0; amount = 0; entry = 0; entryFee = 0; entryFeeShown = 0; entryIndex = -1; slFrac = null; tpFrac = null;
   }
   function marketExit(raw, j, reason) {
@@ -382,10 +398,10 @@ const run = guard(function (cfg) {
     tpPx = tp === null ? 0 : (dir === 1 ? price * (1 + tp) : price * (1 - tp));
   }
   function execute(action, raw, j, size, sl, tp) {
-    if (action === CLOSE) { if (side !== 0) marketExit(raw, j, 'signal'); }
+    if (action === CLOSE) { if (side !== 0) marketExit(raw, j, R_SIGNAL); }
     else if (action === OPEN_LONG || action === OPEN_SHORT) { if (side === 0) openAt(raw, j, action === OPEN_LONG ? 1 : -1, size, sl, tp); }
     else if (action === REV_LONG || action === REV_SHORT) {
-      if (side !== 0) marketExit(raw, j, 'reverse');
+      if (side !== 0) marketExit(raw, j, R_REVERSE);
       openAt(raw, j, action === REV_LONG ? 1 : -1, size, sl, tp);
     }
     setView();
@@ -395,18 +411,18 @@ const run = guard(function (cfg) {
     const o = open[j], hi = high[j], lo = low[j];
     if (side === 1) {
       if (!entryCandle) {
-        if (stopPx > 0 && o <= stopPx) { exitAt(o * (1 - slip), j, 'stop_loss', taker); return; }
-        if (tpPx > 0 && o >= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+        if (stopPx > 0 && o <= stopPx) { exitAt(o * (1 - slip), j, R_STOP, taker); return; }
+        if (tpPx > 0 && o >= tpPx) { exitAt(o, j, R_TP, maker); return; }
       }
-      if (stopPx > 0 && lo <= stopPx) { exitAt(stopPx * (1 - slip), j, 'stop_loss', taker); return; }
-      if (tpPx > 0 && hi >= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+      if (stopPx > 0 && lo <= stopPx) { exitAt(stopPx * (1 - slip), j, R_STOP, taker); return; }
+      if (tpPx > 0 && hi >= tpPx) { exitAt(tpPx, j, R_TP, maker); return; }
     } else {
       if (!entryCandle) {
-        if (stopPx > 0 && o >= stopPx) { exitAt(o * (1 + slip), j, 'stop_loss', taker); return; }
-        if (tpPx > 0 && o <= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+        if (stopPx > 0 && o >= stopPx) { exitAt(o * (1 + slip), j, R_STOP, taker); return; }
+        if (tpPx > 0 && o <= tpPx) { exitAt(o, j, R_TP, maker); return; }
       }
-      if (stopPx > 0 && hi >= stopPx) { exitAt(stopPx * (1 + slip), j, 'stop_loss', taker); return; }
-      if (tpPx > 0 && lo <= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+      if (stopPx > 0 && hi >= stopPx) { exitAt(stopPx * (1 + slip), j, R_STOP, taker); return; }
+      if (tpPx > 0 && lo <= tpPx) { exitAt(tpPx, j, R_TP, maker); return; }
     }
   }
 
@@ -425,7 +441,7 @@ const run = guard(function (cfg) {
         s.i = i;
         const a = rule(s, side, allowShort, false);
         if (a !== NONE) {
-          decisions.push({ index: i, action: ACTIONS[a] });
+          pushDecision(i, a);
           if (a !== CLOSE) { pSize = sizeOf(s); pSl = fractionOf(s, 'calculateStopLoss()'); pTp = fractionOf(s, 'calculateTakeProfit()'); }
           if (i + 1 < n) pending = a;
         }
@@ -436,7 +452,7 @@ const run = guard(function (cfg) {
         s.i = i;
         const a = rule(s, side, allowShort, false);
         if (a !== NONE) {
-          decisions.push({ index: i, action: ACTIONS[a] });
+          pushDecision(i, a);
           let size = 0, sl = null, tp = null;
           if (a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
           execute(a, close[i], i, size, sl, tp);
@@ -447,13 +463,13 @@ const run = guard(function (cfg) {
     }
   }
   if (side !== 0 && n > 0 && closeAtEnd) {
-    marketExit(close[n - 1], n - 1, 'end');
+    marketExit(close[n - 1], n - 1, R_END);
     equity[n - 1] = cash;
   }
   atomicStore(ctrl, 1, n);
   return {
-    trades: trades, equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : cash,
-    firstDecisionIndex: first < n ? first : -1, decisions: decisions, refused: refused,
+    trades: tbuf.slice(0, tcount * TRADE_FIELDS), equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : cash,
+    firstDecisionIndex: first < n ? first : -1, decisions: dbuf.slice(0, dcount * 2), refused: refused,
   };
 });
 
@@ -478,5 +494,13 @@ const decide = guard(function (state, allowShort) {
 
 const currentPhase = function () { return phase; };
 
-return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase };
+/** ta.<name>(...args) on copied arrays: what strategies get, for the host's tests and charts. */
+const indicator = guard(function (name, args) {
+  if (!Object.prototype.hasOwnProperty.call(ta, name)) throw kernelError('invalid_input', 'unknown indicator ta.' + String(name));
+  const conv = [];
+  for (const a of args) conv.push(a instanceof ArrayBuffer ? new F64(a) : a);
+  return ta[name].apply(undefined, conv);
+});
+
+return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase, indicator: indicator };
 })()`;

@@ -48,17 +48,16 @@ describe('the Backtest page', () => {
     await page.check('[data-test=bt-override-fees]');
     await page.fill('[data-test=bt-maker]', '0.001');
     await page.fill('[data-test=bt-taker]', '0.001');
-    await page.evaluate(() => {
-      const w = window as unknown as { seen: { progress: boolean; cancel: boolean } };
-      w.seen = { progress: false, cancel: false };
+    await page.evaluate(`(() => {
+      window.seen = { progress: false, cancel: false };
       new MutationObserver(() => {
-        if (document.querySelector('[data-test=bt-progress]')) w.seen.progress = true;
-        if (document.querySelector('[data-test=bt-cancel]')) w.seen.cancel = true;
+        if (document.querySelector('[data-test=bt-progress]')) window.seen.progress = true;
+        if (document.querySelector('[data-test=bt-cancel]')) window.seen.cancel = true;
       }).observe(document.body, { childList: true, subtree: true });
-    });
+    })()`);
     await page.click('[data-test=bt-run]');
     await page.waitForSelector('[data-test=bt-metrics]', { timeout: 30_000 });
-    expect(await page.evaluate(() => (window as unknown as { seen: unknown }).seen)).toEqual({ progress: true, cancel: true });
+    expect(await page.evaluate('window.seen')).toEqual({ progress: true, cancel: true });
 
     const ret = await page.textContent('[data-test=metric-returnPct] strong');
     expect(ret).toMatch(/^-?\d+\.\d\d %$/);

@@ -78,9 +78,12 @@ describe('the Backtest page', () => {
     await page.locator('[data-test=bt-compare]').nth(1).check();
     await page.waitForSelector('[data-test=bt-compare-table]');
 
-    // reopen the first run from history after a reload
-    await page.reload();
+    // leave the page, come back: the first run reopens from the history
+    await page.click('a[href="#/account"]');
+    await page.waitForSelector('[data-test=bt-form]', { state: 'detached' });
+    await page.click('a[href="#/backtest"]');
     await page.waitForSelector('[data-test=bt-history-row]');
+    expect(await page.locator('[data-test=bt-result]').count()).toBe(0);
     await page.locator('[data-test=bt-open]').nth(1).click();
     await page.waitForSelector('[data-test=bt-metrics]');
     expect(await page.textContent('[data-test=metric-returnPct] strong')).toBe(ret);

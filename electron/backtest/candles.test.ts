@@ -48,6 +48,15 @@ describe('CSV import of the real series in shared/data/ohlcv', () => {
     }
   });
 
+  it('loading in several pages gives the same columns as in one', async () => {
+    const one = await candles.load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
+    const paged = await new BacktestCandles(t.db, 500).load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
+    expect(paged.time.length).toBe(2148);
+    for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) expect([...paged[k]]).toEqual([...one[k]]);
+    const exact = await new BacktestCandles(t.db, 1074).load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
+    expect([...exact.close]).toEqual([...one.close]);
+  });
+
   it('EURUSD hourly (date and time), BTCUSD monthly and bt2006 (a named Date column and an extra column)', async () => {
     const eur = await candles.importCsv('csv-fx', 'EUR/USD', '1h', read('EURUSD.csv'));
     expect(eur.rows).toBe(5000);

@@ -15,7 +15,7 @@ import { parseCandleCsv } from './csv';
 
 const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 millisecond')`;
 /** Candles per query when loading (bounded strings, and progress between pages). */
-const LOAD_PAGE = 500_000;
+const LOAD_PAGE = 250_000;
 const IMPORT_BATCH = 5000;
 
 export interface Range {
@@ -52,7 +52,11 @@ export function nextOpen(tf: BacktestTimeframe, t: number): number {
 }
 
 export class BacktestCandles {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Candles per query when loading. */
+    private readonly pageSize = LOAD_PAGE,
+  ) {}
 
   async count(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
@@ -64,12 +68,11 @@ export class BacktestCandles {
 
   /** Stored candles with open time in [from, to), oldest first, as float64 columns. */
   async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
-    const total = await this.count(exchange, symbol, tf, from, to);
-    const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
-    let at = 0;
+    // Pages until one comes back short: no separate count (a full scan of its own).
+    const pages: Columns[] = [];
     let since = from;
     let order = false;
-    while (at < total) {
+    for (;;) {
       const { rows } = await this.db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string }>(
         // The page is sorted once in the subquery; the aggregates read it in that order (checked
         // below: the times must come out strictly increasing, else the page is read again with an
@@ -85,25 +88,33 @@ export class BacktestCandles {
            FROM (SELECT open_time, open, high, low, close, volume FROM candles
                   WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}
                   ORDER BY open_time LIMIT $6) page`,
-        [exchange, symbol, tf, since, to, Math.min(LOAD_PAGE, total - at)],
+        [exchange, symbol, tf, since, to, this.pageSize],
       );
       const r = rows[0]!;
-      if (!r.n) break; // rows deleted meanwhile
-      parseColumn(r.t, c.time, at);
-      if (!order && !increasing(c.time, at, at + r.n)) {
+      const n = r.n;
+      if (!n) break;
+      const page: Columns = { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+      parseColumn(r.t, page.time, 0);
+      if (!order && !increasing(page.time, 0, n)) {
         order = true; // read this page again, ordered inside each aggregate
         continue;
       }
-      parseColumn(r.o, c.open, at);
-      parseColumn(r.h, c.high, at);
-      parseColumn(r.l, c.low, at);
-      parseColumn(r.c, c.close, at);
-      parseColumn(r.v, c.volume, at);
-      at += r.n;
-      since = c.time[at - 1]! + 1;
+      parseColumn(r.o, page.open, 0);
+      parseColumn(r.h, page.high, 0);
+      parseColumn(r.l, page.low, 0);
+      parseColumn(r.c, page.close, 0);
+      parseColumn(r.v, page.volume, 0);
+      pages.push(page);
+      if (n < this.pageSize) break;
+      since = page.time[n - 1]! + 1;
     }
-    if (at < total) {
-      for (const k of Object.keys(c) as (keyof Columns)[]) c[k] = c[k].slice(0, at);
+    if (pages.length === 1) return pages[0]!;
+    const total = pages.reduce((s, p) => s + p.time.length, 0);
+    const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
+    let at = 0;
+    for (const p of pages) {
+      for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
+      at += p.time.length;
     }
     return c;
   }

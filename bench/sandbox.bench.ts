@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     sb.dispose();
     const best = Math.min(...times);
     const bestCpu = Math.min(...cpus);
-    console.log(`${c.name}: wall best ${best.toFixed(0)} ms = ${fmt((N / best) * 1000)} candles/s; CPU best ${bestCpu.toFixed(0)} ms = ${fmt((N / bestCpu) * 1000)} candles per CPU-second (${trades} trades, final equity ${finalEquity.toFixed(2)})`);
+    console.log(`${c.name} (${trades} trades, final equity ${finalEquity.toFixed(2)}):`);
+    console.log(`  wall, whole run:            ${best.toFixed(0)} ms = ${fmt((N / best) * 1000)} candles/s`);
+    console.log(`  process CPU, whole run:     ${bestCpu.toFixed(0)} ms = ${fmt((N / bestCpu) * 1000)} candles per CPU-second`);
   }
 
   // Reference: the same SMA-cross loop in plain Node (no sandbox, no simulation details).

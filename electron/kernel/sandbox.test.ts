@@ -206,7 +206,8 @@ describe('hostile strategies are contained; the core keeps answering', () => {
     expect(result.status).toBe('rejected');
     const e = (result as PromiseRejectedResult).reason as AppError;
     expect(e.code).toBe('strategy_timeout');
-    expect(e.message).toMatch(/CPU limit of 1000 ms in init\(\)/);
+    // The call limit (1000 ms) + 2 µs per candle for a backtest's init().
+    expect(e.message).toMatch(/CPU limit of 1001 ms in init\(\)/);
     expect(ticks).toBeGreaterThan(10);
     expect(concurrentOk).toBe(true);
   });
@@ -262,6 +263,18 @@ describe('hostile strategies are contained; the core keeps answering', () => {
     const r = await codeOf(kernel.backtest(compile(src), undefined, few, BASE_CONFIG));
     expect(r.code).toBe('strategy_error');
     expect(r.message).toMatch(/ReferenceError: process is not defined/);
+  });
+
+  it('no WebAssembly (memory outside the heap limit) and no Atomics.wait (a thread blocked past the CPU limit)', async () => {
+    for (const [expr, why] of [
+      ['new (globalThis as any).WebAssembly.Memory({ initial: 1 })', /Cannot read properties of undefined \(reading 'Memory'\)/],
+      ['(Atomics as any).wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)', /Atomics.wait is not a function/],
+    ] as const) {
+      const src = strategy(`  init() { (this as any).x = ${expr}; }\n  shouldLong() { return false; }\n  shouldShort() { return false; }`);
+      const r = await codeOf(kernel.backtest(compile(src), undefined, few, BASE_CONFIG));
+      expect(r.code, expr).toBe('strategy_error');
+      expect(r.message, expr).toMatch(why);
+    }
   });
 
   it('allocating gigabytes → strategy_memory; the kernel still works after', async () => {
@@ -324,5 +337,19 @@ describe('progress and cancel', () => {
     const ac = new AbortController();
     ac.abort();
     expect((await codeOf(kernel.backtest(compile(SMA_CROSS), undefined, GOOG, BASE_CONFIG, { signal: ac.signal }))).code).toBe('cancelled');
+  });
+});
+
+describe('memory sizing', () => {
+  it('Kernel.backtest sizes the heap limit with the data (2 M candles under a 64 MB default)', async () => {
+    const big = synthetic(2_000_000);
+    const k = new Kernel({ memoryMb: 64, runTimeoutMs: 120_000 });
+    try {
+      const r = await k.backtest(compile(SMA_CROSS), undefined, big, { ...BASE_CONFIG, allowShort: true });
+      expect(r.equity.length).toBe(2_000_000);
+      expect(r.trades.length).toBeGreaterThan(1000);
+    } finally {
+      k.dispose();
+    }
   });
 });

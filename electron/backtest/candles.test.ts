@@ -57,6 +57,17 @@ describe('CSV import of the real series in shared/data/ohlcv', () => {
     expect([...exact.close]).toEqual([...one.close]);
   });
 
+  it('a long series is read in parallel time slices, joined in order', async () => {
+    const rows = Array.from({ length: 250_000 }, (_, i) => `${Date.UTC(2019, 0, 1) + i * MIN},1,2,0.5,${1 + (i % 1000) / 1000},1`);
+    await candles.importCsv('csv-long', 'L/USD', '1m', rows.join('\n'));
+    for (const slices of [1, 3]) {
+      const c = await new BacktestCandles(t.db, 40_000, slices).load('csv-long', 'L/USD', '1m', 0, Date.UTC(2030, 0, 1));
+      expect(c.time.length).toBe(250_000);
+      for (let i = 0; i < c.time.length; i += 997) expect([c.time[i], c.close[i]]).toEqual([Date.UTC(2019, 0, 1) + i * MIN, 1 + (i % 1000) / 1000]);
+      for (let i = 1; i < c.time.length; i++) if (c.time[i]! - c.time[i - 1]! !== MIN) throw new Error(`gap at ${i}`);
+    }
+  });
+
   it('EURUSD hourly (date and time), BTCUSD monthly and bt2006 (a named Date column and an extra column)', async () => {
     const eur = await candles.importCsv('csv-fx', 'EUR/USD', '1h', read('EURUSD.csv'));
     expect(eur.rows).toBe(5000);

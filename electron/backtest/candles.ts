@@ -37,6 +37,18 @@ function parseColumn(text: string | null, out: Float64Array, at: number): number
   return n;
 }
 
+function concat(pages: Columns[]): Columns {
+  if (pages.length === 1) return pages[0]!;
+  const total = pages.reduce((s, p) => s + p.time.length, 0);
+  const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
+  let at = 0;
+  for (const p of pages) {
+    for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
+    at += p.time.length;
+  }
+  return c;
+}
+
 function increasing(a: Float64Array, from: number, to: number): boolean {
   for (let i = Math.max(1, from); i < to; i++) if (!(a[i]! > a[i - 1]!)) return false;
   return true;
@@ -56,6 +68,8 @@ export class BacktestCandles {
     private readonly db: Database,
     /** Candles per query when loading. */
     private readonly pageSize = LOAD_PAGE,
+    /** Time slices loaded at once (long series only). */
+    private readonly slices = 2,
   ) {}
 
   async count(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<number> {
@@ -68,6 +82,23 @@ export class BacktestCandles {
 
   /** Stored candles with open time in [from, to), oldest first, as float64 columns. */
   async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
+    // Split the stored span in equal time slices read at once on separate connections (PostgreSQL
+    // formats each slice's numbers in its own backend: one core each), then join them in order.
+    const { rows } = await this.db.query<{ a: string | null; b: string | null }>(
+      `SELECT (date_part('epoch', min(open_time)) * 1000)::bigint AS a, (date_part('epoch', max(open_time)) * 1000)::bigint AS b FROM candles
+        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
+      [exchange, symbol, tf, from, to],
+    );
+    if (rows[0]!.a === null) return concat([]);
+    const a = Number(rows[0]!.a);
+    const b = Number(rows[0]!.b) + 1;
+    const n = b - a > backtestTimeframeMs(tf) * 100_000 ? this.slices : 1;
+    const cuts = Array.from({ length: n + 1 }, (_, k) => (k === 0 ? a : k === n ? b : a + Math.floor(((b - a) * k) / n)));
+    const parts = await Promise.all(cuts.slice(0, -1).map((c, k) => this.loadSlice(exchange, symbol, tf, c, cuts[k + 1]!)));
+    return concat(parts.flat());
+  }
+
+  private async loadSlice(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns[]> {
     // Pages until one comes back short: no separate count (a full scan of its own).
     const pages: Columns[] = [];
     let since = from;
@@ -108,15 +139,7 @@ export class BacktestCandles {
       if (n < this.pageSize) break;
       since = page.time[n - 1]! + 1;
     }
-    if (pages.length === 1) return pages[0]!;
-    const total = pages.reduce((s, p) => s + p.time.length, 0);
-    const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
-    let at = 0;
-    for (const p of pages) {
-      for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
-      at += p.time.length;
-    }
-    return c;
+    return pages;
   }
 
   /**

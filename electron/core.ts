@@ -26,6 +26,10 @@ import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
 import { webhookHandlers } from './webhooks/api';
 import { WebhookService } from './webhooks/service';
+import { backtestHandlers } from './backtest/api';
+import { withExamples } from './backtest/examples';
+import { BacktestService } from './backtest/service';
+import { Kernel } from './kernel';
 import { strategyHandlers } from './strategies/api';
 import { StrategyService } from './strategies/service';
 import { aiHandlers } from './ai/api';
@@ -187,12 +191,27 @@ export class CoreHost {
       const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
       disposers.push(() => ai.stop());
 
+      // Backtests: saved strategy versions (the strategies service) and the built-in examples.
+      const kernel = new Kernel();
+      disposers.push(() => kernel.dispose());
+      const backtests = new BacktestService({
+        db,
+        log: this.log,
+        kernel,
+        strategies: withExamples({ getVersion: (p, id, v) => strategies.getVersion(p, id, v), list: async (p) => (await strategies.list(p)).map((x) => ({ strategyId: x.id, name: x.name, version: x.version })) }),
+        brokers: { forBroker: async (profileId, brokerId) => { const { ex, broker } = await brokers.exchangeFor(profileId, brokerId); return { exchange: broker.exchange, ex }; } },
+        emit: (event, data, scope) => this.bus.emit(event, data, scope),
+      });
+      await backtests.start();
+      disposers.push(() => backtests.stop());
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
         ...webhookHandlers(webhooks),
+        ...backtestHandlers(backtests),
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         'app.status': async (_i, { session }) => this.status(session),

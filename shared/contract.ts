@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
+import { backtestEvents, backtestMethods } from './contract/backtest';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { strategyEvents, strategyMethods } from './contract/strategies';
@@ -19,6 +20,7 @@ export const methods = {
   ...heartbeatMethods,
   ...tradingMethods,
   ...webhookMethods,
+  ...backtestMethods,
   ...strategyMethods,
   ...aiMethods,
 } as const satisfies Record<string, MethodDef>;
@@ -29,6 +31,7 @@ export const events = {
   ...heartbeatEvents,
   ...tradingEvents,
   ...webhookEvents,
+  ...backtestEvents,
   ...strategyEvents,
   ...aiEvents,
 } as const satisfies Record<string, z.ZodType>;

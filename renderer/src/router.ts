@@ -9,6 +9,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/heartbeat', component: () => import('./views/HeartbeatView.vue'), meta: { nav: 'Heartbeat', icon: '♥' } },
   { path: '/trading', component: () => import('./views/TradingView.vue'), meta: { nav: 'Manual trading', icon: '⇄' } },
   { path: '/webhooks', component: () => import('./views/WebhooksView.vue'), meta: { nav: 'Webhooks', icon: '⚡' } },
+  { path: '/backtest', component: () => import('./views/BacktestView.vue'), meta: { nav: 'Backtest', icon: '⟲' } },
   { path: '/strategies', component: () => import('./views/StrategiesView.vue'), meta: { nav: 'Strategies', icon: '{}' } },
   { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },

@@ -1,0 +1,105 @@
+/**
+ * Backtest benchmark. Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/backtest.bench.ts [--candles 10000000] [--load 1000000]
+ *
+ *  1. candles/s of a whole backtest on synthetic 1m candles: an EMA-cross strategy with fees and
+ *     slippage run through the sandbox (the kernel's isolate, the decision rule, the simulated loop),
+ *     then every metric (electron/backtest/metrics.ts). Target ≥ 14 M candles/s.
+ *  2. the time to load 1 M candles from PostgreSQL (bundled) into the engine's float64 columns
+ *     (electron/backtest/candles.ts). Target < 1 s.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startBundledPostgres } from '../electron/db/bundled';
+import { Database } from '../electron/db/database';
+import { Kernel } from '../electron/kernel';
+import { EMA_CROSS, compile, synthetic } from '../electron/kernel/fixtures/strategies';
+import { silentLogger } from '../electron/log';
+import { BacktestCandles } from '../electron/backtest/candles';
+import { computeMetrics } from '../electron/backtest/metrics';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('candles', 10_000_000);
+const LOAD = arg('load', 1_000_000);
+const fmt = (x: number) => (x / 1e6).toFixed(2);
+
+async function compute(): Promise<void> {
+  const columns = synthetic(N);
+  const kernel = new Kernel({ memoryMb: 2048, runTimeoutMs: 600_000, callTimeoutMs: 60_000 });
+  const compiled = compile(EMA_CROSS);
+  const config = { initialBalance: 10_000, fees: { maker: 0.0002, taker: 0.0004 }, slippageBps: 1, fillAt: 'open' as const, allowShort: true, amountStep: 0.00001, minAmount: 0 };
+  const params = { fast: 12, slow: 26, size: 1 };
+  await kernel.backtest(compiled, params, synthetic(100_000), config); // warm-up
+  const times: number[] = [];
+  let trades = 0;
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    const r = await kernel.backtest(compiled, params, columns, config);
+    const m = computeMetrics(r, columns, config);
+    times.push(performance.now() - t0);
+    trades = m.tradeCount;
+  }
+  const best = Math.min(...times);
+  const t0 = performance.now();
+  const r = await kernel.backtest(compiled, params, columns, config);
+  const simMs = performance.now() - t0;
+  const t1 = performance.now();
+  computeMetrics(r, columns, config);
+  const metricsMs = performance.now() - t1;
+  console.log(`compute: ${fmt(N)} M candles, EMA cross 12/26, fees + slippage, ${trades} trades`);
+  console.log(`  backtest + full metrics: best ${best.toFixed(0)} ms of 3 → ${fmt(N / (best / 1000))} M candles/s (target ≥ 14)`);
+  console.log(`  of which the kernel ${simMs.toFixed(0)} ms, the metrics ${metricsMs.toFixed(0)} ms`);
+  kernel.dispose();
+}
+
+async function load(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'aristobot-bench-bt-'));
+  const log = silentLogger();
+  const pg = await startBundledPostgres({ dataDir: dir, log });
+  let db: Database | undefined;
+  try {
+    db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log, poolMax: 4 });
+    const start = Date.UTC(2020, 0, 1);
+    // 1 M 1m candles with realistic decimals, generated inside PostgreSQL
+    await db.query(
+      `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+       SELECT 'bench', 'BTC/USDT', '1m', 'epoch'::timestamptz + ($1::bigint + g::bigint * 60000) * interval '1 millisecond',
+              round((30000 + 1000 * sin(g / 5000.0))::numeric, 2), round((30010 + 1000 * sin(g / 5000.0))::numeric, 2),
+              round((29990 + 1000 * sin(g / 5000.0))::numeric, 2), round((30002 + 1000 * sin(g / 5000.0))::numeric, 2),
+              round((1 + (g % 97) / 7.0)::numeric, 8)
+         FROM generate_series(0, $2::int - 1) g`,
+      [start, LOAD],
+    );
+    await db.query('VACUUM ANALYZE candles');
+    const candles = new BacktestCandles(db);
+    const times: number[] = [];
+    let n = 0;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      const c = await candles.load('bench', 'BTC/USDT', '1m', start, start + LOAD * 60_000);
+      times.push(performance.now() - t0);
+      n = c.close.length;
+    }
+    console.log(`load: ${fmt(n)} M candles from PostgreSQL into float64 columns: ${times.map((x) => x.toFixed(0)).join(' / ')} ms (target < 1000)`);
+  } finally {
+    await db?.close();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`backtest bench, Node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (!process.argv.includes('--load-only')) await compute();
+  await load();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

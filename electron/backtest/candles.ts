@@ -1,0 +1,261 @@
+import type { Exchange } from 'ccxt';
+import { AppError } from '../../shared/errors';
+import { backtestTimeframeMs, type BacktestTimeframe } from '../../shared/backtest-timeframes';
+import type { Database } from '../db/database';
+import type { Columns } from '../kernel/types';
+import { parseCandleCsv } from './csv';
+
+/**
+ * Candles for backtests, from the shared `candles` table (the heartbeat's, downloads, imported data
+ * sets). Read as columns: PostgreSQL aggregates each column of a page into one text value, parsed
+ * straight into a Float64Array — no object per row (1 M candles in a fraction of a second).
+ * Missing ranges are downloaded with CCXT `fetchOHLCV`, page by page, each page stored as it comes
+ * (so a cancelled or failed download keeps what it got and the next run resumes after it).
+ */
+
+const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 millisecond')`;
+/** Candles per query when loading (bounded strings, and progress between pages). */
+const LOAD_PAGE = 250_000;
+const IMPORT_BATCH = 5000;
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+function parseColumn(text: string | null, out: Float64Array, at: number): number {
+  if (!text) return 0;
+  let n = 0;
+  let start = 0;
+  const len = text.length;
+  for (let i = 0; i <= len; i++) {
+    if (i === len || text.charCodeAt(i) === 44 /* , */) {
+      out[at + n++] = Number(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return n;
+}
+
+function concat(pages: Columns[]): Columns {
+  if (pages.length === 1) return pages[0]!;
+  const total = pages.reduce((s, p) => s + p.time.length, 0);
+  const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
+  let at = 0;
+  for (const p of pages) {
+    for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
+    at += p.time.length;
+  }
+  return c;
+}
+
+function increasing(a: Float64Array, from: number, to: number): boolean {
+  for (let i = Math.max(1, from); i < to; i++) if (!(a[i]! > a[i - 1]!)) return false;
+  return true;
+}
+
+/** Open time of the candle after the one opening at `t` ('1M': the next calendar month). */
+export function nextOpen(tf: BacktestTimeframe, t: number): number {
+  if (tf === '1M') {
+    const d = new Date(t);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  return t + backtestTimeframeMs(tf);
+}
+
+export class BacktestCandles {
+  constructor(
+    private readonly db: Database,
+    /** Candles per query when loading. */
+    private readonly pageSize = LOAD_PAGE,
+    /** Time slices loaded at once (long series only). */
+    private readonly slices = 2,
+  ) {}
+
+  async count(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
+      [exchange, symbol, tf, from, to],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Stored candles with open time in [from, to), oldest first, as float64 columns. */
+  async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
+    // Split the stored span in equal time slices read at once on separate connections (PostgreSQL
+    // formats each slice's numbers in its own backend: one core each), then join them in order.
+    const { rows } = await this.db.query<{ a: string | null; b: string | null }>(
+      `SELECT (date_part('epoch', min(open_time)) * 1000)::bigint AS a, (date_part('epoch', max(open_time)) * 1000)::bigint AS b FROM candles
+        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
+      [exchange, symbol, tf, from, to],
+    );
+    if (rows[0]!.a === null) return concat([]);
+    const a = Number(rows[0]!.a);
+    const b = Number(rows[0]!.b) + 1;
+    const n = b - a > backtestTimeframeMs(tf) * 100_000 ? this.slices : 1;
+    const cuts = Array.from({ length: n + 1 }, (_, k) => (k === 0 ? a : k === n ? b : a + Math.floor(((b - a) * k) / n)));
+    const parts = await Promise.all(cuts.slice(0, -1).map((c, k) => this.loadSlice(exchange, symbol, tf, c, cuts[k + 1]!)));
+    return concat(parts.flat());
+  }
+
+  private async loadSlice(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns[]> {
+    // Pages until one comes back short: no separate count (a full scan of its own).
+    const pages: Columns[] = [];
+    let since = from;
+    let order = false;
+    for (;;) {
+      const { rows } = await this.db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string }>(
+        // The page is sorted once in the subquery; the aggregates read it in that order (checked
+        // below: the times must come out strictly increasing, else the page is read again with an
+        // ORDER BY in each aggregate). Times via date_part (float8 arithmetic, exact for ms);
+        // values as their exact decimal text, parsed by Number() (correctly rounded, as numeric::float8).
+        `SELECT count(*)::int AS n,
+                string_agg((date_part('epoch', open_time) * 1000)::bigint::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS t,
+                string_agg(open::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS o,
+                string_agg(high::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS h,
+                string_agg(low::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS l,
+                string_agg(close::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS c,
+                string_agg(volume::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS v
+           FROM (SELECT open_time, open, high, low, close, volume FROM candles
+                  WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}
+                  ORDER BY open_time LIMIT $6) page`,
+        [exchange, symbol, tf, since, to, this.pageSize],
+      );
+      const r = rows[0]!;
+      const n = r.n;
+      if (!n) break;
+      const page: Columns = { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+      parseColumn(r.t, page.time, 0);
+      if (!order && !increasing(page.time, 0, n)) {
+        order = true; // read this page again, ordered inside each aggregate
+        continue;
+      }
+      parseColumn(r.o, page.open, 0);
+      parseColumn(r.h, page.high, 0);
+      parseColumn(r.l, page.low, 0);
+      parseColumn(r.c, page.close, 0);
+      parseColumn(r.v, page.volume, 0);
+      pages.push(page);
+      if (n < this.pageSize) break;
+      since = page.time[n - 1]! + 1;
+    }
+    return pages;
+  }
+
+  /**
+   * The parts of [from, to) without stored candles: before the first, after the last, and between
+   * two stored candles more than one timeframe apart. `to` is capped at `now` (no future candles).
+   */
+  async missing(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number, now = Date.now()): Promise<Range[]> {
+    const end = Math.min(to, now);
+    if (end <= from) return [];
+    const len = backtestTimeframeMs(tf);
+    const { rows } = await this.db.query<{ prev: string | null; t: string | null }>(
+      `SELECT (extract(epoch FROM prev) * 1000)::bigint AS prev, (extract(epoch FROM t) * 1000)::bigint AS t
+         FROM (SELECT open_time AS t, lag(open_time) OVER (ORDER BY open_time) AS prev FROM candles
+                WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}) x
+        WHERE prev IS NULL OR t - prev > $6 * interval '1 millisecond'
+        ORDER BY t`,
+      [exchange, symbol, tf, from, end, len],
+    );
+    const out: Range[] = [];
+    if (rows.length === 0) return [{ from, to: end }];
+    for (const r of rows) {
+      const t = Number(r.t);
+      if (r.prev === null) {
+        if (t - from >= len) out.push({ from, to: t });
+      } else {
+        out.push({ from: nextOpen(tf, Number(r.prev)), to: t });
+      }
+    }
+    const { rows: last } = await this.db.query<{ t: string }>(
+      `SELECT (extract(epoch FROM max(open_time)) * 1000)::bigint AS t FROM candles
+        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
+      [exchange, symbol, tf, from, end],
+    );
+    const after = nextOpen(tf, Number(last[0]!.t));
+    // the last candle may still be open; anything after it that has closed is missing
+    if (after < end && nextOpen(tf, after) <= now) out.push({ from: after, to: end });
+    return out;
+  }
+
+  /**
+   * Download `ranges` with CCXT `fetchOHLCV` (pages of the exchange's limit; CCXT's rate limiter
+   * spaces the requests), storing each page at once. Only closed candles are stored. Between pages
+   * the signal is checked: an abort throws `cancelled` and keeps what was stored.
+   */
+  async download(
+    ex: Exchange,
+    exchange: string,
+    symbol: string,
+    tf: BacktestTimeframe,
+    ranges: readonly Range[],
+    opts: { signal?: AbortSignal; onProgress?: (percent: number) => void; now?: () => number } = {},
+  ): Promise<number> {
+    const now = opts.now ?? (() => Date.now());
+    const features = (ex as unknown as { features?: { spot?: { fetchOHLCV?: { limit?: number } } } }).features;
+    const limit = Math.max(1, Math.min(1000, features?.spot?.fetchOHLCV?.limit ?? 500));
+    const total = ranges.reduce((s, r) => s + (r.to - r.from), 0) || 1;
+    let before = 0; // length of the ranges already downloaded
+    let stored = 0;
+    for (const range of ranges) {
+      let since = range.from;
+      while (since < range.to) {
+        if (opts.signal?.aborted) throw new AppError('cancelled', 'The download was cancelled (candles already downloaded are kept).');
+        let page: number[][];
+        try {
+          page = (await ex.fetchOHLCV(symbol, tf, since, limit)) as number[][];
+        } catch (e) {
+          throw new AppError('exchange_error', `Downloading ${symbol} ${tf} candles from ${exchange} failed: ${(e as Error).message}`);
+        }
+        const t0 = now();
+        const rows = page.filter((k) => k[0]! >= since && k[0]! < range.to && nextOpen(tf, k[0]!) <= t0 && k.slice(1, 6).every((x) => Number.isFinite(x)));
+        if (rows.length) await this.upsertNumbers(exchange, symbol, tf, rows);
+        stored += rows.length;
+        const lastTime = page.length ? page[page.length - 1]![0]! : NaN;
+        if (!page.length || !(lastTime >= since)) break; // nothing more from the exchange
+        since = nextOpen(tf, lastTime);
+        opts.onProgress?.(Math.min(100, ((before + Math.min(since, range.to) - range.from) / total) * 100));
+      }
+      before += range.to - range.from;
+    }
+    opts.onProgress?.(100);
+    return stored;
+  }
+
+  /**
+   * Import a CSV data set (electron/backtest/csv.ts) into `candles` under (exchange = the data set's
+   * name, symbol, timeframe): every row or none, in one transaction. Rows already stored under the
+   * same key are replaced (an import can be repeated with corrected data).
+   */
+  async importCsv(exchange: string, symbol: string, tf: BacktestTimeframe, csv: string): Promise<{ rows: number; from: number; to: number }> {
+    const rows = parseCandleCsv(csv);
+    await this.db.tx(async (c) => {
+      for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
+        const part = rows.slice(i, i + IMPORT_BATCH);
+        await c.query(
+          `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+           SELECT $1, $2, $3, 'epoch'::timestamptz + u.t * interval '1 millisecond', u.o, u.h, u.l, u.c, u.v
+             FROM unnest($4::bigint[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[]) AS u(t, o, h, l, c, v)
+           ON CONFLICT (exchange, symbol, timeframe, open_time) DO UPDATE
+             SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume`,
+          [exchange, symbol, tf, part.map((r) => r.time), part.map((r) => r.open), part.map((r) => r.high), part.map((r) => r.low), part.map((r) => r.close), part.map((r) => r.volume)],
+        );
+      }
+    });
+    return { rows: rows.length, from: rows[0]!.time, to: rows[rows.length - 1]!.time };
+  }
+
+  /** Insert-or-update rows [time, open, high, low, close, volume] (numbers, as CCXT gives them). */
+  private async upsertNumbers(exchange: string, symbol: string, tf: BacktestTimeframe, rows: number[][]): Promise<void> {
+    const col = (k: number) => rows.map((r) => String(r[k]));
+    await this.db.query(
+      `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+       SELECT $1, $2, $3, 'epoch'::timestamptz + u.t * interval '1 millisecond', u.o, u.h, u.l, u.c, u.v
+         FROM unnest($4::bigint[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[]) AS u(t, o, h, l, c, v)
+       ON CONFLICT (exchange, symbol, timeframe, open_time) DO UPDATE
+         SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume`,
+      [exchange, symbol, tf, rows.map((r) => r[0]), col(1), col(2), col(3), col(4), col(5)],
+    );
+  }
+}

@@ -1,0 +1,135 @@
+import { AppError } from '../../shared/errors';
+
+/**
+ * CSV candles (date/time, open, high, low, close, volume) as people already have them: a header is
+ * detected (and may leave the first column unnamed, as pandas writes it), columns are found by name
+ * when there is one, else by position; times are ISO dates/date-times (UTC unless an offset is
+ * given) or epoch milliseconds. Every bad row is reported with its line number; the caller stores
+ * nothing unless every row is good.
+ */
+export interface CsvCandle {
+  time: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+}
+
+export interface CsvProblem {
+  line: number;
+  message: string;
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const TIME_NAMES = new Set(['', 'date', 'time', 'datetime', 'date/time', 'timestamp', 'open_time', 'opentime', 'open time', 'unnamed: 0', 'index']);
+const MAX_PROBLEMS = 50;
+
+/** Epoch ms of an ISO date/date-time or an integer of epoch ms; NaN when neither. */
+export function parseTime(s: string): number {
+  const v = s.trim();
+  if (/^\d{1,15}$/.test(v)) return Number(v);
+  const m = ISO.exec(v);
+  if (!m) return NaN;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', tz] = m;
+  let iso = `${y}-${mo}-${d}T${h}:${mi}:${sec}${frac ? frac.slice(0, 4) : ''}`;
+  iso += tz ? (tz.toUpperCase() === 'Z' ? 'Z' : tz.length === 5 ? `${tz.slice(0, 3)}:${tz.slice(3)}` : tz) : 'Z';
+  const t = Date.parse(iso);
+  // Date.parse rolls 2024-02-31 over to March: refuse dates that do not exist
+  if (!Number.isFinite(t)) return NaN;
+  if (!tz) {
+    const back = new Date(t);
+    if (back.getUTCDate() !== Number(d) || back.getUTCMonth() + 1 !== Number(mo)) return NaN;
+  }
+  return t;
+}
+
+function splitLine(line: string, delimiter: string): string[] {
+  return line.split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1').trim());
+}
+
+export function parseCandleCsv(csv: string): CsvCandle[] {
+  const lines = csv.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  let first = lines.findIndex((l) => l.trim() !== '');
+  if (first < 0) throw new AppError('invalid_input', 'The CSV file is empty.', { issues: [{ path: 'csv', message: 'empty' }] });
+  const head = lines[first]!;
+  const delimiter = [',', ';', '\t'].reduce((best, d) => (head.split(d).length > head.split(best).length ? d : best), ',');
+  const headFields = splitLine(head, delimiter);
+
+  // a header: the first field is not a time, or a price field is not a number
+  const isHeader = !Number.isFinite(parseTime(headFields[0] ?? '')) || headFields.slice(1, 5).some((f) => !NUMBER.test(f));
+  let idx = { time: 0, open: 1, high: 2, low: 3, close: 4, volume: 5 as number | -1 };
+  if (isHeader) {
+    const names = headFields.map((f) => f.toLowerCase());
+    const find = (n: string) => names.indexOf(n);
+    const timeAt = names.findIndex((n) => TIME_NAMES.has(n));
+    const at = { time: timeAt >= 0 ? timeAt : 0, open: find('open'), high: find('high'), low: find('low'), close: find('close'), volume: find('volume') };
+    const named = at.open >= 0 && at.high >= 0 && at.low >= 0 && at.close >= 0;
+    if (named) idx = at;
+    else if (headFields.length < 5) {
+      throw new AppError('invalid_input', `Line ${first + 1}: expected the columns date/time, open, high, low, close (and volume), found "${head}".`, { issues: [{ path: 'csv', message: 'no open/high/low/close columns' }] });
+    }
+    first++;
+  }
+
+  const out: CsvCandle[] = [];
+  const problems: CsvProblem[] = [];
+  const seen = new Map<number, number>();
+  const need = Math.max(idx.time, idx.open, idx.high, idx.low, idx.close, idx.volume) + 1;
+  for (let i = first; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    const line = i + 1;
+    const f = splitLine(raw, delimiter);
+    const fail = (message: string) => {
+      if (problems.length < MAX_PROBLEMS) problems.push({ line, message });
+    };
+    if (f.length < need && !(idx.volume === need - 1 && f.length === need - 1)) {
+      fail(`expected ${need} fields, found ${f.length}`);
+      continue;
+    }
+    const time = parseTime(f[idx.time]!);
+    if (!Number.isFinite(time)) {
+      fail(`"${f[idx.time]}" is not an ISO date/time or epoch milliseconds`);
+      continue;
+    }
+    const [open, high, low, close] = [f[idx.open]!, f[idx.high]!, f[idx.low]!, f[idx.close]!];
+    const volume = idx.volume >= 0 && f[idx.volume] !== undefined && f[idx.volume] !== '' ? f[idx.volume]! : '0';
+    const bad = [['open', open], ['high', high], ['low', low], ['close', close], ['volume', volume]].find(([, v]) => !NUMBER.test(v!));
+    if (bad) {
+      fail(`${bad[0]} "${bad[1]}" is not a number`);
+      continue;
+    }
+    const [o, h, l, c, v] = [open, high, low, close, volume].map(Number) as [number, number, number, number, number];
+    if (!(o > 0 && h > 0 && l > 0 && c > 0)) {
+      fail('prices must be positive');
+      continue;
+    }
+    if (v < 0) {
+      fail('volume must not be negative');
+      continue;
+    }
+    if (h < Math.max(o, c, l) || l > Math.min(o, c)) {
+      fail(`inconsistent candle: high ${high} / low ${low} do not contain open ${open} and close ${close}`);
+      continue;
+    }
+    const dup = seen.get(time);
+    if (dup !== undefined) {
+      fail(`the time ${new Date(time).toISOString()} is already on line ${dup}`);
+      continue;
+    }
+    seen.set(time, line);
+    out.push({ time, open, high, low, close, volume });
+  }
+  if (problems.length) {
+    const more = problems.length === MAX_PROBLEMS ? ' (only the first 50 are listed)' : '';
+    throw new AppError('invalid_input', `The CSV has bad rows; nothing was imported. ${problems.slice(0, 3).map((p) => `Line ${p.line}: ${p.message}.`).join(' ')}${more}`, {
+      issues: problems.map((p) => ({ path: `csv:${p.line}`, message: p.message })),
+      lines: problems,
+    });
+  }
+  if (out.length === 0) throw new AppError('invalid_input', 'The CSV has no candles.', { issues: [{ path: 'csv', message: 'no rows' }] });
+  out.sort((a, b) => a.time - b.time);
+  return out;
+}

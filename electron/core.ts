@@ -24,6 +24,8 @@ import { HeartbeatService, heartbeatConfigFromEnv, DEFAULT_HEARTBEAT_CONFIG } fr
 import { OrderService } from './trading/orders';
 import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
+import { strategyHandlers } from './strategies/api';
+import { StrategyService } from './strategies/service';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -49,6 +51,7 @@ interface Core {
   markets: MarketService;
   orders: OrderService;
   heartbeat: HeartbeatService;
+  strategies: StrategyService;
   stop(): Promise<void>;
 }
 
@@ -167,11 +170,14 @@ export class CoreHost {
       }
       disposers.push(() => heartbeat.stop('app stopped'));
 
+      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
+        ...strategyHandlers(strategies),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };
@@ -187,6 +193,7 @@ export class CoreHost {
         markets,
         orders,
         heartbeat,
+        strategies,
         stop: async () => {
           for (const d of disposers.reverse()) await d();
         },

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import type { MethodDef } from './contract/define';
 
@@ -15,6 +16,7 @@ export const methods = {
   ...exchangeMethods,
   ...heartbeatMethods,
   ...tradingMethods,
+  ...strategyMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -22,6 +24,7 @@ export const events = {
   ...exchangeEvents,
   ...heartbeatEvents,
   ...tradingEvents,
+  ...strategyEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

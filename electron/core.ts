@@ -26,6 +26,9 @@ import { TradingReads } from './trading/portfolio';
 import { openSecretStore, type SecretStoreResult } from './secrets';
 import { strategyHandlers } from './strategies/api';
 import { StrategyService } from './strategies/service';
+import { botHandlers } from './bot/api';
+import { BotEngine } from './bot/engine';
+import { Kernel } from './kernel';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -172,12 +175,21 @@ export class CoreHost {
 
       const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
 
+      const kernel = new Kernel();
+      const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel });
+      await bot.start();
+      disposers.push(async () => {
+        await bot.stop();
+        kernel.dispose();
+      });
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
         ...strategyHandlers(strategies),
+        ...botHandlers(bot),
         'app.status': async () => this.status(),
         'app.retry': async () => this.status(),
       };

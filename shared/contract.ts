@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './contract/app';
+import { botEvents, botMethods } from './contract/bot';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { strategyEvents, strategyMethods } from './contract/strategies';
@@ -17,6 +18,7 @@ export const methods = {
   ...heartbeatMethods,
   ...tradingMethods,
   ...strategyMethods,
+  ...botMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -25,6 +27,7 @@ export const events = {
   ...heartbeatEvents,
   ...tradingEvents,
   ...strategyEvents,
+  ...botEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -12,6 +12,8 @@ export function rendererConfig(): UserConfig {
     base: './',
     plugins: [vue()],
     resolve: { alias: { '@shared': resolve(import.meta.dirname, 'shared') } },
+    // Monaco's workers (Strategies page) are ES modules with code splitting inside.
+    worker: { format: 'es' },
     build: { outDir: rendererOutDir, emptyOutDir: true, rollupOptions: { input: resolve(rendererRoot, 'index.html') } },
   };
 }

@@ -109,17 +109,21 @@ export const STRATEGY_API_DTS = `declare module 'aristobot' {
     sma(values: ArrayLike<number>, period: number): Float64Array;
     /** Exponential moving average (alpha = 2 / (period + 1), seeded with the SMA of the first \`period\` values). */
     ema(values: ArrayLike<number>, period: number): Float64Array;
-    /** Relative strength index (Wilder's smoothing), 0–100. */
+    /** Relative strength index (Wilder's smoothing), 0–100; period 14 by default. */
     rsi(values: ArrayLike<number>, period: number): Float64Array;
-    /** MACD: ema(fast) − ema(slow), its signal line (ema of MACD) and the histogram (MACD − signal). */
+    /**
+     * MACD (defaults 12, 26, 9): EMA(fast) − EMA(slow), its signal line (EMA of MACD) and the
+     * histogram (MACD − signal). As Tulip Indicators: these EMAs are seeded with the first value and
+     * the lines start at candle slow − 1.
+     */
     macd(values: ArrayLike<number>, fast?: number, slow?: number, signal?: number): Macd;
-    /** Bollinger bands: SMA ± \`stdDev\` population standard deviations. */
+    /** Bollinger bands: SMA ± \`stdDev\` population standard deviations (defaults 20, 2). */
     bbands(values: ArrayLike<number>, period?: number, stdDev?: number): Bands;
-    /** Average true range (Wilder's smoothing). */
+    /** Average true range (Wilder's smoothing; period 14 by default; the first value is the mean of the first \`period\` true ranges). */
     atr(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, period?: number): Float64Array;
-    /** Stochastic oscillator: %K over \`kPeriod\` candles smoothed by \`kSmooth\`, %D its SMA over \`dPeriod\`. */
+    /** Stochastic oscillator: %K over \`kPeriod\` candles smoothed by \`kSmooth\`, %D its SMA over \`dPeriod\` (defaults 14, 3, 3). */
     stoch(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, kPeriod?: number, kSmooth?: number, dPeriod?: number): Stoch;
-    /** Volume-weighted average price over a rolling window of \`period\` candles (typical price × volume). */
+    /** Volume-weighted average price over a rolling window of \`period\` candles (typical price × volume; period 20 by default). */
     vwap(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, volume: ArrayLike<number>, period?: number): Float64Array;
   };
 }

@@ -43,10 +43,15 @@ export class Kernel {
     }
   }
 
-  /** One backtest in its own isolate, disposed after. */
+  /**
+   * One backtest in its own isolate, disposed after. The heap limit grows with the data: at least
+   * 32 MB + 4× the columns' bytes (the columns, the equity curve and a few indicator arrays).
+   */
   async backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, limits: Partial<KernelLimits> = {}): Promise<SimResult> {
     checkSimConfig(config);
-    const sb = await this.load(compiled, limits);
+    const base = limits.memoryMb ?? this.limits.memoryMb;
+    const memoryMb = Math.max(base, 32 + Math.ceil((columns.close.length * 8 * 6 * 4) / 2 ** 20));
+    const sb = await this.load(compiled, { ...limits, memoryMb });
     try {
       return await sb.backtest(params, columns, config, opts);
     } finally {

@@ -33,8 +33,10 @@ const atomicLoad = Atomics.load, atomicStore = Atomics.store, I32 = Int32Array;
   Object.defineProperty(RealDate.prototype, 'constructor', { value: SafeDate });
   globalThis.Date = SafeDate;
   Math.random = function random() { throw new Error('Math.random() is not available in strategies (a backtest must be reproducible)'); };
-  // Intl formats the current time when given none.
-  for (const name of ['performance', 'setTimeout', 'setInterval', 'Intl']) {
+  // Intl formats the current time when given none; WebAssembly memory would grow outside the
+  // isolate's heap limit; Atomics.wait could block the isolate's thread beyond the CPU limit.
+  try { delete Atomics.wait; delete Atomics.waitAsync; } catch (e) { /* absent */ }
+  for (const name of ['performance', 'setTimeout', 'setInterval', 'Intl', 'WebAssembly']) {
     try { delete globalThis[name]; } catch (e) { /* not present */ }
   }
 })();
@@ -66,13 +68,21 @@ function pad(n, out) {
   for (let j = 0; j < out.length; j++) r[off + j] = out[j];
   return r;
 }
-function nans(n) { const r = new F64(n); r.fill(NaN_); return r; }
+function nans(n) { const r = new F64(n); for (let i = 0; i < n; i++) r[i] = NaN_; return r; }
 
 const ta = ObjectFreeze({
   sma(values, period) {
+    // The library's running sum, written into a typed array directly: the library builds a
+    // growing Array, which is ~100x slower on millions of candles (measured in bench/).
     const n = checkSeries('sma', values); checkPeriod('sma', period, 1);
-    if (n < period) return nans(n);
-    return pad(n, lib.sma(values, period, n));
+    const out = nans(n);
+    if (n < period) return out;
+    const scale = 1.0 / period;
+    let sum = 0;
+    for (let i = 0; i < period; i++) sum += values[i];
+    out[period - 1] = sum * scale;
+    for (let i = period; i < n; i++) { sum += values[i]; sum -= values[i - period]; out[i] = sum * scale; }
+    return out;
   },
   ema(values, period) {
     // Seeded with the SMA of the first period values (as declared); alpha = 2 / (period + 1).
@@ -269,6 +279,7 @@ function fractionOf(s, which) {
   if (typeof v !== 'number' || !isFiniteNum(v) || !(v > 0)) return null;
   return v;
 }
+function nanIfNull(v) { return v === null ? NaN_ : v; }
 function positionObject(side, amount, entryPrice) {
   return side === 0 ? null : ObjectFreeze({ side: side === 1 ? 'long' : 'short', amount: amount, entryPrice: entryPrice });
 }
@@ -319,6 +330,9 @@ const prepare = guard(function (params, t, o, h, l, c, v, ctrlBuffer) {
 });
 
 const CHUNK = 16384;
+const TRADE_FIELDS = 13;
+const CASH = 0, AMOUNT = 1, ENTRY = 2, EFEE = 3, EFEESHOWN = 4, STOP = 5, TPX = 6, SLF = 7, TPF = 8, PSIZE = 9, PSL = 10, PTP = 11;
+const R_SIGNAL = 0, R_REVERSE = 1, R_STOP = 2, R_TP = 3, R_END = 4;
 const CANCELLED = { cancelled: true };
 
 /** The whole backtest loop; config as in SimConfig. */
@@ -336,31 +350,40 @@ const run = guard(function (cfg) {
   const first = info.warmup;
   const equity = new F64(n);
   const exposure = new I8(n);
-  const trades = [];
-  const decisions = [];
-  let cash = cfg.initialBalance;
-  // The open position.
-  let side = 0, amount = 0, entry = 0, entryFee = 0, entryFeeShown = 0, entryIndex = -1, stopPx = 0, tpPx = 0, slFrac = null, tpFrac = null;
+  let tbuf = new F64(TRADE_FIELDS * 64), tcount = 0;
+  let dbuf = new I32(256), dcount = 0;
+  function pushDecision(i, a) {
+    if (dcount * 2 + 2 > dbuf.length) { const nb = new I32(dbuf.length * 2); nb.set(dbuf); dbuf = nb; }
+    dbuf[dcount * 2] = i; dbuf[dcount * 2 + 1] = a; dcount++;
+  }
+  // Float state lives in one typed array: a double kept in a closure variable is boxed on every write.
+  const st = new F64(12);
+  st[CASH] = cfg.initialBalance;
+  // The open position (side: 0 flat, 1 long, -1 short); stop/take-profit fractions NaN when none.
+  let side = 0, entryIndex = -1;
+  st[SLF] = NaN_; st[TPF] = NaN_;
   // The decision waiting for the next open (fillAt 'open').
-  let pending = NONE, pSize = 0, pSl = null, pTp = null;
+  let pending = NONE;
   let refused = 0;
 
   function setView() {
-    s.position = positionObject(side, amount, entry);
-    s.balance = side === 0 ? cash : cash - amount * entry;
+    s.position = positionObject(side, st[AMOUNT], st[ENTRY]);
+    s.balance = side === 0 ? st[CASH] : st[CASH] - st[AMOUNT] * st[ENTRY];
   }
   function exitAt(price, j, reason, fee) {
-    const exitFee = feeInPrice ? 0 : amount * price * fee;
-    const gross = side * amount * (price - entry);
-    cash += gross - exitFee;
-    const pnl = gross - entryFee - exitFee;
-    trades.push({
-      side: side === 1 ? 'long' : 'short', entryIndex: entryIndex, exitIndex: j,
-      entryTime: time[entryIndex], exitTime: time[j], entryPrice: entry, exitPrice: price, amount: amount,
-      fees: entryFeeShown + exitFee, pnl: pnl, pnlPct: pnl / (entry * amount) * 100, balanceAfter: cash,
-      exitReason: reason, stopLoss: slFrac, takeProfit: tpFrac,
-    });
-    side = 0; amount = 0; entry = 0; entryFee = 0; entryFeeShown = 0; entryIndex = -1; slFrac = null; tpFrac = null;
+    const exitFee = feeInPrice ? 0 : st[AMOUNT] * price * fee;
+    const gross = side * st[AMOUNT] * (price - st[ENTRY]);
+    st[CASH] += gross - exitFee;
+    const pnl = gross - st[EFEE] - exitFee;
+    // Trades leave the isolate as one Float64Array (TRADE_FIELDS per trade): copying thousands
+    // of objects across the boundary costs more than the whole loop.
+    if ((tcount + 1) * TRADE_FIELDS > tbuf.length) { const nb = new F64(tbuf.length * 2); nb.set(tbuf); tbuf = nb; }
+    const o = tcount * TRADE_FIELDS;
+    tbuf[o] = side; tbuf[o + 1] = entryIndex; tbuf[o + 2] = j; tbuf[o + 3] = st[ENTRY]; tbuf[o + 4] = price;
+    tbuf[o + 5] = st[AMOUNT]; tbuf[o + 6] = st[EFEESHOWN] + exitFee; tbuf[o + 7] = pnl; tbuf[o + 8] = pnl / (st[ENTRY] * st[AMOUNT]) * 100;
+    tbuf[o + 9] = st[CASH]; tbuf[o + 10] = st[SLF]; tbuf[o + 11] = st[TPF]; tbuf[o + 12] = reason;
+    tcount++;
+    side = 0; st[AMOUNT] = 0; st[ENTRY] = 0; st[EFEE] = 0; st[EFEESHOWN] = 0; entryIndex = -1; st[SLF] = NaN_; st[TPF] = NaN_;
   }
   function marketExit(raw, j, reason) {
     // Selling a long / buying back a short: slippage against the trader, taker fee.
@@ -368,24 +391,24 @@ const run = guard(function (cfg) {
   }
   function openAt(raw, j, dir, size, sl, tp) {
     const base = dir === 1 ? raw * (1 + slip) : raw * (1 - slip);
-    // 'entry_price': the fee folded into the entry price, none on exits (backtesting.py < 0.4).
+    // 'entry_price': the fee folded into the st[ENTRY] price, none on exits (backtesting.py < 0.4).
     const price = feeInPrice ? base * (1 + dir * taker) : base;
-    let amt = feeInPrice ? cash * size / price : cash * size / (price * (1 + taker));
+    let amt = feeInPrice ? st[CASH] * size / price : st[CASH] * size / (price * (1 + taker));
     if (step > 0) amt = floor(amt / step) * step;
     if (!(amt > 0) || amt < minAmount) { refused++; return; }
-    side = dir; amount = amt; entry = price; entryIndex = j;
-    entryFee = feeInPrice ? 0 : amt * price * taker;
-    entryFeeShown = feeInPrice ? amt * base * taker : entryFee;
-    cash -= entryFee;
-    slFrac = sl; tpFrac = tp;
-    stopPx = sl === null ? 0 : (dir === 1 ? price * (1 - sl) : price * (1 + sl));
-    tpPx = tp === null ? 0 : (dir === 1 ? price * (1 + tp) : price * (1 - tp));
+    side = dir; st[AMOUNT] = amt; st[ENTRY] = price; entryIndex = j;
+    st[EFEE] = feeInPrice ? 0 : amt * price * taker;
+    st[EFEESHOWN] = feeInPrice ? amt * base * taker : st[EFEE];
+    st[CASH] -= st[EFEE];
+    st[SLF] = sl; st[TPF] = tp;
+    st[STOP] = sl !== sl ? 0 : (dir === 1 ? price * (1 - sl) : price * (1 + sl));
+    st[TPX] = tp !== tp ? 0 : (dir === 1 ? price * (1 + tp) : price * (1 - tp));
   }
   function execute(action, raw, j, size, sl, tp) {
-    if (action === CLOSE) { if (side !== 0) marketExit(raw, j, 'signal'); }
+    if (action === CLOSE) { if (side !== 0) marketExit(raw, j, R_SIGNAL); }
     else if (action === OPEN_LONG || action === OPEN_SHORT) { if (side === 0) openAt(raw, j, action === OPEN_LONG ? 1 : -1, size, sl, tp); }
     else if (action === REV_LONG || action === REV_SHORT) {
-      if (side !== 0) marketExit(raw, j, 'reverse');
+      if (side !== 0) marketExit(raw, j, R_REVERSE);
       openAt(raw, j, action === REV_LONG ? 1 : -1, size, sl, tp);
     }
     setView();
@@ -395,18 +418,18 @@ const run = guard(function (cfg) {
     const o = open[j], hi = high[j], lo = low[j];
     if (side === 1) {
       if (!entryCandle) {
-        if (stopPx > 0 && o <= stopPx) { exitAt(o * (1 - slip), j, 'stop_loss', taker); return; }
-        if (tpPx > 0 && o >= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+        if (st[STOP] > 0 && o <= st[STOP]) { exitAt(o * (1 - slip), j, R_STOP, taker); return; }
+        if (st[TPX] > 0 && o >= st[TPX]) { exitAt(o, j, R_TP, maker); return; }
       }
-      if (stopPx > 0 && lo <= stopPx) { exitAt(stopPx * (1 - slip), j, 'stop_loss', taker); return; }
-      if (tpPx > 0 && hi >= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+      if (st[STOP] > 0 && lo <= st[STOP]) { exitAt(st[STOP] * (1 - slip), j, R_STOP, taker); return; }
+      if (st[TPX] > 0 && hi >= st[TPX]) { exitAt(st[TPX], j, R_TP, maker); return; }
     } else {
       if (!entryCandle) {
-        if (stopPx > 0 && o >= stopPx) { exitAt(o * (1 + slip), j, 'stop_loss', taker); return; }
-        if (tpPx > 0 && o <= tpPx) { exitAt(o, j, 'take_profit', maker); return; }
+        if (st[STOP] > 0 && o >= st[STOP]) { exitAt(o * (1 + slip), j, R_STOP, taker); return; }
+        if (st[TPX] > 0 && o <= st[TPX]) { exitAt(o, j, R_TP, maker); return; }
       }
-      if (stopPx > 0 && hi >= stopPx) { exitAt(stopPx * (1 + slip), j, 'stop_loss', taker); return; }
-      if (tpPx > 0 && lo <= tpPx) { exitAt(tpPx, j, 'take_profit', maker); return; }
+      if (st[STOP] > 0 && hi >= st[STOP]) { exitAt(st[STOP] * (1 + slip), j, R_STOP, taker); return; }
+      if (st[TPX] > 0 && lo <= st[TPX]) { exitAt(st[TPX], j, R_TP, maker); return; }
     }
   }
 
@@ -417,43 +440,43 @@ const run = guard(function (cfg) {
       atomicStore(ctrl, 1, i);
     }
     if (!atClose) {
-      if (pending !== NONE) { execute(pending, open[i], i, pSize, pSl, pTp); pending = NONE; }
-      if (side !== 0 && (stopPx > 0 || tpPx > 0)) { protect(i, entryIndex === i); if (side === 0) setView(); }
-      equity[i] = side === 0 ? cash : cash + side * amount * (close[i] - entry);
+      if (pending !== NONE) { execute(pending, open[i], i, st[PSIZE], st[PSL], st[PTP]); pending = NONE; }
+      if (side !== 0 && (st[STOP] > 0 || st[TPX] > 0)) { protect(i, entryIndex === i); if (side === 0) setView(); }
+      equity[i] = side === 0 ? st[CASH] : st[CASH] + side * st[AMOUNT] * (close[i] - st[ENTRY]);
       exposure[i] = side;
       if (i >= first) {
         s.i = i;
         const a = rule(s, side, allowShort, false);
         if (a !== NONE) {
-          decisions.push({ index: i, action: ACTIONS[a] });
-          if (a !== CLOSE) { pSize = sizeOf(s); pSl = fractionOf(s, 'calculateStopLoss()'); pTp = fractionOf(s, 'calculateTakeProfit()'); }
+          pushDecision(i, a);
+          if (a !== CLOSE) { st[PSIZE] = sizeOf(s); st[PSL] = nanIfNull(fractionOf(s, 'calculateStopLoss()')); st[PTP] = nanIfNull(fractionOf(s, 'calculateTakeProfit()')); }
           if (i + 1 < n) pending = a;
         }
       }
     } else {
-      if (side !== 0 && (stopPx > 0 || tpPx > 0) && entryIndex < i) { protect(i, false); if (side === 0) setView(); }
+      if (side !== 0 && (st[STOP] > 0 || st[TPX] > 0) && entryIndex < i) { protect(i, false); if (side === 0) setView(); }
       if (i >= first) {
         s.i = i;
         const a = rule(s, side, allowShort, false);
         if (a !== NONE) {
-          decisions.push({ index: i, action: ACTIONS[a] });
-          let size = 0, sl = null, tp = null;
-          if (a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
+          pushDecision(i, a);
+          let size = 0, sl = NaN_, tp = NaN_;
+          if (a !== CLOSE) { size = sizeOf(s); sl = nanIfNull(fractionOf(s, 'calculateStopLoss()')); tp = nanIfNull(fractionOf(s, 'calculateTakeProfit()')); }
           execute(a, close[i], i, size, sl, tp);
         }
       }
-      equity[i] = side === 0 ? cash : cash + side * amount * (close[i] - entry);
+      equity[i] = side === 0 ? st[CASH] : st[CASH] + side * st[AMOUNT] * (close[i] - st[ENTRY]);
       exposure[i] = side;
     }
   }
   if (side !== 0 && n > 0 && closeAtEnd) {
-    marketExit(close[n - 1], n - 1, 'end');
-    equity[n - 1] = cash;
+    marketExit(close[n - 1], n - 1, R_END);
+    equity[n - 1] = st[CASH];
   }
   atomicStore(ctrl, 1, n);
   return {
-    trades: trades, equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : cash,
-    firstDecisionIndex: first < n ? first : -1, decisions: decisions, refused: refused,
+    trades: tbuf.slice(0, tcount * TRADE_FIELDS), equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : st[CASH],
+    firstDecisionIndex: first < n ? first : -1, decisions: dbuf.slice(0, dcount * 2), refused: refused,
   };
 });
 
@@ -478,5 +501,13 @@ const decide = guard(function (state, allowShort) {
 
 const currentPhase = function () { return phase; };
 
-return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase };
+/** ta.<name>(...args) on copied arrays: what strategies get, for the host's tests and charts. */
+const indicator = guard(function (name, args) {
+  if (!Object.prototype.hasOwnProperty.call(ta, name)) throw kernelError('invalid_input', 'unknown indicator ta.' + String(name));
+  const conv = [];
+  for (const a of args) conv.push(a instanceof ArrayBuffer ? new F64(a) : a);
+  return ta[name].apply(undefined, conv);
+});
+
+return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase, indicator: indicator };
 })()`;

@@ -4,7 +4,7 @@ import ivm from 'isolated-vm';
 import { AppError } from '../../shared/errors';
 import { RUNTIME_SOURCE } from './runtime-source';
 import { mapToSource, WRAP_PREFIX } from './source-map';
-import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
+import type { Action, Columns, CompiledStrategy, Decision, ExitReason, SimTrade, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
 
 /** Defaults: generous for a backtest on millions of candles, tight enough to stop a runaway quickly. */
 export const DEFAULT_LIMITS: KernelLimits = {
@@ -65,6 +65,52 @@ function transferable(a: Float64Array): ivm.ExternalCopy<ArrayBuffer> {
   // One copy per run (not per candle); the isolate takes the copy's memory without a second copy.
   const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer;
   return new ivm.ExternalCopy(buf as ArrayBuffer);
+}
+
+/** The loop's result as it leaves the isolate: trades and decisions packed in typed arrays. */
+interface RawResult {
+  trades: Float64Array;
+  equity: Float64Array;
+  exposure: Int8Array;
+  finalEquity: number;
+  firstDecisionIndex: number;
+  decisions: Int32Array;
+  refused: number;
+}
+
+const TRADE_FIELDS = 13;
+const EXIT_REASONS: ExitReason[] = ['signal', 'reverse', 'stop_loss', 'take_profit', 'end'];
+const ACTIONS: Action[] = ['none', 'open_long', 'open_short', 'close', 'reverse_to_long', 'reverse_to_short'];
+
+function decodeResult(r: RawResult, time: Float64Array): SimResult {
+  const trades: SimTrade[] = [];
+  const t = r.trades;
+  for (let o = 0; o < t.length; o += TRADE_FIELDS) {
+    const entryIndex = t[o + 1]!;
+    const exitIndex = t[o + 2]!;
+    const sl = t[o + 10]!;
+    const tp = t[o + 11]!;
+    trades.push({
+      side: t[o] === 1 ? 'long' : 'short',
+      entryIndex,
+      exitIndex,
+      entryTime: time[entryIndex]!,
+      exitTime: time[exitIndex]!,
+      entryPrice: t[o + 3]!,
+      exitPrice: t[o + 4]!,
+      amount: t[o + 5]!,
+      fees: t[o + 6]!,
+      pnl: t[o + 7]!,
+      pnlPct: t[o + 8]!,
+      balanceAfter: t[o + 9]!,
+      exitReason: EXIT_REASONS[t[o + 12]!]!,
+      stopLoss: Number.isNaN(sl) ? null : sl,
+      takeProfit: Number.isNaN(tp) ? null : tp,
+    });
+  }
+  const decisions: SimResult['decisions'] = [];
+  for (let k = 0; k < r.decisions.length; k += 2) decisions.push({ index: r.decisions[k]!, action: ACTIONS[r.decisions[k + 1]!]! });
+  return { trades, equity: r.equity, exposure: r.exposure, finalEquity: r.finalEquity, firstDecisionIndex: r.firstDecisionIndex, decisions, refused: r.refused };
 }
 
 function checkColumns(c: Columns): void {
@@ -205,7 +251,7 @@ export class StrategySandbox {
 
   private cancelledByDispose = false;
 
-  /** The whole simulation inside the isolate: see the README ("Backtest semantics"). */
+  /** The whole simulation inside the isolate: see docs/ARCHITECTURE.md ("Strategy kernel"). */
   async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}): Promise<SimResult> {
     checkColumns(columns);
     checkSimConfig(config);
@@ -245,9 +291,9 @@ export class StrategySandbox {
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
-        const out = (await this.invoke(api, 'run', [{ ...config, fees: { ...config.fees } }], runTimeout, 'the backtest loop')) as SimResult | { cancelled: true };
+        const out = (await this.invoke(api, 'run', [{ ...config, fees: { ...config.fees } }], runTimeout, 'the backtest loop')) as RawResult | { cancelled: true };
         if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
-        return out;
+        return decodeResult(out, columns.time);
       }, this.limits.callTimeoutMs);
       report();
       return value;
@@ -274,6 +320,18 @@ export class StrategySandbox {
       if (isKernelError(prep)) throw strategyError(prep, this.compiled);
       const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
       return (await this.invoke(api, 'decide', [st, !!config.allowShort], this.limits.callTimeoutMs, 'decision')) as Decision;
+    }, this.limits.callTimeoutMs);
+    return value;
+  }
+
+  /**
+   * `ta.<name>(...args)` computed in this sandbox exactly as a strategy gets it (arrays are copied
+   * in as Float64Array). For tests and for charting a strategy's indicators.
+   */
+  async indicator(name: string, args: (ArrayLike<number> | number)[]): Promise<Float64Array | Record<string, Float64Array>> {
+    const { value } = await this.withContext(async (api) => {
+      const conv = args.map((a) => (typeof a === 'number' ? a : Float64Array.from(a).buffer));
+      return (await this.invoke(api, 'indicator', [name, conv], this.limits.callTimeoutMs, `ta.${name}()`)) as Float64Array | Record<string, Float64Array>;
     }, this.limits.callTimeoutMs);
     return value;
   }

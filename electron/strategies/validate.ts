@@ -176,7 +176,7 @@ function checkImports(sf: ts.SourceFile, refuse: (node: ts.Node, message: string
         refuse(spec, `Only 'aristobot' may be imported (not ${spec.getText(sf)}): strategies run in a sandbox without modules.`);
       }
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
-      refuse(node, "`import … = require(…)` is not allowed: import from 'aristobot' with `import { … } from 'aristobot'`.");
+      refuse(node, "`import … = require(…)` is not allowed: only the 'aristobot' module may be imported, with an ES import.");
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       refuse(node, '`import()` is not allowed: strategies run in a sandbox without modules.');
     } else if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'require') {
@@ -220,7 +220,7 @@ function defaultClass(checker: ts.TypeChecker, sf: ts.SourceFile, refuse: (node:
   const type = checker.getDeclaredTypeOfSymbol(target);
   const extendsStrategy = (checker.getBaseTypes(type as ts.InterfaceType) ?? []).some((b) => isStrategyBase(checker, b));
   if (!extendsStrategy) {
-    refuse(decl.name ?? decl, `The default export must extend Strategy: \`export default class ${decl.name?.text ?? 'MyStrategy'} extends Strategy { … }\` (import { Strategy } from 'aristobot').`);
+    refuse(decl.name ?? decl, `The default export must extend Strategy: \`export default class ${decl.name?.text ?? 'MyStrategy'} extends Strategy { … }\` (Strategy comes from the 'aristobot' module).`);
     return null;
   }
   if (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Abstract) {

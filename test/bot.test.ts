@@ -186,6 +186,39 @@ describe('the trading bot on live signals', () => {
     expect(orderPosts()).toHaveLength(posts);
   });
 
+  it('a crash after the order went out but before the book: the restart replays the leg with the same client order id, never a second order', async () => {
+    const always = await strategies.create(tr.profileId, {
+      name: 'Replayed',
+      code: `import { Strategy } from 'aristobot';\nexport default class Replayed extends Strategy {\n  static warmup = 1;\n  shouldLong() { return false; }\n  shouldShort() { return false; }\n}\n`,
+    });
+    const z = await bot.create(tr.profileId, { strategyId: always.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '100' });
+    const candle = floorToTimeframe(stream.now(), '1m') - MIN;
+    const clientOrderId = botClientOrderId(z.id, 'signal', candle, 'open');
+    // what the dead process left: the decision journaled with its plan, the order placed, the book not updated
+    await tdb.db.withProfile(tr.profileId, (c) =>
+      c.query(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, plan) VALUES ($1, 'signal', to_timestamp($2::float8 / 1000), 'open_long', 'shouldLong()', 'pending', $3::jsonb)`, [
+        z.id,
+        candle,
+        JSON.stringify([{ leg: 'open', side: 'buy', cost: '50', clientOrderId, stopLoss: null, takeProfit: null }]),
+      ]),
+    );
+    const placed = await orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, side: 'buy', type: 'market', cost: '50', source: 'strategy', sourceRef: z.id, clientOrderId });
+    const posts = orderPosts().length;
+    await bot.stop();
+    bot = newBot();
+    await bot.start();
+    await bot.idle();
+    expect(orderPosts()).toHaveLength(posts);
+    const d = (await bot.decisions(tr.profileId, z.id, 10)).find((x) => x.candleTime === new Date(candle).toISOString())!;
+    expect(d).toMatchObject({ status: 'done', orderIds: [placed.id] });
+    const g = await bot.get(tr.profileId, z.id);
+    expect(g.position).toMatchObject({ side: 'long', entryPrice: placed.average_price!.toFixed() });
+    const net = placed.fee_currency === 'BTC' ? placed.filled.minus(placed.fee!) : placed.filled;
+    expect(g.position!.amount).toBe(net.toFixed());
+    await bot.stopActivation(tr.profileId, z.id, true);
+    expect(orderPosts()).toHaveLength(posts + 1);
+  });
+
   it('two activations on one symbol keep their own books; Sell closes one only; a throwing strategy errors its own activation only', async () => {
     const always = await strategies.create(tr.profileId, {
       name: 'Always long',
@@ -274,5 +307,17 @@ describe('the trading bot on live signals', () => {
     expect(orderPosts()).toHaveLength(posts + 1);
     expect((await bot.decisions(tr.profileId, t.id, 3)).some((d) => d.reason === 'engine off')).toBe(true);
     await bot.engineSet(tr.profileId, true);
+  }, 60_000);
+
+  it('end date reached: the position is closed at market and the activation stops', async () => {
+    const always = (await strategies.list(tr.profileId)).find((s) => s.name === 'Always long')!;
+    const to = floorToTimeframe(stream.now(), '1m') + 2 * MIN + 30_000;
+    const e = await bot.create(tr.profileId, { strategyId: always.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '100', to });
+    await run(1);
+    expect((await bot.get(tr.profileId, e.id)).position).not.toBeNull();
+    await run(2);
+    expect(await bot.get(tr.profileId, e.id)).toMatchObject({ state: 'stopped', position: null, reason: expect.stringMatching(/end date reached; the position was closed/) });
+    expect(await bot.trades(tr.profileId, e.id)).toEqual([expect.objectContaining({ exitReason: 'stop' })]);
+    expect(await err(bot.startActivation(tr.profileId, e.id))).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/end date/) });
   }, 60_000);
 });

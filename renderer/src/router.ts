@@ -8,6 +8,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/account' },
   { path: '/heartbeat', component: () => import('./views/HeartbeatView.vue'), meta: { nav: 'Heartbeat', icon: '♥' } },
   { path: '/trading', component: () => import('./views/TradingView.vue'), meta: { nav: 'Manual trading', icon: '⇄' } },
+  { path: '/bot', component: () => import('./views/BotView.vue'), meta: { nav: 'Trading bot', icon: '⚙' } },
   { path: '/strategies', component: () => import('./views/StrategiesView.vue'), meta: { nav: 'Strategies', icon: '{}' } },
   { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },

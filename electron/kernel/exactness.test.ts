@@ -91,6 +91,21 @@ describe('exactness against backtesting.py on GOOG', () => {
   });
 });
 
+describe('no lookahead in the engine', () => {
+  it('a run cut at candle k decides and trades exactly like the full run up to k', async () => {
+    const cfg: SimConfig = { ...BASE_CONFIG, initialBalance: 10_000, allowShort: true, fees: { maker: 0.001, taker: 0.002 }, slippageBps: 2 };
+    const full = await kernel.backtest(compile(SMA_CROSS), undefined, GOOG, cfg);
+    for (const k of [150, 1000, 1777]) {
+      const cut = { time: GOOG.time.slice(0, k + 1), open: GOOG.open.slice(0, k + 1), high: GOOG.high.slice(0, k + 1), low: GOOG.low.slice(0, k + 1), close: GOOG.close.slice(0, k + 1), volume: GOOG.volume.slice(0, k + 1) };
+      const part = await kernel.backtest(compile(SMA_CROSS), undefined, cut, cfg);
+      expect(part.decisions).toEqual(full.decisions.filter((d) => d.index <= k));
+      expect(part.trades.filter((t) => t.exitReason !== 'end')).toEqual(full.trades.filter((t) => t.exitIndex <= k));
+      // Equity before the last candle is the same bits.
+      expect(Array.from(part.equity.subarray(0, k))).toEqual(Array.from(full.equity.subarray(0, k)));
+    }
+  });
+});
+
 describe('hand-computed cases', () => {
   // Candles 0..5: [open, high, low, close]
   const flat: [number, number, number, number][] = [

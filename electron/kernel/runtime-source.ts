@@ -336,7 +336,7 @@ const R_SIGNAL = 0, R_REVERSE = 1, R_STOP = 2, R_TP = 3, R_END = 4;
 const CANCELLED = { cancelled: true };
 
 /** The whole backtest loop; config as in SimConfig. */
-const run = guard(function (cfg) {
+const run = guard(function (cfg, equityBuffer, exposureBuffer) {
   const s = strat;
   const time = cols.time, open = cols.open, high = cols.high, low = cols.low, close = cols.close;
   const n = close.length;
@@ -348,8 +348,9 @@ const run = guard(function (cfg) {
   const closeAtEnd = cfg.closeAtEnd !== false;
   const feeInPrice = cfg.feeModel === 'entry_price';
   const first = info.warmup;
-  const equity = new F64(n);
-  const exposure = new I8(n);
+  // The equity curve and exposure are written straight into the host's shared buffers (no copy out).
+  const equity = equityBuffer ? new F64(equityBuffer) : new F64(n);
+  const exposure = exposureBuffer ? new I8(exposureBuffer) : new I8(n);
   let tbuf = new F64(TRADE_FIELDS * 64), tcount = 0;
   let dbuf = new I32(256), dcount = 0;
   function pushDecision(i, a) {
@@ -475,7 +476,7 @@ const run = guard(function (cfg) {
   }
   atomicStore(ctrl, 1, n);
   return {
-    trades: tbuf.slice(0, tcount * TRADE_FIELDS), equity: equity, exposure: exposure, finalEquity: n > 0 ? equity[n - 1] : st[CASH],
+    trades: tbuf.slice(0, tcount * TRADE_FIELDS), equity: equityBuffer ? null : equity, exposure: exposureBuffer ? null : exposure, finalEquity: n > 0 ? equity[n - 1] : st[CASH],
     firstDecisionIndex: first < n ? first : -1, decisions: dbuf.slice(0, dcount * 2), refused: refused,
   };
 });

@@ -284,16 +284,25 @@ export class StrategySandbox {
       const { value } = await this.withContext(async (api) => {
         const buffers = [columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
         const ctrlCopy = new ivm.ExternalCopy(ctrl).copyInto({ release: true });
+        // init() runs over the whole columns: its limit grows by 2 µs per candle (+20 s at 10 M).
+        const initTimeout = this.limits.callTimeoutMs + Math.ceil(n * 0.002);
         const prep = await this.call(async () => {
           const fn = (await api.get('prepare', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-          return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, ctrlCopy], { timeout: this.limits.callTimeoutMs, result: { copy: true } });
-        }, 'init()', this.limits.callTimeoutMs, api);
+          return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, ctrlCopy], { timeout: initTimeout, result: { copy: true } });
+        }, 'init()', initTimeout, api);
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
-        const out = (await this.invoke(api, 'run', [{ ...config, fees: { ...config.fees } }], runTimeout, 'the backtest loop')) as RawResult | { cancelled: true };
+        const equitySab = new SharedArrayBuffer(n * 8);
+        const exposureSab = new SharedArrayBuffer(n);
+        const out = (await this.call(async () => {
+          const fn = (await api.get('run', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+          const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
+          return fn.apply(undefined, args, { timeout: runTimeout, result: { copy: true } });
+        }, 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
+        if (isKernelError(out)) throw strategyError(out, this.compiled);
         if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
-        return decodeResult(out, columns.time);
+        return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
       }, this.limits.callTimeoutMs);
       report();
       return value;

@@ -136,7 +136,7 @@ export interface SimTrade {
 
 export interface SimResult {
   trades: SimTrade[];
-  /** Equity marked to market at every candle's close (same length as the columns). */
+  /** Equity marked to market at every candle's close (same length as the columns; backed by a SharedArrayBuffer the loop wrote into). */
   equity: Float64Array;
   /** Per candle: 1 long, -1 short, 0 flat (for exposure). */
   exposure: Int8Array;

@@ -278,6 +278,24 @@ describe('the trading bot on live signals', () => {
     expect(new Decimal(ex.balances(tr.credentials.apiKey).BTC!.free).toFixed()).toBe(btc.toFixed());
   }, 60_000);
 
+  it('a runaway strategy goes to error (CPU limit) while another activation on the symbol trades', async () => {
+    const runaway = await strategies.create(tr.profileId, {
+      name: 'Runaway',
+      code: `import { Strategy } from 'aristobot';\nexport default class Runaway extends Strategy {\n  static warmup = 1;\n  shouldLong(): boolean {\n    for (;;) {}\n  }\n  shouldShort() { return false; }\n}\n`,
+    });
+    const always = (await strategies.list(tr.profileId)).find((s) => s.name === 'Always long')!;
+    const r = await bot.create(tr.profileId, { strategyId: runaway.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '100' });
+    const q = await bot.create(tr.profileId, { strategyId: always.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '100' });
+    await run(1);
+    expect(await bot.get(tr.profileId, r.id)).toMatchObject({ state: 'error', reason: expect.stringMatching(/CPU limit/) });
+    expect((await bot.decisions(tr.profileId, r.id, 1))[0]).toMatchObject({ action: 'error', status: 'error' });
+    const gq = await bot.get(tr.profileId, q.id);
+    expect(gq.state).toBe('running');
+    expect(gq.position).not.toBeNull();
+    await bot.stopActivation(tr.profileId, q.id, true);
+    await bot.stopActivation(tr.profileId, r.id, false);
+  }, 60_000);
+
   it('engine off: no new trades on signals, stop-loss still executed; the switch is remembered', async () => {
     const tight = await strategies.create(tr.profileId, {
       name: 'Long with a tight stop',

@@ -36,6 +36,8 @@ import { aiHandlers } from './ai/api';
 import { checkStrategyCode } from './ai/check';
 import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
+import { botHandlers } from './bot/api';
+import { BotEngine } from './bot/engine';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -191,7 +193,8 @@ export class CoreHost {
       const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
       disposers.push(() => ai.stop());
 
-      // Backtests: saved strategy versions (the strategies service) and the built-in examples.
+      // One strategy kernel for the backtester and the bot. Backtests: saved strategy versions (the
+      // strategies service) and the built-in examples.
       const kernel = new Kernel();
       disposers.push(() => kernel.dispose());
       const backtests = new BacktestService({
@@ -205,6 +208,11 @@ export class CoreHost {
       await backtests.start();
       disposers.push(() => backtests.stop());
 
+      // The live bot drives the same kernel (sandbox + decision rule) as the backtester.
+      const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel });
+      await bot.start();
+      disposers.push(() => bot.stop());
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
@@ -214,6 +222,7 @@ export class CoreHost {
         ...backtestHandlers(backtests),
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
+        ...botHandlers(bot),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { backtestEvents, backtestMethods } from './contract/backtest';
+import { botEvents, botMethods } from './contract/bot';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { strategyEvents, strategyMethods } from './contract/strategies';
@@ -23,6 +24,7 @@ export const methods = {
   ...backtestMethods,
   ...strategyMethods,
   ...aiMethods,
+  ...botMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -34,6 +36,7 @@ export const events = {
   ...backtestEvents,
   ...strategyEvents,
   ...aiEvents,
+  ...botEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -67,6 +67,7 @@ describe('HeartbeatService: symbols, status, REST failures', () => {
     await synced(c, 2);
     expect(c.sim.openConnections()[0]!.streams).toEqual(['btcusdt@kline_1m', 'ethusdt@kline_1m']);
     // its history was backfilled silently, then live minutes are signalled
+    await c.hb.whenStored();
     const stored = await c.hb.queryCandles({ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1m', limit: 5 });
     expect(stored.at(-1)!.openTime).toBe(floorToTimeframe(T0, '1m') - MIN);
     c.sim.advance(3 * MIN);
@@ -221,6 +222,7 @@ describe('HeartbeatService: symbols, status, REST failures', () => {
     expect(CandlesQueryInput.parse({ symbol: ' eth/usdt ', timeframe: '1h' })).toEqual({ exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' });
     expect(CandlesQueryInput.safeParse({ symbol: 'BTC/USDT', timeframe: '30m' }).success).toBe(false);
     expect(heartbeatMethods['heartbeat.symbols.add'].input.safeParse({ symbol: 'BTCUSDT' }).success).toBe(false);
+    await c.hb.whenStored();
     const q = await c.hb.queryCandles(CandlesQueryInput.parse({ symbol: 'BTC/USDT', timeframe: '1m', limit: 2 }));
     expect(heartbeatMethods['candles.query'].output.parse(q)).toHaveLength(2);
   });

@@ -88,6 +88,7 @@ async function verify(c: Ctx, symbol = SYMBOL, startCursor = c.startCursor): Pro
   const end = floorToTimeframe(c.sim.now(), '1m');
   await waitFor(() => c.signals.filter((s) => s.symbol === symbol && s.timeframe === '1m').at(-1)?.openTime === end - MIN, `the 1m signal of ${new Date(end - MIN).toISOString()}`, 8000);
   await waitFor(() => !c.hb.status().backfilling && !c.hb.status().incoherent, 'coherent');
+  await c.hb.whenStored(); // signals go out before the write
   const stored1m = await c.hb.queryCandles({ exchange: 'binance', symbol, timeframe: '1m', from: c.windowStart, to: end, limit: 10_000 });
   const series1m = c.sim.series.candles(symbol, c.windowStart, end).map(normalise);
   expect(stored1m.length).toBe(series1m.length);
@@ -173,6 +174,30 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     await verify(c);
   });
 
+  it('signals before the write; keeps a retained window of recent candles in memory, completed from the store', async () => {
+    const c = await setup();
+    await ready(c);
+    const release = c.hb.retain(SYMBOL, '3m', 4);
+    // at the signal, its candle (and the ones before it) are readable though not necessarily stored yet
+    const atSignal: Promise<string>[] = [];
+    c.hb.onSignal((s) => {
+      if (s.timeframe === '3m') atSignal.push(c.hb.recentCandles(SYMBOL, '3m', 2, s.openTime).then((w) => (w.at(-1)!.openTime === s.openTime && w.length === 2 ? 'ok' : `bad ${JSON.stringify(w)}`)));
+    });
+    await run(c, 13);
+    await verify(c);
+    expect(atSignal.length).toBeGreaterThanOrEqual(4);
+    expect(await Promise.all(atSignal)).toEqual(atSignal.map(() => 'ok'));
+    const end = floorToTimeframe(c.sim.now(), '3m');
+    const expected = expectedCandles(c.sim.series, SYMBOL, '3m', end - 40 * 3 * MIN, end);
+    // the window held in memory (4), and a longer one completed from the store
+    expect((await c.hb.recentCandles(SYMBOL, '3m', 4)).map(normalise)).toEqual(expected.slice(-4));
+    expect((await c.hb.recentCandles(SYMBOL, '3m', 40)).map(normalise)).toEqual(expected);
+    // up to a given open time
+    expect((await c.hb.recentCandles(SYMBOL, '3m', 3, end - 2 * 3 * MIN)).map(normalise)).toEqual(expected.slice(-4, -1));
+    release();
+    expect((await c.hb.recentCandles(SYMBOL, '3m', 4)).map(normalise)).toEqual(expected.slice(-4));
+  });
+
   it('ignores duplicates and reorders out-of-order closing messages', async () => {
     const c = await setup({ gapGraceMs: 5000 });
     await ready(c);
@@ -247,6 +272,7 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     expect(klines()).toHaveLength(before + 1);
 
     // stored: the first session's minutes and the window's, nothing in between
+    await c.hb.whenStored();
     const stored1m = await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: c.windowStart, to: end, limit: 10_000 });
     expect(stored1m.map(normalise)).toEqual([...c.sim.series.candles(SYMBOL, c.windowStart, cut), ...c.sim.series.candles(SYMBOL, bound, end)].map(normalise));
     for (const tf of AGGREGATED_TIMEFRAMES) {

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { AppError } from '../../shared/errors';
-import { floorToTimeframe, klineStreamName, LONGEST_TIMEFRAME, MINUTE_MS, SymbolIndex, type MarketRef } from '../../shared/timeframes';
+import { floorToTimeframe, klineStreamName, LONGEST_TIMEFRAME, MINUTE_MS, SymbolIndex, type MarketRef, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { CandleAggregator, type BuiltCandle, type FeedResult, type MinuteCandle, type MinuteRange } from './aggregate';
@@ -10,9 +10,10 @@ import { BinanceRest, BinanceRestError } from './rest';
 import { CandleStore, type CandleRow, type CandleWriter, type StoredCandle } from './store';
 
 /**
- * The heartbeat: Binance 1m klines (WebSocket) → closed candles → 3m … 4h (aggregate) → stored
- * (idempotent upsert) → `heartbeat.signal`, per symbol in order, exactly once per closed candle and
- * timeframe — across reconnects, duplicates and out-of-order messages (the aggregator's cursor).
+ * The heartbeat: Binance 1m klines (WebSocket) → closed candles → 3m … 4h (aggregate) →
+ * `heartbeat.signal` at once (the candle kept in memory for `recentCandles`), then stored
+ * (idempotent upsert, batched; a crash before the write is covered by the next backfill), per
+ * symbol in order, exactly once per closed candle and timeframe — across reconnects, duplicates and out-of-order messages (the aggregator's cursor).
  *
  * Gaps: at start (per symbol: the minutes missing in the store over `backfillHours`, aligned down to
  * a 4h boundary), after every (re)connection and whenever a later minute arrives before an earlier
@@ -147,7 +148,6 @@ interface Watched {
 
 interface WriteJob {
   rows: CandleRow[];
-  signals: HeartbeatSignal[];
 }
 
 class Limiter {
@@ -200,6 +200,10 @@ export class HeartbeatService {
 
   private persistDirty = false;
   private persisting: Promise<void> | null = null;
+
+  /** Recent candles kept in memory per retained (symbol, timeframe), oldest first (see `retain`). */
+  private readonly recent = new Map<string, { max: number; holders: Map<number, number>; candles: StoredCandle[] }>();
+  private nextHold = 1;
 
   constructor(private readonly deps: HeartbeatDeps) {
     this.cfg = { ...DEFAULT_HEARTBEAT_CONFIG, ...deps.config };
@@ -309,6 +313,72 @@ export class HeartbeatService {
   onSignal(listener: (s: HeartbeatSignal) => void): () => void {
     this.signalListeners.add(listener);
     return () => this.signalListeners.delete(listener);
+  }
+
+  /**
+   * Keep the latest `n` candles of (symbol, timeframe) in memory from now on (the bot's windows),
+   * until the returned release is called. Several holders keep the largest window asked for.
+   */
+  retain(symbol: string, timeframe: Timeframe, n: number): () => void {
+    const key = `${symbol}|${timeframe}`;
+    let r = this.recent.get(key);
+    if (!r) {
+      r = { max: 0, holders: new Map(), candles: [] };
+      this.recent.set(key, r);
+    }
+    const id = this.nextHold++;
+    r.holders.set(id, Math.max(1, Math.floor(n)));
+    r.max = Math.max(...r.holders.values());
+    const entry = r;
+    return () => {
+      entry.holders.delete(id);
+      if (entry.holders.size === 0) this.recent.delete(key);
+      else entry.max = Math.max(...entry.holders.values());
+    };
+  }
+
+  /**
+   * The latest `n` candles of (symbol, timeframe) with open time ≤ `until` (default: all), oldest
+   * first: from memory when the retained window holds them, completed from the \`candles\` store
+   * (and the writes not yet done) otherwise. A signal's candle is in memory before the signal goes
+   * out, whether or not it is stored yet.
+   */
+  async recentCandles(symbol: string, timeframe: Timeframe, n: number, until = Infinity): Promise<StoredCandle[]> {
+    const want = Math.max(1, Math.floor(n));
+    const mem = (this.recent.get(`${symbol}|${timeframe}`)?.candles ?? []).filter((c) => c.openTime <= until);
+    if (mem.length >= want) return mem.slice(mem.length - want);
+    const byTime = new Map<number, StoredCandle>();
+    const to = mem[0]?.openTime ?? (Number.isFinite(until) ? until + 1 : undefined);
+    for (const c of await this.store.query({ exchange: EXCHANGE, symbol, timeframe, to, limit: want })) byTime.set(c.openTime, c);
+    for (const j of this.writeQueue) {
+      for (const r of j.rows) {
+        if (r.symbol !== symbol || r.timeframe !== timeframe || r.openTime > until) continue;
+        byTime.set(r.openTime, { openTime: r.openTime, open: String(r.open), high: String(r.high), low: String(r.low), close: String(r.close), volume: String(r.volume) });
+      }
+    }
+    for (const c of mem) byTime.set(c.openTime, c);
+    const all = [...byTime.values()].sort((a, b) => a.openTime - b.openTime);
+    return all.slice(Math.max(0, all.length - want));
+  }
+
+  private remember(symbol: string, timeframe: Timeframe, c: StoredCandle): void {
+    const r = this.recent.get(`${symbol}|${timeframe}`);
+    if (!r) return;
+    const xs = r.candles;
+    const last = xs[xs.length - 1];
+    if (!last || last.openTime < c.openTime) xs.push(c);
+    else {
+      const i = xs.findIndex((x) => x.openTime >= c.openTime);
+      if (xs[i]!.openTime === c.openTime) xs[i] = c;
+      else xs.splice(i, 0, c);
+    }
+    if (xs.length > r.max) xs.splice(0, xs.length - r.max);
+  }
+
+  /** Resolves once every candle built so far is stored (signals no longer wait for it). */
+  async whenStored(timeoutMs = 10_000): Promise<void> {
+    await this.flushWrites(timeoutMs);
+    if (this.writing || this.writeQueue.length > 0) throw new AppError('unavailable', 'The candles could not be stored in time.');
   }
 
   status(): HeartbeatStatus {
@@ -452,7 +522,7 @@ export class HeartbeatService {
     this.safeEmit('heartbeat.raw', { exchange: EXCHANGE, receivedAt, message: text.length > 2000 ? text.slice(0, 2000) : text, skipped });
   }
 
-  /** Queue what the aggregator produced: stored first, then signalled (unless silent). Candles not built are logged, or collected in `notBuilt`. */
+  /** Queue what the aggregator produced: signalled at once (unless silent), stored right after. Candles not built are logged, or collected in `notBuilt`. */
   private take(w: Watched, r: FeedResult, signal: boolean, notBuilt?: string[]): void {
     const symbol = w.symbol;
     for (const i of r.incomplete) {
@@ -483,6 +553,7 @@ export class HeartbeatService {
       const close = c.close.toFixed();
       const volume = c.volume.toFixed();
       rows[i] = { exchange: EXCHANGE, symbol, timeframe: c.timeframe, openTime: c.openTime, open, high, low, close, volume };
+      if (this.recent.size > 0) this.remember(symbol, c.timeframe, { openTime: c.openTime, open, high, low, close, volume });
       if (c.timeframe === '1m') {
         receivedAt = w.receipts.get(c.openTime) ?? null;
         if (receivedAt !== null) w.receipts.delete(c.openTime);
@@ -500,12 +571,15 @@ export class HeartbeatService {
         });
       }
     }
-    this.writeQueue.push({ rows, signals });
+    this.writeQueue.push({ rows });
     // Start on the next turn of the event loop: the messages of one network read go in one write.
     if (!this.writing) this.writing = new Promise<void>((r) => setImmediate(r)).then(() => this.writeLoop());
+    // The signals do not wait for the write: their candles are in memory (`recentCandles`) and a
+    // crash before the write is covered by the next start's backfill.
+    for (const s of signals) this.signal(s);
   }
 
-  /** One writer: everything queued is upserted in one statement, then its signals go out in order. */
+  /** One writer: everything queued is upserted in one statement (retried until it succeeds). */
   private async writeLoop(): Promise<void> {
     try {
       while (this.writeQueue.length > 0) {
@@ -522,7 +596,6 @@ export class HeartbeatService {
           await sleep(this.cfg.writeRetryMs);
           continue;
         }
-        for (const j of jobs) for (const s of j.signals) this.signal(s);
       }
     } finally {
       this.writing = null;

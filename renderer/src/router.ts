@@ -10,6 +10,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/trading', component: () => import('./views/TradingView.vue'), meta: { nav: 'Manual trading', icon: '⇄' } },
   { path: '/webhooks', component: () => import('./views/WebhooksView.vue'), meta: { nav: 'Webhooks', icon: '⚡' } },
   { path: '/backtest', component: () => import('./views/BacktestView.vue'), meta: { nav: 'Backtest', icon: '⟲' } },
+  { path: '/bot', component: () => import('./views/BotView.vue'), meta: { nav: 'Trading bot', icon: '⚙' } },
   { path: '/strategies', component: () => import('./views/StrategiesView.vue'), meta: { nav: 'Strategies', icon: '{}' } },
   { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },

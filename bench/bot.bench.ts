@@ -1,0 +1,120 @@
+/**
+ * Trading bot benchmark: 20 activations on 20 symbols among 500 watched, every symbol's closing
+ * message at the same instant (the heartbeat bench's burst case); latency from the receipt of the
+ * closing 1m message to the order request (`OrderService.place` called), per opening decision.
+ * Real parts: the bundled PostgreSQL, the stream simulator over WebSocket, the Binance REST
+ * simulator through CCXT, the strategies in the sandbox. Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/bot.bench.ts [--symbols 500] [--activations 20] [--minutes 8]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BotEngine } from '../electron/bot/engine';
+import { startBundledPostgres } from '../electron/db/bundled';
+import { Database } from '../electron/db/database';
+import { HeartbeatService } from '../electron/heartbeat/service';
+import { Kernel } from '../electron/kernel';
+import { silentLogger } from '../electron/log';
+import { StrategyService } from '../electron/strategies/service';
+import { directTrading } from '../electron/trading/fixtures/direct';
+import type { HeartbeatSignal } from '../shared/contract/heartbeat';
+import { generateCredentials } from '../test/sim/exchange/signing';
+import { startExchangeSim } from '../test/sim/exchange/server';
+import { PriceSeries, type SeriesSymbol } from '../test/sim/series';
+import { StreamSimulator } from '../test/sim/stream/server';
+
+const MIN = 60_000;
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('symbols', 500);
+const A = arg('activations', 20);
+const MINUTES = arg('minutes', 8);
+const hrNow = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'aristobot-bench-bot-'));
+  const log = silentLogger();
+  const pg = await startBundledPostgres({ dataDir: dir, log });
+  const symbols: Record<string, SeriesSymbol> = {};
+  for (let i = 0; i < N; i++) symbols[`S${i}/USDT`] = { base: 10 + i, priceDecimals: 4, volumeDecimals: 2 };
+  const start = Date.UTC(2024, 4, 6, 8, 0);
+  const db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log, poolMax: 8 });
+  const ex = await startExchangeSim({ series: new PriceSeries(42, Object.fromEntries(Object.entries(symbols).slice(0, A))) });
+  const stream = await StreamSimulator.start({ series: new PriceSeries(42, symbols), startTime: start + 30_000, spreadMs: 0, updatesPerMinute: 1 });
+  const kernel = new Kernel();
+  let hb: HeartbeatService | undefined;
+  let bot: BotEngine | undefined;
+  try {
+    await db.query('DELETE FROM heartbeat_symbols');
+    await db.query("INSERT INTO heartbeat_symbols (exchange, symbol) SELECT 'binance', unnest($1::text[])", [Object.keys(symbols)]);
+    const creds = generateCredentials();
+    ex.addAccount({ ...creds, balances: { USDT: '100000000' } });
+    const tr = await directTrading(db, ex.url, creds);
+    const orders = tr.service();
+    const receipts = new Map<string, number>();
+    const lat: number[] = [];
+    const timed = {
+      place: (profileId: string, req: Parameters<typeof orders.place>[1]) => {
+        const r = receipts.get(req.symbol);
+        if (r !== undefined && req.side === 'buy') lat.push(hrNow() - r);
+        return orders.place(profileId, req);
+      },
+    };
+    hb = new HeartbeatService({ db, log, emit: () => undefined, markets: async () => stream.markets(), clock: { now: () => stream.now() }, config: { wsUrl: stream.wsUrl, restUrl: stream.restUrl, backfillHours: 0, gapGraceMs: 3000 } });
+    hb.onSignal((s: HeartbeatSignal) => {
+      if (s.timeframe === '1m' && s.receivedAt !== null) receipts.set(s.symbol, s.receivedAt);
+    });
+    const strategies = new StrategyService({ db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
+    bot = new BotEngine({ db, bus: tr.bus, log, heartbeat: hb, orders: timed, brokers: tr.brokers, strategies, kernel, clock: { now: () => stream.now() } });
+    const s = await strategies.create(tr.profileId, {
+      name: 'Always long',
+      code: `import { Strategy } from 'aristobot';\nexport default class AlwaysLong extends Strategy {\n  static warmup = 1;\n  shouldLong() { return true; }\n  shouldShort() { return false; }\n  calculatePositionSize() { return 0.5; }\n}\n`,
+    });
+    await hb.start();
+    for (;;) {
+      const st = hb.status();
+      if (st.connected && !st.backfilling && st.subscribed === N) break;
+      await sleep(20);
+    }
+    await bot.start();
+    const ids: string[] = [];
+    for (const sym of Object.keys(symbols).slice(0, A)) ids.push((await bot.create(tr.profileId, { strategyId: s.id, brokerId: tr.brokerId, symbol: sym, timeframe: '1m', budget: '1000' })).id);
+    console.log(`bot bench: ${A} activations on ${A} of ${N} symbols, ${MINUTES} minutes, burst closings, Node ${process.version}`);
+    for (let m = 0; m < MINUTES; m++) {
+      const boundary = Math.floor(stream.now() / MIN) * MIN + MIN;
+      stream.advance(boundary - stream.now() + 1000); // every closing message at once
+      const want = m * A; // the first minute is the strategy's warm-up
+      const until = Date.now() + 15_000;
+      while (lat.length < want && Date.now() < until) await sleep(5);
+      await bot.idle();
+      if (process.env.DBG) console.log(m, lat.length, JSON.stringify((await bot.decisions(tr.profileId, ids[0]!, 2)).map((d) => [d.action, d.reason, d.error])));
+      // flat again for the next minute's opening decision (outside the measured path)
+      for (const id of ids) await bot.sell(tr.profileId, id).catch(() => undefined);
+      stream.advance(28_000);
+    }
+    const decided = await db.withProfile(tr.profileId, async (c) => (await c.query<{ l: string }>("SELECT latency_ms::text AS l FROM bot_decisions WHERE kind = 'signal' AND latency_ms IS NOT NULL")).rows.map((r) => Number(r.l)));
+    console.log(`receipt of the closing message → order request (opening decisions): n ${lat.length}, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${pct(lat, 100).toFixed(2)} ms`);
+    console.log(`(the decisions journal's candle close → order request, simulated clock: n ${decided.length}, p50 ${pct(decided, 50).toFixed(0)} ms, p99 ${pct(decided, 99).toFixed(0)} ms)`);
+  } catch (e) {
+    console.error('bench failed:', e);
+  } finally {
+    await bot?.stop().catch(() => undefined);
+    kernel.dispose();
+    await hb?.stop().catch(() => undefined);
+    await stream.close().catch(() => undefined);
+    await ex.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    await pg.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,729 @@
+import { createHash } from 'node:crypto';
+import Decimal from 'decimal.js';
+import type { z } from 'zod';
+import type { Activation, BotDecision, BotTrade, EngineState } from '../../shared/contract/bot';
+import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
+import { AppError, isAppError } from '../../shared/errors';
+import { timeframeMs, type Timeframe } from '../../shared/timeframes';
+import type { Database } from '../db/database';
+import type { EventBus } from '../events';
+import type { BrokerService } from '../exchanges/brokers';
+import type { HeartbeatService } from '../heartbeat/service';
+import type { StoredCandle } from '../heartbeat/store';
+import type { Kernel, StrategySandbox } from '../kernel';
+import type { Columns, Decision } from '../kernel/types';
+import type { Logger } from '../log';
+import type { StrategyService } from '../strategies/service';
+import type { OrderRow } from '../trading/journal';
+import type { OrderService } from '../trading/orders';
+import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
+
+/**
+ * The trading bot's engine. On each heartbeat signal, every running activation of that symbol and
+ * timeframe (within its dates) takes the latest candles (the heartbeat's memory, else the store),
+ * runs its strategy in its own sandbox (the kernel's one decision rule: `init()` on the window, the
+ * decision on the last candle) and acts by the decision through the order service (market orders,
+ * source 'strategy', the activation as source_ref).
+ *
+ * Exactly once: a decision is journaled (bot_decisions, unique per activation, kind and candle) with
+ * its planned orders and their client order ids — derived from (activation, kind, candle, leg) —
+ * BEFORE the first order is requested; the book is updated with each order's outcome in the same
+ * transaction that counts the leg done. A restart replays the legs not done with the same ids: the
+ * order service answers the journaled attempt and never places a second order.
+ *
+ * Each activation has its own queue (its decisions in order); activations run concurrently. A
+ * signal older than one timeframe is skipped and journaled. A strategy that throws or runs away
+ * puts its activation in `error` with the message (and line); the others carry on.
+ *
+ * Stop-loss and take-profit are prices in the activation's book, watched by the engine on every 1m
+ * candle of the symbol and executed at market — also while the engine is off or the activation is
+ * suspended. (Native exchange stop orders are not used yet.)
+ */
+
+export interface BotConfig {
+  /** Candles handed to the strategy at each decision (at least its warm-up + 1). */
+  windowCandles: number;
+  /** How long `stop` waits for decisions under way. */
+  stopTimeoutMs: number;
+}
+
+export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs: 15_000 };
+
+export interface BotDeps {
+  db: Database;
+  bus: EventBus;
+  log: Logger;
+  heartbeat: Pick<HeartbeatService, 'onSignal' | 'retain' | 'recentCandles' | 'addSymbol'>;
+  orders: Pick<OrderService, 'place'>;
+  brokers: Pick<BrokerService, 'exchangeFor'>;
+  strategies: Pick<StrategyService, 'getVersion'>;
+  kernel: Pick<Kernel, 'load' | 'info'>;
+  clock?: { now(): number };
+  config?: Partial<BotConfig>;
+}
+
+export interface CreateActivation {
+  strategyId: string;
+  version?: number;
+  params?: Record<string, number>;
+  brokerId: string;
+  symbol: string;
+  timeframe: Timeframe;
+  from?: string | number;
+  to?: string | number;
+  budget: string;
+}
+
+export interface UpdateActivation {
+  id: string;
+  params?: Record<string, number>;
+  budget?: string;
+  from?: string | number | null;
+  to?: string | number | null;
+}
+
+type ActivationDto = z.input<typeof Activation>;
+type DecisionDto = z.input<typeof BotDecision>;
+type TradeDto = z.input<typeof BotTrade>;
+type EngineDto = z.input<typeof EngineState>;
+
+interface Live {
+  row: ActivationRow;
+  js: string;
+  warmup: number;
+  sandbox: Promise<StrategySandbox> | null;
+  queue: Promise<void>;
+  release: (() => void) | null;
+}
+
+const ENGINE_NOTE_OFF = 'The engine is off: no activation opens or closes anything on a signal. Stop-loss and take-profit are still executed.';
+const ENGINE_NOTE_ON = 'The engine is on: running activations trade on every signal.';
+
+/** `a3s` + 24 hex digits of sha256(activation, kind, candle or decision, leg): 27 characters, as the order service's own ids. */
+export function botClientOrderId(activationId: string, kind: DecisionKind, key: string | number, leg: Leg['leg']): string {
+  return `a3s${createHash('sha256').update(`${activationId}|${kind}|${key}|${leg}`).digest('hex').slice(0, 24)}`;
+}
+
+/** Candles (decimal strings) as the kernel's float64 columns. */
+export function toColumns(candles: readonly StoredCandle[]): Columns {
+  const n = candles.length;
+  const cols: Columns = { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const c = candles[i]!;
+    cols.time[i] = c.openTime;
+    cols.open[i] = Number(c.open);
+    cols.high[i] = Number(c.high);
+    cols.low[i] = Number(c.low);
+    cols.close[i] = Number(c.close);
+    cols.volume[i] = Number(c.volume);
+  }
+  return cols;
+}
+
+const bad = (path: string, message: string) => new AppError('invalid_input', message, { issues: [{ path, message }] });
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function parseWhen(v: string | number | null | undefined, path: string): Date | null {
+  if (v === undefined || v === null) return null;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw bad(path, `${path} is not a date`);
+  return d;
+}
+
+function splitSymbol(symbol: string): { base: string; quote: string } {
+  const [base = symbol, rest = ''] = symbol.split('/');
+  return { base, quote: rest.split(':')[0] ?? rest };
+}
+
+/** The fee of an order valued in the quote currency (0 when paid in a third currency). */
+function feeInQuote(o: OrderRow, base: string, quote: string): Decimal {
+  if (!o.fee || !o.fee_currency) return new Decimal(0);
+  if (o.fee_currency === quote) return o.fee;
+  if (o.fee_currency === base) return o.fee.times(o.average_price ?? 0);
+  return new Decimal(0);
+}
+
+export class BotEngine {
+  private readonly cfg: BotConfig;
+  private readonly clock: { now(): number };
+  private readonly live = new Map<string, Live>();
+  private readonly engineOn = new Map<string, boolean>();
+  private readonly tasks = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | null = null;
+  private stopped = true;
+
+  constructor(private readonly d: BotDeps) {
+    this.cfg = { ...DEFAULT_BOT_CONFIG, ...d.config };
+    this.clock = d.clock ?? { now: Date.now };
+  }
+
+  private get log(): Logger {
+    return this.d.log;
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Loads the activations of every profile, resumes decisions a previous run left pending, listens to the heartbeat. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    const profiles = (await this.d.db.query<{ id: string }>('SELECT id FROM profiles')).rows.map((r) => r.id);
+    const pending: { profileId: string; decision: DecisionRow }[] = [];
+    for (const profileId of profiles) {
+      await this.d.db.withProfile(profileId, async (c) => {
+        const acts = await c.query<ActivationRow>("SELECT * FROM bot_activations WHERE state IN ('running', 'suspended') OR (state = 'error' AND position_side IS NOT NULL)");
+        for (const row of acts.rows) await this.register(row);
+        const p = await c.query<DecisionRow>("SELECT * FROM bot_decisions WHERE status = 'pending' ORDER BY created_at");
+        for (const decision of p.rows) pending.push({ profileId, decision });
+      });
+    }
+    this.unsubscribe = this.d.heartbeat.onSignal((s) => this.onSignal(s));
+    for (const { decision } of pending) {
+      const l = this.live.get(decision.activation_id);
+      if (!l) continue;
+      this.enqueue(l, () => this.executeLegs(l, decision, null).then(() => undefined));
+    }
+    if (pending.length) this.log.info({ decisions: pending.length }, 'bot: resuming decisions left pending by the previous run');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => (timer = setTimeout(r, this.cfg.stopTimeoutMs)))]);
+    clearTimeout(timer);
+    for (const l of this.live.values()) this.unload(l);
+    this.live.clear();
+  }
+
+  /** Resolves when every decision queued so far is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  private async register(row: ActivationRow): Promise<Live> {
+    const existing = this.live.get(row.id);
+    if (existing) {
+      existing.row = row;
+      return existing;
+    }
+    const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, queue: Promise.resolve(), release: null };
+    this.live.set(row.id, l);
+    l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    return l;
+  }
+
+  private unload(l: Live): void {
+    l.release?.();
+    l.release = null;
+    const sb = l.sandbox;
+    l.sandbox = null;
+    void sb?.then((s) => s.dispose()).catch(() => undefined);
+  }
+
+  private enqueue(l: Live, fn: () => Promise<void>): Promise<void> {
+    const p = l.queue.then(fn).catch((e: unknown) => this.log.error({ activation: l.row.id, err: errMessage(e) }, 'bot: an activation task failed'));
+    l.queue = p;
+    this.tasks.add(p);
+    void p.finally(() => this.tasks.delete(p));
+    return p;
+  }
+
+  // ── signals ─────────────────────────────────────────────────────────────────────────────────────
+
+  private onSignal(s: HeartbeatSignal): void {
+    if (this.stopped) return;
+    for (const l of this.live.values()) {
+      if (l.row.symbol !== s.symbol) continue;
+      if (s.timeframe === '1m' && l.row.position_side && (l.row.stop_loss || l.row.take_profit) && l.row.state !== 'stopped') this.enqueue(l, () => this.protect(l, s));
+      if (l.row.timeframe === s.timeframe && l.row.state === 'running') this.enqueue(l, () => this.decideOn(l, s));
+    }
+  }
+
+  private async engineRunning(profileId: string): Promise<boolean> {
+    const known = this.engineOn.get(profileId);
+    if (known !== undefined) return known;
+    const on = await this.d.db.withProfile(profileId, async (c) => (await c.query<{ running: boolean }>('SELECT running FROM bot_engine')).rows[0]?.running ?? true);
+    this.engineOn.set(profileId, on);
+    return on;
+  }
+
+  private sandboxOf(l: Live): Promise<StrategySandbox> {
+    l.sandbox ??= this.d.kernel.load({ js: l.js });
+    return l.sandbox;
+  }
+
+  /** The strategy's decision on the signal's candle, and the orders it calls for. */
+  private async decideOn(l: Live, s: HeartbeatSignal): Promise<void> {
+    const row = l.row;
+    if (row.state !== 'running' || this.stopped) return;
+    const closeAt = s.closeTime + 1;
+    if (row.starts_at && closeAt <= row.starts_at.getTime()) return;
+    if (row.ends_at && closeAt > row.ends_at.getTime()) {
+      await this.endReached(l);
+      return;
+    }
+    const age = this.clock.now() - closeAt;
+    if (age > timeframeMs(row.timeframe)) {
+      this.log.warn({ activation: row.id, symbol: row.symbol, timeframe: row.timeframe, candle: new Date(s.openTime).toISOString(), ageMs: age }, 'bot: signal older than one timeframe skipped');
+      await this.journal(l, { kind: 'skipped', candleTime: s.openTime, action: 'none', reason: `signal ${Math.round(age / 1000)} s late (more than one ${row.timeframe} candle): not acted on` });
+      return;
+    }
+    if (!(await this.engineRunning(row.profile_id))) {
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
+      return;
+    }
+    const n = Math.max(this.cfg.windowCandles, l.warmup + 1);
+    const candles = await this.d.heartbeat.recentCandles(row.symbol, row.timeframe, n, s.openTime);
+    if (candles.at(-1)?.openTime !== s.openTime) {
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
+      return;
+    }
+    const available = Decimal.max(0, row.budget.plus(row.realised_pnl));
+    let decision: Decision;
+    try {
+      const sb = await this.sandboxOf(l);
+      decision = await sb.decide(
+        row.params,
+        toColumns(candles),
+        { position: row.position_side ? { side: row.position_side, amount: row.position_amount.toNumber(), entryPrice: (row.entry_price ?? new Decimal(0)).toNumber() } : null, balance: available.toNumber() },
+        { allowShort: false },
+      );
+    } catch (e) {
+      const message = errMessage(e);
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'error', reason: 'the strategy failed', status: 'error', error: message });
+      await this.setState(l, 'error', message);
+      this.unloadSandbox(l);
+      return;
+    }
+    let plan: Leg[] = [];
+    let reason = decision.reason;
+    try {
+      plan = await this.plan(l, decision, s.openTime, available);
+    } catch (e) {
+      const message = errMessage(e);
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, status: 'error', error: message });
+      await this.setReason(l, message);
+      return;
+    }
+    if (plan.length === 0 && decision.action !== 'none') reason = `${reason}; nothing to do for this activation's book`;
+    const d = await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, plan });
+    if (d && plan.length) await this.executeLegs(l, d, closeAt);
+  }
+
+  /** The orders a decision calls for on the activation's own book (spot: long only). */
+  private async plan(l: Live, decision: Decision, candleTime: number, available: Decimal): Promise<Leg[]> {
+    const row = l.row;
+    const long = row.position_side === 'long';
+    const id = (leg: Leg['leg']) => botClientOrderId(row.id, 'signal', candleTime, leg);
+    switch (decision.action) {
+      case 'open_long':
+      case 'reverse_to_long': {
+        if (row.position_side) return [];
+        const cost = await this.openCost(l, decision.size ?? 0, available);
+        if (cost.lte(0)) return [];
+        return [{ leg: 'open', side: 'buy', cost: cost.toFixed(), clientOrderId: id('open'), stopLoss: decision.stopLoss, takeProfit: decision.takeProfit }];
+      }
+      case 'close':
+      case 'open_short':
+      case 'reverse_to_short':
+        if (!long) return [];
+        return [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: id('close'), exitReason: decision.action === 'close' ? 'signal' : 'reverse' }];
+      default:
+        return [];
+    }
+  }
+
+  /** size × the available budget, never above the broker's free quote balance (8 decimals, rounded down). */
+  private async openCost(l: Live, size: number, available: Decimal): Promise<Decimal> {
+    const want = available.times(Math.min(1, Math.max(0, size)));
+    if (want.lte(0)) return want;
+    const { quote } = splitSymbol(l.row.symbol);
+    const { ex } = await this.d.brokers.exchangeFor(l.row.profile_id, l.row.broker_id!);
+    const bal = await ex.fetchBalance();
+    const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
+    return Decimal.min(want, free).toDecimalPlaces(8, Decimal.ROUND_DOWN);
+  }
+
+  /** Stop-loss / take-profit on a 1m candle of the symbol: close at market (engine on or off). */
+  private async protect(l: Live, s: HeartbeatSignal): Promise<void> {
+    const row = l.row;
+    if (!row.position_side || row.state === 'stopped' || this.stopped) return;
+    const low = new Decimal(s.candle.low);
+    const high = new Decimal(s.candle.high);
+    const kind: DecisionKind | null = row.stop_loss && low.lte(row.stop_loss) ? 'stop_loss' : row.take_profit && high.gte(row.take_profit) ? 'take_profit' : null;
+    if (!kind) return;
+    const level = kind === 'stop_loss' ? row.stop_loss! : row.take_profit!;
+    const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: botClientOrderId(row.id, kind, s.openTime, 'close'), exitReason: kind }];
+    const d = await this.journal(l, { kind, candleTime: s.openTime, action: 'close', reason: `${kind === 'stop_loss' ? 'stop-loss' : 'take-profit'} ${level.toFixed()} reached (1m candle low ${s.candle.low}, high ${s.candle.high})`, plan });
+    if (d) await this.executeLegs(l, d, s.closeTime + 1);
+  }
+
+  private async endReached(l: Live): Promise<void> {
+    const hadPosition = !!l.row.position_side;
+    if (hadPosition) {
+      const ok = await this.closeNow(l, 'stop', 'end date reached').catch(() => false);
+      if (!ok) return; // the refusal is journaled and shown; tried again at the next signal
+    }
+    await this.setState(l, 'stopped', hadPosition ? 'end date reached; the position was closed' : 'end date reached');
+    this.unload(l);
+  }
+
+  // ── orders and the book ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Places the legs not done yet, in order, with their planned client order ids; each outcome goes
+   * into the book and the decision in one transaction. `closeAt`: the candle's close, for latency.
+   */
+  private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null): Promise<boolean> {
+    let d = decision;
+    const row = l.row;
+    for (let i = d.legs_done; i < d.plan.length; i++) {
+      const leg = d.plan[i]!;
+      if (i === 0 && closeAt !== null) {
+        const latency = this.clock.now() - closeAt;
+        await this.d.db.withProfile(row.profile_id, (c) => c.query('UPDATE bot_decisions SET latency_ms = $2 WHERE id = $1', [d.id, latency]));
+      }
+      let order: OrderRow;
+      try {
+        order = await this.d.orders.place(row.profile_id, {
+          brokerId: row.broker_id!,
+          symbol: row.symbol,
+          side: leg.side,
+          type: 'market',
+          ...(leg.cost !== undefined ? { cost: leg.cost } : { amount: leg.amount }),
+          source: 'strategy',
+          sourceRef: row.id,
+          clientOrderId: leg.clientOrderId,
+        });
+      } catch (e) {
+        const orderId = isAppError(e) ? ((e.details as { order?: { id?: string } } | undefined)?.order?.id ?? null) : null;
+        const message = `order refused: ${errMessage(e)}`;
+        d = await this.settleDecision(l, d, { status: 'error', error: message, orderId });
+        await this.setReason(l, message);
+        return false;
+      }
+      const filled = order.filled;
+      if (order.status === 'intent' || order.status === 'sent' || order.status === 'unknown') {
+        // The answer is lost: the order service looks it up; the next start replays this leg with the same id.
+        d = await this.settleDecision(l, d, { status: 'pending', error: `order ${order.client_order_id} outcome unknown so far (${order.error_message ?? order.status}); never sent again`, orderId: order.id });
+        await this.setReason(l, `an order's outcome is not known yet (client order id ${order.client_order_id})`);
+        return false;
+      }
+      if (filled.lte(0)) {
+        d = await this.settleDecision(l, d, { status: 'error', error: `order ${order.status} without a fill`, orderId: order.id });
+        await this.setReason(l, `order ${order.status} without a fill`);
+        return false;
+      }
+      d = await this.applyFill(l, d, i, leg, order);
+    }
+    return true;
+  }
+
+  private async applyFill(l: Live, d: DecisionRow, index: number, leg: Leg, o: OrderRow): Promise<DecisionRow> {
+    const { base, quote } = splitSymbol(l.row.symbol);
+    const fee = feeInQuote(o, base, quote);
+    const price = o.average_price ?? (o.cost && o.filled.gt(0) ? o.cost.div(o.filled) : new Decimal(0));
+    const cost = o.cost ?? o.filled.times(price);
+    const at = o.closed_at ?? o.updated_at ?? new Date();
+    const { row, decision } = await this.d.db.withProfile(l.row.profile_id, async (c) => {
+      const a = (await getActivation(c, l.row.id, true))!;
+      if (leg.leg === 'open') {
+        const amount = o.fee_currency === base && o.fee ? o.filled.minus(o.fee) : o.filled;
+        const spent = o.fee_currency === quote && o.fee ? cost.plus(o.fee) : cost;
+        await c.query(
+          `UPDATE bot_activations SET position_side = 'long', position_amount = $2, entry_price = $3, entry_cost = $4, entry_fee = $5, entry_time = $6, entry_order_id = $7,
+             stop_loss = $8, take_profit = $9, updated_at = now() WHERE id = $1`,
+          [a.id, amount.toFixed(), price.toFixed(), spent.toFixed(), fee.toFixed(), at, o.id, leg.stopLoss ? price.times(1 - leg.stopLoss).toFixed() : null, leg.takeProfit ? price.times(1 + leg.takeProfit).toFixed() : null],
+        );
+      } else {
+        const held = a.position_amount;
+        const share = held.gt(0) ? Decimal.min(1, o.filled.div(held)) : new Decimal(1);
+        const entryCost = (a.entry_cost ?? new Decimal(0)).times(share);
+        const proceeds = o.fee_currency === quote && o.fee ? cost.minus(o.fee) : o.fee_currency === base && o.fee ? cost.minus(fee) : cost;
+        const pnl = proceeds.minus(entryCost);
+        const fees = fee.plus((a.entry_fee ?? new Decimal(0)).times(share));
+        await c.query(
+          `INSERT INTO bot_trades (activation_id, side, amount, entry_price, exit_price, entry_time, exit_time, fees, pnl, exit_reason, entry_order_id, exit_order_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [a.id, a.position_side ?? 'long', o.filled.toFixed(), (a.entry_price ?? price).toFixed(), price.toFixed(), a.entry_time ?? at, at, fees.toFixed(), pnl.toFixed(), leg.exitReason ?? 'signal', a.entry_order_id, o.id],
+        );
+        // what the step rounding left (dust) stays on the account; the activation's position is closed
+        await c.query(
+          `UPDATE bot_activations SET position_side = NULL, position_amount = 0, entry_price = NULL, entry_cost = NULL, entry_fee = NULL, entry_time = NULL, entry_order_id = NULL,
+             stop_loss = NULL, take_profit = NULL, realised_pnl = realised_pnl + $2, updated_at = now() WHERE id = $1`,
+          [a.id, pnl.toFixed()],
+        );
+      }
+      const done = index + 1 >= d.plan.length;
+      const dr = await c.query<DecisionRow>(
+        `UPDATE bot_decisions SET legs_done = $2, order_ids = array_append(order_ids, $3::uuid), status = CASE WHEN $4 THEN 'done' ELSE status END, error = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
+        [d.id, index + 1, o.id, done],
+      );
+      const reason = a.state === 'running' && a.state_reason ? ', state_reason = NULL' : '';
+      const ar = await c.query<ActivationRow>(`UPDATE bot_activations SET last_decision_at = now()${reason} WHERE id = $1 RETURNING *`, [a.id]);
+      return { row: ar.rows[0]!, decision: dr.rows[0]! };
+    });
+    l.row = row;
+    this.emitDecision(row, decision);
+    this.emitUpdated(row);
+    return decision;
+  }
+
+  private async settleDecision(l: Live, d: DecisionRow, s: { status: DecisionRow['status']; error: string; orderId: string | null }): Promise<DecisionRow> {
+    const r = await this.d.db.withProfile(l.row.profile_id, (c) =>
+      c.query<DecisionRow>(
+        `UPDATE bot_decisions SET status = $2, error = $3, order_ids = CASE WHEN $4::uuid IS NULL OR $4::uuid = ANY(order_ids) THEN order_ids ELSE array_append(order_ids, $4::uuid) END, updated_at = now() WHERE id = $1 RETURNING *`,
+        [d.id, s.status, s.error, s.orderId],
+      ),
+    );
+    const out = r.rows[0]!;
+    this.emitDecision(l.row, out);
+    return out;
+  }
+
+  /** Journals a decision (unique per activation, kind and candle): null when that candle was decided before. */
+  private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: string; plan?: Leg[]; status?: DecisionRow['status']; error?: string }): Promise<DecisionRow | null> {
+    const status = j.status ?? (j.plan && j.plan.length ? 'pending' : 'done');
+    const r = await this.d.db.withProfile(l.row.profile_id, async (c) => {
+      const ins = await c.query<DecisionRow>(
+        `INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
+         VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
+         ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *`,
+        [l.row.id, j.kind, j.candleTime, j.action, j.reason, status, j.error ?? null, JSON.stringify(j.plan ?? [])],
+      );
+      if (ins.rows[0]) await c.query('UPDATE bot_activations SET last_decision_at = now() WHERE id = $1', [l.row.id]);
+      return ins.rows[0] ?? null;
+    });
+    if (!r) {
+      this.log.info({ activation: l.row.id, kind: j.kind, candle: new Date(j.candleTime).toISOString() }, 'bot: this candle was decided before; not again');
+      return null;
+    }
+    this.emitDecision(l.row, r);
+    return r;
+  }
+
+  private async closeNow(l: Live, kind: 'sell' | 'stop', reason: string): Promise<boolean> {
+    const row = l.row;
+    if (!row.position_side) return true;
+    const d = await this.d.db.withProfile(row.profile_id, async (c) => {
+      const ins = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, $2, now(), 'close', $3, 'pending') RETURNING *`, [row.id, kind, reason]);
+      const dr = ins.rows[0]!;
+      const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: botClientOrderId(row.id, kind, dr.id, 'close'), exitReason: kind }];
+      return (await c.query<DecisionRow>('UPDATE bot_decisions SET plan = $2::jsonb WHERE id = $1 RETURNING *', [dr.id, JSON.stringify(plan)])).rows[0]!;
+    });
+    this.emitDecision(row, d);
+    return this.executeLegs(l, d, null);
+  }
+
+  private unloadSandbox(l: Live): void {
+    const sb = l.sandbox;
+    l.sandbox = null;
+    void sb?.then((s) => s.dispose()).catch(() => undefined);
+  }
+
+  private async setState(l: Live, state: ActivationRow['state'], reason: string | null): Promise<void> {
+    const r = await this.d.db.withProfile(l.row.profile_id, (c) => c.query<ActivationRow>('UPDATE bot_activations SET state = $2, state_reason = $3, updated_at = now() WHERE id = $1 RETURNING *', [l.row.id, state, reason]));
+    if (r.rows[0]) l.row = r.rows[0];
+    this.emitUpdated(l.row);
+  }
+
+  private async setReason(l: Live, reason: string | null): Promise<void> {
+    await this.setState(l, l.row.state, reason);
+  }
+
+  private emitDecision(row: ActivationRow, d: DecisionRow): void {
+    this.d.bus.emit('bot.decision', toDecisionDto(d), { profileId: row.profile_id });
+  }
+
+  private emitUpdated(row: ActivationRow): void {
+    this.d.bus.emit('bot.updated', { id: row.id, state: row.state, reason: row.state_reason }, { profileId: row.profile_id });
+  }
+
+  // ── the API ─────────────────────────────────────────────────────────────────────────────────────
+
+  async list(profileId: string): Promise<ActivationDto[]> {
+    return this.d.db.withProfile(profileId, async (c) => (await c.query<ActivationRow>('SELECT * FROM bot_activations ORDER BY created_at DESC')).rows.map(toActivationDto));
+  }
+
+  private async row(profileId: string, id: string): Promise<ActivationRow> {
+    const r = await this.d.db.withProfile(profileId, (c) => getActivation(c, id));
+    if (!r) throw new AppError('not_found', 'No such activation.', { id });
+    return r;
+  }
+
+  async get(profileId: string, id: string): Promise<ActivationDto> {
+    return toActivationDto(await this.row(profileId, id));
+  }
+
+  async create(profileId: string, input: CreateActivation): Promise<ActivationDto> {
+    let version;
+    try {
+      version = await this.d.strategies.getVersion(profileId, input.strategyId, input.version);
+    } catch (e) {
+      if (isAppError(e) && e.code === 'not_found') throw bad(input.version !== undefined ? 'version' : 'strategyId', e.message);
+      throw e;
+    }
+    try {
+      await this.d.kernel.info({ js: version.js });
+    } catch (e) {
+      throw bad('strategyId', `The strategy "${version.name}" (version ${version.version}) does not load: ${errMessage(e)}`);
+    }
+    const params = this.checkParams(version.params, input.params ?? {});
+    const budget = new Decimal(input.budget);
+    if (!budget.isFinite() || budget.lte(0)) throw bad('budget', 'The budget must be more than 0.');
+    const from = parseWhen(input.from, 'from');
+    const to = parseWhen(input.to, 'to');
+    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'The end must be after the start.');
+    if (to && to.getTime() <= this.clock.now()) throw bad('to', 'The end date is already past.');
+    const { ex } = await this.d.brokers.exchangeFor(profileId, input.brokerId).catch((e: unknown) => {
+      if (isAppError(e) && e.code === 'not_found') throw bad('brokerId', e.message);
+      throw e;
+    });
+    const market = ex.markets?.[input.symbol];
+    if (!market) throw bad('symbol', `${ex.id} has no market ${input.symbol}.`);
+    if (market.spot === false) throw bad('symbol', `${input.symbol} is not a spot market; the bot trades spot only.`);
+    const { quote } = splitSymbol(input.symbol);
+    const bal = await ex.fetchBalance();
+    const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
+    if (budget.gt(free)) throw bad('budget', `The budget ${budget.toFixed()} ${quote} is above the broker's free balance (${free.toFixed()} ${quote}).`);
+    try {
+      await this.d.heartbeat.addSymbol(input.symbol);
+    } catch (e) {
+      if (isAppError(e) && e.code === 'invalid_input') throw bad('symbol', `The heartbeat cannot watch ${input.symbol}: ${e.message}`);
+      throw e;
+    }
+    const row = await this.d.db.withProfile(profileId, async (c) =>
+      (
+        await c.query<ActivationRow>(
+          `INSERT INTO bot_activations (strategy_id, strategy_name, version, version_id, params, broker_id, symbol, timeframe, starts_at, ends_at, budget)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11) RETURNING *`,
+          [version.strategyId, version.name, version.version, version.versionId, JSON.stringify(params), input.brokerId, input.symbol, input.timeframe, from, to, budget.toFixed()],
+        )
+      ).rows[0]!,
+    );
+    await this.register(row);
+    this.emitUpdated(row);
+    this.log.info({ activation: row.id, strategy: version.name, version: version.version, symbol: row.symbol, timeframe: row.timeframe }, 'bot: activation created');
+    return toActivationDto(row);
+  }
+
+  private checkParams(spec: Record<string, { default: number; min?: number; max?: number }>, given: Record<string, number>): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(given)) {
+      const s = spec[k];
+      if (!s) throw bad(`params.${k}`, `The strategy declares no param "${k}" (it has: ${Object.keys(spec).join(', ') || 'none'}).`);
+      if (s.min !== undefined && v < s.min) throw bad(`params.${k}`, `${k} must be at least ${s.min}.`);
+      if (s.max !== undefined && v > s.max) throw bad(`params.${k}`, `${k} must be at most ${s.max}.`);
+      out[k] = v;
+    }
+    return out;
+  }
+
+  async update(profileId: string, input: UpdateActivation): Promise<ActivationDto> {
+    const cur = await this.row(profileId, input.id);
+    const params = input.params !== undefined ? this.checkParams((await this.d.strategies.getVersion(profileId, cur.strategy_id ?? input.id, cur.version)).params, input.params) : cur.params;
+    const budget = input.budget !== undefined ? new Decimal(input.budget) : cur.budget;
+    if (budget.lte(0)) throw bad('budget', 'The budget must be more than 0.');
+    const from = input.from === undefined ? cur.starts_at : parseWhen(input.from, 'from');
+    const to = input.to === undefined ? cur.ends_at : parseWhen(input.to, 'to');
+    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'The end must be after the start.');
+    const row = await this.d.db.withProfile(profileId, async (c) =>
+      (await c.query<ActivationRow>('UPDATE bot_activations SET params = $2::jsonb, budget = $3, starts_at = $4, ends_at = $5, updated_at = now() WHERE id = $1 RETURNING *', [cur.id, JSON.stringify(params), budget.toFixed(), from, to])).rows[0]!,
+    );
+    const l = this.live.get(row.id);
+    if (l) l.row = row;
+    this.emitUpdated(row);
+    return toActivationDto(row);
+  }
+
+  async startActivation(profileId: string, id: string): Promise<ActivationDto> {
+    const cur = await this.row(profileId, id);
+    if (cur.ends_at && cur.ends_at.getTime() <= this.clock.now()) throw bad('id', 'The activation has reached its end date; change it before starting again.');
+    const l = await this.register(cur);
+    if (cur.state === 'error') this.unloadSandbox(l);
+    l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    await this.enqueue(l, () => this.setState(l, 'running', null));
+    return toActivationDto(l.row);
+  }
+
+  async suspendActivation(profileId: string, id: string): Promise<ActivationDto> {
+    const cur = await this.row(profileId, id);
+    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped; start it instead.');
+    const l = await this.register(cur);
+    await this.enqueue(l, () => this.setState(l, 'suspended', 'suspended by the user'));
+    return toActivationDto(l.row);
+  }
+
+  async stopActivation(profileId: string, id: string, closePosition: boolean): Promise<ActivationDto> {
+    const cur = await this.row(profileId, id);
+    const l = await this.register(cur);
+    let failure: unknown = null;
+    await this.enqueue(l, async () => {
+      if (closePosition && l.row.position_side) {
+        const ok = await this.closeNow(l, 'stop', 'stopped by the user: position closed');
+        if (!ok) {
+          failure = new AppError('conflict', `The position could not be closed: ${l.row.state_reason ?? 'see the decisions'}. The activation keeps running.`);
+          return;
+        }
+      }
+      await this.setState(l, 'stopped', l.row.position_side ? 'stopped by the user; the position was left on the account' : 'stopped by the user');
+    });
+    if (failure) throw failure as Error;
+    this.unload(l);
+    this.live.delete(l.row.id);
+    return toActivationDto(l.row);
+  }
+
+  async sell(profileId: string, id: string): Promise<ActivationDto> {
+    const cur = await this.row(profileId, id);
+    if (!cur.position_side) throw bad('id', 'The activation has no open position.');
+    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped.');
+    const l = await this.register(cur);
+    let ok = true;
+    await this.enqueue(l, async () => {
+      ok = await this.closeNow(l, 'sell', 'sold by the user');
+    });
+    if (!ok) throw new AppError('conflict', `The position could not be sold: ${l.row.state_reason ?? 'see the decisions'}.`);
+    return toActivationDto(l.row);
+  }
+
+  async delete(profileId: string, id: string): Promise<{ ok: true }> {
+    const cur = await this.row(profileId, id);
+    if (cur.state === 'running' || (cur.position_side && cur.state !== 'stopped')) throw new AppError('conflict', 'Stop the activation before deleting it.');
+    const l = this.live.get(id);
+    if (l) {
+      this.unload(l);
+      this.live.delete(id);
+    }
+    await this.d.db.withProfile(profileId, (c) => c.query('DELETE FROM bot_activations WHERE id = $1', [id]));
+    return { ok: true };
+  }
+
+  async trades(profileId: string, id: string, limit = 10): Promise<TradeDto[]> {
+    await this.row(profileId, id);
+    return this.d.db.withProfile(profileId, async (c) => (await c.query<TradeRow>('SELECT * FROM bot_trades WHERE activation_id = $1 ORDER BY exit_time DESC, created_at DESC LIMIT $2', [id, limit])).rows.map(toTradeDto));
+  }
+
+  async decisions(profileId: string, id: string, limit = 50): Promise<DecisionDto[]> {
+    await this.row(profileId, id);
+    return this.d.db.withProfile(profileId, async (c) => (await c.query<DecisionRow>('SELECT * FROM bot_decisions WHERE activation_id = $1 ORDER BY created_at DESC, candle_time DESC LIMIT $2', [id, limit])).rows.map(toDecisionDto));
+  }
+
+  async engineGet(profileId: string): Promise<EngineDto> {
+    const running = await this.engineRunning(profileId);
+    const live = await this.d.db.withProfile(profileId, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM bot_activations WHERE state = 'running'")).rows[0]!.n);
+    return { running, live, note: running ? ENGINE_NOTE_ON : ENGINE_NOTE_OFF };
+  }
+
+  async engineSet(profileId: string, running: boolean): Promise<EngineDto> {
+    await this.d.db.withProfile(profileId, (c) => c.query('INSERT INTO bot_engine (running) VALUES ($1) ON CONFLICT (profile_id) DO UPDATE SET running = EXCLUDED.running, updated_at = now()', [running]));
+    this.engineOn.set(profileId, running);
+    const out = await this.engineGet(profileId);
+    this.d.bus.emit('engine.changed', out, { profileId });
+    this.log.info({ running }, 'bot: engine switched');
+    return out;
+  }
+}
+

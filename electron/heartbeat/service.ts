@@ -189,6 +189,8 @@ export class HeartbeatService {
 
   private writer: CandleWriter | null = null;
   private readonly writeQueue: WriteJob[] = [];
+  /** The jobs being written right now (out of the queue, not yet committed). */
+  private inFlight: WriteJob[] = [];
   private writing: Promise<void> | null = null;
 
   private rawWindowStart = 0;
@@ -349,8 +351,11 @@ export class HeartbeatService {
     if (mem.length >= want) return mem.slice(mem.length - want);
     const byTime = new Map<number, StoredCandle>();
     const to = mem[0]?.openTime ?? (Number.isFinite(until) ? until + 1 : undefined);
+    // Rows not yet committed: queued, or being written right now. Taken before the query as well as
+    // after it, so a write that commits while the query runs is never missed by both.
+    const before = [...this.inFlight, ...this.writeQueue];
     for (const c of await this.store.query({ exchange: EXCHANGE, symbol, timeframe, to, limit: want })) byTime.set(c.openTime, c);
-    for (const j of this.writeQueue) {
+    for (const j of [...before, ...this.inFlight, ...this.writeQueue]) {
       for (const r of j.rows) {
         if (r.symbol !== symbol || r.timeframe !== timeframe || r.openTime > until) continue;
         byTime.set(r.openTime, { openTime: r.openTime, open: String(r.open), high: String(r.high), low: String(r.low), close: String(r.close), volume: String(r.volume) });
@@ -585,10 +590,13 @@ export class HeartbeatService {
       while (this.writeQueue.length > 0) {
         const jobs = this.writeQueue.splice(0);
         const rows = jobs.length === 1 ? jobs[0]!.rows : jobs.flatMap((j) => j.rows);
+        this.inFlight = jobs;
         try {
           if (this.writer) await this.writer.upsert(rows);
           else await this.store.upsert(rows);
+          this.inFlight = [];
         } catch (e) {
+          this.inFlight = [];
           this.lastError = `database write failed: ${(e as Error).message}`;
           this.log.error({ err: (e as Error).message, rows: rows.length }, 'could not store candles; retrying');
           this.writeQueue.unshift(...jobs);

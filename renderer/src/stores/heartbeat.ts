@@ -49,7 +49,13 @@ export const useHeartbeatStore = defineStore('heartbeat', () => {
         }),
       ),
     );
-    for (const tf of TIMEFRAMES) next[tf] = next[tf].sort((a, b) => b.openTime - a.openTime).slice(0, KEEP);
+    // Signals that arrived while the rows were being read stay live (green): a load that finishes
+    // after them must not turn them back into stored lines or drop them.
+    for (const tf of TIMEFRAMES) {
+      const live = boxes.value[tf].filter((l) => l.origin === 'live');
+      const liveKeys = new Set(live.map((l) => l.key));
+      next[tf] = [...live, ...next[tf].filter((l) => !liveKeys.has(l.key))].sort((a, b) => b.openTime - a.openTime).slice(0, KEEP);
+    }
     boxes.value = next;
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Decimal from 'decimal.js';
 import { errors } from './errors';
-import { checkFilters, quantityForQuote, type NewOrderRequest, type OrderType, type RespType, type Side, type TimeInForce } from './filters';
+import { checkFilters, isStopType, quantityForQuote, type NewOrderRequest, type OrderType, type RespType, type Side, type TimeInForce } from './filters';
 import { D, fmt, type SimMarket } from './markets';
 
 /**
@@ -86,6 +86,22 @@ export interface Order {
   /** Funds still locked by this order (quote for BUY, base for SELL). */
   lockedLeft: Decimal;
   fills: Trade[];
+  /** The trigger price of a conditional order (0 otherwise). */
+  stopPrice: Decimal;
+  /** A conditional order whose stop price was reached (it is working now). */
+  triggered: boolean;
+  /** The OCO order list it belongs to, -1 for none. */
+  orderListId: number;
+}
+
+/** An OCO order list: two legs on one side sharing one lock; the first to trigger or fill expires the other. */
+export interface OrderList {
+  orderListId: number;
+  listClientOrderId: string;
+  apiKey: string;
+  market: SimMarket;
+  legs: Order[];
+  time: number;
 }
 
 export interface OrderRef {
@@ -117,11 +133,24 @@ export function randomClientId(): string {
 const quoteOf = (qty: Decimal, price: Decimal): Decimal => qty.times(price).toDecimalPlaces(8, D.ROUND_DOWN);
 
 const isOpen = (o: Order): boolean => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
+const isMarketLike = (t: OrderType): boolean => t === 'MARKET' || t === 'STOP_LOSS' || t === 'TAKE_PROFIT';
+
+/**
+ * Whether a conditional order's stop price is reached at `live`: a stop-loss when the price falls to
+ * it (SELL) or rises to it (BUY), a take-profit the other way round.
+ */
+export function stopReached(side: Side, type: OrderType, stopPrice: Decimal, live: Decimal): boolean {
+  const loss = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
+  const falling = side === 'SELL' ? loss : !loss;
+  return falling ? live.lte(stopPrice) : live.gte(stopPrice);
+}
 
 export class Engine {
   readonly accounts = new Map<string, Account>();
   private readonly orders: Order[] = [];
   private readonly trades: Trade[] = [];
+  readonly lists = new Map<number, OrderList>();
+  private nextListId = 7000;
   private nextOrderId = 1000;
   private nextTradeId = 5000;
   private nextUid = 10_000;
@@ -220,7 +249,22 @@ export class Engine {
       updateTime: now,
       lockedLeft: ZERO,
       fills: [],
+      stopPrice: req.stopPrice ?? ZERO,
+      triggered: false,
+      orderListId: -1,
     };
+
+    if (isStopType(req.type)) {
+      // A conditional order rests untriggered; its funds are locked now (as on Binance).
+      if (stopReached(req.side, req.type, order.stopPrice, live)) throw errors.wouldTrigger();
+      order.origQty = req.quantity ?? ZERO;
+      const { asset, amount } = this.lockOf(req);
+      if (this.free(a, asset).lt(amount)) throw errors.insufficientBalance();
+      this.move(a, asset, amount.negated(), amount);
+      order.lockedLeft = amount;
+      this.orders.push(order);
+      return order;
+    }
 
     if (req.type === 'MARKET') {
       const qty = req.quantity ?? quantityForQuote(req.quoteOrderQty ?? ZERO, live, m);
@@ -260,23 +304,121 @@ export class Engine {
     return order;
   }
 
+  /** What a conditional order locks: SELL the base quantity; BUY at the limit price (the *_LIMIT ones), nothing for the market ones. */
+  private lockOf(req: NewOrderRequest): { asset: string; amount: Decimal } {
+    const m = req.market;
+    const qty = req.quantity ?? ZERO;
+    if (req.side === 'SELL') return { asset: m.base, amount: qty };
+    return { asset: m.quote, amount: req.price ? req.price.times(qty).toDecimalPlaces(8, D.ROUND_UP) : ZERO };
+  }
+
+  /**
+   * Places an OCO list (validated legs, same side and quantity): one lock for both — the larger of
+   * the two legs' — held by the first leg until a leg triggers or fills and takes it.
+   */
+  placeList(a: Account, legs: [NewOrderRequest, NewOrderRequest], listClientOrderId: string): OrderList {
+    const m = legs[0].market;
+    const live = this.opts.priceOf(m);
+    const now = this.opts.now();
+    for (const l of legs) {
+      const id = l.newClientOrderId;
+      if (id !== undefined && this.orders.some((o) => o.apiKey === a.apiKey && isOpen(o) && o.clientOrderId === id)) throw errors.duplicateOrder();
+      if (isStopType(l.type) && stopReached(l.side, l.type, l.stopPrice!, live)) throw errors.wouldTrigger();
+      if (l.type === 'LIMIT_MAKER' && (l.side === 'BUY' ? live.lte(l.price!) : live.gte(l.price!))) throw errors.wouldTake();
+    }
+    const locks = legs.map((l) => (l.type === 'LIMIT_MAKER' ? { asset: l.side === 'BUY' ? m.quote : m.base, amount: l.side === 'BUY' ? l.price!.times(l.quantity!).toDecimalPlaces(8, D.ROUND_UP) : l.quantity! } : this.lockOf(l)));
+    const lock = D.max(locks[0]!.amount, locks[1]!.amount);
+    const asset = locks[0]!.asset;
+    if (this.free(a, asset).lt(lock)) throw errors.insufficientBalance();
+    const list: OrderList = { orderListId: this.nextListId++, listClientOrderId, apiKey: a.apiKey, market: m, legs: [], time: now };
+    for (const l of legs) {
+      const o: Order = {
+        orderId: this.nextOrderId++,
+        apiKey: a.apiKey,
+        market: m,
+        clientOrderId: l.newClientOrderId ?? randomClientId(),
+        side: l.side,
+        type: l.type,
+        timeInForce: l.timeInForce ?? 'GTC',
+        price: l.price ?? ZERO,
+        origQty: l.quantity ?? ZERO,
+        origQuoteOrderQty: ZERO,
+        executedQty: ZERO,
+        cumQuote: ZERO,
+        status: 'NEW',
+        time: now,
+        updateTime: now,
+        lockedLeft: ZERO,
+        fills: [],
+        stopPrice: l.stopPrice ?? ZERO,
+        triggered: false,
+        orderListId: list.orderListId,
+      };
+      list.legs.push(o);
+      this.orders.push(o);
+    }
+    this.move(a, asset, lock.negated(), lock);
+    list.legs[0]!.lockedLeft = lock;
+    this.lists.set(list.orderListId, list);
+    return list;
+  }
+
+  /** The other legs of `o`'s OCO list expire; `o` takes over their lock. */
+  private expireSiblings(o: Order): void {
+    if (o.orderListId < 0) return;
+    const list = this.lists.get(o.orderListId);
+    for (const s of list?.legs ?? []) {
+      if (s === o || !isOpen(s)) continue;
+      o.lockedLeft = o.lockedLeft.plus(s.lockedLeft);
+      s.lockedLeft = ZERO;
+      s.status = 'EXPIRED';
+      s.updateTime = this.opts.now();
+    }
+  }
+
   /** One matching pass over every open order; returns the number of fills. */
   match(): number {
     let fills = 0;
     for (const o of this.orders) {
       if (!isOpen(o) || o.type === 'MARKET') continue;
       const live = this.opts.priceOf(o.market);
+      let taker = false;
+      if (isStopType(o.type) && !o.triggered) {
+        if (!stopReached(o.side, o.type, o.stopPrice, live)) continue;
+        o.triggered = true;
+        o.updateTime = this.opts.now();
+        this.expireSiblings(o);
+        taker = true;
+        if (isMarketLike(o.type)) {
+          // STOP_LOSS / TAKE_PROFIT: a market order now, filled completely at the live price.
+          const a = this.account(o.apiKey);
+          let left = o.origQty.minus(o.executedQty);
+          if (o.side === 'BUY' && this.free(a, o.market.quote).lt(quoteOf(left, live))) {
+            this.expire(a, o);
+            continue;
+          }
+          while (left.gt(0)) {
+            const q = this.maxFillPerTick ? D.min(left, this.maxFillPerTick) : left;
+            this.fill(a, o, q, live, false);
+            left = left.minus(q);
+            fills++;
+          }
+          continue;
+        }
+      }
+      if (isMarketLike(o.type)) continue;
       const crosses = o.side === 'BUY' ? live.lte(o.price) : live.gte(o.price);
       if (!crosses) continue;
       const left = o.origQty.minus(o.executedQty);
       const q = this.maxFillPerTick ? D.min(left, this.maxFillPerTick) : left;
-      this.fill(this.account(o.apiKey), o, q, o.price, true);
+      this.fill(this.account(o.apiKey), o, q, taker ? live : o.price, !taker);
       fills++;
     }
     return fills;
   }
 
   private fill(a: Account, o: Order, qty: Decimal, price: Decimal, isMaker: boolean): void {
+    this.expireSiblings(o);
     const m = o.market;
     const now = this.opts.now();
     const quoteQty = quoteOf(qty, price);
@@ -375,8 +517,13 @@ export class Engine {
     const o = this.find(a, m, ref);
     if (o && o.status === 'CANCELED' && this.repeatedCancels) return o;
     if (!o || !isOpen(o)) throw errors.unknownOrderOnCancel();
-    this.release(a, o);
-    o.status = 'CANCELED';
+    // Cancelling one leg of an OCO list cancels the whole list (Binance).
+    const legs = o.orderListId >= 0 ? (this.lists.get(o.orderListId)?.legs ?? [o]) : [o];
+    for (const l of legs) {
+      if (!isOpen(l)) continue;
+      this.release(a, l);
+      l.status = 'CANCELED';
+    }
     return o;
   }
 
@@ -439,7 +586,7 @@ export function orderView(o: Order): OrderJson {
   return {
     symbol: o.market.id,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: o.clientOrderId,
     price: fmt(o.price),
     origQty: fmt(o.origQty),
@@ -449,11 +596,11 @@ export function orderView(o: Order): OrderJson {
     timeInForce: o.timeInForce,
     type: o.type,
     side: o.side,
-    stopPrice: fmt(ZERO),
+    stopPrice: fmt(o.stopPrice),
     icebergQty: fmt(ZERO),
     time: o.time,
     updateTime: o.updateTime,
-    isWorking: true,
+    isWorking: !isStopType(o.type) || o.triggered,
     workingTime: o.time,
     origQuoteOrderQty: fmt(o.origQuoteOrderQty),
     selfTradePreventionMode: 'NONE',
@@ -462,7 +609,7 @@ export function orderView(o: Order): OrderJson {
 
 /** POST /api/v3/order in the requested response type. */
 export function newOrderView(o: Order, respType: RespType): Record<string, unknown> {
-  const ack = { symbol: o.market.id, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.time };
+  const ack = { symbol: o.market.id, orderId: o.orderId, orderListId: o.orderListId, clientOrderId: o.clientOrderId, transactTime: o.time };
   if (respType === 'ACK') return ack;
   const result = {
     ...ack,
@@ -475,6 +622,7 @@ export function newOrderView(o: Order, respType: RespType): Record<string, unkno
     timeInForce: o.timeInForce,
     type: o.type,
     side: o.side,
+    ...(isStopType(o.type) ? { stopPrice: fmt(o.stopPrice) } : {}),
     workingTime: o.time,
     selfTradePreventionMode: 'NONE',
   };
@@ -491,7 +639,7 @@ export function cancelView(o: Order, cancelClientOrderId: string, transactTime: 
     symbol: o.market.id,
     origClientOrderId: o.clientOrderId,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: cancelClientOrderId,
     transactTime,
     price: fmt(o.price),
@@ -523,5 +671,21 @@ export function tradeView(t: Trade): TradeJson {
     isBuyer: t.isBuyer,
     isMaker: t.isMaker,
     isBestMatch: true,
+  };
+}
+
+/** POST /api/v3/orderList/oco. */
+export function orderListView(l: OrderList, respType: RespType): Record<string, unknown> {
+  const done = l.legs.every((o) => !isOpen(o));
+  return {
+    orderListId: l.orderListId,
+    contingencyType: 'OCO',
+    listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED',
+    listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING',
+    listClientOrderId: l.listClientOrderId,
+    transactionTime: l.time,
+    symbol: l.market.id,
+    orders: l.legs.map((o) => ({ symbol: o.market.id, orderId: o.orderId, clientOrderId: o.clientOrderId })),
+    orderReports: l.legs.map((o) => newOrderView(o, respType === 'ACK' ? 'RESULT' : respType)),
   };
 }

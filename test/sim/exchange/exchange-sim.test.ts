@@ -496,7 +496,7 @@ describe('raw HTTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ code: -1121, msg: 'Invalid symbol.' });
     expect((await post({ ...base, quantity: '0.1234567891', price: '50000' })).body.code).toBe(-1111);
-    expect((await post({ ...base, type: 'STOP_LOSS', quantity: '0.01', price: '50000' })).body.code).toBe(-2010);
+    expect((await post({ ...base, type: 'STOP_LOSS', timeInForce: '', quantity: '0.01' })).body).toEqual({ code: -1102, msg: "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed." });
     expect((await post({ ...base, type: 'LIMIT_MAKER', timeInForce: '', quantity: '0.01', price: '61000' })).body).toEqual({ code: -2010, msg: 'Order would immediately match and take.' });
     expect(sim.orders(apiKey)).toHaveLength(0);
   });

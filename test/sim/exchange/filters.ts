@@ -10,7 +10,11 @@ import { ASSET_PRECISION, D, type SimMarket } from './markets';
 
 export type Params = Record<string, string>;
 export type Side = 'BUY' | 'SELL';
-export type OrderType = 'LIMIT' | 'LIMIT_MAKER' | 'MARKET';
+export type OrderType = 'LIMIT' | 'LIMIT_MAKER' | 'MARKET' | StopType;
+/** Conditional orders: triggered when the price reaches `stopPrice`; the *_LIMIT ones then rest as a limit at `price`. */
+export type StopType = 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+export const STOP_TYPES: readonly string[] = ['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+export const isStopType = (t: string): t is StopType => STOP_TYPES.includes(t);
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 export type RespType = 'ACK' | 'RESULT' | 'FULL';
 
@@ -22,6 +26,8 @@ export interface NewOrderRequest {
   price?: Decimal;
   quantity?: Decimal;
   quoteOrderQty?: Decimal;
+  /** The trigger price of a conditional order. */
+  stopPrice?: Decimal;
   newClientOrderId?: string;
   respType: RespType;
 }
@@ -68,8 +74,8 @@ export function parseNewOrder(params: Params, market: SimMarket): NewOrderReques
   if (sideRaw !== 'BUY' && sideRaw !== 'SELL') throw errors.invalidSide();
   const typeRaw = required(params, 'type');
   const unsupported = UNSUPPORTED_TYPES[typeRaw];
-  if (unsupported) throw errors.unsupportedType(unsupported);
-  if (typeRaw !== 'LIMIT' && typeRaw !== 'LIMIT_MAKER' && typeRaw !== 'MARKET') throw errors.invalidOrderType();
+  if (unsupported && !market.orderTypes.includes(typeRaw)) throw errors.unsupportedType(unsupported);
+  if (typeRaw !== 'LIMIT' && typeRaw !== 'LIMIT_MAKER' && typeRaw !== 'MARKET' && !isStopType(typeRaw)) throw errors.invalidOrderType();
   const type: OrderType = typeRaw;
   const tifRaw = present(params, 'timeInForce');
   const quantity = decimalParam(params, 'quantity');
@@ -82,6 +88,27 @@ export function parseNewOrder(params: Params, market: SimMarket): NewOrderReques
 
   const req: NewOrderRequest = { market, side: sideRaw, type, respType };
   if (newClientOrderId !== undefined) req.newClientOrderId = newClientOrderId;
+  const stopPrice = decimalParam(params, 'stopPrice');
+  if (isStopType(type)) {
+    // STOP_LOSS / TAKE_PROFIT: quantity + stopPrice; the *_LIMIT ones also price + timeInForce.
+    if (stopPrice === undefined) throw errors.mandatory('stopPrice');
+    if (quantity === undefined) throw errors.mandatory('quantity');
+    if (quoteOrderQty !== undefined) throw errors.notRequired('quoteOrderQty');
+    req.quantity = quantity;
+    req.stopPrice = stopPrice;
+    if (type === 'STOP_LOSS' || type === 'TAKE_PROFIT') {
+      if (tifRaw !== undefined) throw errors.tifNotRequired();
+      if (price !== undefined) throw errors.notRequired('price');
+      return req;
+    }
+    if (tifRaw === undefined) throw errors.mandatory('timeInForce');
+    if (tifRaw !== 'GTC' && tifRaw !== 'IOC' && tifRaw !== 'FOK') throw errors.invalidTif();
+    if (price === undefined) throw errors.mandatory('price');
+    req.timeInForce = tifRaw;
+    req.price = price;
+    return req;
+  }
+  if (stopPrice !== undefined) throw errors.notRequired('stopPrice');
   if (type === 'MARKET') {
     if (tifRaw !== undefined) throw errors.tifNotRequired();
     if (price !== undefined) throw errors.notRequired('price');
@@ -119,13 +146,13 @@ export function checkFilters(req: NewOrderRequest, marketPrice: Decimal, openOrd
   const m = req.market;
   if (m.status !== 'TRADING') throw errors.marketClosed();
   const isMarket = req.type === 'MARKET';
-  if (req.price !== undefined) {
-    const p = req.price;
+  for (const p of [req.price, req.stopPrice]) {
+    if (p === undefined) continue;
     if (p.lt(m.minPrice) || p.gt(m.maxPrice) || !p.minus(m.minPrice).mod(m.tickSize).isZero()) throw errors.filter('PRICE_FILTER');
   }
   const qty = req.quantity ?? quantityForQuote(req.quoteOrderQty ?? new D(0), marketPrice, m);
   if (qty.lt(m.minQty) || qty.gt(m.maxQty) || !qty.minus(m.minQty).mod(m.stepSize).isZero()) throw errors.filter('LOT_SIZE');
-  const notional = req.quoteOrderQty ?? qty.times(req.price ?? marketPrice);
+  const notional = req.quoteOrderQty ?? qty.times(req.price ?? req.stopPrice ?? marketPrice);
   if (notional.lt(m.minNotional)) throw errors.filter('MIN_NOTIONAL');
   if (!isMarket && notional.gt(m.maxNotional)) throw errors.filter('NOTIONAL');
   if (!isMarket && openOrders >= m.maxNumOrders) throw errors.filter('MAX_NUM_ORDERS');

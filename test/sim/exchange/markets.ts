@@ -25,6 +25,8 @@ export interface MarketSpec {
   maxNotional?: Decimal.Value;
   maxNumOrders?: number;
   status?: SymbolStatus;
+  /** The order types the symbol accepts (default: all of `ORDER_TYPES`); without the stop types, no OCO either. */
+  orderTypes?: readonly string[];
 }
 
 export interface SimMarket {
@@ -42,11 +44,14 @@ export interface SimMarket {
   maxNotional: Decimal;
   maxNumOrders: number;
   status: SymbolStatus;
+  orderTypes: readonly string[];
+  /** OCO order lists allowed (both stop types accepted). */
+  ocoAllowed: boolean;
 }
 
 /** The precision Binance declares for every asset of a spot symbol. */
 export const ASSET_PRECISION = 8;
-export const ORDER_TYPES = ['LIMIT', 'LIMIT_MAKER', 'MARKET'] as const;
+export const ORDER_TYPES = ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
 const STABLE = new Set(['USDT', 'USDC', 'FDUSD', 'BUSD', 'TUSD', 'EUR']);
 
 function defaultMinNotional(quote: string): Decimal {
@@ -81,6 +86,8 @@ export function buildMarket(spec: MarketSpec, series: PriceSeries): SimMarket {
     maxNotional: new D(spec.maxNotional ?? (STABLE.has(quote) ? 9_000_000 : 9000)),
     maxNumOrders: spec.maxNumOrders ?? 200,
     status: spec.status ?? 'TRADING',
+    orderTypes: [...(spec.orderTypes ?? ORDER_TYPES)],
+    ocoAllowed: (spec.orderTypes ?? ORDER_TYPES).includes('STOP_LOSS') && (spec.orderTypes ?? ORDER_TYPES).includes('TAKE_PROFIT'),
   };
 }
 
@@ -100,9 +107,9 @@ export function symbolInfo(m: SimMarket): Record<string, unknown> {
     quoteAssetPrecision: ASSET_PRECISION,
     baseCommissionPrecision: ASSET_PRECISION,
     quoteCommissionPrecision: ASSET_PRECISION,
-    orderTypes: [...ORDER_TYPES],
+    orderTypes: [...m.orderTypes],
     icebergAllowed: false,
-    ocoAllowed: false,
+    ocoAllowed: m.ocoAllowed,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: false,

@@ -1,6 +1,6 @@
 import { BinanceError, errors } from './errors';
-import { cancelView, newOrderView, orderView, randomClientId, tradeView, type Account, type Engine, type Order, type OrderRef } from './engine';
-import { clientOrderIdParam, parseNewOrder, present, required, type Params } from './filters';
+import { cancelView, newOrderView, orderListView, orderView, randomClientId, tradeView, type Account, type Engine, type Order, type OrderRef } from './engine';
+import { clientOrderIdParam, parseNewOrder, present, required, type NewOrderRequest, type Params, type RespType } from './filters';
 import type { MarketData } from './market-data';
 import { fmt, symbolInfo, type SimMarket } from './markets';
 import type { Bucket, WeightLimiter } from './rate-limit';
@@ -168,6 +168,46 @@ function cancelReplace(s: SimState, ctx: RouteContext): unknown {
   if (!cancelFailed && !newFailed) return data;
   if (cancelFailed && newFailed) throw new BinanceError(400, -2022, 'Order cancel-replace failed.', { data });
   throw new BinanceError(409, -2021, 'Order cancel-replace partially failed.', { data });
+}
+
+const ABOVE_SELL = ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+const BELOW_SELL = ['STOP_LOSS', 'STOP_LOSS_LIMIT'];
+
+/**
+ * POST /api/v3/orderList/oco: an above and a below leg on one side and quantity. SELL: the above leg
+ * is LIMIT_MAKER / TAKE_PROFIT(_LIMIT), the below leg STOP_LOSS(_LIMIT); BUY the other way round.
+ * Prices: above > last price > below.
+ */
+function newOco(s: SimState, ctx: RouteContext): unknown {
+  const a = accountOf(ctx);
+  const m = symbolOf(s, ctx.params);
+  const p = ctx.params;
+  const side = required(p, 'side');
+  if (side !== 'BUY' && side !== 'SELL') throw errors.invalidSide();
+  const quantity = required(p, 'quantity');
+  const listClientOrderId = clientOrderIdParam(p, 'listClientOrderId') ?? randomClientId();
+  const respRaw = present(p, 'newOrderRespType') ?? 'FULL';
+  if (respRaw !== 'ACK' && respRaw !== 'RESULT' && respRaw !== 'FULL') throw errors.invalidParam('newOrderRespType');
+  if (!m.ocoAllowed) throw errors.ocoNotAllowed();
+  const leg = (prefix: 'above' | 'below', allowed: string[]): NewOrderRequest => {
+    const type = required(p, `${prefix}Type`);
+    if (!allowed.includes(type)) throw errors.invalidParam(`${prefix}Type`);
+    const legParams: Params = { side, type, quantity, newOrderRespType: 'FULL' };
+    for (const [from, to] of [['Price', 'price'], ['StopPrice', 'stopPrice'], ['TimeInForce', 'timeInForce'], ['ClientOrderId', 'newClientOrderId']] as const) {
+      const v = present(p, `${prefix}${from}`);
+      if (v !== undefined) legParams[to] = v;
+    }
+    return parseNewOrder(legParams, m);
+  };
+  const above = leg('above', side === 'SELL' ? ABOVE_SELL : BELOW_SELL);
+  const below = leg('below', side === 'SELL' ? BELOW_SELL : ABOVE_SELL);
+  const level = (r: NewOrderRequest) => (r.type === 'LIMIT_MAKER' ? r.price! : r.stopPrice!);
+  const live = s.data.price(m);
+  if (!(level(above).gt(live) && live.gt(level(below)))) throw errors.ocoPrices();
+  s.engine.validate(a, above);
+  s.engine.validate(a, below);
+  const list = s.engine.placeList(a, [above, below], listClientOrderId);
+  return orderListView(list, respRaw as RespType);
 }
 
 export function symbolOf(s: SimState, params: Params): SimMarket {
@@ -370,6 +410,7 @@ export function buildRoutes(s: SimState): Route[] {
         return cancelView(o, cancelId, c.now);
       },
     },
+    { method: 'POST', path: '/api/v3/orderList/oco', security: 'TRADE', bucket: 'api', weight: w(1), handle: (c) => newOco(s, c) },
     { method: 'POST', path: '/api/v3/order/cancelReplace', security: 'TRADE', bucket: 'api', weight: w(1), handle: (c) => cancelReplace(s, c) },
     {
       method: 'GET',

@@ -54,6 +54,12 @@ export interface OrderRow {
   sandbox: boolean;
   /** When the reconciliation last looked the order up (pending rows). */
   checked_at: Date | null;
+  /** A conditional (protective) order's trigger price (migration 0013). */
+  trigger_price: Decimal | null;
+  /** Which leg of a position's protection it is. */
+  protects: 'stop_loss' | 'take_profit' | null;
+  /** The protective pair it belongs to (both legs share it). */
+  oco_ref: string | null;
   created_at: Date;
   sent_at: Date | null;
   updated_at: Date;
@@ -114,6 +120,9 @@ export function toOrderDto(r: OrderRow): OrderDto {
     sentAt: iso(r.sent_at),
     updatedAt: r.updated_at.toISOString(),
     closedAt: iso(r.closed_at),
+    triggerPrice: s(r.trigger_price ?? null),
+    protects: r.protects ?? null,
+    ocoRef: r.oco_ref ?? null,
   };
 }
 
@@ -153,19 +162,23 @@ export interface NewOrder {
   errorCode?: string | null;
   errorMessage?: string | null;
   replacesOrderId?: string | null;
+  /** A protective leg: its trigger price, which leg, and its pair. */
+  triggerPrice?: Decimal | null;
+  protects?: 'stop_loss' | 'take_profit' | null;
+  ocoRef?: string | null;
 }
 
 /** Inserts an attempt; null when the client order id is already journaled for this broker and mode. */
 export async function insertOrder(c: Queryable, o: NewOrder): Promise<OrderRow | null> {
   const { rows } = await c.query<OrderRow>(
     `INSERT INTO orders (broker_id, exchange, source, source_ref, symbol, side, type, requested_amount, requested_cost, requested_price, amount, price,
-                         client_order_id, status, error_code, error_message, replaces_order_id, sandbox, closed_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, CASE WHEN $14 = 'rejected' THEN now() END)
+                         client_order_id, status, error_code, error_message, replaces_order_id, sandbox, closed_at, trigger_price, protects, oco_ref)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, CASE WHEN $14 = 'rejected' THEN now() END, $19, $20, $21)
      ON CONFLICT (profile_id, broker_id, sandbox, client_order_id) WHERE source <> 'external' DO NOTHING
      RETURNING *`,
     [
       o.brokerId, o.exchange, o.source, o.sourceRef ?? null, o.symbol, o.side, o.type, s(o.requestedAmount), s(o.requestedCost), s(o.requestedPrice), s(o.amount), s(o.price),
-      o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null, o.sandbox,
+      o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null, o.sandbox, s(o.triggerPrice ?? null), o.protects ?? null, o.ocoRef ?? null,
     ],
   );
   return rows[0] ?? null;

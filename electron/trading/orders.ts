@@ -33,7 +33,8 @@ import {
   type OrderSourceT,
 } from './journal';
 import { currentSandbox, exchangeIn, sandboxOf, type BrokerAccess } from './mode';
-import { amountFromCost, checkOrder, describeProblems, type OrderProblem } from './precision';
+import { amountFromCost, checkOrder, describeProblems, roundToTick, type OrderProblem } from './precision';
+import { checkLevels, nativeSupport, type ProtectLeg } from './protection';
 
 export type { BrokerAccess } from './mode';
 
@@ -87,6 +88,30 @@ export interface PlaceRequest {
   clientOrderId?: string;
   /** Modify by cancel-and-replace: the order this one replaces. */
   replacesOrderId?: string;
+}
+
+export interface ProtectRequest {
+  brokerId: string;
+  symbol: string;
+  /** The base quantity to protect (the position, or the part of it these orders close). */
+  amount: Decimal.Value;
+  stopLoss?: Decimal.Value | null;
+  takeProfit?: Decimal.Value | null;
+  /** The price the levels are checked against (the entry); default the last price. */
+  entryPrice?: Decimal.Value;
+  source: Source;
+  sourceRef?: string;
+  /** Names the pair (≤ 33 characters): the legs are `<id>-sl` and `<id>-tp`; the same id never places twice. */
+  clientOrderId: string;
+}
+
+export interface Protection {
+  /** 'native': orders at the exchange; 'watched': the caller watches the price (the reason says why). */
+  mode: 'native' | 'watched';
+  how: 'oco' | 'separate' | 'single' | null;
+  reason: string;
+  orders: OrderRow[];
+  ocoRef: string | null;
 }
 
 export interface CheckItem {
@@ -1096,6 +1121,256 @@ export class OrderService {
       const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
       throw new AppError(err.code, `The order filled ${replaced.filled.toFixed()} by the time it was replaced; its over-sized replacement was cancelled, and the rest (${left.toFixed()}) could not be placed: ${err.message}`, err.details);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Native stop-loss / take-profit
+
+  /**
+   * Protects a long position with native stop-loss / take-profit SELL orders where CCXT says the
+   * exchange supports them (protection.ts): on Binance spot one OCO order list (the exchange expires
+   * the other leg when one triggers), elsewhere separate orders whose other leg the app cancels
+   * (`settleProtection`). Each leg is a journal row with its trigger price, journaled ('intent',
+   * committed) before anything is sent, with the client order id `<clientOrderId>-sl` / `-tp`; the
+   * pair shares `oco_ref` = `clientOrderId`. The same `clientOrderId` again answers the legs already
+   * journaled and sends nothing (a restart, a retried alert).
+   *
+   * Bad levels (a stop-loss at or above the price for a long, a take-profit at or below it, the
+   * stop-loss above the take-profit, non-numbers) → `invalid_input`, nothing journaled or sent.
+   * `mode: 'watched'` (with the reason) when the exchange cannot hold them, or refused them: the
+   * caller then watches the price itself. Rounding: the amount down to the step, the trigger prices
+   * to the tick; the amount and cost limits are checked at each trigger price.
+   */
+  protect(profileId: string, req: ProtectRequest): Promise<Protection> {
+    return this.operation('protected', () => this.protectNow(profileId, req));
+  }
+
+  private async protectNow(profileId: string, req: ProtectRequest): Promise<Protection> {
+    if (!CLIENT_ID.test(req.clientOrderId) || req.clientOrderId.length > 33) {
+      throw new AppError('invalid_input', 'A protection client order id is 1–33 characters: letters, digits and . _ : / -', { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+    }
+    const sl = toDecimal(req.stopLoss ?? undefined, 'stopLoss');
+    const tp = toDecimal(req.takeProfit ?? undefined, 'takeProfit');
+    const amountIn = toDecimal(req.amount, 'amount');
+    const entry = toDecimal(req.entryPrice, 'entryPrice');
+    const early = checkLevels({ stopLoss: sl, takeProfit: tp }, null);
+    if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', message: 'the amount to protect must be a positive number' });
+    if (early.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed: ${early.map((p) => p.message).join('; ')}.`, { issues: early });
+
+    const target = await this.brokers.exchangeFor(profileId, req.brokerId);
+    const { ex, broker } = target;
+    const sandbox = sandboxOf(ex);
+    const existing = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
+    if (existing.length) return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: existing, ocoRef: req.clientOrderId };
+
+    const m = this.marketOf(ex, broker.exchange, req.symbol);
+    if (!m) throw new AppError('invalid_input', `${broker.exchange} has no market ${req.symbol}.`, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    const reference = entry ?? (await this.tickerOf(ex, req.symbol, 0)).last;
+    const levels = checkLevels({ stopLoss: sl, takeProfit: tp }, reference);
+    if (levels.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed: ${levels.map((p) => p.message).join('; ')}.`, { issues: levels });
+
+    const legs: { leg: ProtectLeg; level: Decimal }[] = [];
+    if (sl) legs.push({ leg: 'stop_loss', level: sl });
+    if (tp) legs.push({ leg: 'take_profit', level: tp });
+    const support = nativeSupport(ex, req.symbol, legs.map((l) => l.leg));
+    if (!support.native) return { mode: 'watched', how: null, reason: support.reason, orders: [], ocoRef: null };
+
+    // Precision and limits at each trigger price.
+    const market = m.record;
+    const rules = { base: market.base, quote: market.quote, precision: market.precision, limits: market.limits };
+    const tick = dec(market.precision.price);
+    const prepared = legs.map(({ leg, level }) => {
+      const trigger = tick && tick.gt(0) ? roundToTick(level, tick) : level;
+      const check = checkOrder({ side: 'sell', type: 'limit', amount: amountIn!, price: trigger, market: rules });
+      return { leg, trigger, amount: check.amount, problems: check.problems };
+    });
+    const problems: Problem[] = prepared.flatMap((p) => p.problems);
+    const amount = prepared[0]!.amount;
+    if (!problems.length && (!amount || !fitsCcxtNumber(amount) || prepared.some((p) => !fitsCcxtNumber(p.trigger)))) {
+      problems.push({ field: 'amount', code: 'amount_not_representable', message: 'The amount or a trigger price has more significant digits than can be sent exactly (at most 15)' });
+    }
+    const after = checkLevels({ stopLoss: prepared.find((p) => p.leg === 'stop_loss')?.trigger ?? null, takeProfit: prepared.find((p) => p.leg === 'take_profit')?.trigger ?? null }, reference);
+    if (after.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed once rounded to the price tick: ${after.map((p) => p.message).join('; ')}.`, { issues: after });
+    if (problems.length) {
+      throw new AppError('invalid_order', `Stop-loss / take-profit not placed: ${describeProblems(problems as OrderProblem[])}.`, { problems });
+    }
+
+    // Journal every leg (one transaction) before anything is sent.
+    const idOf = (leg: ProtectLeg) => `${req.clientOrderId}-${leg === 'stop_loss' ? 'sl' : 'tp'}`;
+    const rows = await this.db.withProfile(profileId, async (c) => {
+      const out: OrderRow[] = [];
+      for (const p of prepared) {
+        const row = await insertOrder(c, {
+          brokerId: req.brokerId,
+          sandbox,
+          exchange: broker.exchange,
+          source: req.source,
+          sourceRef: req.sourceRef ?? null,
+          symbol: req.symbol,
+          side: 'sell',
+          type: 'market',
+          requestedAmount: amountIn,
+          requestedCost: null,
+          requestedPrice: null,
+          amount: p.amount,
+          price: null,
+          clientOrderId: idOf(p.leg),
+          status: 'intent',
+          triggerPrice: p.trigger,
+          protects: p.leg,
+          ocoRef: req.clientOrderId,
+        });
+        if (!row) return null;
+        out.push(row);
+      }
+      return out;
+    });
+    if (!rows) {
+      // Journaled a moment ago by someone else: those legs are the ones.
+      return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId), ocoRef: req.clientOrderId };
+    }
+    for (const r of rows) this.inflight.add(r.id);
+    try {
+      const sent: OrderRow[] = [];
+      for (const r of rows) {
+        await this.hooks.afterIntent?.(r);
+        sent.push(await this.markSentOrRefuse(profileId, r));
+      }
+      for (const r of sent) await this.hooks.beforeSend?.(r);
+      const qty = toCcxtNumber(amount!, 'amount');
+      const settled: OrderRow[] = [];
+      let refusal: AppError | null = null;
+      if (support.how === 'oco') {
+        const slRow = sent.find((r) => r.protects === 'stop_loss')!;
+        const tpRow = sent.find((r) => r.protects === 'take_profit')!;
+        const params = {
+          symbol: String(m.raw?.id ?? ''),
+          side: 'SELL',
+          quantity: amount!.toFixed(),
+          aboveType: 'TAKE_PROFIT',
+          aboveStopPrice: tpRow.trigger_price!.toFixed(),
+          aboveClientOrderId: tpRow.client_order_id,
+          belowType: 'STOP_LOSS',
+          belowStopPrice: slRow.trigger_price!.toFixed(),
+          belowClientOrderId: slRow.client_order_id,
+          listClientOrderId: req.clientOrderId,
+          newOrderRespType: 'FULL',
+        };
+        const api = ex as unknown as { privatePostOrderListOco(p: Record<string, string>): Promise<{ orderReports?: unknown[] }> };
+        try {
+          const answer = await callExchange(this.gateway, ex, 'create OCO order', () => api.privatePostOrderListOco(params));
+          for (const report of answer.orderReports ?? []) {
+            const parsed = parseOrder(ex.parseOrder(report as Record<string, unknown>, m.raw));
+            const row = sent.find((r) => r.client_order_id === parsed.clientOrderId);
+            if (row) settled.push(await this.settle(profileId, ex, row, parsed, 'placed'));
+          }
+          // A leg missing from the answer: looked up by its client order id.
+          for (const row of sent) if (!settled.some((s) => s.id === row.id)) settled.push(await this.resolveLeg(profileId, ex, row));
+        } catch (e) {
+          refusal = await this.legsFailed(profileId, ex, sent, e, settled);
+        }
+      } else {
+        for (const row of sent) {
+          const param = row.protects === 'stop_loss' ? 'stopLossPrice' : 'takeProfitPrice';
+          try {
+            const answer = await callExchange(this.gateway, ex, `create ${row.protects === 'stop_loss' ? 'stop-loss' : 'take-profit'} order`, () =>
+              ex.createOrder(req.symbol, 'market', 'sell', qty, undefined, { [param]: toCcxtNumber(row.trigger_price!, 'trigger price'), clientOrderId: row.client_order_id }),
+            );
+            settled.push(await this.settle(profileId, ex, row, parseOrder(answer), 'placed'));
+          } catch (e) {
+            refusal = await this.legsFailed(profileId, ex, [row], e, settled);
+            if (refusal) {
+              // The other legs are not sent; a leg already placed is cancelled: the pair is watched instead.
+              for (const rest of sent) {
+                if (settled.some((s) => s.id === rest.id) || rest.id === row.id) continue;
+                settled.push((await this.transition(profileId, rest.id, 'rejected', { code: 'not_sent', message: `Not sent: the ${row.protects === 'stop_loss' ? 'stop-loss' : 'take-profit'} leg was refused (${refusal.message}).` }, ['sent'])).row);
+              }
+              for (const placed of settled) if (OPEN_STATUSES.includes(placed.status)) await this.cancelNow(profileId, placed.id).catch((err: unknown) => this.log.warn({ order: placed.id, err: (err as Error).message }, 'could not cancel a protective leg after its pair was refused'));
+              break;
+            }
+          }
+        }
+      }
+      const orders = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
+      this.log.info({ ocoRef: req.clientOrderId, symbol: req.symbol, how: support.how, statuses: orders.map((o) => o.status), refused: refusal?.message }, 'protective orders placed');
+      if (refusal) return { mode: 'watched', how: support.how, reason: `The exchange refused the protective orders (${refusal.message}); watched by the app instead.`, orders, ocoRef: req.clientOrderId };
+      return { mode: 'native', how: support.how, reason: support.how === 'oco' ? 'OCO order list at the exchange.' : support.how === 'separate' ? 'Separate orders at the exchange; the app cancels the other leg when one fills.' : 'Order at the exchange.', orders, ocoRef: req.clientOrderId };
+    } finally {
+      for (const r of rows) this.inflight.delete(r.id);
+    }
+  }
+
+  /**
+   * A leg's create failed: journaled as the exchange's refusal (returned), or, after a lost answer,
+   * looked up by its client order id (left 'unknown' for the reconciliation when not found yet).
+   */
+  private async legsFailed(profileId: string, ex: Exchange, rows: OrderRow[], e: unknown, settled: OrderRow[]): Promise<AppError | null> {
+    let refusal: AppError | null = null;
+    for (const row of rows) {
+      try {
+        settled.push(await this.afterLostOrRefused(profileId, ex, row, e));
+      } catch (err) {
+        const ae = isAppError(err) ? err : new AppError('internal', (err as Error).message);
+        const after = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id)))!;
+        settled.push(after);
+        if (after.status === 'rejected') refusal = ae;
+      }
+    }
+    return refusal;
+  }
+
+  /** A leg the answer did not list: looked up by its client order id (never resent). */
+  private async resolveLeg(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
+    const found = await this.lookupPatiently(ex, row, [0]);
+    if (found.kind === 'found') return this.settle(profileId, ex, row, found.order, 'placed');
+    return (await this.transition(profileId, row.id, 'unknown', { code: 'exchange_error', message: 'Not listed in the OCO answer; looking it up by its client order id.' }, ['sent'])).row;
+  }
+
+  /** The journal rows of a protective pair, stop-loss first. */
+  async protectionLegs(profileId: string, brokerId: string, sandbox: boolean, ocoRef: string): Promise<OrderRow[]> {
+    return this.db.withProfile(profileId, async (c) =>
+      (await c.query<OrderRow>("SELECT * FROM orders WHERE broker_id = $1 AND sandbox = $2 AND oco_ref = $3 AND source <> 'external' ORDER BY protects", [brokerId, sandbox, ocoRef])).rows,
+    );
+  }
+
+  /**
+   * Brings a protective pair up to date with the exchange: open legs are read (fills and position
+   * included). When a leg has filled, the other is cancelled if it is still open (OCO emulated; on a
+   * native OCO list the exchange has expired it already). `active`: a leg still protects the
+   * position; `filled`: the leg that executed, if any.
+   */
+  async settleProtection(profileId: string, brokerId: string, sandbox: boolean, ocoRef: string): Promise<{ legs: OrderRow[]; filled: OrderRow | null; active: boolean }> {
+    let legs = await this.protectionLegs(profileId, brokerId, sandbox, ocoRef);
+    for (const leg of legs) {
+      if (!OPEN_STATUSES.includes(leg.status) || !leg.exchange_order_id) continue;
+      const { ex } = await this.exchangeOf(profileId, leg);
+      await this.refresh(profileId, ex, leg);
+    }
+    legs = await this.protectionLegs(profileId, brokerId, sandbox, ocoRef);
+    const filled = legs.find((l) => l.filled.gt(0)) ?? null;
+    if (filled) {
+      for (const other of legs) {
+        if (other.id === filled.id || !OPEN_STATUSES.includes(other.status)) continue;
+        await this.cancel(profileId, other.id).catch((e: unknown) => this.log.warn({ order: other.id, err: (e as Error).message }, 'could not cancel the other protective leg'));
+      }
+      legs = await this.protectionLegs(profileId, brokerId, sandbox, ocoRef);
+    }
+    const active = !filled && legs.some((l) => OPEN_STATUSES.includes(l.status) || PENDING_STATUSES.includes(l.status));
+    return { legs, filled, active };
+  }
+
+  /** Cancels what is still open of a protective pair (moving the levels, selling by hand). */
+  async cancelProtection(profileId: string, brokerId: string, sandbox: boolean, ocoRef: string): Promise<OrderRow[]> {
+    for (const leg of await this.protectionLegs(profileId, brokerId, sandbox, ocoRef)) {
+      if (!OPEN_STATUSES.includes(leg.status)) continue;
+      try {
+        await this.cancel(profileId, leg.id);
+      } catch (e) {
+        // Cancelling one leg of an OCO list cancels the list: the other is closed by now.
+        if (!(isAppError(e) && e.code === 'conflict')) throw e;
+      }
+    }
+    return this.protectionLegs(profileId, brokerId, sandbox, ocoRef);
   }
 
   // -------------------------------------------------------------------------------------------

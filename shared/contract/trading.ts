@@ -54,6 +54,12 @@ export const Order = z.object({
   sentAt: z.string().nullable(),
   updatedAt: z.string(),
   closedAt: z.string().nullable(),
+  /** A protective (conditional) order: the price that triggers it at the exchange. */
+  triggerPrice: DecimalString.nullable().optional(),
+  /** Which leg of a position's native protection the order is. */
+  protects: z.enum(['stop_loss', 'take_profit']).nullable().optional(),
+  /** The protective pair (stop-loss + take-profit) the order belongs to. */
+  ocoRef: z.string().nullable().optional(),
 });
 
 export const Fill = z.object({

@@ -78,8 +78,8 @@ describe('stop orders', () => {
     });
     expect(await res.json()).toEqual({ code: -2010, msg: 'Stop loss orders are not supported for this symbol.' });
     expect(sim.orders(apiKey)).toHaveLength(0);
-    expect(ex.markets['ETH/USDT']!.info.ocoAllowed).toBe(false);
-    expect(ex.markets[SYMBOL]!.info.ocoAllowed).toBe(true);
+    expect(ex.markets!['ETH/USDT']!.info.ocoAllowed).toBe(false);
+    expect(ex.markets![SYMBOL]!.info.ocoAllowed).toBe(true);
   });
 
   it('an OCO sell locks its coins once; the price crossing the take-profit fills it and expires the stop-loss', async () => {

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     svc = new WebhookService({
       db, brokers, log, secrets: memorySecrets(), bus: new EventBus(),
       gateway: { run: (_id, _what, fn) => fn() },
-      orders: { place: () => held, ticker: () => held, sync: async () => undefined },
+      orders: { place: () => held, ticker: () => held, sync: async () => undefined, protect: () => held, settleProtection: () => held, cancelProtection: () => held },
       config: { host: '127.0.0.1', port: 0, watchMs: 0, trustProxy: false },
     });
     await svc.start();

@@ -37,7 +37,8 @@ const secrets = memorySecrets();
 const logFile = join(mkdtempSync(join(tmpdir(), 'aristobot-wh-')), 'wh.log');
 
 beforeAll(async () => {
-  sim = await startExchangeSim();
+  // BTC/USDT without stop orders at this exchange: SL/TP are watched by the app here (the native path: webhooks-protection.test.ts).
+  sim = await startExchangeSim({ markets: [{ symbol: BTC, orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET'] }] });
   tdb = await createTestDb();
   const creds = generateCredentials();
   // 1 BTC bought by hand before any webhook: a webhook never sells it.
@@ -177,6 +178,8 @@ describe('webhooks through the listener, the order service and the simulator', (
     expect((await requestById(a.body.requestId)).status).toBe('processed');
     let p = (await position())!;
     expect([p.stop_loss?.toFixed(), p.take_profit?.toFixed(), p.protection]).toEqual(['55000', '70000', 'watched']);
+    expect(p.exit_reason).toMatch(/does not accept STOP_LOSS orders on BTC\/USDT/);
+    expect((await requestById(a.body.requestId)).protection).toBe('watched');
 
     const maj = await post(alert({ id: nextId(), action: 'MAJ', sl: '59000' }));
     expect(maj.status).toBe(202);

@@ -41,6 +41,7 @@ export function webhookHandlers(w: WebhookService): Pick<Handlers, WebhookMethod
         payload: r.payload,
         raw: r.raw,
         processedAt: r.processed_at?.toISOString() ?? null,
+        protection: r.protection ?? null,
         order: r.order_id
           ? { id: r.order_id, clientOrderId: r.order_client_id, status: r.order_status, side: r.order_side, type: r.order_type, amount: s(r.order_amount), filled: s(r.order_filled), averagePrice: s(r.order_average), error: r.order_error }
           : null,

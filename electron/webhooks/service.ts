@@ -11,6 +11,7 @@ import type { SecretStore } from '../secrets/store';
 import { newSecretRef } from '../secrets/store';
 import { sandboxOf } from '../trading/mode';
 import type { OrderService } from '../trading/orders';
+import { checkLevels } from '../trading/protection';
 import { JournalBatcher } from './batch';
 import { bookFromFills } from './book';
 import { WebhookListener, type AlertAnswer, type IncomingAlert } from './listener';
@@ -45,8 +46,12 @@ import { Tunnel, type Forward, type TunnelState } from './tunnel';
  *
  * The webhook book: positions opened by webhooks are computed (FIFO) from the fills of the webhook's
  * own orders, per broker, mode and symbol; a sell's `percent` sizes from it and a sell never exceeds
- * it. Stop-loss and take-profit are watched by the app on live prices (the ticker, every
- * `watchMs`) and executed at market; MAJ moves them.
+ * it. Stop-loss and take-profit are native orders at the exchange where CCXT says it can hold them
+ * (the order service's `protect`: an OCO list on Binance spot, for the webhook position's quantity;
+ * the other leg is cancelled when one fills), otherwise watched by the app on live prices (the
+ * ticker, every `watchMs`) and executed at market; which one is recorded on the position and the
+ * request (`protection`). MAJ moves them (native: the pair is cancelled and placed again); a
+ * webhook's sell cancels the pair first (it holds the coins) and protects what is left.
  */
 
 /** TradingView's published webhook source addresses (TradingView help: "About webhooks"). */
@@ -65,7 +70,7 @@ export interface WebhookServiceOptions {
   db: Database;
   brokers: Pick<BrokerService, 'list' | 'exchangeFor'>;
   gateway: Pick<ExchangeGateway, 'run'>;
-  orders: Pick<OrderService, 'place' | 'ticker' | 'sync'>;
+  orders: Pick<OrderService, 'place' | 'ticker' | 'sync' | 'protect' | 'settleProtection' | 'cancelProtection'>;
   secrets: { store: SecretStore | null; message: string };
   bus: EventBus;
   log: Logger;
@@ -552,9 +557,13 @@ export class WebhookService {
     const sl = alert.sl ?? pos.stop_loss;
     const tp = alert.tp ?? pos.take_profit;
     if (sl && tp && !sl.lt(tp)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The stop-loss (${sl.toFixed()}) must stay below the take-profit (${tp.toFixed()}).`, market });
+    const last = (await this.opts.orders.ticker(profileId, broker.id, market)).last;
+    const bad = checkLevels({ stopLoss: sl, takeProfit: tp }, last);
+    if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: `Stop-loss / take-profit not moved: ${bad.map((b) => b.message).join('; ')}.`, market });
     await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET stop_loss = $2, take_profit = $3, updated_at = now() WHERE id = $1', [pos.id, sl?.toFixed() ?? null, tp?.toFixed() ?? null]));
+    const moved = await this.ensureProtection(profileId, { ...pos, stop_loss: sl, take_profit: tp }, row.id);
     this.emitUpdated(profileId, 'position', pos.id);
-    await this.setStatus(profileId, row.id, 'processed', { reason: `Stop-loss ${sl?.toFixed() ?? '—'}, take-profit ${tp?.toFixed() ?? '—'} (watched by the app).`, market });
+    await this.setStatus(profileId, row.id, 'processed', { reason: `Stop-loss ${sl?.toFixed() ?? '—'}, take-profit ${tp?.toFixed() ?? '—'} (${moved.mode === 'native' ? 'native orders at the exchange' : `watched by the app${moved.reason ? `: ${moved.reason}` : ''}`}).`, market });
   }
 
   private async freeBalance(ex: Exchange, asset: string): Promise<Decimal> {
@@ -569,6 +578,12 @@ export class WebhookService {
     const m = ex.markets![market]!;
     let amount: Decimal | undefined;
     let cost: Decimal | undefined;
+    if (side === 'buy' && (alert.sl || alert.tp)) {
+      // Levels that cannot protect a long (a stop-loss above the price, …): refused before anything is bought.
+      const reference = type === 'limit' ? alert.price! : (await this.opts.orders.ticker(profileId, broker.id, market)).last;
+      const bad = checkLevels({ stopLoss: alert.sl, takeProfit: alert.tp }, reference);
+      if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: `Invalid stop-loss / take-profit: ${bad.map((b) => b.message).join('; ')}. Nothing was placed.`, market });
+    }
     if (side === 'buy') {
       if (alert.amount) amount = alert.amount;
       else {
@@ -586,6 +601,10 @@ export class WebhookService {
         if (alert.amount.gt(held)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The webhook position on ${market} holds ${held.toFixed()} ${m.base}; ${alert.amount.toFixed()} cannot be sold by a webhook (coins bought by hand are not touched).`, market });
         amount = alert.amount;
       } else amount = held.times(alert.percent!).div(100);
+      // Native stop-loss / take-profit hold the coins: cancelled first, placed again for what is left.
+      const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
+      const pair = pos ? await this.latestPair(profileId, pos.id, true) : null;
+      if (pair) await this.opts.orders.cancelProtection(profileId, broker.id, sandbox, pair);
     }
     const order = await this.opts.orders.place(profileId, {
       brokerId: broker.id,
@@ -608,7 +627,21 @@ export class WebhookService {
       );
     }
     await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
-    await this.setStatus(profileId, row.id, 'processed', { reason: `Order ${order.status}${order.filled.gt(0) ? `, ${order.filled.toFixed()} ${m.base} filled` : ''}.`, orderId: order.id, market });
+    let note = '';
+    const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
+    if (pos && pos.quantity.gt(0) && (pos.stop_loss || pos.take_profit) && (side === 'sell' || alert.sl || alert.tp)) {
+      try {
+        const p = await this.ensureProtection(profileId, pos, row.id);
+        note = p.mode === 'native' ? ' Stop-loss / take-profit: native orders at the exchange.' : ` Stop-loss / take-profit watched by the app (${p.reason})`;
+      } catch (e) {
+        // The order is placed; its protection falls back to the app's watch.
+        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
+        await this.markProtection(profileId, row.id, 'watched');
+        note = ` Stop-loss / take-profit watched by the app: the native orders could not be placed (${err.message})`;
+      }
+    }
+    await this.setStatus(profileId, row.id, 'processed', { reason: `Order ${order.status}${order.filled.gt(0) ? `, ${order.filled.toFixed()} ${m.base} filled` : ''}.${note}`, orderId: order.id, market });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -634,6 +667,54 @@ export class WebhookService {
     });
     if (res.changed) this.emitUpdated(profileId, 'position');
     return res;
+  }
+
+  /** The position's most recent native pair (its `oco_ref`); with `open`, only one whose legs are still open or pending. */
+  private async latestPair(profileId: string, positionId: string, open = false): Promise<string | null> {
+    const { rows } = await this.db.withProfile(profileId, (c) =>
+      c.query<{ oco_ref: string }>(
+        `SELECT oco_ref FROM orders WHERE source = 'webhook' AND source_ref = $1 AND oco_ref IS NOT NULL
+            ${open ? "AND status IN ('intent', 'sent', 'unknown', 'open', 'partially_filled')" : ''} ORDER BY created_at DESC LIMIT 1`,
+        [`position:${positionId}`],
+      ),
+    );
+    return rows[0]?.oco_ref ?? null;
+  }
+
+  private async markProtection(profileId: string, requestId: string | null, mode: 'native' | 'watched'): Promise<void> {
+    if (requestId) await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_requests SET protection = $2 WHERE id = $1', [requestId, mode]));
+  }
+
+  /**
+   * Puts the position's stop-loss / take-profit at the exchange as native orders for its whole
+   * quantity where the exchange can hold them, else leaves them to the watcher; records which on the
+   * position (and the request). The pair's client order id is derived from the position, its
+   * generation, quantity and levels: the same state never places twice (a restart, a retry), and a
+   * changed one cancels the old pair first.
+   */
+  private async ensureProtection(profileId: string, pos: store.PositionRow, requestId: string | null): Promise<{ mode: 'native' | 'watched'; reason: string }> {
+    const open = await this.latestPair(profileId, pos.id, true);
+    if (!pos.quantity.gt(0) || (!pos.stop_loss && !pos.take_profit)) {
+      if (open) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, open);
+      return { mode: pos.protection, reason: '' };
+    }
+    const key = `prot:${pos.id}:${pos.generation}:${pos.quantity.toFixed()}:${pos.stop_loss?.toFixed() ?? ''}:${pos.take_profit?.toFixed() ?? ''}`;
+    const clientOrderId = webhookClientOrderId(profileId, key);
+    if (open && open !== clientOrderId) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, open);
+    const p = await this.opts.orders.protect(profileId, {
+      brokerId: pos.broker_id,
+      symbol: pos.symbol,
+      amount: pos.quantity,
+      stopLoss: pos.stop_loss,
+      takeProfit: pos.take_profit,
+      source: 'webhook',
+      sourceRef: `position:${pos.id}`,
+      clientOrderId,
+    });
+    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET protection = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, p.mode, p.mode === 'watched' ? p.reason : null]));
+    await this.markProtection(profileId, requestId, p.mode);
+    this.log.info({ position: pos.id, mode: p.mode, how: p.how, reason: p.reason }, 'webhook position protection');
+    return { mode: p.mode, reason: p.reason };
   }
 
   private onOrdersUpdated(profileId: string, orderIds: string[]): void {
@@ -683,6 +764,7 @@ export class WebhookService {
       try {
         const { ex } = await this.opts.brokers.exchangeFor(profileId, pos.broker_id);
         if (sandboxOf(ex) !== pos.sandbox) continue; // the other mode's position: watched when the broker trades there again
+        if (pos.protection === 'native' && (await this.watchNative(profileId, pos))) continue;
         const t = await this.opts.orders.ticker(profileId, pos.broker_id, pos.symbol);
         const last = t.last;
         if (!last) continue;
@@ -692,6 +774,30 @@ export class WebhookService {
         this.log.warn({ position: pos.id, err: (e as Error).message }, 'stop-loss / take-profit not checked');
       }
     }
+  }
+
+  /**
+   * A natively protected position: its pair is read at the exchange (a filled leg's fills feed the
+   * book; the other leg is cancelled where the exchange does not do it). True while the exchange
+   * protects it (or a leg has executed); false when the legs are gone without executing (cancelled
+   * or refused elsewhere): the position is then watched by the app.
+   */
+  private async watchNative(profileId: string, pos: store.PositionRow): Promise<boolean> {
+    const pair = await this.latestPair(profileId, pos.id);
+    if (!pair) return false;
+    const s = await this.opts.orders.settleProtection(profileId, pos.broker_id, pos.sandbox, pair);
+    if (s.filled) {
+      const label = s.filled.protects === 'stop_loss' ? 'Stop-loss' : 'Take-profit';
+      await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_reason = $2, updated_at = now() WHERE id = $1', [pos.id, `${label} executed at the exchange (order ${s.filled!.status}, ${s.filled!.filled.toFixed()} ${pos.base}).`]));
+      await this.recompute(profileId, pos.broker_id, pos.sandbox, pos.exchange, pos.symbol, pos.base, pos.quote);
+      this.emitUpdated(profileId, 'position', pos.id);
+      return true;
+    }
+    if (s.active) return true;
+    this.log.warn({ position: pos.id, pair }, 'native stop-loss / take-profit no longer at the exchange; watched by the app');
+    await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2, updated_at = now() WHERE id = $1", [pos.id, 'The native stop-loss / take-profit orders are no longer at the exchange (cancelled or refused there); watched by the app.']));
+    this.emitUpdated(profileId, 'position', pos.id);
+    return false;
   }
 
   private async exit(profileId: string, pos: store.PositionRow, reason: 'stop_loss' | 'take_profit', price: Decimal): Promise<void> {

@@ -27,6 +27,8 @@ export interface RequestRow {
   reason: string | null;
   order_id: string | null;
   processed_at: Date | null;
+  /** How the alert's stop-loss / take-profit are enforced (migration 0013): native orders, or watched by the app. */
+  protection?: 'native' | 'watched' | null;
 }
 
 export interface NewRequest {

@@ -50,6 +50,8 @@ export const WebhookRequest = z.object({
   payload: z.record(z.string(), z.unknown()).nullable(),
   raw: z.string().nullable(),
   processedAt: z.string().nullable(),
+  /** How the alert's stop-loss / take-profit are enforced: native orders at the exchange, or watched by the app (null: none). */
+  protection: z.enum(['native', 'watched']).nullable().optional(),
   order: z
     .object({ id: z.string(), clientOrderId: z.string().nullable(), status: z.string().nullable(), side: z.string().nullable(), type: z.string().nullable(), amount: DecimalString.nullable(), filled: DecimalString.nullable(), averagePrice: DecimalString.nullable(), error: z.string().nullable() })
     .nullable(),

@@ -38,6 +38,7 @@ import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
 import { BotEngine } from './bot/engine';
+import { BotProtection } from './bot/protection';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -209,7 +210,7 @@ export class CoreHost {
       disposers.push(() => backtests.stop());
 
       // The live bot drives the same kernel (sandbox + decision rule) as the backtester.
-      const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel });
+      const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel, protection: BotProtection.enabled() ? new BotProtection(orders, db, this.log) : undefined });
       await bot.start();
       disposers.push(() => bot.stop());
 

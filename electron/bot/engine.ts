@@ -16,6 +16,7 @@ import type { Logger } from '../log';
 import type { StrategyService } from '../strategies/service';
 import type { OrderRow } from '../trading/journal';
 import type { OrderService } from '../trading/orders';
+import type { BotProtection } from './protection';
 import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
 
 /**
@@ -37,7 +38,8 @@ import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type Activat
  *
  * Stop-loss and take-profit are prices in the activation's book, watched by the engine on every 1m
  * candle of the symbol and executed at market — also while the engine is off or the activation is
- * suspended. (Native exchange stop orders are not used yet.)
+ * suspended — or, with `ARISTOBOT_BOT_NATIVE_STOPS=1`, placed as native orders at the exchange where it
+ * supports them (protection.ts), checked on each 1m candle and cancelled before any close.
  */
 
 export interface BotConfig {
@@ -60,6 +62,8 @@ export interface BotDeps {
   kernel: Pick<Kernel, 'load' | 'info'>;
   clock?: { now(): number };
   config?: Partial<BotConfig>;
+  /** Native stop-loss / take-profit orders (opt-in); without it the engine watches the levels. */
+  protection?: BotProtection;
 }
 
 export interface CreateActivation {
@@ -350,6 +354,15 @@ export class BotEngine {
   private async protect(l: Live, s: HeartbeatSignal): Promise<void> {
     const row = l.row;
     if (!row.position_side || row.state === 'stopped' || this.stopped) return;
+    const native = await this.d.protection?.check(row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not checked'), 'native' as const));
+    if (native === 'native') return; // held by the exchange
+    if (native) {
+      // A native leg executed: booked as the close leg (its client order id answers the journaled order).
+      const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: native.clientOrderId, exitReason: native.kind }];
+      const d = await this.journal(l, { kind: native.kind, candleTime: s.openTime, action: 'close', reason: `${native.kind === 'stop_loss' ? 'stop-loss' : 'take-profit'} executed at the exchange (native order ${native.clientOrderId})`, plan });
+      if (d) await this.executeLegs(l, d, null);
+      return;
+    }
     const low = new Decimal(s.candle.low);
     const high = new Decimal(s.candle.high);
     const kind: DecisionKind | null = row.stop_loss && low.lte(row.stop_loss) ? 'stop_loss' : row.take_profit && high.gte(row.take_profit) ? 'take_profit' : null;
@@ -387,6 +400,7 @@ export class BotEngine {
       }
       let order: OrderRow;
       try {
+        if (leg.leg === 'close') await this.d.protection?.release(l.row); // a native pair holds the coins
         order = await this.d.orders.place(row.profile_id, {
           brokerId: row.broker_id!,
           symbol: row.symbol,
@@ -417,6 +431,7 @@ export class BotEngine {
         return false;
       }
       d = await this.applyFill(l, d, i, leg, order);
+      if (leg.leg === 'open') await this.d.protection?.place(l.row).catch((e: unknown) => this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'));
     }
     return true;
   }

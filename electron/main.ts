@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, session as electronSession, shell, Tray, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, session as electronSession, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import type { Session } from './api/dispatch';
+import type { MenuItemConstructorOptions } from 'electron';
 import { trayModel, type TrayAction, type TrayItem, type TrayState } from './bot/tray-model';
 import { loadConfig } from './config';
 import { CoreHost } from './core';
@@ -131,29 +132,30 @@ if (!app.requestSingleInstanceLock()) {
     if (!checkSender(e)) return { error: { code: 'unauthenticated', message: 'Refused: the call did not come from the Aristobot3 window.' } };
     const session = sessions.get(e.sender.id);
     if (!session) return { error: { code: 'unauthenticated', message: 'No session for this window.' } };
-    const result = await host.call(String(method), params, session);
-    // a login or logout changes whose engine the tray shows
-    if (typeof method === 'string' && method.startsWith('profiles.')) void refreshTray();
-    return result;
+    return host.call(String(method), params, session);
   });
 
   host.bus.on((ev) => {
     if (!win || win.isDestroyed()) return;
     const s = sessions.get(win.webContents.id);
-    // the tray follows the window's profile: its engine switch and its live activations
-    if ((ev.event === 'engine.changed' || ev.event === 'bot.updated') && s?.profile && (!ev.profileId || ev.profileId === s.profile.id)) {
-      if (ev.event === 'engine.changed') {
-        const e = ev.data as { running: boolean; live: number };
-        trayState = { engineRunning: e.running, live: e.live };
-        renderTray();
-      } else void refreshTray();
-    }
     if (!s || !s.subscriptions.has(ev.event)) return;
     if (ev.profileId && s.profile?.id !== ev.profileId) return;
     win.webContents.send('aristobot:event', { event: ev.event, data: ev.data });
   });
 
   app.on('second-instance', () => showWindow());
+
+  // The tray follows the window's profile: its engine switch and its live activations.
+  host.bus.on((ev) => {
+    if (ev.event !== 'engine.changed' && ev.event !== 'bot.updated') return;
+    const profile = windowSession()?.profile;
+    if (!profile || (ev.profileId && ev.profileId !== profile.id)) return;
+    if (ev.event === 'engine.changed') {
+      const e = ev.data as { running: boolean; live: number };
+      trayState = { engineRunning: e.running, live: e.live };
+      renderTray();
+    } else void refreshTray();
+  });
 
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-attach-webview', (e) => e.preventDefault());
@@ -169,6 +171,14 @@ if (!app.requestSingleInstanceLock()) {
     tray.on('click', () => (win?.isVisible() ? win.hide() : showWindow()));
     // the menu (trayModel): "Trading engine" (checkable), the live activations, Open, Quit
     renderTray();
+    // a login or logout in the window changes whose engine the tray shows (checked every second, no core call unless it changed)
+    let trayProfile: string | null = null;
+    setInterval(() => {
+      const id = windowSession()?.profile?.id ?? null;
+      if (id === trayProfile) return;
+      trayProfile = id;
+      void refreshTray();
+    }, 1000).unref();
     void host.start();
     createWindow();
   });

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, session as electronSession, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import type { Session } from './api/dispatch';
+import type { MenuItemConstructorOptions } from 'electron';
+import { trayModel, type TrayAction, type TrayItem, type TrayState } from './bot/tray-model';
 import { loadConfig } from './config';
 import { CoreHost } from './core';
 import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
@@ -17,6 +19,7 @@ if (!app.requestSingleInstanceLock()) {
   let win: BrowserWindow | null = null;
   let tray: Tray | null = null;
   let quitting = false;
+  let trayState: TrayState = { engineRunning: null, live: 0 };
   const config = loadConfig({ ...process.env, ARISTOBOT_DATA_DIR: process.env.ARISTOBOT_DATA_DIR || app.getPath('userData') }, appRoot);
   delete process.env.ARISTOBOT_VAULT_PASSPHRASE; // read once; child processes (PostgreSQL) must not inherit it
   const host = new CoreHost(config, 'electron');
@@ -29,6 +32,63 @@ if (!app.requestSingleInstanceLock()) {
 
   /** Only our own page's main frame may call the core. */
   const checkSender = (e: IpcMainInvokeEvent): boolean => !!win && e.sender === win.webContents && e.senderFrame === win.webContents.mainFrame && isOurs(e.senderFrame.url);
+
+  /** The window's session (the engine switch and the activations are those of its logged-in profile). */
+  const windowSession = (): Session | undefined => (win && !win.isDestroyed() ? sessions.get(win.webContents.id) : undefined);
+
+  function showWindow(): void {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  }
+
+  async function trayAction(action: TrayAction): Promise<void> {
+    if (action === 'open') return showWindow();
+    if (action === 'quit') return app.quit();
+    const s = windowSession();
+    if (!s?.profile || trayState.engineRunning === null) return;
+    // engine.set emits engine.changed, which redraws the tray (and the window's header)
+    const r = await host.call('engine.set', { running: !trayState.engineRunning }, s);
+    if ('error' in r) {
+      host.log.warn({ code: r.error.code, message: r.error.message }, 'tray: the engine switch was refused');
+      tray?.displayBalloon({ title: 'Aristobot3', content: r.error.message }); // Windows; elsewhere the log
+    }
+    await refreshTray();
+  }
+
+  function renderTray(): void {
+    if (!tray || tray.isDestroyed()) return;
+    const model = trayModel(trayState);
+    const item = (i: TrayItem): MenuItemConstructorOptions => {
+      switch (i.kind) {
+        case 'separator':
+          return { type: 'separator' };
+        case 'checkbox':
+          return { type: 'checkbox', label: i.label, checked: i.checked, enabled: i.enabled, click: () => void trayAction(i.action) };
+        case 'label':
+          return { label: i.label, enabled: false };
+        case 'button':
+          return { label: i.label, click: () => void trayAction(i.action) };
+      }
+    };
+    tray.setToolTip(model.tooltip);
+    tray.setContextMenu(Menu.buildFromTemplate(model.items.map(item)));
+  }
+
+  /** Reads the engine state of the window's profile (none logged in: the switch is disabled). */
+  async function refreshTray(): Promise<void> {
+    const s = windowSession();
+    if (!s?.profile) trayState = { engineRunning: null, live: 0 };
+    else {
+      const r = await host.call('engine.get', {}, s);
+      if ('result' in r) {
+        const e = r.result as { running: boolean; live: number };
+        trayState = { engineRunning: e.running, live: e.live };
+      }
+    }
+    renderTray();
+  }
 
   function createWindow(): void {
     win = new BrowserWindow({
@@ -55,6 +115,7 @@ if (!app.requestSingleInstanceLock()) {
       const old = sessions.get(wc.id);
       if (old) host.sessions.close(old);
       sessions.set(wc.id, host.sessions.open());
+      void refreshTray();
     });
     win.once('ready-to-show', () => win?.show());
     win.on('close', (e) => {
@@ -82,11 +143,18 @@ if (!app.requestSingleInstanceLock()) {
     win.webContents.send('aristobot:event', { event: ev.event, data: ev.data });
   });
 
-  app.on('second-instance', () => {
-    if (!win) return;
-    if (win.isMinimized()) win.restore();
-    win.show();
-    win.focus();
+  app.on('second-instance', () => showWindow());
+
+  // The tray follows the window's profile: its engine switch and its live activations.
+  host.bus.on((ev) => {
+    if (ev.event !== 'engine.changed' && ev.event !== 'bot.updated') return;
+    const profile = windowSession()?.profile;
+    if (!profile || (ev.profileId && ev.profileId !== profile.id)) return;
+    if (ev.event === 'engine.changed') {
+      const e = ev.data as { running: boolean; live: number };
+      trayState = { engineRunning: e.running, live: e.live };
+      renderTray();
+    } else void refreshTray();
   });
 
   app.on('web-contents-created', (_e, contents) => {
@@ -100,13 +168,17 @@ if (!app.requestSingleInstanceLock()) {
     electronSession.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
     const icon = nativeImage.createFromPath(join(appRoot, 'resources', 'tray.png'));
     tray = new Tray(icon);
-    tray.setToolTip('Aristobot3');
-    tray.on('click', () => (win?.isVisible() ? win.hide() : win?.show()));
-    tray.setContextMenu(Menu.buildFromTemplate([
-      { label: 'Show / hide Aristobot3', click: () => (win?.isVisible() ? win.hide() : win?.show()) },
-      { type: 'separator' },
-      { label: 'Quit', click: () => app.quit() },
-    ]));
+    tray.on('click', () => (win?.isVisible() ? win.hide() : showWindow()));
+    // the menu (trayModel): "Trading engine" (checkable), the live activations, Open, Quit
+    renderTray();
+    // a login or logout in the window changes whose engine the tray shows (checked every second, no core call unless it changed)
+    let trayProfile: string | null = null;
+    setInterval(() => {
+      const id = windowSession()?.profile?.id ?? null;
+      if (id === trayProfile) return;
+      trayProfile = id;
+      void refreshTray();
+    }, 1000).unref();
     void host.start();
     createWindow();
   });

@@ -55,7 +55,7 @@ export const Notification = z.object({
   telegram: z.object({ status: z.enum(['pending', 'sent', 'failed']), attempts: z.number().int(), error: z.string().nullable(), nextAttemptAt: z.string().nullable() }).nullable(),
 });
 
-const Routes = z.record(NotificationKind, z.array(NotificationChannel));
+const Routes = z.partialRecord(NotificationKind, z.array(NotificationChannel).max(3));
 
 export const NotificationSettings = z.object({
   /** Every kind with its channels (defaults filled in). */

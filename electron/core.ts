@@ -39,6 +39,9 @@ import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
 import { BotEngine } from './bot/engine';
 import { BotProtection } from './bot/protection';
+import { notificationHandlers } from './notifications/api';
+import { NotificationService, notifyEnv } from './notifications/service';
+import { TelegramClient } from './notifications/telegram';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -214,8 +217,14 @@ export class CoreHost {
       await bot.start();
       disposers.push(() => bot.stop());
 
+      // Notifications: fed by the bus (order, webhook, bot, heartbeat, backtest events); Telegram in the background.
+      const notifyCfg = notifyEnv();
+      const notifications = new NotificationService({ db, bus: this.bus, log: this.log, secrets, telegram: new TelegramClient(notifyCfg.telegramApiUrl), config: notifyCfg.config });
+      notifications.start();
+      disposers.push(() => notifications.stop());
+
       const handlers: Handlers = {
-        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
+        ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings, notifications] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
         ...tradingHandlers({ orders, reads: tradingReads, log: this.log }),
         ...heartbeatHandlers(heartbeat),
@@ -224,6 +233,7 @@ export class CoreHost {
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         ...botHandlers(bot),
+        ...notificationHandlers({ notifications, bus: this.bus }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

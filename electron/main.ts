@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, session as electronSession, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session as electronSession, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import type { Session } from './api/dispatch';
 import type { MenuItemConstructorOptions } from 'electron';
 import { trayModel, type TrayAction, type TrayItem, type TrayState } from './bot/tray-model';
 import { loadConfig } from './config';
 import { CoreHost } from './core';
 import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
+import { desktopNotificationFor } from './notifications/desktop';
 
 /**
  * The Electron shell: one instance, one window, a tray toggle. The core (shared with the headless
@@ -133,6 +134,15 @@ if (!app.requestSingleInstanceLock()) {
     const session = sessions.get(e.sender.id);
     if (!session) return { error: { code: 'unauthenticated', message: 'No session for this window.' } };
     return host.call(String(method), params, session);
+  });
+
+  // Desktop notifications (the notification service routes them; the renderer here does not show them).
+  host.bus.on((ev) => {
+    const n = win && !win.isDestroyed() ? desktopNotificationFor(ev, sessions.get(win.webContents.id)?.profile?.id) : null;
+    if (!n || !Notification.isSupported()) return;
+    const shown = new Notification({ title: n.title, body: n.body, silent: false });
+    shown.on('click', () => win?.show());
+    shown.show();
   });
 
   host.bus.on((ev) => {

@@ -5,6 +5,7 @@ import { backtestEvents, backtestMethods } from './contract/backtest';
 import { botEvents, botMethods } from './contract/bot';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { notificationEvents, notificationMethods } from './contract/notifications';
 import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
@@ -25,6 +26,7 @@ export const methods = {
   ...strategyMethods,
   ...aiMethods,
   ...botMethods,
+  ...notificationMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -37,6 +39,7 @@ export const events = {
   ...strategyEvents,
   ...aiEvents,
   ...botEvents,
+  ...notificationEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -283,4 +283,28 @@ describe('the trading bot page, end to end in Chromium', () => {
     expect(await page.locator(card('[data-test=bot-sell]')).count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'bot-stopped-keep.png'), fullPage: true });
   });
+
+  it('a strategy that throws at a signal: the activation goes to error with its message, shown verbatim; Resume and Delete are offered', async () => {
+    const code = `import { Strategy } from 'aristobot';\nexport default class Boom extends Strategy {\n  shouldLong(): boolean {\n    if (this.close.length > 0) throw new Error('boom at the close');\n    return false;\n  }\n  shouldShort() {\n    return false;\n  }\n}\n`;
+    const strategyId = (await ws.call<{ id: string }>('strategies.create', { name: 'Boom', code })).id;
+    const brokerId = (await ws.call<{ id: string }[]>('brokers.list'))[0]!.id;
+    id = (await ws.call<Activation>('bot.create', { strategyId, brokerId, symbol: BTC, timeframe: '1m', budget: '100' })).id;
+    // created elsewhere (here: the API): the page learns it from bot.updated
+    await page.waitForSelector(card());
+    await minute();
+    const a = await get();
+    expect(a.state).toBe('error');
+    expect(a.reason).toMatch(/boom at the close/);
+    await poll(() => page.getAttribute(card(), 'data-state')).toBe('error');
+    expect(await text(card('[data-test=bot-reason]'))).toBe(a.reason!);
+    const d = (await decisions(1))[0]!;
+    expect(d).toMatchObject({ status: 'error', action: 'error' });
+    await poll(() => text(card('[data-test=bot-decisions] li:first-child'))).toContain(d.error!);
+    expect(await page.locator(card('[data-test=bot-resume]')).count()).toBe(1);
+    await page.screenshot({ path: join(SHOTS, 'bot-error.png'), fullPage: true });
+    await page.click(card('[data-test=bot-delete]'));
+    await page.click('[data-test=bot-delete-yes]');
+    await poll(() => page.locator(card()).count()).toBe(0);
+    expect((await ws.call<Activation[]>('bot.list')).map((x) => x.id)).not.toContain(id);
+  });
 });

@@ -219,7 +219,7 @@ export class CoreHost {
 
       // Notifications: fed by the bus (order, webhook, bot, heartbeat, backtest events); Telegram in the background.
       const notifyCfg = notifyEnv();
-      const notifications = new NotificationService({ db, bus: this.bus, log: this.log, secrets, telegram: new TelegramClient(notifyCfg.telegramApiUrl), config: notifyCfg.config });
+      const notifications = new NotificationService({ db, bus: this.bus, log: this.log, secrets, telegram: new TelegramClient(notifyCfg.telegramApiUrl), config: notifyCfg.config, heartbeat: () => heartbeat.status() });
       notifications.start();
       disposers.push(() => notifications.stop());
 

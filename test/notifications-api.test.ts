@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramStub, type TelegramStub } from './sim/telegram/server';
+import { asOwner } from './support/db';
 import { startTestHost, type TestHost, type WsClient } from './support/host';
 
 /**
@@ -121,5 +122,18 @@ describe('notifications API', () => {
     const r = await a.call<{ notificationId: string }>('notifications.test', { channel: 'desktop' });
     const ev = await a.waitForEvent('notifications.new');
     expect(ev.data).toMatchObject({ id: r.notificationId, kind: 'test', channels: ['desktop'], read: true });
+  });
+  it('deleting a profile removes its Telegram token from the SecretStore and its notifications', async () => {
+    await b.call('notifications.test', { channel: 'telegram', token: BOT.token, chatId: CHAT });
+    await b.call('notifications.test', { channel: 'in_app' });
+    const ref = await asOwner(h.db.ownerUrl, async (c) => (await c.query<{ r: string; id: string }>("SELECT s.telegram_secret_ref AS r FROM notification_settings s JOIN profiles p ON p.id = s.profile_id WHERE p.name = 'B'")).rows[0]!.r);
+    const store = h.host.services!.secrets.store!;
+    expect(await store.get(ref)).toBe(BOT.token);
+    await b.call('profiles.delete', { name: 'B', password: 'pw-12345' });
+    expect(await store.get(ref)).toBeNull();
+    const left = await asOwner(h.db.ownerUrl, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM notifications n WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = n.profile_id) OR n.kind = 'test' AND n.channels = '{in_app}'")).rows[0]!.n);
+    expect(left).toBe(0);
+    // A's setup is untouched
+    expect(await a.call('notifications.settings.get')).toMatchObject({ telegram: { configured: true } });
   });
 });

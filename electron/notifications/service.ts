@@ -145,6 +145,8 @@ export class NotificationService {
       secrets: { store: SecretStore | null; message: string };
       telegram?: TelegramClient;
       config?: Partial<NotifyConfig>;
+      /** The heartbeat's current state, read at each tick (a status emitted before this service subscribed is not missed). */
+      heartbeat?: () => { running: boolean; connected: boolean };
     },
   ) {
     this.cfg = { ...DEFAULT_NOTIFY_CONFIG, ...d.config };
@@ -245,9 +247,7 @@ export class NotificationService {
         break;
       }
       case 'heartbeat.status': {
-        const s = e.data as { running: boolean; connected: boolean };
-        if (s.running && !s.connected) this.heartbeatDownSince ??= this.cfg.now();
-        else this.heartbeatDownSince = null;
+        this.noteHeartbeat(e.data as { running: boolean; connected: boolean });
         break;
       }
       default:
@@ -336,7 +336,13 @@ export class NotificationService {
     await this.notify(profileId, { kind: 'backtest_finished', level: d.status === 'done' ? 'success' : d.status === 'failed' ? 'danger' : 'info', title: `Backtest ${d.status === 'done' ? 'finished' : d.status}: ${what}`, body, ref: d.runId, dedupeKey: `backtest:${d.runId}` });
   }
 
+  private noteHeartbeat(s: { running: boolean; connected: boolean }): void {
+    if (s.running && !s.connected) this.heartbeatDownSince ??= this.cfg.now();
+    else this.heartbeatDownSince = null;
+  }
+
   private async checkHeartbeat(): Promise<void> {
+    if (this.d.heartbeat) this.noteHeartbeat(this.d.heartbeat());
     const since = this.heartbeatDownSince;
     if (since === null) return;
     const downMs = this.cfg.now() - since;

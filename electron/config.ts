@@ -32,6 +32,8 @@ export interface Config {
   aiTimeoutMs: number;
   /** OpenRouter's API base (ARISTOBOT_AI_OPENROUTER_URL; tests point it at the stub). */
   aiOpenrouterUrl: string;
+  /** A strategy check taking longer is stopped and its worker replaced (ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS). */
+  strategyCheckTimeoutMs: number;
 }
 
 /** The OS's per-user application-data folder (the same one Electron's `userData` uses). */
@@ -60,6 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
   if (!Number.isInteger(watchMs) || watchMs < 0) throw new Error(`ARISTOBOT_WEBHOOK_WATCH_MS must be a whole number of milliseconds (0 = never), got "${env.ARISTOBOT_WEBHOOK_WATCH_MS}"`);
   const aiTimeout = Number(env.ARISTOBOT_AI_TIMEOUT_MS || 60_000);
   if (!Number.isInteger(aiTimeout) || aiTimeout < 100) throw new Error(`ARISTOBOT_AI_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_AI_TIMEOUT_MS}"`);
+  const checkTimeout = Number(env.ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS || 30_000);
+  if (!Number.isInteger(checkTimeout) || checkTimeout < 100) throw new Error(`ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -81,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     webhookTrustProxy: env.ARISTOBOT_WEBHOOK_TRUST_PROXY === '1',
     aiTimeoutMs: aiTimeout,
     aiOpenrouterUrl: env.ARISTOBOT_AI_OPENROUTER_URL || 'https://openrouter.ai/api/v1',
+    strategyCheckTimeoutMs: checkTimeout,
   };
 }
 

@@ -33,7 +33,7 @@ import { Kernel } from './kernel';
 import { strategyHandlers } from './strategies/api';
 import { StrategyService } from './strategies/service';
 import { aiHandlers } from './ai/api';
-import { checkStrategyCode } from './ai/check';
+import { strategyCodeCheck } from './ai/check';
 import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
@@ -192,9 +192,10 @@ export class CoreHost {
       });
       await webhooks.start();
       disposers.push(() => webhooks.stop());
-      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies') });
+      const strategies = new StrategyService({ db, bus: this.bus, log: this.log, templatesDir: join(this.config.migrationsDir, '..', 'resources', 'strategies'), checkTimeoutMs: this.config.strategyCheckTimeoutMs });
+      disposers.push(() => strategies.stop());
       const aiSettings = new AiSettingsStore(db, secrets, this.log, DEFAULT_CALLS_PER_MINUTE);
-      const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: checkStrategyCode, timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
+      const ai = new AiService({ settings: aiSettings, bus: this.bus, log: this.log, check: strategyCodeCheck(strategies.checker), timeoutMs: this.config.aiTimeoutMs, openrouterUrl: this.config.aiOpenrouterUrl });
       disposers.push(() => ai.stop());
 
       // One strategy kernel for the backtester and the bot. Backtests: saved strategy versions (the

@@ -76,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.stop();
+  await strategies?.stop();
   kernel?.dispose();
   await hb?.stop();
   await stream?.close();

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ccxt from 'ccxt';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pointExchangeAt } from '../exchanges/urls';
 import { createTestDb, type TestDb } from '../../test/support/db';
 import { startExchangeSim, type ExchangeSim } from '../../test/sim/exchange';
+import { CandleCopy } from './candle-copy';
 import { BacktestCandles } from './candles';
 import { parseCandleCsv, parseTime } from './csv';
 
@@ -48,24 +50,22 @@ describe('CSV import of the real series in shared/data/ohlcv', () => {
     }
   });
 
-  it('loading in several pages gives the same columns as in one', async () => {
+  it('columns sized too small at first grow and give the same series', async () => {
     const one = await candles.load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
-    const paged = await new BacktestCandles(t.db, 500).load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
-    expect(paged.time.length).toBe(2148);
-    for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) expect([...paged[k]]).toEqual([...one[k]]);
-    const exact = await new BacktestCandles(t.db, 1074).load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
-    expect([...exact.close]).toEqual([...one.close]);
+    expect(one.time.length).toBe(2148);
+    for (const guess of [1, 100, 2147]) {
+      const grown = await new BacktestCandles(t.db, guess).load('csv-goog', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
+      for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) expect([...grown[k]]).toEqual([...one[k]]);
+    }
   });
 
-  it('a long series is read in parallel time slices, joined in order', async () => {
+  it('a long series (250 000 1m candles) comes back whole and in order', { timeout: 180_000 }, async () => {
     const rows = Array.from({ length: 250_000 }, (_, i) => `${Date.UTC(2019, 0, 1) + i * MIN},1,2,0.5,${1 + (i % 1000) / 1000},1`);
     await candles.importCsv('csv-long', 'L/USD', '1m', rows.join('\n'));
-    for (const slices of [1, 3]) {
-      const c = await new BacktestCandles(t.db, 40_000, slices).load('csv-long', 'L/USD', '1m', 0, Date.UTC(2030, 0, 1));
-      expect(c.time.length).toBe(250_000);
-      for (let i = 0; i < c.time.length; i += 997) expect([c.time[i], c.close[i]]).toEqual([Date.UTC(2019, 0, 1) + i * MIN, 1 + (i % 1000) / 1000]);
-      for (let i = 1; i < c.time.length; i++) if (c.time[i]! - c.time[i - 1]! !== MIN) throw new Error(`gap at ${i}`);
-    }
+    const c = await candles.load('csv-long', 'L/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    expect(c.time.length).toBe(250_000);
+    for (let i = 0; i < c.time.length; i += 997) expect([c.time[i], c.close[i]]).toEqual([Date.UTC(2019, 0, 1) + i * MIN, 1 + (i % 1000) / 1000]);
+    for (let i = 1; i < c.time.length; i++) if (c.time[i]! - c.time[i - 1]! !== MIN) throw new Error(`gap at ${i}`);
   });
 
   it('EURUSD hourly (date and time), BTCUSD monthly and bt2006 (a named Date column and an extra column)', async () => {
@@ -119,6 +119,135 @@ describe('CSV import of the real series in shared/data/ohlcv', () => {
   it('an empty file or one without price columns is refused', () => {
     expect(() => parseCandleCsv('\n\n')).toThrow(/empty/);
     expect(() => parseCandleCsv('a,b\n1,2\n')).toThrow(/expected the columns/);
+  });
+});
+
+/** The stored rows as PostgreSQL itself writes them: exact decimal text, epoch ms, in time order. */
+async function storedText(exchange: string, symbol: string, tf: string): Promise<{ t: string; o: string; h: string; l: string; c: string; v: string; f: number[] }[]> {
+  const { rows } = await t.db.query<{ t: string; o: string; h: string; l: string; c: string; v: string; f: number[] }>(
+    `SELECT (extract(epoch FROM open_time) * 1000)::bigint::text AS t, open::text AS o, high::text AS h, low::text AS l, close::text AS c, volume::text AS v,
+            ARRAY[open::float8, high::float8, low::float8, close::float8, volume::float8] AS f
+       FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 ORDER BY open_time`,
+    [exchange, symbol, tf],
+  );
+  return rows;
+}
+
+describe('the loaded series is the stored one', () => {
+  const FILES = [
+    ['GOOG.csv', 'exact-goog', 'GOOG/USD', '1d'],
+    ['EURUSD.csv', 'exact-fx', 'EUR/USD', '1h'],
+    ['BTCUSD.csv', 'exact-btc', 'BTC/USD', '1M'],
+    ['bt2006.csv', 'exact-bt', 'IDX/EUR', '1d'],
+  ] as const;
+
+  it('every real series in shared/data/ohlcv, with holes cut in it: the same times, order, gaps and values (Number() of each stored decimal, and PostgreSQL\'s own numeric::float8)', { timeout: 120_000 }, async () => {
+    for (const [file, exchange, symbol, tf] of FILES) {
+      await candles.importCsv(exchange, symbol, tf, read(file));
+      // holes: every 7th candle of the first half removed, and a whole block
+      const all = await storedText(exchange, symbol, tf);
+      const cut = [...all.filter((_, i) => i < all.length / 2 && i % 7 === 3), ...all.slice(Math.floor(all.length * 0.7), Math.floor(all.length * 0.7) + 20)].map((r) => Number(r.t));
+      await t.db.query(`DELETE FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND (extract(epoch FROM open_time) * 1000)::bigint = ANY($4::bigint[])`, [exchange, symbol, tf, cut]);
+      const rows = await storedText(exchange, symbol, tf);
+      expect(rows.length).toBe(all.length - cut.length);
+      const c = await candles.load(exchange, symbol, tf, 0, Date.UTC(2030, 0, 1));
+      expect(c.time.length).toBe(rows.length);
+      for (const [i, r] of rows.entries()) {
+        const got = [c.time[i], c.open[i], c.high[i], c.low[i], c.close[i], c.volume[i]];
+        if (got[0] !== Number(r.t) || got[1] !== Number(r.o) || got[2] !== Number(r.h) || got[3] !== Number(r.l) || got[4] !== Number(r.c) || got[5] !== Number(r.v)) {
+          expect({ file, i, got }).toEqual({ file, i, got: [r.t, r.o, r.h, r.l, r.c, r.v].map(Number) });
+        }
+        if (got.slice(1).some((x, k) => !Object.is(x, r.f[k]))) expect({ file, i, got: got.slice(1) }).toEqual({ file, i, got: r.f });
+      }
+      // a window inside: only its candles, the first and last as stored
+      const [x, y] = [Math.floor(rows.length / 4), Math.floor(rows.length / 2)];
+      const w = await candles.load(exchange, symbol, tf, Number(rows[x]!.t), Number(rows[y]!.t));
+      expect(w.time.length).toBe(y - x);
+      expect([w.time[0], w.time[y - x - 1], w.close[0]]).toEqual([Number(rows[x]!.t), Number(rows[y - 1]!.t), Number(rows[x]!.c)]);
+    }
+  });
+
+  it('any decimal NUMERIC can hold comes back as the double nearest to it (property: random values, scales and signs)', { timeout: 120_000 }, async () => {
+    const decimal = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^[1-9][0-9]{0,24}$|^0$/), fc.stringMatching(/^[0-9]{0,30}$/), fc.integer({ min: -40, max: 40 }))
+      .map(([neg, int, frac, shift]) => {
+        // a decimal with up to 55 digits, shifted by up to 40 places either way
+        const digits = `${int}${frac}`.replace(/^0+(?=\d)/, '');
+        let point = int.length + shift;
+        let d = digits;
+        if (point <= 0) {
+          d = '0'.repeat(1 - point) + d;
+          point = 1;
+        }
+        if (point > d.length) d += '0'.repeat(point - d.length);
+        const text = `${d.slice(0, point)}${point < d.length ? `.${d.slice(point)}` : ''}`.replace(/^0+(?=\d)/, '');
+        return neg && /[1-9]/.test(text) ? `-${text}` : text;
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(decimal, decimal, decimal, decimal, decimal), { minLength: 1, maxLength: 40 }), async (values) => {
+        await t.db.query("DELETE FROM candles WHERE exchange = 'prop'");
+        await t.db.query(
+          `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+           SELECT 'prop', 'P/Q', '1m', 'epoch'::timestamptz + (u.k * 60000) * interval '1 millisecond', u.o, u.h, u.l, u.c, u.v
+             FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) AS u(k, o, h, l, c, v)`,
+          [values.map((_, k) => k), ...[0, 1, 2, 3, 4].map((f) => values.map((v) => v[f]))],
+        );
+        const c = await candles.load('prop', 'P/Q', '1m', 0, Date.UTC(2030, 0, 1));
+        expect(c.time.length).toBe(values.length);
+        for (const [k, v] of values.entries()) {
+          expect(c.time[k]).toBe(k * MIN);
+          expect([c.open[k], c.high[k], c.low[k], c.close[k], c.volume[k]]).toEqual(v.map(Number));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the binary stream cut anywhere (rows split across chunks) parses to the same columns; a stream that is not one is refused', async () => {
+    const chunks: Buffer[] = [];
+    class Recording extends CandleCopy {
+      override handleCopyData(msg: { chunk: Buffer }): void {
+        chunks.push(Buffer.from(msg.chunk));
+        super.handleCopyData(msg);
+      }
+    }
+    const client = await t.db.pool.connect();
+    const rec = new Recording("COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time) TO STDOUT (FORMAT binary)", 10);
+    try {
+      void client.query(rec as never);
+      await rec.done;
+    } finally {
+      client.release();
+    }
+    const whole = await rec.done;
+    expect(whole.time.length).toBe(2148);
+    const bytes = Buffer.concat(chunks);
+    for (const size of [1, 7, 19, 1000]) {
+      const cc = new CandleCopy('', 5);
+      for (let p = 0; p < bytes.length; p += size) cc.handleCopyData({ chunk: bytes.subarray(p, p + size) });
+      cc.handleReadyForQuery();
+      const c = await cc.done;
+      for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) expect([...c[k]]).toEqual([...whole[k]]);
+    }
+    const cut = new CandleCopy('', 5);
+    cut.handleCopyData({ chunk: bytes.subarray(0, bytes.length - 2) }); // no trailer
+    cut.handleReadyForQuery();
+    await expect(cut.done).rejects.toThrow(/without its trailer/);
+    const bad = new CandleCopy('', 5);
+    bad.handleCopyData({ chunk: Buffer.from('open,high,low\n1,2,3\n1,2,3\n') });
+    bad.handleReadyForQuery();
+    await expect(bad.done).rejects.toThrow(/Not a binary COPY stream/);
+  });
+
+  it('symbols and names are quoted (COPY takes no parameters); a range that is not whole milliseconds is refused', async () => {
+    const csv = 'time,open,high,low,close,volume\n2024-01-01,1.5,2,1,1.75,10\n';
+    await candles.importCsv("x'); DROP TABLE candles; --", "O'REILLY/USD", '1d', csv);
+    const c = await candles.load("x'); DROP TABLE candles; --", "O'REILLY/USD", '1d', 0, Date.UTC(2030, 0, 1));
+    expect([...c.close]).toEqual([1.75]);
+    expect(await stored('csv-goog', 'GOOG/USD', '1d')).toBe(2148); // the table is still there
+    for (const bad of [NaN, 1.5, Infinity]) await expect(candles.load('csv-goog', 'GOOG/USD', '1d', bad, Date.UTC(2030, 0, 1))).rejects.toMatchObject({ code: 'invalid_input' });
+    const none = await candles.load('nothing-here', 'GOOG/USD', '1d', 0, Date.UTC(2030, 0, 1));
+    expect(none.time.length).toBe(0);
   });
 });
 

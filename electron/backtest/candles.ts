@@ -1,21 +1,23 @@
 import type { Exchange } from 'ccxt';
+import type pg from 'pg';
 import { AppError } from '../../shared/errors';
 import { backtestTimeframeMs, type BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { Database } from '../db/database';
 import type { Columns } from '../kernel/types';
+import { CandleCopy } from './candle-copy';
 import { parseCandleCsv } from './csv';
 
 /**
  * Candles for backtests, from the shared `candles` table (the heartbeat's, downloads, imported data
- * sets). Read as columns: PostgreSQL aggregates each column of a page into one text value, parsed
- * straight into a Float64Array — no object per row (1 M candles in a fraction of a second).
+ * sets). Read as columns: one binary COPY parsed straight into Float64Arrays (candle-copy.ts) — no
+ * text, no object per row; NUMERIC stays the stored truth, each value the double nearest to it.
  * Missing ranges are downloaded with CCXT `fetchOHLCV`, page by page, each page stored as it comes
  * (so a cancelled or failed download keeps what it got and the next run resumes after it).
  */
 
 const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 millisecond')`;
-/** Candles per query when loading (bounded strings, and progress between pages). */
-const LOAD_PAGE = 250_000;
+/** Rows the columns are sized for at most before the load starts (2 M: 96 MB of columns). */
+const MAX_GUESS = 2_000_000;
 const IMPORT_BATCH = 5000;
 
 export interface Range {
@@ -23,35 +25,12 @@ export interface Range {
   to: number;
 }
 
-function parseColumn(text: string | null, out: Float64Array, at: number): number {
-  if (!text) return 0;
-  let n = 0;
-  let start = 0;
-  const len = text.length;
-  for (let i = 0; i <= len; i++) {
-    if (i === len || text.charCodeAt(i) === 44 /* , */) {
-      out[at + n++] = Number(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  return n;
-}
+const empty = (): Columns => ({ time: new Float64Array(0), open: new Float64Array(0), high: new Float64Array(0), low: new Float64Array(0), close: new Float64Array(0), volume: new Float64Array(0) });
 
-function concat(pages: Columns[]): Columns {
-  if (pages.length === 1) return pages[0]!;
-  const total = pages.reduce((s, p) => s + p.time.length, 0);
-  const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
-  let at = 0;
-  for (const p of pages) {
-    for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
-    at += p.time.length;
-  }
-  return c;
-}
-
-function increasing(a: Float64Array, from: number, to: number): boolean {
-  for (let i = Math.max(1, from); i < to; i++) if (!(a[i]! > a[i - 1]!)) return false;
-  return true;
+function monthsBetween(a: number, b: number): number {
+  const x = new Date(a);
+  const y = new Date(b);
+  return (y.getUTCFullYear() - x.getUTCFullYear()) * 12 + y.getUTCMonth() - x.getUTCMonth();
 }
 
 /** Open time of the candle after the one opening at `t` ('1M': the next calendar month). */
@@ -66,10 +45,8 @@ export function nextOpen(tf: BacktestTimeframe, t: number): number {
 export class BacktestCandles {
   constructor(
     private readonly db: Database,
-    /** Candles per query when loading. */
-    private readonly pageSize = LOAD_PAGE,
-    /** Time slices loaded at once (long series only). */
-    private readonly slices = 2,
+    /** Most rows the columns are sized for before the first row arrives (they grow past it). */
+    private readonly maxGuess = MAX_GUESS,
   ) {}
 
   async count(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<number> {
@@ -80,66 +57,40 @@ export class BacktestCandles {
     return rows[0]!.n;
   }
 
-  /** Stored candles with open time in [from, to), oldest first, as float64 columns. */
+  /**
+   * Stored candles with open time in [from, to), oldest first, as float64 columns: one binary COPY
+   * streamed and parsed as it arrives (candle-copy.ts). PostgreSQL walks the primary key in order and
+   * sends NUMERIC and timestamptz as they are stored; this process turns them into doubles (the same
+   * as Number() of each exact decimal) while the server is still reading: the two run side by side.
+   */
   async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
-    // Split the stored span in equal time slices read at once on separate connections (PostgreSQL
-    // formats each slice's numbers in its own backend: one core each), then join them in order.
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new AppError('invalid_input', 'The range must be whole epoch milliseconds.');
+    // The stored span sizes the columns (exact for a series without holes).
     const { rows } = await this.db.query<{ a: string | null; b: string | null }>(
       `SELECT (date_part('epoch', min(open_time)) * 1000)::bigint AS a, (date_part('epoch', max(open_time)) * 1000)::bigint AS b FROM candles
         WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
       [exchange, symbol, tf, from, to],
     );
-    if (rows[0]!.a === null) return concat([]);
+    if (rows[0]!.a === null) return empty();
     const a = Number(rows[0]!.a);
-    const b = Number(rows[0]!.b) + 1;
-    const n = b - a > backtestTimeframeMs(tf) * 100_000 ? this.slices : 1;
-    const cuts = Array.from({ length: n + 1 }, (_, k) => (k === 0 ? a : k === n ? b : a + Math.floor(((b - a) * k) / n)));
-    const parts = await Promise.all(cuts.slice(0, -1).map((c, k) => this.loadSlice(exchange, symbol, tf, c, cuts[k + 1]!)));
-    return concat(parts.flat());
-  }
-
-  private async loadSlice(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns[]> {
-    // Pages until one comes back short: no separate count (a full scan of its own).
-    const pages: Columns[] = [];
-    let since = from;
-    let order = false;
-    for (;;) {
-      const { rows } = await this.db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string }>(
-        // The page is sorted once in the subquery; the aggregates read it in that order (checked
-        // below: the times must come out strictly increasing, else the page is read again with an
-        // ORDER BY in each aggregate). Times via date_part (float8 arithmetic, exact for ms);
-        // values as their exact decimal text, parsed by Number() (correctly rounded, as numeric::float8).
-        `SELECT count(*)::int AS n,
-                string_agg((date_part('epoch', open_time) * 1000)::bigint::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS t,
-                string_agg(open::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS o,
-                string_agg(high::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS h,
-                string_agg(low::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS l,
-                string_agg(close::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS c,
-                string_agg(volume::text, ',' ${order ? 'ORDER BY open_time' : ''}) AS v
-           FROM (SELECT open_time, open, high, low, close, volume FROM candles
-                  WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}
-                  ORDER BY open_time LIMIT $6) page`,
-        [exchange, symbol, tf, since, to, this.pageSize],
+    const b = Number(rows[0]!.b);
+    const guess = tf === '1M' ? monthsBetween(a, b) + 1 : Math.floor((b - a) / backtestTimeframeMs(tf)) + 1;
+    const client = await this.db.pool.connect();
+    try {
+      // COPY takes no parameters: the key is quoted by the driver, the times are checked integers.
+      const lit = (x: string) => client.escapeLiteral(x);
+      const copy = new CandleCopy(
+        `COPY (SELECT open_time, open, high, low, close, volume FROM candles
+                WHERE exchange = ${lit(exchange)} AND symbol = ${lit(symbol)} AND timeframe = ${lit(tf)}
+                  AND open_time >= ${ts(String(from))} AND open_time < ${ts(String(to))}
+                ORDER BY open_time) TO STDOUT (FORMAT binary)`,
+        Math.min(guess, this.maxGuess),
       );
-      const r = rows[0]!;
-      const n = r.n;
-      if (!n) break;
-      const page: Columns = { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
-      parseColumn(r.t, page.time, 0);
-      if (!order && !increasing(page.time, 0, n)) {
-        order = true; // read this page again, ordered inside each aggregate
-        continue;
-      }
-      parseColumn(r.o, page.open, 0);
-      parseColumn(r.h, page.high, 0);
-      parseColumn(r.l, page.low, 0);
-      parseColumn(r.c, page.close, 0);
-      parseColumn(r.v, page.volume, 0);
-      pages.push(page);
-      if (n < this.pageSize) break;
-      since = page.time[n - 1]! + 1;
+      void client.query(copy as unknown as pg.QueryConfig);
+      return await copy.done;
+    } finally {
+      client.release();
     }
-    return pages;
   }
 
   /**

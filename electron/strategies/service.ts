@@ -7,7 +7,8 @@ import type { EventBus } from '../events';
 import type { ParamSpec } from '../kernel/types';
 import type { Logger } from '../log';
 import { transpileStrategy } from './transpile';
-import { checkStrategy, type CheckResult, type Diagnostic } from './validate';
+import { StrategyChecker } from './checker';
+import type { CheckResult, Diagnostic } from './validate';
 
 /** A strategy as listed. */
 export interface StrategySummary {
@@ -118,7 +119,9 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '235
  * saved. Versions are immutable rows; `getVersion` is what backtests and bots run.
  */
 export class StrategyService {
-  private templateCache: StrategyTemplate[] | null = null;
+  private templateCache: Promise<StrategyTemplate[]> | null = null;
+  /** The compiler runs in a worker thread (checker.ts), never on the core's event loop. */
+  readonly checker: StrategyChecker;
 
   constructor(
     private readonly d: {
@@ -127,23 +130,41 @@ export class StrategyService {
       templatesDir: string;
       bus?: EventBus;
       log?: Logger;
+      /** A check taking longer is stopped (`strategy_timeout`) and its worker replaced (ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS). */
+      checkTimeoutMs?: number;
+      checker?: StrategyChecker;
     },
-  ) {}
+  ) {
+    this.checker = d.checker ?? new StrategyChecker({ timeoutMs: d.checkTimeoutMs, log: d.log });
+  }
 
-  /** Type-check without saving. */
-  check(code: string): CheckResult {
-    return checkStrategy(code);
+  /** Terminates the checker's worker. */
+  async stop(): Promise<void> {
+    await this.checker.stop();
+  }
+
+  /** Type-check without saving (in the checker's worker thread). */
+  check(code: string): Promise<CheckResult> {
+    return this.checker.check(code);
   }
 
   /** Check and transpile, or refuse with the diagnostics (nothing is saved). */
-  private compile(code: string): { js: string; check: CheckResult } {
-    const check = checkStrategy(code);
+  private async compile(code: string): Promise<{ js: string; check: CheckResult }> {
+    const check = await this.checker.check(code);
     if (!check.ok) throw new AppError('invalid_input', describe(check.diagnostics), { diagnostics: check.diagnostics });
     return { js: transpileStrategy(code), check };
   }
 
-  templates(): StrategyTemplate[] {
-    if (this.templateCache) return this.templateCache;
+  /** The templates in resources/strategies, each checked once (the first call; kept after). */
+  templates(): Promise<StrategyTemplate[]> {
+    this.templateCache ??= this.loadTemplates().catch((e: unknown) => {
+      this.templateCache = null; // a failure (the checker stopped, files unreadable) is not kept
+      throw e;
+    });
+    return this.templateCache;
+  }
+
+  private async loadTemplates(): Promise<StrategyTemplate[]> {
     const out: StrategyTemplate[] = [];
     let files: string[];
     try {
@@ -156,7 +177,7 @@ export class StrategyService {
       const id = f.replace(/\.ts$/, '');
       const name = /@name\s+(.+)/.exec(code)?.[1]?.trim() ?? id;
       const description = /@description\s+(.+)/.exec(code)?.[1]?.trim() ?? '';
-      const check = checkStrategy(code);
+      const check = await this.checker.check(code);
       if (!check.ok) {
         this.d.log?.error({ template: id, diagnostics: check.diagnostics }, 'a strategy template does not compile; left out');
         continue;
@@ -165,7 +186,6 @@ export class StrategyService {
     }
     // The base template first, then by name.
     out.sort((a, b) => (a.id === DEFAULT_TEMPLATE ? -1 : b.id === DEFAULT_TEMPLATE ? 1 : a.name.localeCompare(b.name)));
-    this.templateCache = out;
     return out;
   }
 
@@ -204,11 +224,12 @@ export class StrategyService {
     let code = input.code;
     if (code === undefined) {
       const id = input.template ?? DEFAULT_TEMPLATE;
-      const t = this.templates().find((x) => x.id === id);
-      if (!t) throw new AppError('invalid_input', `No template "${id}". Templates: ${this.templates().map((x) => x.id).join(', ')}.`, { field: 'template' });
+      const templates = await this.templates();
+      const t = templates.find((x) => x.id === id);
+      if (!t) throw new AppError('invalid_input', `No template "${id}". Templates: ${templates.map((x) => x.id).join(', ')}.`, { field: 'template' });
       code = t.code;
     }
-    const { js, check } = this.compile(code);
+    const { js, check } = await this.compile(code);
     const name = input.name.trim();
     const out = await this.d.db.withProfile(profileId, async (c) => {
       try {
@@ -227,7 +248,7 @@ export class StrategyService {
 
   async update(profileId: string, input: UpdateInput): Promise<StrategyDetail> {
     // Compile before touching the database: code that does not compile changes nothing.
-    const compiled = input.code !== undefined ? this.compile(input.code) : null;
+    const compiled = input.code !== undefined ? await this.compile(input.code) : null;
     const out = await this.d.db.withProfile(profileId, async (c) => {
       const cur = await this.current(c, input.id, true);
       let version = cur.current_version;

@@ -1,0 +1,111 @@
+/**
+ * Loading candles for a backtest: seconds per 1 M candles from PostgreSQL (bundled) into the
+ * engine's float64 columns (electron/backtest/candles.ts: one binary COPY parsed as it arrives).
+ * Beside it, for reference under the same load, the way it was done before (each column of a page
+ * aggregated by PostgreSQL into one text value, parsed by Number()), and where the time goes: the
+ * server's share (EXPLAIN ANALYZE of the same read) and the client's CPU. Target < 1 s per 1 M.
+ * Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BacktestCandles } from '../electron/backtest/candles';
+import { startBundledPostgres } from '../electron/db/bundled';
+import { Database } from '../electron/db/database';
+import { silentLogger } from '../electron/log';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('candles', 1_000_000);
+const RUNS = arg('runs', 3);
+const perM = (ms: number) => ((ms / 1000) * (1_000_000 / N)).toFixed(2);
+const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 millisecond')`;
+
+/** The load as it was before (string_agg of each column's text per page of 250 000, parsed by Number()). */
+async function before(db: Database, from: number, to: number): Promise<number> {
+  let since = from;
+  let n = 0;
+  for (;;) {
+    const { rows } = await db.query<{ n: number; t: string; o: string; h: string; l: string; c: string; v: string }>(
+      `SELECT count(*)::int AS n, string_agg((date_part('epoch', open_time) * 1000)::bigint::text, ',') AS t,
+              string_agg(open::text, ',') AS o, string_agg(high::text, ',') AS h, string_agg(low::text, ',') AS l,
+              string_agg(close::text, ',') AS c, string_agg(volume::text, ',') AS v
+         FROM (SELECT * FROM candles WHERE exchange = 'bench' AND symbol = 'BTC/USDT' AND timeframe = '1m'
+                 AND open_time >= ${ts('$1')} AND open_time < ${ts('$2')} ORDER BY open_time LIMIT 250000) page`,
+      [since, to],
+    );
+    const r = rows[0]!;
+    if (!r.n) break;
+    const cols = [r.t, r.o, r.h, r.l, r.c, r.v].map((s) => Float64Array.from(s.split(','), Number));
+    n += r.n;
+    since = cols[0]![r.n - 1]! + 1;
+    if (r.n < 250_000) break;
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  console.log(`candles load bench, ${N} 1m candles, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const dir = await mkdtemp(join(tmpdir(), 'aristobot-bench-load-'));
+  const log = silentLogger();
+  const pg = await startBundledPostgres({ dataDir: dir, log });
+  let db: Database | undefined;
+  try {
+    db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log, poolMax: 4 });
+    const start = Date.UTC(2020, 0, 1);
+    const end = start + N * 60_000;
+    // realistic decimals (2 places for prices, 8 for volumes), generated inside PostgreSQL
+    await db.query(
+      `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+       SELECT 'bench', 'BTC/USDT', '1m', 'epoch'::timestamptz + ($1::bigint + g::bigint * 60000) * interval '1 millisecond',
+              round((30000 + 1000 * sin(g / 5000.0))::numeric, 2), round((30010 + 1000 * sin(g / 5000.0))::numeric, 2),
+              round((29990 + 1000 * sin(g / 5000.0))::numeric, 2), round((30002 + 1000 * sin(g / 5000.0))::numeric, 2),
+              round((1 + (g % 97) / 7.0)::numeric, 8)
+         FROM generate_series(0, $2::int - 1) g`,
+      [start, N],
+    );
+    await db.query('VACUUM ANALYZE candles');
+    const candles = new BacktestCandles(db);
+    const now: number[] = [];
+    const cpu: number[] = [];
+    let n = 0;
+    for (let k = 0; k < RUNS; k++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      n = (await candles.load('bench', 'BTC/USDT', '1m', start, end)).close.length;
+      now.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    if (n !== N) throw new Error(`loaded ${n} of ${N}`);
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, TIMING OFF) SELECT open_time, open, high, low, close, volume FROM candles
+        WHERE exchange = 'bench' AND symbol = 'BTC/USDT' AND timeframe = '1m' AND open_time >= ${ts(String(start))} AND open_time < ${ts(String(end))} ORDER BY open_time`,
+    );
+    const server = plan.rows.map((r) => r['QUERY PLAN']).find((l) => /Execution Time/.test(l)) ?? '';
+    const old: number[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      const t0 = performance.now();
+      if ((await before(db, start, end)) !== N) throw new Error('before: wrong count');
+      old.push(performance.now() - t0);
+    }
+    const best = (xs: number[]) => Math.min(...xs);
+    console.log(`now (binary COPY → Float64Array): ${now.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s)`);
+    console.log(`  this process's CPU per load: ${cpu.map((x) => x.toFixed(0)).join(' / ')} ms; the server's read alone: ${server.replace(/^\s*Execution Time:\s*/, '')}`);
+    console.log(`before (text aggregates → Number()): ${old.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(old))} s per 1 M candles`);
+    console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  } finally {
+    await db?.close();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

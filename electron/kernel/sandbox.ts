@@ -66,10 +66,74 @@ function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppErr
   return new AppError('strategy_error', `${r.name}: ${r.message}${where}${during}`, { line, column, phase: r.phase });
 }
 
-function transferable(a: Float64Array): ivm.ExternalCopy<ArrayBuffer> {
-  // One copy per run (not per candle); the isolate takes the copy's memory without a second copy.
-  const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer;
-  return new ivm.ExternalCopy(buf as ArrayBuffer);
+const COLUMN_KEYS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+/**
+ * Columns on ONE SharedArrayBuffer (six views, 48 bytes a candle). The kernel hands shared
+ * columns to the isolate without copying them (the strategy still gets its own copies of the
+ * columns it reads), so a loader that fills shared columns directly, or a caller running many
+ * backtests on one series (the optimiser, the lookahead check, the benches), copies them once.
+ * Columns already on SharedArrayBuffers are returned as they are.
+ */
+export function shareColumns(c: Columns): Columns {
+  if (COLUMN_KEYS.every((k) => c[k].buffer instanceof SharedArrayBuffer)) return c;
+  const n = c.close.length;
+  const sab = new SharedArrayBuffer(n * 8 * COLUMN_KEYS.length);
+  const out = {} as Columns;
+  COLUMN_KEYS.forEach((k, i) => {
+    out[k] = new Float64Array(sab, i * n * 8, n);
+    out[k].set(c[k]);
+  });
+  return out;
+}
+
+/** Empty columns of n candles on one SharedArrayBuffer, for loaders to fill in place. */
+export function sharedColumns(n: number): Columns {
+  const sab = new SharedArrayBuffer(n * 8 * COLUMN_KEYS.length);
+  const out = {} as Columns;
+  COLUMN_KEYS.forEach((k, i) => (out[k] = new Float64Array(sab, i * n * 8, n)));
+  return out;
+}
+
+/**
+ * What the isolate gets of the columns: the distinct SharedArrayBuffers behind them (each passed
+ * once: isolated-vm counts a shared buffer against the heap limit each time it is passed) and,
+ * per column, [buffer index, byte offset, length]. Columns not on a SharedArrayBuffer are copied
+ * into one first (a copy per run, as a transfer would be).
+ */
+function shareForRun(c: Columns): { buffers: SharedArrayBuffer[]; layout: number[]; bytes: number } {
+  const cols = shareColumns(c);
+  const buffers: SharedArrayBuffer[] = [];
+  const layout: number[] = [];
+  for (const k of COLUMN_KEYS) {
+    const buf = cols[k].buffer as SharedArrayBuffer;
+    let idx = buffers.indexOf(buf);
+    if (idx < 0) idx = buffers.push(buf) - 1;
+    layout.push(idx, cols[k].byteOffset, cols[k].length);
+  }
+  return { buffers, layout, bytes: buffers.reduce((s, b) => s + b.byteLength, 0) };
+}
+
+/** The bytes the isolate is charged for these columns (see shareForRun). */
+export function sharedBytes(c: Columns): number {
+  const seen = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  for (const k of COLUMN_KEYS) {
+    const buf = c[k].buffer;
+    if (buf instanceof SharedArrayBuffer) {
+      if (!seen.has(buf)) bytes += buf.byteLength;
+      seen.add(buf);
+    } else bytes += c[k].byteLength;
+  }
+  return bytes;
+}
+
+/** The isolate's arguments for prepare(): the layout, then six buffer slots (unused ones null). */
+function columnArgs(c: Columns): unknown[] {
+  const { buffers, layout } = shareForRun(c);
+  const slots: unknown[] = buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true }));
+  while (slots.length < COLUMN_KEYS.length) slots.push(null);
+  return [new ivm.ExternalCopy(layout).copyInto({ release: true }), ...slots];
 }
 
 /** The loop's result as it leaves the isolate: trades and decisions packed in typed arrays. */
@@ -307,11 +371,11 @@ export class StrategySandbox {
     const timer = opts.onProgress ? setInterval(report, 250) : null;
     try {
       const { value } = await this.withContext(async (api) => {
-        const buffers = [columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
+        const colArgs = columnArgs(columns);
         const ctrlCopy = new ivm.ExternalCopy(ctrl).copyInto({ release: true });
         // init() runs over the whole columns: its limit grows by 2 µs per candle (+20 s at 10 M).
         const initTimeout = this.limits.callTimeoutMs + Math.ceil(n * 0.002);
-        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, ctrlCopy], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
+        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, ctrlCopy], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
@@ -340,8 +404,8 @@ export class StrategySandbox {
     checkColumns(window);
     if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
     const { value } = await this.withContext(async (api) => {
-      const buffers = [window.time, window.open, window.high, window.low, window.close, window.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
-      const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } }), 'init()', this.limits.callTimeoutMs, api);
+      const colArgs = columnArgs(window);
+      const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } }), 'init()', this.limits.callTimeoutMs, api);
       if (isKernelError(prep)) throw strategyError(prep, this.compiled);
       const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
       return (await this.invoke(api, 'decide', [st, !!config.allowShort], this.limits.callTimeoutMs, 'decision')) as Decision;

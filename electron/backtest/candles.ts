@@ -2,6 +2,7 @@ import type { Exchange } from 'ccxt';
 import { AppError } from '../../shared/errors';
 import { backtestTimeframeMs, type BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { Database } from '../db/database';
+import { sharedColumns } from '../kernel/columns';
 import type { Columns } from '../kernel/types';
 import { parseCandleCsv } from './csv';
 
@@ -40,7 +41,8 @@ function parseColumn(text: string | null, out: Float64Array, at: number): number
 function concat(pages: Columns[]): Columns {
   if (pages.length === 1) return pages[0]!;
   const total = pages.reduce((s, p) => s + p.time.length, 0);
-  const c: Columns = { time: new Float64Array(total), open: new Float64Array(total), high: new Float64Array(total), low: new Float64Array(total), close: new Float64Array(total), volume: new Float64Array(total) };
+  // on one SharedArrayBuffer: the kernel hands shared columns to its isolate without a copy
+  const c: Columns = sharedColumns(total);
   let at = 0;
   for (const p of pages) {
     for (const k of Object.keys(c) as (keyof Columns)[]) c[k].set(p[k], at);
@@ -124,7 +126,7 @@ export class BacktestCandles {
       const r = rows[0]!;
       const n = r.n;
       if (!n) break;
-      const page: Columns = { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+      const page: Columns = sharedColumns(n);
       parseColumn(r.t, page.time, 0);
       if (!order && !increasing(page.time, 0, n)) {
         order = true; // read this page again, ordered inside each aggregate

@@ -3,7 +3,8 @@
  * rule — the backtester calls `backtest`, the bot calls `decide`. See docs/ARCHITECTURE.md
  * ("Strategy kernel") and types.ts.
  */
-import { DEFAULT_LIMITS, StrategySandbox, checkSimConfig, shareColumns, sharedBytes, sharedColumns } from './sandbox';
+import { shareColumns, sharedBytes, sharedColumns } from './columns';
+import { DEFAULT_LIMITS, StrategySandbox, checkSimConfig } from './sandbox';
 import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
 
 export * from './types';

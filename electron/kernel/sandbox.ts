@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ivm from 'isolated-vm';
 import { AppError } from '../../shared/errors';
+import { COLUMN_KEYS, shareColumns } from './columns';
 import { RUNTIME_SOURCE } from './runtime-source';
 import { mapToSource, WRAP_PREFIX } from './source-map';
 import type { Action, Columns, CompiledStrategy, Decision, ExitReason, SimTrade, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
@@ -66,35 +67,6 @@ function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppErr
   return new AppError('strategy_error', `${r.name}: ${r.message}${where}${during}`, { line, column, phase: r.phase });
 }
 
-const COLUMN_KEYS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
-
-/**
- * Columns on ONE SharedArrayBuffer (six views, 48 bytes a candle). The kernel hands shared
- * columns to the isolate without copying them (the strategy still gets its own copies of the
- * columns it reads), so a loader that fills shared columns directly, or a caller running many
- * backtests on one series (the optimiser, the lookahead check, the benches), copies them once.
- * Columns already on SharedArrayBuffers are returned as they are.
- */
-export function shareColumns(c: Columns): Columns {
-  if (COLUMN_KEYS.every((k) => c[k].buffer instanceof SharedArrayBuffer)) return c;
-  const n = c.close.length;
-  const sab = new SharedArrayBuffer(n * 8 * COLUMN_KEYS.length);
-  const out = {} as Columns;
-  COLUMN_KEYS.forEach((k, i) => {
-    out[k] = new Float64Array(sab, i * n * 8, n);
-    out[k].set(c[k]);
-  });
-  return out;
-}
-
-/** Empty columns of n candles on one SharedArrayBuffer, for loaders to fill in place. */
-export function sharedColumns(n: number): Columns {
-  const sab = new SharedArrayBuffer(n * 8 * COLUMN_KEYS.length);
-  const out = {} as Columns;
-  COLUMN_KEYS.forEach((k, i) => (out[k] = new Float64Array(sab, i * n * 8, n)));
-  return out;
-}
-
 /**
  * What the isolate gets of the columns: the distinct SharedArrayBuffers behind them (each passed
  * once: isolated-vm counts a shared buffer against the heap limit each time it is passed) and,
@@ -112,20 +84,6 @@ function shareForRun(c: Columns): { buffers: SharedArrayBuffer[]; layout: number
     layout.push(idx, cols[k].byteOffset, cols[k].length);
   }
   return { buffers, layout, bytes: buffers.reduce((s, b) => s + b.byteLength, 0) };
-}
-
-/** The bytes the isolate is charged for these columns (see shareForRun). */
-export function sharedBytes(c: Columns): number {
-  const seen = new Set<ArrayBufferLike>();
-  let bytes = 0;
-  for (const k of COLUMN_KEYS) {
-    const buf = c[k].buffer;
-    if (buf instanceof SharedArrayBuffer) {
-      if (!seen.has(buf)) bytes += buf.byteLength;
-      seen.add(buf);
-    } else bytes += c[k].byteLength;
-  }
-  return bytes;
 }
 
 /** The isolate's arguments for prepare(): the layout, then six buffer slots (unused ones null). */
@@ -177,9 +135,21 @@ function decodeResult(r: RawResult, time: Float64Array): SimResult {
       takeProfit: Number.isNaN(tp) ? null : tp,
     });
   }
-  const decisions: SimResult['decisions'] = [];
-  for (let k = 0; k < r.decisions.length; k += 2) decisions.push({ index: r.decisions[k]!, action: ACTIONS[r.decisions[k + 1]!]! });
-  return { trades, equity: r.equity, exposure: r.exposure, finalEquity: r.finalEquity, firstDecisionIndex: r.firstDecisionIndex, decisions, refused: r.refused };
+  const result = { trades, equity: r.equity, exposure: r.exposure, finalEquity: r.finalEquity, firstDecisionIndex: r.firstDecisionIndex, refused: r.refused } as SimResult;
+  // Decisions are unpacked on first read (only the lookahead check reads them): a run with 500 k
+  // trades has a million decisions, and as objects they cost more than the loop that took them.
+  const packed = r.decisions;
+  Object.defineProperty(result, 'decisions', {
+    enumerable: true,
+    configurable: true,
+    get(): SimResult['decisions'] {
+      const decisions: SimResult['decisions'] = [];
+      for (let k = 0; k < packed.length; k += 2) decisions.push({ index: packed[k]!, action: ACTIONS[packed[k + 1]!]! });
+      Object.defineProperty(result, 'decisions', { value: decisions, enumerable: true, configurable: true, writable: true });
+      return decisions;
+    },
+  });
+  return result;
 }
 
 function checkColumns(c: Columns): void {

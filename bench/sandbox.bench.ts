@@ -9,9 +9,15 @@
  * Wall time and CPU time (process.cpuUsage: every thread, the isolate's included) are both printed:
  * on a shared, loaded machine the CPU figure is the one that does not depend on the neighbours.
  * Also printed: plain Node running the same SMA-cross loop outside any sandbox (the reference),
- * the time to copy the columns in, and a live decision (init on a 500-candle window + the rule).
+ * a run on plain (unshared) columns, copied into the isolate's shared buffer for that run, and a
+ * live decision (init on a 500-candle window + the rule).
+ *
+ * The columns are on a SharedArrayBuffer, as the candle loader (electron/backtest/candles.ts)
+ * gives them: the kernel passes them to the isolate without a copy. All runs of a case go through
+ * ONE loaded sandbox (before the fix of the context leak, the third 10 M run died with
+ * strategy_memory).
  */
-import { Kernel } from '../electron/kernel/index';
+import { Kernel, shareColumns } from '../electron/kernel/index';
 import { EMA_CROSS, SMA_CROSS, compile, synthetic } from '../electron/kernel/fixtures/strategies';
 import type { SimConfig } from '../electron/kernel/types';
 
@@ -26,8 +32,10 @@ const fmt = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
 
 async function main(): Promise<void> {
   console.log(`synthetic 1m candles: ${N.toLocaleString('en')}`);
-  const cols = synthetic(N);
+  const plain = synthetic(N);
+  const cols = shareColumns(plain);
   const memoryMb = Math.ceil((N * 8 * 6 * 3) / 2 ** 20) + 256;
+  console.log(`load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores: CPU time is the steadier figure)`);
   const kernel = new Kernel({ memoryMb, runTimeoutMs: 600_000 });
 
   const noFees: SimConfig = { initialBalance: 10_000, fees: { maker: 0, taker: 0 }, slippageBps: 0, fillAt: 'open', allowShort: true, amountStep: 0, minAmount: 0 };
@@ -52,12 +60,24 @@ async function main(): Promise<void> {
       trades = res.trades.length;
       finalEquity = res.finalEquity;
     }
+    let plainLine = '';
+    if (c.cfg === withFees) {
+      const t0 = performance.now();
+      const u0 = process.cpuUsage();
+      await sb.backtest({ fast: 10, slow: 20 }, plain, c.cfg);
+      const u = process.cpuUsage(u0);
+      const cpu = (u.user + u.system) / 1000;
+      const ms = performance.now() - t0;
+      plainLine = `  plain columns (copied in for the run): wall ${ms.toFixed(0)} ms = ${fmt((N / ms) * 1000)} candles/s; CPU ${cpu.toFixed(0)} ms = ${fmt((N / cpu) * 1000)} candles per CPU-second`;
+    }
     sb.dispose();
     const best = Math.min(...times);
     const bestCpu = Math.min(...cpus);
     console.log(`${c.name} (${trades} trades, final equity ${finalEquity.toFixed(2)}):`);
     console.log(`  wall, whole run:            ${best.toFixed(0)} ms = ${fmt((N / best) * 1000)} candles/s`);
     console.log(`  process CPU, whole run:     ${bestCpu.toFixed(0)} ms = ${fmt((N / bestCpu) * 1000)} candles per CPU-second`);
+    console.log(`  runs in one sandbox:        ${RUNS} (wall ${times.map((x) => x.toFixed(0)).join(' / ')} ms)`);
+    if (plainLine) console.log(plainLine);
   }
 
   // Reference: the same SMA-cross loop in plain Node (no sandbox, no simulation details).

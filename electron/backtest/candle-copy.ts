@@ -1,3 +1,4 @@
+import { sharedColumns } from '../kernel/columns';
 import type { Columns } from '../kernel/types';
 
 /**
@@ -81,8 +82,9 @@ export class CandleCopy {
     });
   }
 
+  /** On one SharedArrayBuffer: the kernel hands shared columns to its isolates without a copy. */
   private static alloc(n: number): Columns {
-    return { time: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+    return sharedColumns(n);
   }
 
   // --- pg's submittable protocol (pg/lib/client.js calls these) ---
@@ -103,7 +105,10 @@ export class CandleCopy {
     if (!this.finished) return this.reject(new Error('The candle stream ended without its trailer.'));
     const n = this.n;
     const c = this.cols;
-    this.resolve(n === c.time.length ? c : { time: c.time.slice(0, n), open: c.open.slice(0, n), high: c.high.slice(0, n), low: c.low.slice(0, n), close: c.close.slice(0, n), volume: c.volume.slice(0, n) });
+    if (n === c.time.length) return this.resolve(c);
+    const exact = CandleCopy.alloc(n);
+    for (const k of Object.keys(exact) as (keyof Columns)[]) exact[k].set(c[k].subarray(0, n));
+    this.resolve(exact);
   }
   handleError(e: Error): void {
     this.reject(e);

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { AppError } from '../../shared/errors';
 import { backtestTimeframeMs, type BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { Database } from '../db/database';
+import { sharedColumns } from '../kernel/columns';
 import type { Columns } from '../kernel/types';
 import { CandleCopy } from './candle-copy';
 import { parseCandleCsv } from './csv';
@@ -25,7 +26,7 @@ export interface Range {
   to: number;
 }
 
-const empty = (): Columns => ({ time: new Float64Array(0), open: new Float64Array(0), high: new Float64Array(0), low: new Float64Array(0), close: new Float64Array(0), volume: new Float64Array(0) });
+const empty = (): Columns => sharedColumns(0);
 
 function monthsBetween(a: number, b: number): number {
   const x = new Date(a);

@@ -56,10 +56,22 @@ export function tradingDaysPerYear(time: Float64Array): number {
   const n = time.length;
   if (n === 0) return 252;
   let weekend = 0;
+  // The day (and its weekday) is recomputed only when a candle leaves the current day: one
+  // comparison per candle instead of a division and a modulo (10 M candles).
+  let dayStart = Infinity;
+  let dayEnd = -Infinity;
+  let isWeekend = 0;
   for (let i = 0; i < n; i++) {
-    // 1970-01-01 was a Thursday: day 0 → Thursday (index 4 with Monday = 0)
-    const dow = (Math.floor(time[i]! / DAY_MS) + 3) % 7; // Monday = 0 … Sunday = 6
-    if (dow >= 5) weekend++;
+    const t = time[i]!;
+    if (!(t >= dayStart && t < dayEnd)) {
+      const day = Math.floor(t / DAY_MS);
+      dayStart = day * DAY_MS;
+      dayEnd = dayStart + DAY_MS;
+      // 1970-01-01 was a Thursday: day 0 → Thursday (index 4 with Monday = 0)
+      const dow = (day + 3) % 7; // Monday = 0 … Sunday = 6
+      isWeekend = dow >= 5 ? 1 : 0;
+    }
+    weekend += isWeekend;
   }
   return weekend / n > (2 / 7) * 0.6 ? 365 : 252;
 }
@@ -71,10 +83,20 @@ export function tradingDaysPerYear(time: Float64Array): number {
 export function dailyReturns(time: Float64Array, equity: Float64Array): Float64Array {
   const n = equity.length;
   const lastOfDay: number[] = [];
+  let dayStart = Infinity;
+  let dayEnd = -Infinity;
   for (let i = 0; i < n; i++) {
-    const day = Math.floor(time[i]! / DAY_MS);
-    const next = i + 1 < n ? Math.floor(time[i + 1]! / DAY_MS) : NaN;
-    if (day !== next) lastOfDay.push(equity[i]!);
+    if (i + 1 === n) {
+      lastOfDay.push(equity[i]!);
+      break;
+    }
+    const t = time[i]!;
+    if (!(t >= dayStart && t < dayEnd)) {
+      dayStart = Math.floor(t / DAY_MS) * DAY_MS;
+      dayEnd = dayStart + DAY_MS;
+    }
+    const next = time[i + 1]!;
+    if (!(next >= dayStart && next < dayEnd)) lastOfDay.push(equity[i]!);
   }
   const r = new Float64Array(Math.max(0, lastOfDay.length - 1));
   for (let k = 1; k < lastOfDay.length; k++) r[k - 1] = lastOfDay[k]! / lastOfDay[k - 1]! - 1;
@@ -158,6 +180,35 @@ function tradeFigures(trades: readonly SimTrade[]) {
   };
 }
 
+/**
+ * Candles covered by at least one trade (entry to exit, inclusive). Trades in entry order (as the
+ * kernel gives them) are counted as a union of intervals without touching each candle; any other
+ * order falls back to marking the candles.
+ */
+function exposedCandles(trades: readonly SimTrade[], n: number): number {
+  let sorted = true;
+  for (let k = 1; k < trades.length && sorted; k++) if (trades[k]!.entryIndex < trades[k - 1]!.entryIndex) sorted = false;
+  let exposed = 0;
+  if (sorted) {
+    let covered = -1; // the last candle counted
+    for (const t of trades) {
+      const a = Math.max(0, t.entryIndex, covered + 1);
+      const b = Math.min(n - 1, t.exitIndex);
+      if (b >= a) exposed += b - a + 1;
+      if (b > covered) covered = b;
+    }
+    return exposed;
+  }
+  const mark = new Uint8Array(n);
+  for (const t of trades) {
+    const a = Math.max(0, t.entryIndex);
+    const b = Math.min(n - 1, t.exitIndex);
+    for (let i = a; i <= b; i++) mark[i] = 1;
+  }
+  for (let i = 0; i < n; i++) exposed += mark[i]!;
+  return exposed;
+}
+
 export function computeMetrics(result: SimResult, columns: Columns, config: { initialBalance: number }): Metrics {
   const { time, close } = columns;
   const n = close.length;
@@ -167,15 +218,7 @@ export function computeMetrics(result: SimResult, columns: Columns, config: { in
 
   // exposure: candles from each trade's entry to its exit, inclusive (backtesting.py's "n bars")
   let exposed = 0;
-  if (n > 0) {
-    const mark = new Uint8Array(n);
-    for (const t of result.trades) {
-      const a = Math.max(0, t.entryIndex);
-      const b = Math.min(n - 1, t.exitIndex);
-      for (let i = a; i <= b; i++) mark[i] = 1;
-    }
-    for (let i = 0; i < n; i++) exposed += mark[i]!;
-  }
+  if (n > 0) exposed = exposedCandles(result.trades, n);
 
   const days = tradingDaysPerYear(time);
   const r = dailyReturns(time, equity);

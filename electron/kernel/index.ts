@@ -3,11 +3,12 @@
  * rule — the backtester calls `backtest`, the bot calls `decide`. See docs/ARCHITECTURE.md
  * ("Strategy kernel") and types.ts.
  */
+import { shareColumns, sharedBytes, sharedColumns } from './columns';
 import { DEFAULT_LIMITS, StrategySandbox, checkSimConfig } from './sandbox';
 import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
 
 export * from './types';
-export { StrategySandbox, DEFAULT_LIMITS, checkSimConfig };
+export { StrategySandbox, DEFAULT_LIMITS, checkSimConfig, shareColumns, sharedColumns };
 
 /**
  * Owns the sandboxes it creates (one isolate per load: a backtest run or a bot activation) so the
@@ -45,12 +46,13 @@ export class Kernel {
 
   /**
    * One backtest in its own isolate, disposed after. The heap limit grows with the data: at least
-   * 32 MB + 4× the columns' bytes (the columns, the equity curve and a few indicator arrays).
+   * 32 MB + the shared columns' buffers + 3× the columns' bytes (the strategy's own copies of the
+   * columns it reads, the equity curve and a few indicator arrays).
    */
   async backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, limits: Partial<KernelLimits> = {}): Promise<SimResult> {
     checkSimConfig(config);
     const base = limits.memoryMb ?? this.limits.memoryMb;
-    const memoryMb = Math.max(base, 32 + Math.ceil((columns.close.length * 8 * 6 * 4) / 2 ** 20));
+    const memoryMb = Math.max(base, 32 + Math.ceil((sharedBytes(columns) + columns.close.length * 8 * 6 * 3) / 2 ** 20));
     const sb = await this.load(compiled, { ...limits, memoryMb });
     try {
       return await sb.backtest(params, columns, config, opts);

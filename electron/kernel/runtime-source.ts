@@ -69,14 +69,16 @@ function pad(n, out) {
   return r;
 }
 function nans(n) { const r = new F64(n); for (let i = 0; i < n; i++) r[i] = NaN_; return r; }
+/** An output of n values whose first k are NaN (the rest are written by the caller: one pass over fresh memory, not two). */
+function nanPrefix(n, k) { const r = new F64(n); for (let i = 0; i < k && i < n; i++) r[i] = NaN_; return r; }
 
 const ta = ObjectFreeze({
   sma(values, period) {
     // The library's running sum, written into a typed array directly: the library builds a
     // growing Array, which is ~100x slower on millions of candles (measured in bench/).
     const n = checkSeries('sma', values); checkPeriod('sma', period, 1);
-    const out = nans(n);
-    if (n < period) return out;
+    if (n < period) return nans(n);
+    const out = nanPrefix(n, period - 1);
     const scale = 1.0 / period;
     let sum = 0;
     for (let i = 0; i < period; i++) sum += values[i];
@@ -87,8 +89,8 @@ const ta = ObjectFreeze({
   ema(values, period) {
     // Seeded with the SMA of the first period values (as declared); alpha = 2 / (period + 1).
     const n = checkSeries('ema', values); checkPeriod('ema', period, 1);
-    const out = nans(n);
-    if (n < period) return out;
+    if (n < period) return nans(n);
+    const out = nanPrefix(n, period - 1);
     let sum = 0;
     for (let i = 0; i < period; i++) sum += values[i];
     let e = sum / period;
@@ -222,13 +224,32 @@ function makeParams(info, given) {
   }
   return ObjectFreeze(values);
 }
-function instantiate(Cls, info, given, cols) {
+const COLUMN_NAMES = ['time', 'open', 'high', 'low', 'close', 'volume'];
+const ObjectDefineProperty = Object.defineProperty, ObjectCreate = Object.create, ReflectConstruct = Reflect.construct;
+/**
+ * The strategy's instance. Its columns are its OWN copies, made on first read: the run's columns
+ * are shared with the host (and, in the optimiser, with other runs) and must not be writable by
+ * strategy code, while a strategy that reads only this.close pays for one copy, not six. The
+ * accessors sit on a per-run prototype between the instance and the class, so the instance gets
+ * a plain data property on first read (its shape stays fast for the per-candle calls).
+ */
+function instantiate(Cls, info, given, shared) {
   const params = makeParams(info, given);
+  const lazy = ObjectCreate(Cls.prototype);
+  for (const name of COLUMN_NAMES) {
+    const src = shared[name];
+    ObjectDefineProperty(lazy, name, {
+      configurable: true,
+      get() { const own = new F64(src); ObjectDefineProperty(this, name, { value: own, writable: true, enumerable: true, configurable: true }); return own; },
+      set(v) { ObjectDefineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true }); },
+    });
+  }
+  function Run() {}
+  Run.prototype = lazy;
   phase = 'constructor';
-  const s = new Cls();
+  const s = ReflectConstruct(Cls, [], Run);
   // Own data properties shadow the class's declared fields (useDefineForClassFields is off).
   s.params = params;
-  s.time = cols.time; s.open = cols.open; s.high = cols.high; s.low = cols.low; s.close = cols.close; s.volume = cols.volume;
   s.i = 0; s.balance = 0; s.position = null;
   return s;
 }
@@ -284,11 +305,13 @@ function positionObject(side, amount, entryPrice) {
   return side === 0 ? null : ObjectFreeze({ side: side === 1 ? 'long' : 'short', amount: amount, entryPrice: entryPrice });
 }
 
-function columnsFrom(buffers) {
-  const cols = {
-    time: new F64(buffers[0]), open: new F64(buffers[1]), high: new F64(buffers[2]),
-    low: new F64(buffers[3]), close: new F64(buffers[4]), volume: new F64(buffers[5]),
-  };
+/**
+ * The run's columns as views on the buffers the host shared (SharedArrayBuffers: no copy in or
+ * out); layout holds [buffer index, byte offset, length] per column, in COLUMN_NAMES order.
+ */
+function columnsFrom(buffers, layout) {
+  const cols = {};
+  for (let k = 0; k < 6; k++) cols[COLUMN_NAMES[k]] = new F64(buffers[layout[3 * k]], layout[3 * k + 1], layout[3 * k + 2]);
   return cols;
 }
 
@@ -319,9 +342,9 @@ const load = guard(function () {
   return { ok: true, info: info };
 });
 
-/** Columns arrive as transferred ArrayBuffers (one copy per run); ctrl is a SharedArrayBuffer. */
-const prepare = guard(function (params, t, o, h, l, c, v, ctrlBuffer) {
-  cols = columnsFrom([t, o, h, l, c, v]);
+/** Columns arrive as shared buffers (b0..b5, see columnsFrom); ctrl is a SharedArrayBuffer. */
+const prepare = guard(function (params, layout, b0, b1, b2, b3, b4, b5, ctrlBuffer) {
+  cols = columnsFrom([b0, b1, b2, b3, b4, b5], layout);
   ctrl = ctrlBuffer ? new I32(ctrlBuffer) : new I32(4);
   strat = instantiate(Cls, info, params, cols);
   phase = 'init()';

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
-import { Kernel } from './index';
+import { Kernel, shareColumns, sharedColumns } from './index';
 import { BASE_CONFIG, SMA_CROSS, candles, compile, loadCsv, synthetic } from './fixtures/strategies';
 
 const kernel = new Kernel({ memoryMb: 64, callTimeoutMs: 1_000, runTimeoutMs: 3_000 });
@@ -350,6 +350,78 @@ describe('memory sizing', () => {
       expect(r.trades.length).toBeGreaterThan(1000);
     } finally {
       k.dispose();
+    }
+  });
+});
+
+describe('memory is released between runs in one sandbox', () => {
+  // A loaded sandbox is reused: the bench and a caller running several backtests use one isolate,
+  // the bot one per activation for every decision. Each run's context (columns, indicators,
+  // results) must be freed once the run ends, whatever the host's own GC does meanwhile; before
+  // the fix every Reference into a context (and the strategy script's completion value) pinned it.
+  it('ten backtests of 400 000 candles in one 64 MB sandbox (each run needs ~30 MB) all finish, with the same result', async () => {
+    const series = synthetic(400_000);
+    const sb = await kernel.load(compile(SMA_CROSS), { memoryMb: 64, runTimeoutMs: 60_000 });
+    try {
+      const first = await sb.backtest(undefined, series, { ...BASE_CONFIG, allowShort: true });
+      for (let k = 1; k < 10; k++) {
+        const r = await sb.backtest(undefined, series, { ...BASE_CONFIG, allowShort: true });
+        expect(r.finalEquity).toBe(first.finalEquity);
+        expect(r.trades.length).toBe(first.trades.length);
+      }
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('a bot-like sandbox takes 400 decisions on a 2 000-candle window within a 16 MB limit', async () => {
+    const window = synthetic(2_000, 7);
+    const sb = await kernel.load(compile(SMA_CROSS), { memoryMb: 16 });
+    try {
+      const answers = new Set<string>();
+      for (let k = 0; k < 400; k++) answers.add((await sb.decide(undefined, window, { position: null, balance: 1000 }, { allowShort: false })).reason);
+      expect(answers.size).toBe(1);
+    } finally {
+      sb.dispose();
+    }
+  });
+});
+
+describe('columns shared with the isolate', () => {
+  it('shared, plain and offset (subarray) columns give the same result, bit for bit', async () => {
+    const plain = synthetic(50_000, 3);
+    const shared = shareColumns(plain);
+    expect(shared.close.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shareColumns(shared)).toBe(shared);
+    const big = sharedColumns(60_000);
+    for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) big[k].set(plain[k], 10_000);
+    const offset = { time: big.time.subarray(10_000), open: big.open.subarray(10_000), high: big.high.subarray(10_000), low: big.low.subarray(10_000), close: big.close.subarray(10_000), volume: big.volume.subarray(10_000) };
+    const cfg = { ...BASE_CONFIG, allowShort: true, fees: { maker: 0.0002, taker: 0.0004 } };
+    const a = await kernel.backtest(compile(SMA_CROSS), undefined, plain, cfg);
+    for (const cols of [shared, offset]) {
+      const b = await kernel.backtest(compile(SMA_CROSS), undefined, cols, cfg);
+      expect(b.finalEquity).toBe(a.finalEquity);
+      expect(b.trades).toEqual(a.trades);
+      expect(Array.from(b.equity)).toEqual(Array.from(a.equity));
+    }
+  });
+
+  it("a strategy writing into its columns changes only its own copies: not the caller's data, the fills or the next run", async () => {
+    const src = strategy(`  init() { for (let i = 0; i < this.close.length; i++) { this.close[i] = 1; this.open[i] = 1; } }\n  shouldLong() { return this.i === 3; }\n  shouldShort() { return false; }\n  shouldExit() { return this.i === 6; }`);
+    const series = shareColumns(synthetic(1_000, 5));
+    const before = Float64Array.from(series.close);
+    const sb = await kernel.load(compile(src));
+    try {
+      const r1 = await sb.backtest(undefined, series, BASE_CONFIG);
+      const r2 = await sb.backtest(undefined, series, BASE_CONFIG);
+      expect(r1.trades).toHaveLength(1);
+      // filled at the real next opens, not at the 1 the strategy wrote
+      expect(r1.trades[0]!.entryPrice).toBe(series.open[4]);
+      expect(r1.trades[0]!.exitPrice).toBe(series.open[7]);
+      expect(r2.trades).toEqual(r1.trades);
+      expect(Array.from(series.close)).toEqual(Array.from(before));
+    } finally {
+      sb.dispose();
     }
   });
 });

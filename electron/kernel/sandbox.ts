@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ivm from 'isolated-vm';
 import { AppError } from '../../shared/errors';
+import { COLUMN_KEYS, shareColumns } from './columns';
 import { RUNTIME_SOURCE } from './runtime-source';
 import { mapToSource, WRAP_PREFIX } from './source-map';
 import type { Action, Columns, CompiledStrategy, Decision, ExitReason, SimTrade, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
@@ -25,9 +26,14 @@ function runtimeSource(): string {
   return runtimeText;
 }
 
-/** The strategy's CommonJS text wrapped on its first line, so its line numbers stay its own. */
+/**
+ * The strategy's CommonJS text wrapped on its first line, so its line numbers stay its own. The
+ * script ends with `void 0`: its completion value would otherwise be the module function, which
+ * isolated-vm hands to the host as a callable holding the context alive until Node's own GC
+ * collects it (see `withContext`).
+ */
 function wrapStrategy(js: string): string {
-  return `${WRAP_PREFIX}${js}\n};`;
+  return `${WRAP_PREFIX}${js}\n};void 0;`;
 }
 
 interface KernelErrorResult {
@@ -61,10 +67,31 @@ function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppErr
   return new AppError('strategy_error', `${r.name}: ${r.message}${where}${during}`, { line, column, phase: r.phase });
 }
 
-function transferable(a: Float64Array): ivm.ExternalCopy<ArrayBuffer> {
-  // One copy per run (not per candle); the isolate takes the copy's memory without a second copy.
-  const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer;
-  return new ivm.ExternalCopy(buf as ArrayBuffer);
+/**
+ * What the isolate gets of the columns: the distinct SharedArrayBuffers behind them (each passed
+ * once: isolated-vm counts a shared buffer against the heap limit each time it is passed) and,
+ * per column, [buffer index, byte offset, length]. Columns not on a SharedArrayBuffer are copied
+ * into one first (a copy per run, as a transfer would be).
+ */
+function shareForRun(c: Columns): { buffers: SharedArrayBuffer[]; layout: number[]; bytes: number } {
+  const cols = shareColumns(c);
+  const buffers: SharedArrayBuffer[] = [];
+  const layout: number[] = [];
+  for (const k of COLUMN_KEYS) {
+    const buf = cols[k].buffer as SharedArrayBuffer;
+    let idx = buffers.indexOf(buf);
+    if (idx < 0) idx = buffers.push(buf) - 1;
+    layout.push(idx, cols[k].byteOffset, cols[k].length);
+  }
+  return { buffers, layout, bytes: buffers.reduce((s, b) => s + b.byteLength, 0) };
+}
+
+/** The isolate's arguments for prepare(): the layout, then six buffer slots (unused ones null). */
+function columnArgs(c: Columns): unknown[] {
+  const { buffers, layout } = shareForRun(c);
+  const slots: unknown[] = buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true }));
+  while (slots.length < COLUMN_KEYS.length) slots.push(null);
+  return [new ivm.ExternalCopy(layout).copyInto({ release: true }), ...slots];
 }
 
 /** The loop's result as it leaves the isolate: trades and decisions packed in typed arrays. */
@@ -108,9 +135,21 @@ function decodeResult(r: RawResult, time: Float64Array): SimResult {
       takeProfit: Number.isNaN(tp) ? null : tp,
     });
   }
-  const decisions: SimResult['decisions'] = [];
-  for (let k = 0; k < r.decisions.length; k += 2) decisions.push({ index: r.decisions[k]!, action: ACTIONS[r.decisions[k + 1]!]! });
-  return { trades, equity: r.equity, exposure: r.exposure, finalEquity: r.finalEquity, firstDecisionIndex: r.firstDecisionIndex, decisions, refused: r.refused };
+  const result = { trades, equity: r.equity, exposure: r.exposure, finalEquity: r.finalEquity, firstDecisionIndex: r.firstDecisionIndex, refused: r.refused } as SimResult;
+  // Decisions are unpacked on first read (only the lookahead check reads them): a run with 500 k
+  // trades has a million decisions, and as objects they cost more than the loop that took them.
+  const packed = r.decisions;
+  Object.defineProperty(result, 'decisions', {
+    enumerable: true,
+    configurable: true,
+    get(): SimResult['decisions'] {
+      const decisions: SimResult['decisions'] = [];
+      for (let k = 0; k < packed.length; k += 2) decisions.push({ index: packed[k]!, action: ACTIONS[packed[k + 1]!]! });
+      Object.defineProperty(result, 'decisions', { value: decisions, enumerable: true, configurable: true, writable: true });
+      return decisions;
+    },
+  });
+  return result;
 }
 
 function checkColumns(c: Columns): void {
@@ -189,19 +228,28 @@ export class StrategySandbox {
   /**
    * A fresh context: the runtime, then the strategy module, then `load()` (params, warmup).
    * `fn` gets the kernel API and runs while the context lives; the context is released after.
+   *
+   * Memory: a context (with its columns, indicators and results: ~50 bytes a candle) is freed by
+   * the isolate's GC only once NO host handle into it is left. `context.release()` alone is not
+   * enough: every Reference (the API object, each function fetched from it) and any function value
+   * a script returns (isolated-vm turns it into a host callable) also pin the context, and those
+   * are freed only when Node's own GC finalises the host objects — which a small host heap may
+   * never do before the isolate reaches its limit. So every handle is released here, explicitly.
    */
   private async withContext<T>(fn: (api: ivm.Reference<Record<string, unknown>>, info: StrategyInfo) => Promise<T>, timeout: number): Promise<{ info: StrategyInfo; value: T }> {
     const run = async (): Promise<{ info: StrategyInfo; value: T }> => {
       if (this.disposed) throw new AppError('unavailable', 'the strategy sandbox was disposed');
       const context = await this.isolate.createContext();
+      let api: ivm.Reference<Record<string, unknown>> | undefined;
       try {
-        const api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+        api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
         await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
         const loaded = await this.invoke(api, 'load', [], timeout, 'load');
         const info = (loaded as { info: StrategyInfo }).info;
         const value = await fn(api, info);
         return { info, value };
       } finally {
+        api?.release();
         context.release();
       }
     };
@@ -210,10 +258,22 @@ export class StrategySandbox {
     return p;
   }
 
+  /**
+   * Calls `api[name](...args)` in the isolate and releases the function's Reference right after:
+   * every Reference pins its context (and all the run's arrays) until released.
+   */
+  private async apply(api: ivm.Reference<Record<string, unknown>>, name: string, args: unknown[], options: ivm.ReferenceApplyOptions): Promise<unknown> {
+    const fn = (await api.get(name, { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+    try {
+      return await fn.apply(undefined, args as ivm.Transferable[], options);
+    } finally {
+      fn.release();
+    }
+  }
+
   /** Calls a kernel function with copied arguments; maps the kernel's own error results. */
   private async invoke(api: ivm.Reference<Record<string, unknown>>, name: string, args: unknown[], timeout: number, what: string): Promise<unknown> {
-    const fn = (await api.get(name, { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-    const result = await this.call(() => fn.apply(undefined, args as ivm.Transferable[], { timeout, arguments: { copy: true }, result: { copy: true } }), what, timeout, api);
+    const result = await this.call(() => this.apply(api, name, args, { timeout, arguments: { copy: true }, result: { copy: true } }), what, timeout, api);
     if (isKernelError(result)) throw strategyError(result, this.compiled);
     return result;
   }
@@ -235,8 +295,7 @@ export class StrategySandbox {
         let phase = what;
         if (api) {
           try {
-            const ph = (await api.get('phase', { reference: true })) as unknown as ivm.Reference<() => string>;
-            phase = String(await ph.apply(undefined, [], { timeout: 1000, result: { copy: true } }));
+            phase = String(await this.apply(api, 'phase', [], { timeout: 1000, result: { copy: true } }));
           } catch {
             /* keep what */
           }
@@ -282,24 +341,18 @@ export class StrategySandbox {
     const timer = opts.onProgress ? setInterval(report, 250) : null;
     try {
       const { value } = await this.withContext(async (api) => {
-        const buffers = [columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
+        const colArgs = columnArgs(columns);
         const ctrlCopy = new ivm.ExternalCopy(ctrl).copyInto({ release: true });
         // init() runs over the whole columns: its limit grows by 2 µs per candle (+20 s at 10 M).
         const initTimeout = this.limits.callTimeoutMs + Math.ceil(n * 0.002);
-        const prep = await this.call(async () => {
-          const fn = (await api.get('prepare', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-          return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, ctrlCopy], { timeout: initTimeout, result: { copy: true } });
-        }, 'init()', initTimeout, api);
+        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, ctrlCopy], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
         const equitySab = new SharedArrayBuffer(n * 8);
         const exposureSab = new SharedArrayBuffer(n);
-        const out = (await this.call(async () => {
-          const fn = (await api.get('run', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-          const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
-          return fn.apply(undefined, args, { timeout: runTimeout, result: { copy: true } });
-        }, 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
+        const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
+        const out = (await this.call(() => this.apply(api, 'run', args, { timeout: runTimeout, result: { copy: true } }), 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
         if (isKernelError(out)) throw strategyError(out, this.compiled);
         if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
         return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
@@ -321,11 +374,8 @@ export class StrategySandbox {
     checkColumns(window);
     if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
     const { value } = await this.withContext(async (api) => {
-      const buffers = [window.time, window.open, window.high, window.low, window.close, window.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
-      const prep = await this.call(async () => {
-        const fn = (await api.get('prepare', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-        return fn.apply(undefined, [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } });
-      }, 'init()', this.limits.callTimeoutMs, api);
+      const colArgs = columnArgs(window);
+      const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } }), 'init()', this.limits.callTimeoutMs, api);
       if (isKernelError(prep)) throw strategyError(prep, this.compiled);
       const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
       return (await this.invoke(api, 'decide', [st, !!config.allowShort], this.limits.callTimeoutMs, 'decision')) as Decision;

@@ -726,6 +726,7 @@ export class WebhookService {
     });
     await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET protection = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, p.mode, p.mode === 'watched' ? p.reason : null]));
     await this.markProtection(profileId, requestId, p.mode);
+    this.emitUpdated(profileId, 'position', pos.id);
     this.log.info({ position: pos.id, mode: p.mode, how: p.how, reason: p.reason }, 'webhook position protection');
     return { mode: p.mode, reason: p.reason };
   }

@@ -97,6 +97,7 @@ describe('the Webhooks page', () => {
     const prot = page.locator('[data-test=wh-request][data-alert-id="e2e-long-2"]');
     await poll(() => prot.getAttribute('data-status')).toBe('processed');
     await poll(() => prot.locator('[data-test=wh-request-protection]').textContent()).toBe('SL/TP native');
+    await poll(() => text('[data-test="wh-position-BTC/USDT"] [data-test=wh-position-protection]')).toBe('native orders');
     expect(sim.orders(KEY).filter((o) => o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT').map((o) => o.status)).toEqual(['NEW', 'NEW']);
     await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
   });

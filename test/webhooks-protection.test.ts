@@ -117,13 +117,20 @@ describe('webhooks with native stop-loss / take-profit', () => {
     expect(bad.reason).toMatch(/must be below the price 60000/);
     expect(openLegs().map((o) => o.clientOrderId).sort()).toEqual(moved.map((o) => o.clientOrderId).sort());
 
+    // a buy without levels adds to the position: the pair is placed again for the whole of it
+    const more = await send({ action: 'BuyMarket', amount: '0.02' });
+    expect([more.status, more.protection], more.reason ?? '').toEqual(['processed', 'native']);
+    expect(openLegs().map((o) => [o.type, o.origQty]).sort()).toEqual([
+      ['STOP_LOSS', '0.04000000'],
+      ['TAKE_PROFIT', '0.04000000'],
+    ]);
     // half sold by a webhook: the pair (holding the coins) is cancelled, the rest protected again
     const sell = await send({ action: 'SellMarket', percent: 50 });
     expect(sell.status).toBe('processed');
-    expect((await position()).quantity.toFixed()).toBe('0.01');
+    expect((await position()).quantity.toFixed()).toBe('0.02');
     expect(openLegs().map((o) => [o.type, o.origQty, o.stopPrice]).sort()).toEqual([
-      ['STOP_LOSS', '0.01000000', '58000.00000000'],
-      ['TAKE_PROFIT', '0.01000000', '65000.00000000'],
+      ['STOP_LOSS', '0.02000000', '58000.00000000'],
+      ['TAKE_PROFIT', '0.02000000', '65000.00000000'],
     ]);
     // and all of it: nothing left open
     await send({ action: 'SellMarket', percent: 100 });

@@ -629,7 +629,7 @@ export class WebhookService {
     await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
     let note = '';
     const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
-    if (pos && pos.quantity.gt(0) && (pos.stop_loss || pos.take_profit) && (side === 'sell' || alert.sl || alert.tp)) {
+    if (pos && pos.quantity.gt(0) && (pos.stop_loss || pos.take_profit)) {
       try {
         const p = await this.ensureProtection(profileId, pos, row.id);
         note = p.mode === 'native' ? ' Stop-loss / take-profit: native orders at the exchange.' : ` Stop-loss / take-profit watched by the app (${p.reason})`;
@@ -693,14 +693,27 @@ export class WebhookService {
    * changed one cancels the old pair first.
    */
   private async ensureProtection(profileId: string, pos: store.PositionRow, requestId: string | null): Promise<{ mode: 'native' | 'watched'; reason: string }> {
-    const open = await this.latestPair(profileId, pos.id, true);
+    // Every pair the position had, newest first; the n-th pair's id is derived from the state it protects and n.
+    const { rows: pairs } = await this.db.withProfile(profileId, (c) =>
+      c.query<{ oco_ref: string; open: boolean }>(
+        `SELECT oco_ref, bool_or(status IN ('intent', 'sent', 'unknown', 'open', 'partially_filled')) AS open FROM orders
+          WHERE source = 'webhook' AND source_ref = $1 AND oco_ref IS NOT NULL GROUP BY oco_ref ORDER BY max(created_at) DESC`,
+        [`position:${pos.id}`],
+      ),
+    );
+    const open = pairs.filter((p) => p.open).map((p) => p.oco_ref);
     if (!pos.quantity.gt(0) || (!pos.stop_loss && !pos.take_profit)) {
-      if (open) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, open);
+      for (const ref of open) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, ref);
       return { mode: pos.protection, reason: '' };
     }
-    const key = `prot:${pos.id}:${pos.generation}:${pos.quantity.toFixed()}:${pos.stop_loss?.toFixed() ?? ''}:${pos.take_profit?.toFixed() ?? ''}`;
-    const clientOrderId = webhookClientOrderId(profileId, key);
-    if (open && open !== clientOrderId) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, open);
+    const state = `prot:${pos.id}:${pos.generation}:${pos.quantity.toFixed()}:${pos.stop_loss?.toFixed() ?? ''}:${pos.take_profit?.toFixed() ?? ''}`;
+    if (pairs[0]?.open && pairs[0].oco_ref === webhookClientOrderId(profileId, `${state}:${pairs.length - 1}`)) {
+      // Already protected in this very state (a request processed again after a restart).
+      await this.markProtection(profileId, requestId, 'native');
+      return { mode: 'native', reason: '' };
+    }
+    for (const ref of open) await this.opts.orders.cancelProtection(profileId, pos.broker_id, pos.sandbox, ref);
+    const clientOrderId = webhookClientOrderId(profileId, `${state}:${pairs.length}`);
     const p = await this.opts.orders.protect(profileId, {
       brokerId: pos.broker_id,
       symbol: pos.symbol,
@@ -713,6 +726,7 @@ export class WebhookService {
     });
     await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET protection = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, p.mode, p.mode === 'watched' ? p.reason : null]));
     await this.markProtection(profileId, requestId, p.mode);
+    this.emitUpdated(profileId, 'position', pos.id);
     this.log.info({ position: pos.id, mode: p.mode, how: p.how, reason: p.reason }, 'webhook position protection');
     return { mode: p.mode, reason: p.reason };
   }

@@ -89,6 +89,16 @@ describe('the Webhooks page', () => {
     await poll(() => refused.getAttribute('data-status')).toBe('rejected');
     expect(await refused.textContent()).toContain('Unknown action "BuyEverything"');
     await poll(() => text('[data-test=wh-stats-24h]')).toMatch(/3 received.*2 processed.*1 refused/s);
+
+    // with a stop-loss and a take-profit: native orders at the exchange (an OCO pair), and the journal says so
+    expect(message).toContain('"sl": ""');
+    const guarded = alert.replace('e2e-long-1', 'e2e-long-2').replace('"sl": ""', '"sl": "55000"').replace('"tp": ""', '"tp": "65000"');
+    expect((await fetch(localUrl, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: guarded })).status).toBe(202);
+    const prot = page.locator('[data-test=wh-request][data-alert-id="e2e-long-2"]');
+    await poll(() => prot.getAttribute('data-status')).toBe('processed');
+    await poll(() => prot.locator('[data-test=wh-request-protection]').textContent()).toBe('SL/TP native');
+    await poll(() => text('[data-test="wh-position-BTC/USDT"] [data-test=wh-position-protection]')).toBe('native orders');
+    expect(sim.orders(KEY).filter((o) => o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT').map((o) => o.status)).toEqual(['NEW', 'NEW']);
     await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
   });
 });

@@ -38,6 +38,7 @@ import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
 import { BotEngine } from './bot/engine';
+import { RoadToLive } from './bot/gate';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -212,6 +213,7 @@ export class CoreHost {
       const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel });
       await bot.start();
       disposers.push(() => bot.stop());
+      const road = new RoadToLive({ db, log: this.log, brokers, gateway, strategies, kernel, backtests });
 
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
@@ -222,7 +224,7 @@ export class CoreHost {
         ...backtestHandlers(backtests),
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
-        ...botHandlers(bot),
+        ...botHandlers(bot, road),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

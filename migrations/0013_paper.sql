@@ -79,3 +79,30 @@ CREATE TABLE paper_trades (
 CREATE INDEX paper_trades_order ON paper_trades (order_id);
 CREATE INDEX paper_trades_symbol ON paper_trades (broker_id, symbol, executed_at);
 SELECT aristobot_enable_tenancy('paper_trades');
+
+-- The road to live (electron/bot/gate.ts): the lookahead check of a backtest run, run once per run
+-- by the gate, and the explicit overrides that started a live activation with red steps.
+CREATE TABLE bot_gate_lookahead (
+  run_id uuid PRIMARY KEY REFERENCES backtest_runs (id) ON DELETE CASCADE,
+  profile_id uuid NOT NULL DEFAULT aristobot_current_profile() REFERENCES profiles (id) ON DELETE CASCADE,
+  ok boolean NOT NULL,
+  checked integer NOT NULL,
+  differences integer NOT NULL,
+  -- the first decision that differs (index, time, full, truncated), or an error message
+  detail jsonb,
+  checked_at timestamptz NOT NULL DEFAULT now()
+);
+SELECT aristobot_enable_tenancy('bot_gate_lookahead');
+
+CREATE TABLE bot_gate_overrides (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  profile_id uuid NOT NULL DEFAULT aristobot_current_profile() REFERENCES profiles (id) ON DELETE CASCADE,
+  activation_id uuid NOT NULL REFERENCES bot_activations (id) ON DELETE CASCADE,
+  strategy_id uuid,
+  version integer NOT NULL,
+  -- the steps that were red when the user confirmed (e.g. {backtest, paper})
+  red_steps text[] NOT NULL,
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX bot_gate_overrides_activation ON bot_gate_overrides (activation_id, at DESC);
+SELECT aristobot_enable_tenancy('bot_gate_overrides');

@@ -5,6 +5,7 @@ import { backtestEvents, backtestMethods } from './contract/backtest';
 import { botEvents, botMethods } from './contract/bot';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
+import { roadMethods } from './contract/road';
 import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
@@ -25,6 +26,7 @@ export const methods = {
   ...strategyMethods,
   ...aiMethods,
   ...botMethods,
+  ...roadMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {

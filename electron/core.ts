@@ -38,6 +38,7 @@ import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
 import { BotEngine } from './bot/engine';
+import { LiveVsBacktest } from './bot/compare';
 import { RoadToLive } from './bot/gate';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
@@ -214,6 +215,7 @@ export class CoreHost {
       await bot.start();
       disposers.push(() => bot.stop());
       const road = new RoadToLive({ db, log: this.log, brokers, gateway, strategies, kernel, backtests });
+      const compare = new LiveVsBacktest({ db, strategies, kernel, brokers });
 
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
@@ -224,7 +226,7 @@ export class CoreHost {
         ...backtestHandlers(backtests),
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
-        ...botHandlers(bot, road),
+        ...botHandlers(bot, road, compare),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

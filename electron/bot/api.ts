@@ -1,13 +1,14 @@
 import type { Handlers } from '../api/dispatch';
 import type { BotEngine } from './engine';
+import type { LiveVsBacktest } from './compare';
 import type { RoadToLive } from './gate';
 
 type BotMethod =
   | 'bot.list' | 'bot.get' | 'bot.create' | 'bot.update' | 'bot.start' | 'bot.suspend' | 'bot.stop' | 'bot.sell' | 'bot.delete'
-  | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set' | 'bot.gate';
+  | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set' | 'bot.gate' | 'bot.compare';
 
 /** Handlers of the bot contract (shared/contract/bot.ts). */
-export function botHandlers(bot: BotEngine, road: RoadToLive): Pick<Handlers, BotMethod> {
+export function botHandlers(bot: BotEngine, road: RoadToLive, compare: LiveVsBacktest): Pick<Handlers, BotMethod> {
   return {
     'bot.list': async (_input, { profile }) => bot.list(profile.id),
     'bot.get': async ({ id }, { profile }) => bot.get(profile.id, id),
@@ -35,6 +36,7 @@ export function botHandlers(bot: BotEngine, road: RoadToLive): Pick<Handlers, Bo
     'bot.decisions': async ({ id, limit }, { profile }) => bot.decisions(profile.id, id, limit),
     'engine.get': async (_input, { profile }) => bot.engineGet(profile.id),
     'bot.gate': async ({ id }, { profile }) => road.gate(profile.id, id),
+    'bot.compare': async ({ id }, { profile }) => compare.compare(profile.id, id),
     'engine.set': async ({ running }, { profile }) => bot.engineSet(profile.id, running),
   };
 }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log });
     const profileId = (await db.query<{ id: string }>("INSERT INTO profiles (name, password_hash) VALUES ('bench', 'x') RETURNING id")).rows[0]!.id;
     const brokerId = await db.withProfile(profileId, async (c) => (await c.query<{ id: string }>("INSERT INTO brokers (name, exchange, is_default, secret_ref) VALUES ('Sim', 'binance', true, 'sec_x') RETURNING id")).rows[0]!.id);
-    const broker: Broker = { id: brokerId, name: 'Sim', exchange: 'binance', testnet: false, isDefault: true, active: true, credentials: {}, createdAt: new Date().toISOString() };
+    const broker: Broker = { id: brokerId, name: 'Sim', exchange: 'binance', testnet: false, paper: false, paperSlippage: '0', isDefault: true, active: true, credentials: {}, createdAt: new Date().toISOString() };
     const held = new Promise<never>((_, reject) => (release = () => reject(new Error('bench over'))));
     held.catch(() => undefined);
     const brokers: WebhookServiceOptions['brokers'] = { list: async () => [broker], exchangeFor: () => held };

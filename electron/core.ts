@@ -42,6 +42,8 @@ import { BotProtection } from './bot/protection';
 import { notificationHandlers } from './notifications/api';
 import { NotificationService, notifyEnv } from './notifications/service';
 import { TelegramClient } from './notifications/telegram';
+import { LiveVsBacktest } from './bot/compare';
+import { RoadToLive } from './bot/gate';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -217,6 +219,8 @@ export class CoreHost {
       const bot = new BotEngine({ db, bus: this.bus, log: this.log, heartbeat, orders, brokers, strategies, kernel, protection: BotProtection.enabled() ? new BotProtection(orders, db, this.log) : undefined });
       await bot.start();
       disposers.push(() => bot.stop());
+      const road = new RoadToLive({ db, log: this.log, brokers, gateway, strategies, kernel, backtests });
+      const compare = new LiveVsBacktest({ db, strategies, kernel, brokers });
 
       // Notifications: fed by the bus (order, webhook, bot, heartbeat, backtest events); Telegram in the background.
       const notifyCfg = notifyEnv();
@@ -233,7 +237,7 @@ export class CoreHost {
         ...backtestHandlers(backtests),
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
-        ...botHandlers(bot),
+        ...botHandlers(bot, road, compare),
         ...notificationHandlers({ notifications, bus: this.bus }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),

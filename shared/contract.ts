@@ -6,6 +6,7 @@ import { botEvents, botMethods } from './contract/bot';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { notificationEvents, notificationMethods } from './contract/notifications';
+import { roadMethods } from './contract/road';
 import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
@@ -27,6 +28,7 @@ export const methods = {
   ...aiMethods,
   ...botMethods,
   ...notificationMethods,
+  ...roadMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {

@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'strategy_error',
   'strategy_timeout',
   'strategy_memory',
+  // the road to live: a live activation started with red steps and no override
+  'gate_closed',
   'internal',
 ] as const;
 

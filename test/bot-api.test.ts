@@ -44,7 +44,8 @@ const err = (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: str
 
 describe('bot API', () => {
   it('refuses bad input with invalid_input and creates nothing', async () => {
-    const ok = { strategyId, brokerId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' };
+    // a live broker without a road to live: the explicit override (paper trading's gate, test/gate.test.ts)
+    const ok = { strategyId, brokerId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100', override: true };
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['a timeframe the heartbeat does not build', { timeframe: '1d' }, /timeframe/],
       ['budget 0', { budget: '0' }, /more than 0/],
@@ -63,12 +64,12 @@ describe('bot API', () => {
   });
 
   it('create → suspend → resume → stop → delete, with bot.updated events', async () => {
-    const a = await c.call<Activation>('bot.create', { strategyId, brokerId, symbol: 'BTC/USDT', timeframe: '5m', budget: '250.5', params: { fast: 5 }, to: '2031-01-01T00:00:00Z' });
+    const a = await c.call<Activation>('bot.create', { strategyId, brokerId, symbol: 'BTC/USDT', timeframe: '5m', budget: '250.5', params: { fast: 5 }, to: '2031-01-01T00:00:00Z', override: true });
     expect(a).toMatchObject({ state: 'running', strategyName: 'EMA', version: 1, params: { fast: 5 }, budget: '250.5', symbol: 'BTC/USDT', timeframe: '5m', to: '2031-01-01T00:00:00.000Z', position: null });
     // the symbol is on the heartbeat's watch list
     expect((await c.call<{ symbol: string }[]>('heartbeat.symbols.list')).map((s) => s.symbol)).toContain('BTC/USDT');
     expect(await c.call<Activation>('bot.suspend', { id: a.id })).toMatchObject({ state: 'suspended' });
-    expect(await c.call<Activation>('bot.start', { id: a.id })).toMatchObject({ state: 'running', reason: null });
+    expect(await c.call<Activation>('bot.start', { id: a.id, override: true })).toMatchObject({ state: 'running', reason: null });
     expect(await err(c.call('bot.sell', { id: a.id }))).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/no open position/) });
     expect(await err(c.call('bot.delete', { id: a.id }))).toMatchObject({ code: 'conflict' });
     expect(await c.call<Activation>('bot.update', { id: a.id, budget: '300' })).toMatchObject({ budget: '300' });

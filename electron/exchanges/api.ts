@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors';
 import type { Handlers } from '../api/dispatch';
 import type { EventBus } from '../events';
 import type { BrokerService, TestnetMode } from './brokers';
@@ -6,15 +7,24 @@ import type { MarketService } from './markets';
 
 type ExchangeMethod =
   | 'exchanges.list' | 'brokers.list' | 'brokers.create' | 'brokers.update' | 'brokers.delete' | 'brokers.test' | 'brokers.testSaved'
-  | 'brokers.setDefault' | 'markets.update' | 'markets.cancel' | 'markets.list' | 'markets.summary' | 'app.testnet.get' | 'app.testnet.set';
+  | 'brokers.setDefault' | 'brokers.paper.reset' | 'markets.update' | 'markets.cancel' | 'markets.list' | 'markets.summary' | 'app.testnet.get' | 'app.testnet.set';
 
-export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerService; markets: MarketService; testnet: TestnetMode; bus: EventBus }): Pick<Handlers, ExchangeMethod> {
+export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerService; markets: MarketService; testnet: TestnetMode; bus: EventBus; paperSlippage?: string }): Pick<Handlers, ExchangeMethod> {
   const changed = (profileId: string, reason: string) => d.bus.emit('brokers.changed', { reason }, { profileId });
   return {
     'exchanges.list': async () => d.gateway.list(),
     'brokers.list': (_i, { profile }) => d.brokers.list(profile.id),
     'brokers.create': async (input, { profile }) => {
-      const b = await d.brokers.create(profile.id, input);
+      let b;
+      if (input.paper) {
+        if (input.credentials && Object.keys(input.credentials).length) throw new AppError('invalid_input', 'A paper broker takes no keys.', { issues: [{ path: 'credentials', message: 'not for a paper broker' }] });
+        if (input.testnet) throw new AppError('invalid_input', 'A paper broker trades on live prices; it has no testnet.', { issues: [{ path: 'testnet', message: 'not for a paper broker' }] });
+        if (!input.balances) throw new AppError('invalid_input', 'A paper broker needs its starting balances, e.g. {"USDT": "10000"}.', { issues: [{ path: 'balances', message: 'required' }] });
+        b = await d.brokers.createPaper(profile.id, { name: input.name, exchange: input.exchange, balances: input.balances, slippage: input.slippage }, d.paperSlippage ?? process.env.ARISTOBOT_PAPER_SLIPPAGE ?? '0');
+      } else {
+        if (input.balances || input.slippage !== undefined) throw new AppError('invalid_input', 'Starting balances and slippage are for paper brokers (paper: true).', { issues: [{ path: input.balances ? 'balances' : 'slippage', message: 'only with paper: true' }] });
+        b = await d.brokers.create(profile.id, { name: input.name, exchange: input.exchange, credentials: input.credentials ?? {}, testnet: input.testnet });
+      }
       changed(profile.id, 'created');
       return b;
     },
@@ -29,6 +39,11 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
       return { ok: true as const };
     },
     'brokers.test': ({ exchange, credentials, testnet }, { profile }) => d.brokers.test(profile.id, exchange, credentials, testnet),
+    'brokers.paper.reset': async ({ id, balances }, { profile }) => {
+      const r = await d.brokers.resetPaper(profile.id, id, balances);
+      changed(profile.id, 'paper_reset');
+      return r;
+    },
     'brokers.testSaved': ({ id }, { profile }) => d.brokers.testSaved(profile.id, id),
     'brokers.setDefault': async ({ id }, { profile }) => {
       const b = await d.brokers.setDefault(profile.id, id);

@@ -5,12 +5,17 @@ import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { newSecretRef, type SecretStore } from '../secrets/store';
 import { CREDENTIAL_FIELDS, type CredentialField, type Credentials, type ExchangeGateway } from './gateway';
+import { parseBalances, resetPaperAccount } from './paper';
 
 export interface Broker {
   id: string;
   name: string;
   exchange: string;
   testnet: boolean;
+  /** A paper broker: simulated balances and orders on the exchange's live prices (no keys). */
+  paper: boolean;
+  /** A paper broker's slippage on market orders (fraction, e.g. "0.001"); "0" otherwise. */
+  paperSlippage: string;
   isDefault: boolean;
   active: boolean;
   credentials: Record<string, string>;
@@ -27,6 +32,8 @@ interface BrokerRow {
   name: string;
   exchange: string;
   testnet: boolean;
+  paper: boolean;
+  paper_slippage: Decimal;
   is_default: boolean;
   active: boolean;
   secret_ref: string;
@@ -48,6 +55,8 @@ const toBroker = (r: BrokerRow): Broker => ({
   name: r.name,
   exchange: r.exchange,
   testnet: r.testnet,
+  paper: r.paper,
+  paperSlippage: new Decimal(String(r.paper_slippage ?? 0)).toFixed(),
   isDefault: r.is_default,
   active: r.active,
   credentials: r.credential_hints,
@@ -141,8 +150,58 @@ export class BrokerService {
     }
   }
 
+  /**
+   * A paper broker (no keys): starting balances (asset → non-negative decimal) and a slippage for
+   * market orders (fraction; default ARISTOBOT_PAPER_SLIPPAGE or 0). The exchange must publish its
+   * markets and tickers (CCXT `fetchMarkets` and `fetchTicker`).
+   */
+  async createPaper(profileId: string, input: { name: string; exchange: string; balances: unknown; slippage?: string | null }, defaultSlippage = '0'): Promise<Broker> {
+    const info = this.gateway.info(input.exchange);
+    const balances = parseBalances(input.balances);
+    if (!this.gateway.hasPublicMarketData(input.exchange)) {
+      throw new AppError('invalid_input', `${info.name} does not publish its markets and prices through CCXT, so a paper broker cannot trade on it.`, { issues: [{ path: 'exchange', message: 'no public market data' }] });
+    }
+    const slippage = parseSlippage(input.slippage ?? defaultSlippage);
+    try {
+      const b = await this.db.withProfile(profileId, async (c) => {
+        const { rows: existing } = await c.query('SELECT 1 FROM brokers LIMIT 1');
+        const { rows } = await c.query<BrokerRow>(
+          "INSERT INTO brokers (name, exchange, testnet, paper, paper_slippage, is_default, secret_ref, credential_hints) VALUES ($1, $2, false, true, $3, $4, '', '{}') RETURNING *",
+          [input.name, input.exchange, slippage.toFixed(), existing.length === 0],
+        );
+        await resetPaperAccount(c, rows[0]!.id, balances);
+        return toBroker(rows[0]!);
+      });
+      this.log.info({ broker: b.id, exchange: b.exchange, paper: true }, 'paper broker created');
+      return b;
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      throw e;
+    }
+  }
+
+  /** A paper broker starts again from the given balances; its open paper orders are cancelled. */
+  async resetPaper(profileId: string, id: string, balancesIn: unknown): Promise<{ broker: Broker; balances: BalanceRow[] }> {
+    const cur = await this.row(profileId, id);
+    if (!cur.paper) throw new AppError('invalid_input', `"${cur.name}" is not a paper broker; only a paper broker's balances can be reset.`, { issues: [{ path: 'id', message: 'not a paper broker' }] });
+    const balances = parseBalances(balancesIn);
+    await this.db.withProfile(profileId, (c) => resetPaperAccount(c, id, balances));
+    this.gateway.invalidate(id);
+    this.log.info({ broker: id, paper: true }, 'paper account reset');
+    return {
+      broker: toBroker(cur),
+      balances: Object.keys(balances)
+        .sort()
+        .filter((a) => !balances[a]!.isZero())
+        .map((asset) => ({ asset, free: balances[asset]!.toFixed(), used: '0', total: balances[asset]!.toFixed() })),
+    };
+  }
+
   async update(profileId: string, input: { id: string; name?: string; credentials?: Record<string, string>; testnet?: boolean; active?: boolean }): Promise<Broker> {
     const cur = await this.row(profileId, input.id);
+    if (cur.paper && (input.credentials || input.testnet)) {
+      throw new AppError('invalid_input', 'A paper broker has no keys and no testnet.', { issues: [{ path: input.credentials ? 'credentials' : 'testnet', message: 'not for a paper broker' }] });
+    }
     const testnet = input.testnet ?? cur.testnet;
     let creds: Credentials | null = null;
     if (input.credentials) creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
@@ -187,6 +246,7 @@ export class BrokerService {
     return async () => {
       for (const r of rows) {
         this.gateway.invalidate(r.id);
+        if (!r.secret_ref) continue;
         await this.secrets.store?.delete(r.secret_ref).catch((e: Error) => this.log.warn({ broker: r.id, err: e.message }, 'could not delete a deleted profile’s broker keys from the secret store'));
       }
     };
@@ -199,7 +259,7 @@ export class BrokerService {
       if (cur.is_default) await c.query('UPDATE brokers SET is_default = true WHERE id = (SELECT id FROM brokers ORDER BY created_at LIMIT 1)');
     });
     this.gateway.invalidate(id);
-    await this.secrets.store?.delete(cur.secret_ref).catch((e: Error) => this.log.warn({ broker: id, err: e.message }, 'could not delete the broker’s keys from the secret store'));
+    if (cur.secret_ref) await this.secrets.store?.delete(cur.secret_ref).catch((e: Error) => this.log.warn({ broker: id, err: e.message }, 'could not delete the broker’s keys from the secret store'));
     this.log.info({ broker: id }, 'broker deleted');
   }
 
@@ -244,6 +304,12 @@ export class BrokerService {
   async exchangeFor(profileId: string, id: string, opts: { markets?: boolean } = {}): Promise<{ ex: Exchange; broker: Broker }> {
     const row = await this.row(profileId, id);
     if (!row.active) throw new AppError('invalid_input', `The broker "${row.name}" is inactive.`);
+    if (row.paper) {
+      // Paper: live prices whatever the testnet switch says; balances and orders from the database.
+      const ex = this.gateway.forPaper(row.id, row.exchange, () => ({ db: this.db, profileId, brokerId: row.id, slippage: new Decimal(String(row.paper_slippage)) }));
+      if (opts.markets !== false) await this.gateway.loadMarkets(ex);
+      return { ex, broker: toBroker(row) };
+    }
     const sandbox = row.testnet || ((await this.testnet.get(profileId)) && this.gateway.info(row.exchange).hasSandbox);
     const ex = await this.gateway.forBroker(row.id, row.exchange, sandbox, async () => {
       const raw = await this.store().get(row.secret_ref);
@@ -253,4 +319,13 @@ export class BrokerService {
     if (opts.markets !== false) await this.gateway.loadMarkets(ex);
     return { ex, broker: toBroker(row) };
   }
+}
+
+/** A paper broker's slippage: a fraction in [0, 1) as a decimal string. */
+export function parseSlippage(raw: unknown): Decimal {
+  const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^\d+(\.\d+)?$/.test(s) || !new Decimal(s).lt(1)) {
+    throw new AppError('invalid_input', `The slippage "${String(raw)}" is not a fraction between 0 and 1 (e.g. "0.001" for 0.1 %).`, { issues: [{ path: 'slippage', message: 'not a fraction in [0, 1)' }] });
+  }
+  return new Decimal(s);
 }

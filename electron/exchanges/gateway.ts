@@ -2,6 +2,7 @@ import ccxt, { type Exchange, type Market } from 'ccxt';
 import { AppError } from '../../shared/errors';
 import type { Logger } from '../log';
 import { mapExchangeError } from './errors';
+import { hasPublicMarketData, makePaperExchange, type PaperAccount } from './paper';
 import { exchangeUrlOverride, pointExchangeAt } from './urls';
 
 /** Credential fields CCXT may require (`requiredCredentials`). */
@@ -91,6 +92,25 @@ export class ExchangeGateway {
       this.instances.set(key, ex);
     }
     return ex;
+  }
+
+  /**
+   * The cached paper instance of a paper broker: the exchange's real class without keys (public
+   * market data through the usual URL overrides), its private methods answered by the paper account.
+   */
+  forPaper(brokerId: string, id: string, account: () => PaperAccount): Exchange {
+    const key = `${brokerId}:false`;
+    let ex = this.instances.get(key);
+    if (!ex) {
+      ex = makePaperExchange(this.create(id, {}, false), account());
+      this.instances.set(key, ex);
+    }
+    return ex;
+  }
+
+  /** Whether a paper broker can trade on this exchange (CCXT reads its markets and tickers publicly). */
+  hasPublicMarketData(id: string): boolean {
+    return hasPublicMarketData(new (this.klass(id))({}));
   }
 
   /** Forget a broker's instance (its keys or mode changed, or it was deleted). */

@@ -52,6 +52,8 @@ export interface OrderRow {
   replaces_order_id: string | null;
   /** Placed on the exchange's testnet (sandbox) rather than live. */
   sandbox: boolean;
+  /** Placed on a paper broker (migration 0013; set from the broker when the row is written). */
+  paper?: boolean;
   /** When the reconciliation last looked the order up (pending rows). */
   checked_at: Date | null;
   /** A conditional (protective) order's trigger price (migration 0013). */
@@ -116,6 +118,7 @@ export function toOrderDto(r: OrderRow): OrderDto {
     errorMessage: r.error_message,
     replacesOrderId: r.replaces_order_id,
     sandbox: r.sandbox,
+    mode: r.paper ? 'paper' : r.sandbox ? 'testnet' : 'live',
     createdAt: r.created_at.toISOString(),
     sentAt: iso(r.sent_at),
     updatedAt: r.updated_at.toISOString(),

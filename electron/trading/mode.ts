@@ -25,7 +25,8 @@ export function sandboxOf(ex: Exchange): boolean {
  * its exchange has a sandbox — the rule `BrokerService.exchangeFor` applies, read without building an
  * exchange instance (no keys needed).
  */
-export async function currentSandbox(db: Database, gateway: Pick<ExchangeGateway, 'info'>, profileId: string, broker: Pick<Broker, 'testnet' | 'exchange'>): Promise<boolean> {
+export async function currentSandbox(db: Database, gateway: Pick<ExchangeGateway, 'info'>, profileId: string, broker: Pick<Broker, 'testnet' | 'exchange'> & { paper?: boolean }): Promise<boolean> {
+  if (broker.paper) return false;
   if (broker.testnet) return true;
   if (!(await new TestnetMode(db).get(profileId))) return false;
   return gateway.info(broker.exchange).hasSandbox;

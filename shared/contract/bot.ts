@@ -97,6 +97,8 @@ const CreateInput = z
     from: When.optional(),
     to: When.optional(),
     budget: PositiveDecimal,
+    /** The explicit confirmation that starts a live activation whose road to live has red steps (recorded). */
+    override: z.literal(true).optional(),
   })
   .strict();
 
@@ -108,7 +110,7 @@ export const botMethods = {
     output: Activation,
     auth: 'profile',
     description:
-      'Activate a strategy version (default: the current one) on a broker, symbol and timeframe (one the heartbeat builds), between `from` and `to`, with a budget in the quote currency. It starts running, and the symbol is added to the heartbeat. Refused (`invalid_input`, nothing created) for a strategy that does not compile, a symbol the broker does not list, a budget ≤ 0 or above the free balance, an end before the start.',
+      'Activate a strategy version (default: the current one) on a broker, symbol and timeframe (one the heartbeat builds), between `from` and `to`, with a budget in the quote currency. It starts running, and the symbol is added to the heartbeat. Refused (`invalid_input`, nothing created) for a strategy that does not compile, a symbol the broker does not list, a budget ≤ 0 or above the free balance, an end before the start. On a live broker (real money) with red steps on the road to live (bot.gate): `gate_closed`, nothing created, unless `override: true` (recorded).',
   }),
   'bot.update': method({
     input: z.object({ id: Id, params: Params.optional(), budget: PositiveDecimal.optional(), from: When.nullable().optional(), to: When.nullable().optional() }).strict(),
@@ -116,7 +118,12 @@ export const botMethods = {
     auth: 'profile',
     description: "Change an activation's params, budget or dates (its strategy, broker, symbol and timeframe are fixed: create another).",
   }),
-  'bot.start': method({ input: z.object({ id: Id }).strict(), output: Activation, auth: 'profile', description: 'Run (or resume) an activation.' }),
+  'bot.start': method({
+    input: z.object({ id: Id, override: z.literal(true).optional() }).strict(),
+    output: Activation,
+    auth: 'profile',
+    description: 'Run (or resume) an activation. A live activation (real money) whose road to live (bot.gate) has red steps is refused with `gate_closed` naming them, unless `override: true` (recorded with the activation).',
+  }),
   'bot.suspend': method({ input: z.object({ id: Id }).strict(), output: Activation, auth: 'profile', description: 'Pause an activation: no decisions; its settings and its position are kept (stop-loss and take-profit stay watched).' }),
   'bot.stop': method({
     input: z.object({ id: Id, closePosition: z.boolean() }).strict(),

@@ -11,12 +11,18 @@ export const Broker = z.object({
   name: z.string(),
   exchange: z.string(),
   testnet: z.boolean(),
+  /** A paper broker: simulated balances and orders on the exchange's live prices (no keys). */
+  paper: z.boolean(),
+  /** A paper broker's slippage on market orders, as a fraction ("0.001" = 0.1 %). */
+  paperSlippage: DecimalString,
   isDefault: z.boolean(),
   active: z.boolean(),
   /** Masked hints only ("••••1a2b"); the keys never leave the core. */
   credentials: z.record(z.string(), z.string()),
   createdAt: z.string(),
 });
+/** A paper account's starting balances: asset → non-negative decimal string (checked by the core). */
+export const PaperBalances = z.record(z.string().max(20), z.string().max(40));
 export const Balance = z.object({ asset: z.string(), free: DecimalString, used: DecimalString, total: DecimalString });
 export const MarketRow = z.object({
   exchange: z.string(),
@@ -51,10 +57,26 @@ export const exchangeMethods = {
   'exchanges.list': method({ input: NoInput, output: z.array(ExchangeInfo), auth: 'none', description: 'Every exchange CCXT supports, with its required credential fields and whether it has a testnet.' }),
   'brokers.list': method({ input: NoInput, output: z.array(Broker), auth: 'profile', description: "The profile's brokers (keys masked)." }),
   'brokers.create': method({
-    input: z.object({ name: BrokerName, exchange: ExchangeId, credentials: CredentialsInput, testnet: z.boolean().default(false) }).strict(),
+    input: z
+      .object({
+        name: BrokerName,
+        exchange: ExchangeId,
+        credentials: CredentialsInput.optional(),
+        testnet: z.boolean().default(false),
+        paper: z.literal(true).optional(),
+        balances: PaperBalances.optional(),
+        slippage: z.string().max(40).optional(),
+      })
+      .strict(),
     output: Broker,
     auth: 'profile',
-    description: 'Add a broker; its keys go to the SecretStore only.',
+    description: 'Add a broker; its keys go to the SecretStore only. With `paper: true`: a paper broker (no keys) with starting `balances` (asset → amount) and an optional market-order `slippage` fraction.',
+  }),
+  'brokers.paper.reset': method({
+    input: z.object({ id: Id, balances: PaperBalances }).strict(),
+    output: z.object({ broker: Broker, balances: z.array(Balance) }),
+    auth: 'profile',
+    description: "A paper broker starts again from the given balances (its open paper orders are cancelled; the journal keeps its history).",
   }),
   'brokers.update': method({
     input: z.object({ id: Id, name: BrokerName.optional(), credentials: CredentialsInput.optional(), testnet: z.boolean().optional(), active: z.boolean().optional() }).strict(),

@@ -50,6 +50,8 @@ export const Order = z.object({
   replacesOrderId: z.string().nullable(),
   /** Placed on the exchange's testnet (sandbox), not live. Looked up, cancelled and modified there. */
   sandbox: z.boolean(),
+  /** The account the order went to: live, the exchange's testnet, or a paper broker. */
+  mode: z.enum(['live', 'testnet', 'paper']),
   createdAt: z.string(),
   sentAt: z.string().nullable(),
   updatedAt: z.string(),

@@ -23,7 +23,9 @@ export function botHandlers(bot: BotEngine, road: RoadToLive, compare: LiveVsBac
     'bot.start': async ({ id, override }, { profile }) => {
       const a = await bot.get(profile.id, id);
       if (!a.brokerId || !a.strategyId) return bot.startActivation(profile.id, id);
-      const g = await road.assertOpen(profile.id, { strategyId: a.strategyId, version: a.version, symbol: a.symbol, timeframe: a.timeframe, brokerId: a.brokerId }, override === true);
+      // an override confirmed for this activation at this version holds for its Resume
+      const confirmed = override === true || (await road.overridden(profile.id, id, a.version));
+      const g = await road.assertOpen(profile.id, { strategyId: a.strategyId, version: a.version, symbol: a.symbol, timeframe: a.timeframe, brokerId: a.brokerId }, confirmed);
       const started = await bot.startActivation(profile.id, id);
       if (override) await road.recordOverride(profile.id, id, g);
       return started;

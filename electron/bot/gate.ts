@@ -126,6 +126,12 @@ export class RoadToLive {
     return g;
   }
 
+  /** Whether the user already confirmed the override for this activation at this version (a Resume does not ask again). */
+  async overridden(profileId: string, activationId: string, version: number): Promise<boolean> {
+    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query('SELECT 1 FROM bot_gate_overrides WHERE activation_id = $1 AND version = $2 LIMIT 1', [activationId, version]));
+    return rows.length > 0;
+  }
+
   /** Records the user's explicit override (the red steps at that moment) with the activation. */
   async recordOverride(profileId: string, activationId: string, g: GateResult | null): Promise<void> {
     if (!g || !g.live || g.open) return;

@@ -14,8 +14,11 @@ export function botHandlers(bot: BotEngine, road: RoadToLive, compare: LiveVsBac
     'bot.get': async ({ id }, { profile }) => bot.get(profile.id, id),
     // The road to live (gate.ts): a live activation with red steps starts only with the explicit override, recorded.
     'bot.create': async ({ override, ...input }, { profile }) => {
-      const g = await road.assertOpen(profile.id, input, override === true);
-      const a = await bot.create(profile.id, input);
+      // checked once the input is valid (a bad budget is named as such, gate or not), before anything is stored
+      let g: Awaited<ReturnType<RoadToLive['assertOpen']>> = null;
+      const a = await bot.create(profile.id, input, async () => {
+        g = await road.assertOpen(profile.id, input, override === true);
+      });
       if (override) await road.recordOverride(profile.id, a.id, g);
       return a;
     },

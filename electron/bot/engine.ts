@@ -572,7 +572,8 @@ export class BotEngine {
     return toActivationDto(await this.row(profileId, id));
   }
 
-  async create(profileId: string, input: CreateActivation): Promise<ActivationDto> {
+  /** `admit`, when given, runs once the input is valid and before anything is stored (the road to live's gate). */
+  async create(profileId: string, input: CreateActivation, admit?: () => Promise<void>): Promise<ActivationDto> {
     let version;
     try {
       version = await this.d.strategies.getVersion(profileId, input.strategyId, input.version);
@@ -603,6 +604,7 @@ export class BotEngine {
     const bal = await ex.fetchBalance();
     const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
     if (budget.gt(free)) throw bad('budget', `The budget ${budget.toFixed()} ${quote} is above the broker's free balance (${free.toFixed()} ${quote}).`);
+    if (admit) await admit();
     try {
       await this.d.heartbeat.addSymbol(input.symbol);
     } catch (e) {

@@ -140,6 +140,10 @@ describe('the trading bot page, end to end in Chromium', () => {
     await page.fill('[data-test=bot-symbol]', BTC);
     await page.fill('[data-test=bot-budget]', '1000');
     await page.click('[data-test=bot-activate]');
+    // a live broker and no backtest or paper run yet: the road to live is red; the user overrides it
+    await poll(() => text('[data-test=bot-form-error]')).toMatch(/road to live is not complete/);
+    expect(await ws.call('bot.list')).toEqual([]);
+    await page.click('[data-test=bot-activate-override]');
     await poll(() => text('[data-test=bot-form-notice]')).toMatch(/EMA cross v1 is running on BTC\/USDT 1m/);
     const list = await ws.call<Activation[]>('bot.list');
     expect(list).toHaveLength(1);
@@ -266,6 +270,7 @@ describe('the trading bot page, end to end in Chromium', () => {
 
   it('Stop with a position open, keep: the activation stops and the coins stay on the account (no order)', async () => {
     await page.click('[data-test=bot-activate]');
+    await page.click('[data-test=bot-activate-override]');
     await poll(async () => (await ws.call<Activation[]>('bot.list')).length).toBe(1);
     id = (await ws.call<Activation[]>('bot.list'))[0]!.id;
     await page.waitForSelector(card());
@@ -288,7 +293,7 @@ describe('the trading bot page, end to end in Chromium', () => {
     const code = `import { Strategy } from 'aristobot';\nexport default class Boom extends Strategy {\n  shouldLong(): boolean {\n    if (this.close.length > 0) throw new Error('boom at the close');\n    return false;\n  }\n  shouldShort() {\n    return false;\n  }\n}\n`;
     const strategyId = (await ws.call<{ id: string }>('strategies.create', { name: 'Boom', code })).id;
     const brokerId = (await ws.call<{ id: string }[]>('brokers.list'))[0]!.id;
-    id = (await ws.call<Activation>('bot.create', { strategyId, brokerId, symbol: BTC, timeframe: '1m', budget: '100' })).id;
+    id = (await ws.call<Activation>('bot.create', { strategyId, brokerId, symbol: BTC, timeframe: '1m', budget: '100', override: true })).id;
     // created elsewhere (here: the API): the page learns it from bot.updated
     await page.waitForSelector(card());
     await minute();

@@ -3,7 +3,7 @@ import type { BotEngine } from './engine';
 
 type BotMethod =
   | 'bot.list' | 'bot.get' | 'bot.create' | 'bot.update' | 'bot.start' | 'bot.suspend' | 'bot.stop' | 'bot.sell' | 'bot.delete'
-  | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set';
+  | 'bot.reconcile.adopt' | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set';
 
 /** Handlers of the bot contract (shared/contract/bot.ts). */
 export function botHandlers(bot: BotEngine): Pick<Handlers, BotMethod> {
@@ -16,6 +16,7 @@ export function botHandlers(bot: BotEngine): Pick<Handlers, BotMethod> {
     'bot.suspend': async ({ id }, { profile }) => bot.suspendActivation(profile.id, id),
     'bot.stop': async ({ id, closePosition }, { profile }) => bot.stopActivation(profile.id, id, closePosition),
     'bot.sell': async ({ id }, { profile }) => bot.sell(profile.id, id),
+    'bot.reconcile.adopt': async ({ id }, { profile }) => bot.adopt(profile.id, id),
     'bot.delete': async ({ id }, { profile }) => bot.delete(profile.id, id),
     'bot.trades': async ({ id, limit }, { profile }) => bot.trades(profile.id, id, limit),
     'bot.decisions': async ({ id, limit }, { profile }) => bot.decisions(profile.id, id, limit),

@@ -119,6 +119,8 @@ interface Live {
   js: string;
   warmup: number;
   sandbox: Promise<StrategySandbox> | null;
+  /** The activation's candle window, kept in memory: each signal appends its candle (no store read). */
+  window: StoredCandle[] | null;
   queue: Promise<void>;
   release: (() => void) | null;
 }
@@ -271,15 +273,53 @@ export class BotEngine {
       return existing;
     }
     const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
-    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, queue: Promise.resolve(), release: null };
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, queue: Promise.resolve(), release: null };
     this.live.set(row.id, l);
-    l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, this.windowSize(l));
+    // ready before the first signal: the isolate loaded, the window read once
+    if (row.state === 'running') this.enqueue(l, () => this.prepare(l));
     return l;
+  }
+
+  private windowSize(l: Live): number {
+    return Math.max(this.cfg.windowCandles, l.warmup + 1);
+  }
+
+  private async prepare(l: Live): Promise<void> {
+    if (!l.js || this.stopped) return;
+    await this.sandboxOf(l).catch(() => undefined); // a load failure is reported at the decision
+    l.window ??= await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l));
+  }
+
+  /**
+   * The window ending at the signalled candle: the activation's own, with the signal's candle
+   * appended when it follows the last one (the usual case: no await); read from the heartbeat
+   * (its memory, else the store) the first time and after a gap.
+   */
+  private async windowAt(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
+    const n = this.windowSize(l);
+    const w = l.window;
+    const last = w?.at(-1);
+    if (w && last) {
+      if (last.openTime === s.openTime) {
+        w[w.length - 1] = { openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume };
+        return w;
+      }
+      if (last.openTime + timeframeMs(l.row.timeframe) === s.openTime) {
+        w.push({ openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume });
+        if (w.length > n) w.splice(0, w.length - n);
+        return w;
+      }
+    }
+    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, n, s.openTime);
+    l.window = fresh;
+    return fresh;
   }
 
   private unload(l: Live): void {
     l.release?.();
     l.release = null;
+    l.window = null;
     const sb = l.sandbox;
     l.sandbox = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
@@ -337,8 +377,7 @@ export class BotEngine {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
       return;
     }
-    const n = Math.max(this.cfg.windowCandles, l.warmup + 1);
-    const candles = await this.d.heartbeat.recentCandles(row.symbol, row.timeframe, n, s.openTime);
+    const candles = await this.windowAt(l, s);
     if (candles.at(-1)?.openTime !== s.openTime) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
       return;
@@ -347,7 +386,7 @@ export class BotEngine {
     let decision: Decision;
     try {
       const sb = await this.sandboxOf(l);
-      decision = await sb.decide(
+      decision = await sb.decideKept(
         row.params,
         toColumns(candles),
         { position: row.position_side ? { side: row.position_side, amount: row.position_amount.toNumber(), entryPrice: (row.entry_price ?? new Decimal(0)).toNumber() } : null, balance: available.toNumber() },
@@ -587,14 +626,17 @@ export class BotEngine {
   /** Journals a decision (unique per activation, kind and candle): null when that candle was decided before. */
   private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: string; plan?: Leg[]; status?: DecisionRow['status']; error?: string }): Promise<DecisionRow | null> {
     const status = j.status ?? (j.plan && j.plan.length ? 'pending' : 'done');
+    // one statement (the decision and the activation's last decision time): on the signal path
     const r = await this.d.db.withProfile(l.row.profile_id, async (c) => {
       const ins = await c.query<DecisionRow>(
-        `INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
-         VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
-         ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *`,
+        `WITH ins AS (
+           INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
+           VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
+           ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *),
+         touched AS (UPDATE bot_activations SET last_decision_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM ins))
+         SELECT * FROM ins`,
         [l.row.id, j.kind, j.candleTime, j.action, j.reason, status, j.error ?? null, JSON.stringify(j.plan ?? [])],
       );
-      if (ins.rows[0]) await c.query('UPDATE bot_activations SET last_decision_at = now() WHERE id = $1', [l.row.id]);
       return ins.rows[0] ?? null;
     });
     if (!r) {
@@ -890,8 +932,7 @@ export class BotEngine {
     if (!market) throw bad('symbol', `${ex.id} has no market ${input.symbol}.`);
     if (market.spot === false) throw bad('symbol', `${input.symbol} is not a spot market; the bot trades spot only.`);
     const { quote } = splitSymbol(input.symbol);
-    const bal = await ex.fetchBalance();
-    const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
+    const free = (await this.readBalance(profileId, input.brokerId)).free.get(quote) ?? new Decimal(0);
     if (budget.gt(free)) throw bad('budget', `The budget ${budget.toFixed()} ${quote} is above the broker's free balance (${free.toFixed()} ${quote}).`);
     try {
       await this.d.heartbeat.addSymbol(input.symbol);
@@ -954,7 +995,8 @@ export class BotEngine {
       if (short) throw new AppError('conflict', short.reason);
     }
     if (cur.state === 'error') this.unloadSandbox(l);
-    l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, this.windowSize(l));
+    this.enqueue(l, () => this.prepare(l));
     await this.enqueue(l, () => this.setState(l, 'running', null));
     return toActivationDto(l.row);
   }

@@ -16,6 +16,7 @@ import type { Logger } from '../log';
 import type { StrategyService } from '../strategies/service';
 import type { OrderRow } from '../trading/journal';
 import type { OrderService } from '../trading/orders';
+import { BrokerCandles } from './candles';
 import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
 
 /**
@@ -49,9 +50,12 @@ export interface BotConfig {
   reconcileIntervalMs: number;
   /** The wait before the balance cache of a broker is re-read after an order event (coalesced). */
   balanceRefreshDelayMs: number;
+  /** A broker on another exchange than the heartbeat's: how often (and how long apart) its signalled candle is asked for again when not closed there yet. */
+  foreignCandleRetries: number;
+  foreignCandleRetryMs: number;
 }
 
-export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs: 15_000, reconcileIntervalMs: 60_000, balanceRefreshDelayMs: 1000 };
+export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs: 15_000, reconcileIntervalMs: 60_000, balanceRefreshDelayMs: 1000, foreignCandleRetries: 3, foreignCandleRetryMs: 1000 };
 
 /** Points where a test process may die (the kill -9 matrix). */
 export interface BotHooks {
@@ -121,9 +125,14 @@ interface Live {
   sandbox: Promise<StrategySandbox> | null;
   /** The activation's candle window, kept in memory: each signal appends its candle (no store read). */
   window: StoredCandle[] | null;
+  /** The broker's exchange id (null until read): candles come from it when it is not the heartbeat's. */
+  exchange: string | null;
   queue: Promise<void>;
   release: (() => void) | null;
 }
+
+/** The exchange the heartbeat's candles are from (electron/heartbeat/service.ts EXCHANGE). */
+const HEARTBEAT_EXCHANGE = 'binance';
 
 const ENGINE_NOTE_OFF = 'The engine is off: no activation opens or closes anything on a signal. Stop-loss and take-profit are still executed.';
 const ENGINE_NOTE_ON = 'The engine is on: running activations trade on every signal.';
@@ -194,6 +203,7 @@ export class BotEngine {
   private readonly balanceReads = new Map<string, Promise<BalanceBook>>();
   private readonly balanceTimers = new Map<string, NodeJS.Timeout>();
   private reconcileRun: Promise<ReconcileReport> | null = null;
+  private readonly brokerCandles: BrokerCandles;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private offBus: (() => void) | null = null;
@@ -202,6 +212,7 @@ export class BotEngine {
   constructor(private readonly d: BotDeps) {
     this.cfg = { ...DEFAULT_BOT_CONFIG, ...d.config };
     this.clock = d.clock ?? { now: Date.now };
+    this.brokerCandles = new BrokerCandles(d.brokers, this.clock);
   }
 
   private get log(): Logger {
@@ -273,7 +284,7 @@ export class BotEngine {
       return existing;
     }
     const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
-    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, queue: Promise.resolve(), release: null };
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, exchange: null, queue: Promise.resolve(), release: null };
     this.live.set(row.id, l);
     l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, this.windowSize(l));
     // ready before the first signal: the isolate loaded, the window read once
@@ -288,7 +299,23 @@ export class BotEngine {
   private async prepare(l: Live): Promise<void> {
     if (!l.js || this.stopped) return;
     await this.sandboxOf(l).catch(() => undefined); // a load failure is reported at the decision
+    if ((await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE)) !== HEARTBEAT_EXCHANGE) return;
     l.window ??= await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l));
+  }
+
+  private async exchangeOf(l: Live): Promise<string> {
+    if (l.exchange === null && l.row.broker_id) l.exchange = (await this.d.brokers.exchangeFor(l.row.profile_id, l.row.broker_id)).broker.exchange;
+    return l.exchange ?? HEARTBEAT_EXCHANGE;
+  }
+
+  /** A broker on another exchange: its own candles through CCXT (cached, incremental), waiting a little for the signalled one to close there. */
+  private async foreignWindow(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
+    const r = l.row;
+    for (let i = 0; ; i++) {
+      const w = await this.brokerCandles.window(r.profile_id, r.broker_id!, r.symbol, r.timeframe, this.windowSize(l), s.openTime);
+      if (w.at(-1)?.openTime === s.openTime || i >= this.cfg.foreignCandleRetries || this.stopped) return w;
+      await new Promise((res) => setTimeout(res, this.cfg.foreignCandleRetryMs));
+    }
   }
 
   /**
@@ -297,6 +324,7 @@ export class BotEngine {
    * (its memory, else the store) the first time and after a gap.
    */
   private async windowAt(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
+    if ((l.exchange ?? (await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE))) !== HEARTBEAT_EXCHANGE) return this.foreignWindow(l, s);
     const n = this.windowSize(l);
     const w = l.window;
     const last = w?.at(-1);

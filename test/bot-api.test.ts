@@ -72,6 +72,10 @@ describe('bot API', () => {
     expect(await c.call<Activation>('bot.start', { id: a.id, override: true })).toMatchObject({ state: 'running', reason: null });
     expect(await err(c.call('bot.sell', { id: a.id }))).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/no open position/) });
     expect(await err(c.call('bot.delete', { id: a.id }))).toMatchObject({ code: 'conflict' });
+    // adopting the exchange's state: only for a book with a position; bad input refused
+    expect(await err(c.call('bot.reconcile.adopt', { id: a.id }))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/no open position/) });
+    expect(await err(c.call('bot.reconcile.adopt', { id: 'nope' }))).toMatchObject({ code: 'invalid_input' });
+    expect(await err(c.call('bot.reconcile.adopt', {}))).toMatchObject({ code: 'invalid_input' });
     expect(await c.call<Activation>('bot.update', { id: a.id, budget: '300' })).toMatchObject({ budget: '300' });
     expect(await err(c.call('bot.update', { id: a.id, budget: '0' }))).toMatchObject({ code: 'invalid_input' });
     expect(await c.call<Activation>('bot.stop', { id: a.id, closePosition: true })).toMatchObject({ state: 'stopped' });

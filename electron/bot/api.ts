@@ -5,7 +5,7 @@ import type { RoadToLive } from './gate';
 
 type BotMethod =
   | 'bot.list' | 'bot.get' | 'bot.create' | 'bot.update' | 'bot.start' | 'bot.suspend' | 'bot.stop' | 'bot.sell' | 'bot.delete'
-  | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set' | 'bot.gate' | 'bot.compare';
+  | 'bot.reconcile.adopt' | 'bot.trades' | 'bot.decisions' | 'engine.get' | 'engine.set' | 'bot.gate' | 'bot.compare';
 
 /** Handlers of the bot contract (shared/contract/bot.ts). */
 export function botHandlers(bot: BotEngine, road: RoadToLive, compare: LiveVsBacktest): Pick<Handlers, BotMethod> {
@@ -36,6 +36,7 @@ export function botHandlers(bot: BotEngine, road: RoadToLive, compare: LiveVsBac
     'bot.suspend': async ({ id }, { profile }) => bot.suspendActivation(profile.id, id),
     'bot.stop': async ({ id, closePosition }, { profile }) => bot.stopActivation(profile.id, id, closePosition),
     'bot.sell': async ({ id }, { profile }) => bot.sell(profile.id, id),
+    'bot.reconcile.adopt': async ({ id }, { profile }) => bot.adopt(profile.id, id),
     'bot.delete': async ({ id }, { profile }) => bot.delete(profile.id, id),
     'bot.trades': async ({ id, limit }, { profile }) => bot.trades(profile.id, id, limit),
     'bot.decisions': async ({ id, limit }, { profile }) => bot.decisions(profile.id, id, limit),

@@ -17,6 +17,7 @@ import type { StrategyService } from '../strategies/service';
 import type { OrderRow } from '../trading/journal';
 import type { OrderService } from '../trading/orders';
 import type { BotProtection } from './protection';
+import { BrokerCandles } from './candles';
 import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
 
 /**
@@ -47,16 +48,45 @@ export interface BotConfig {
   windowCandles: number;
   /** How long `stop` waits for decisions under way. */
   stopTimeoutMs: number;
+  /** How often the books are reconciled with the exchanges (and the balances re-read). 0 = only at start. */
+  reconcileIntervalMs: number;
+  /** The wait before the balance cache of a broker is re-read after an order event (coalesced). */
+  balanceRefreshDelayMs: number;
+  /** A broker on another exchange than the heartbeat's: how often (and how long apart) its signalled candle is asked for again when not closed there yet. */
+  foreignCandleRetries: number;
+  foreignCandleRetryMs: number;
 }
 
-export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs: 15_000 };
+export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs: 15_000, reconcileIntervalMs: 60_000, balanceRefreshDelayMs: 1000, foreignCandleRetries: 3, foreignCandleRetryMs: 1000 };
+
+/** Points where a test process may die (the kill -9 matrix). */
+export interface BotHooks {
+  /** The decision and its plan are committed; no order has been requested. */
+  afterDecision?(decision: DecisionRow): void | Promise<void>;
+}
+
+/** A broker's balances as last read (or as the bot's own fills moved them since). */
+interface BalanceBook {
+  free: Map<string, Decimal>;
+  total: Map<string, Decimal>;
+  at: number;
+}
+
+export interface ReconcileReport {
+  /** Activations whose book no longer matches the exchange (suspended), with the reason. */
+  mismatched: { id: string; reason: string }[];
+  /** Decisions left pending that were taken up again. */
+  replayed: number;
+  /** Brokers whose balance could not be read (nothing concluded for them). */
+  unreadable: string[];
+}
 
 export interface BotDeps {
   db: Database;
   bus: EventBus;
   log: Logger;
   heartbeat: Pick<HeartbeatService, 'onSignal' | 'retain' | 'recentCandles' | 'addSymbol'>;
-  orders: Pick<OrderService, 'place'>;
+  orders: Pick<OrderService, 'place'> & Partial<Pick<OrderService, 'reconcile'>>;
   brokers: Pick<BrokerService, 'exchangeFor'>;
   strategies: Pick<StrategyService, 'getVersion'>;
   kernel: Pick<Kernel, 'load' | 'info'>;
@@ -64,6 +94,7 @@ export interface BotDeps {
   config?: Partial<BotConfig>;
   /** Native stop-loss / take-profit orders (opt-in); without it the engine watches the levels. */
   protection?: BotProtection;
+  hooks?: BotHooks;
 }
 
 export interface CreateActivation {
@@ -96,9 +127,16 @@ interface Live {
   js: string;
   warmup: number;
   sandbox: Promise<StrategySandbox> | null;
+  /** The activation's candle window, kept in memory: each signal appends its candle (no store read). */
+  window: StoredCandle[] | null;
+  /** The broker's exchange id (null until read): candles come from it when it is not the heartbeat's. */
+  exchange: string | null;
   queue: Promise<void>;
   release: (() => void) | null;
 }
+
+/** The exchange the heartbeat's candles are from (electron/heartbeat/service.ts EXCHANGE). */
+const HEARTBEAT_EXCHANGE = 'binance';
 
 const ENGINE_NOTE_OFF = 'The engine is off: no activation opens or closes anything on a signal. Stop-loss and take-profit are still executed.';
 const ENGINE_NOTE_ON = 'The engine is on: running activations trade on every signal.';
@@ -134,6 +172,17 @@ function parseWhen(v: string | number | null | undefined, path: string): Date | 
   return d;
 }
 
+const balanceKey = (profileId: string, brokerId: string) => `${profileId}|${brokerId}`;
+
+function toBalanceBook(bal: { free?: unknown; total?: unknown }, at: number): BalanceBook {
+  const read = (m: unknown) => {
+    const out = new Map<string, Decimal>();
+    for (const [k, v] of Object.entries((m ?? {}) as Record<string, number | string | null | undefined>)) if (v !== null && v !== undefined && Number.isFinite(Number(v))) out.set(k, new Decimal(String(v)));
+    return out;
+  };
+  return { free: read(bal.free), total: read(bal.total), at };
+}
+
 function splitSymbol(symbol: string): { base: string; quote: string } {
   const [base = symbol, rest = ''] = symbol.split('/');
   return { base, quote: rest.split(':')[0] ?? rest };
@@ -153,12 +202,21 @@ export class BotEngine {
   private readonly live = new Map<string, Live>();
   private readonly engineOn = new Map<string, boolean>();
   private readonly tasks = new Set<Promise<void>>();
+  /** Per `profile|broker`: the balances as last read, moved by the bot's own fills since. */
+  private readonly balances = new Map<string, BalanceBook>();
+  private readonly balanceReads = new Map<string, Promise<BalanceBook>>();
+  private readonly balanceTimers = new Map<string, NodeJS.Timeout>();
+  private reconcileRun: Promise<ReconcileReport> | null = null;
+  private readonly brokerCandles: BrokerCandles;
+  private reconcileTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  private offBus: (() => void) | null = null;
   private stopped = true;
 
   constructor(private readonly d: BotDeps) {
     this.cfg = { ...DEFAULT_BOT_CONFIG, ...d.config };
     this.clock = d.clock ?? { now: Date.now };
+    this.brokerCandles = new BrokerCandles(d.brokers, this.clock);
   }
 
   private get log(): Logger {
@@ -171,28 +229,46 @@ export class BotEngine {
   async start(): Promise<void> {
     this.stopped = false;
     const profiles = (await this.d.db.query<{ id: string }>('SELECT id FROM profiles')).rows.map((r) => r.id);
-    const pending: { profileId: string; decision: DecisionRow }[] = [];
     for (const profileId of profiles) {
       await this.d.db.withProfile(profileId, async (c) => {
         const acts = await c.query<ActivationRow>("SELECT * FROM bot_activations WHERE state IN ('running', 'suspended') OR (state = 'error' AND position_side IS NOT NULL)");
         for (const row of acts.rows) await this.register(row);
-        const p = await c.query<DecisionRow>("SELECT * FROM bot_decisions WHERE status = 'pending' ORDER BY created_at");
-        for (const decision of p.rows) pending.push({ profileId, decision });
+        // the switch is read once here: the signal path never asks the database for it
+        this.engineOn.set(profileId, (await c.query<{ running: boolean }>('SELECT running FROM bot_engine')).rows[0]?.running ?? true);
       });
     }
     this.unsubscribe = this.d.heartbeat.onSignal((s) => this.onSignal(s));
-    for (const { decision } of pending) {
-      const l = this.live.get(decision.activation_id);
-      if (!l) continue;
-      this.enqueue(l, () => this.executeLegs(l, decision, null).then(() => undefined));
+    // another source's order (manual, webhook) moves a broker's balances: re-read them in the background
+    this.offBus = this.d.bus.on((e) => {
+      if (e.event !== 'orders.updated' || !e.profileId) return;
+      const brokerId = (e.data as { brokerId: string | null }).brokerId;
+      if (brokerId) this.scheduleBalanceRead(e.profileId, brokerId);
+    });
+    // Decisions left pending by the previous run are taken up again and the books checked against
+    // the exchanges, in the background (REST); `idle()` waits for it.
+    this.track(this.reconcile().then(() => undefined));
+    if (this.cfg.reconcileIntervalMs > 0) {
+      this.reconcileTimer = setInterval(() => this.track(this.reconcile().then(() => undefined)), this.cfg.reconcileIntervalMs);
+      this.reconcileTimer.unref();
     }
-    if (pending.length) this.log.info({ decisions: pending.length }, 'bot: resuming decisions left pending by the previous run');
+  }
+
+  private track(p: Promise<void>): void {
+    const t = p.catch((e: unknown) => this.log.error({ err: errMessage(e) }, 'bot: a background task failed'));
+    this.tasks.add(t);
+    void t.finally(() => this.tasks.delete(t));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.offBus?.();
+    this.offBus = null;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.reconcileTimer = null;
+    for (const t of this.balanceTimers.values()) clearTimeout(t);
+    this.balanceTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => (timer = setTimeout(r, this.cfg.stopTimeoutMs)))]);
     clearTimeout(timer);
@@ -212,15 +288,70 @@ export class BotEngine {
       return existing;
     }
     const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
-    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, queue: Promise.resolve(), release: null };
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, exchange: null, queue: Promise.resolve(), release: null };
     this.live.set(row.id, l);
-    l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, this.windowSize(l));
+    // ready before the first signal: the isolate loaded, the window read once
+    if (row.state === 'running') this.enqueue(l, () => this.prepare(l));
     return l;
+  }
+
+  private windowSize(l: Live): number {
+    return Math.max(this.cfg.windowCandles, l.warmup + 1);
+  }
+
+  private async prepare(l: Live): Promise<void> {
+    if (!l.js || this.stopped) return;
+    await this.sandboxOf(l).catch(() => undefined); // a load failure is reported at the decision
+    if ((await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE)) !== HEARTBEAT_EXCHANGE) return;
+    l.window ??= await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l));
+  }
+
+  private async exchangeOf(l: Live): Promise<string> {
+    if (l.exchange === null && l.row.broker_id) l.exchange = (await this.d.brokers.exchangeFor(l.row.profile_id, l.row.broker_id)).broker.exchange;
+    return l.exchange ?? HEARTBEAT_EXCHANGE;
+  }
+
+  /** A broker on another exchange: its own candles through CCXT (cached, incremental), waiting a little for the signalled one to close there. */
+  private async foreignWindow(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
+    const r = l.row;
+    for (let i = 0; ; i++) {
+      const w = await this.brokerCandles.window(r.profile_id, r.broker_id!, r.symbol, r.timeframe, this.windowSize(l), s.openTime);
+      if (w.at(-1)?.openTime === s.openTime || i >= this.cfg.foreignCandleRetries || this.stopped) return w;
+      await new Promise((res) => setTimeout(res, this.cfg.foreignCandleRetryMs));
+    }
+  }
+
+  /**
+   * The window ending at the signalled candle: the activation's own, with the signal's candle
+   * appended when it follows the last one (the usual case: no await); read from the heartbeat
+   * (its memory, else the store) the first time and after a gap.
+   */
+  private async windowAt(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
+    if ((l.exchange ?? (await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE))) !== HEARTBEAT_EXCHANGE) return this.foreignWindow(l, s);
+    const n = this.windowSize(l);
+    const w = l.window;
+    const last = w?.at(-1);
+    if (w && last) {
+      if (last.openTime === s.openTime) {
+        w[w.length - 1] = { openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume };
+        return w;
+      }
+      if (last.openTime + timeframeMs(l.row.timeframe) === s.openTime) {
+        w.push({ openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume });
+        if (w.length > n) w.splice(0, w.length - n);
+        return w;
+      }
+    }
+    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, n, s.openTime);
+    l.window = fresh;
+    return fresh;
   }
 
   private unload(l: Live): void {
     l.release?.();
     l.release = null;
+    l.window = null;
     const sb = l.sandbox;
     l.sandbox = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
@@ -278,8 +409,7 @@ export class BotEngine {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
       return;
     }
-    const n = Math.max(this.cfg.windowCandles, l.warmup + 1);
-    const candles = await this.d.heartbeat.recentCandles(row.symbol, row.timeframe, n, s.openTime);
+    const candles = await this.windowAt(l, s);
     if (candles.at(-1)?.openTime !== s.openTime) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
       return;
@@ -288,7 +418,7 @@ export class BotEngine {
     let decision: Decision;
     try {
       const sb = await this.sandboxOf(l);
-      decision = await sb.decide(
+      decision = await sb.decideKept(
         row.params,
         toColumns(candles),
         { position: row.position_side ? { side: row.position_side, amount: row.position_amount.toNumber(), entryPrice: (row.entry_price ?? new Decimal(0)).toNumber() } : null, balance: available.toNumber() },
@@ -344,9 +474,11 @@ export class BotEngine {
     const want = available.times(Math.min(1, Math.max(0, size)));
     if (want.lte(0)) return want;
     const { quote } = splitSymbol(l.row.symbol);
-    const { ex } = await this.d.brokers.exchangeFor(l.row.profile_id, l.row.broker_id!);
-    const bal = await ex.fetchBalance();
-    const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
+    // the bot's balance cache (read at start and by reconcile, moved by fills, refreshed in the
+    // background): no REST on the signal path; the order service still checks against the exchange
+    const key = balanceKey(l.row.profile_id, l.row.broker_id!);
+    const book = this.balances.get(key) ?? (await this.readBalance(l.row.profile_id, l.row.broker_id!));
+    const free = book.free.get(quote) ?? new Decimal(0);
     return Decimal.min(want, free).toDecimalPlaces(8, Decimal.ROUND_DOWN);
   }
 
@@ -392,11 +524,14 @@ export class BotEngine {
   private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null): Promise<boolean> {
     let d = decision;
     const row = l.row;
+    if (d.legs_done === 0) await this.d.hooks?.afterDecision?.(d);
     for (let i = d.legs_done; i < d.plan.length; i++) {
       const leg = d.plan[i]!;
       if (i === 0 && closeAt !== null) {
+        // recorded beside the order, not before it: the signal path waits for nothing but the order
         const latency = this.clock.now() - closeAt;
-        await this.d.db.withProfile(row.profile_id, (c) => c.query('UPDATE bot_decisions SET latency_ms = $2 WHERE id = $1', [d.id, latency]));
+        const id = d.id;
+        this.track(this.d.db.withProfile(row.profile_id, (c) => c.query('UPDATE bot_decisions SET latency_ms = $2 WHERE id = $1', [id, latency])).then(() => undefined));
       }
       let order: OrderRow;
       try {
@@ -412,7 +547,18 @@ export class BotEngine {
           clientOrderId: leg.clientOrderId,
         });
       } catch (e) {
-        const orderId = isAppError(e) ? ((e.details as { order?: { id?: string } } | undefined)?.order?.id ?? null) : null;
+        const journaled = isAppError(e) ? (e.details as { order?: { id?: string; errorCode?: string | null } } | undefined)?.order : undefined;
+        const orderId = journaled?.id ?? null;
+        if (journaled?.errorCode === 'not_sent') {
+          // The previous attempt provably never reached the exchange (the app died before sending
+          // it): the leg gets a new attempt id, journaled in the plan before it is sent.
+          const again = await this.retryNotSent(l, d, i);
+          if (again) {
+            d = again;
+            i--;
+            continue;
+          }
+        }
         const message = `order refused: ${errMessage(e)}`;
         d = await this.settleDecision(l, d, { status: 'error', error: message, orderId });
         await this.setReason(l, message);
@@ -434,6 +580,24 @@ export class BotEngine {
       if (leg.leg === 'open') await this.d.protection?.place(l.row).catch((e: unknown) => this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'));
     }
     return true;
+  }
+
+  /**
+   * A leg whose order never reached the exchange gets one more attempt (at most 3 in all) under a
+   * new client order id (the original + `.n`), written into the plan first. An opening leg is not
+   * retried once its candle is more than one timeframe old (never acted on late).
+   */
+  private async retryNotSent(l: Live, d: DecisionRow, index: number): Promise<DecisionRow | null> {
+    const leg = d.plan[index]!;
+    const [root, n] = leg.clientOrderId.split('.');
+    const attempt = Number(n ?? 1) + 1;
+    if (attempt > 3) return null;
+    if (leg.leg === 'open' && d.kind === 'signal' && this.clock.now() - (d.candle_time.getTime() + timeframeMs(l.row.timeframe)) > timeframeMs(l.row.timeframe)) return null;
+    const plan = d.plan.map((x, j) => (j === index ? { ...x, clientOrderId: `${root}.${attempt}` } : x));
+    const r = await this.d.db.withProfile(l.row.profile_id, (c) => c.query<DecisionRow>("UPDATE bot_decisions SET plan = $2::jsonb, updated_at = now() WHERE id = $1 AND status IN ('pending', 'error') RETURNING *", [d.id, JSON.stringify(plan)]));
+    if (!r.rows[0]) return null;
+    this.log.info({ activation: l.row.id, decision: d.id, was: leg.clientOrderId, now: `${root}.${attempt}` }, 'bot: an order that never reached the exchange is placed again under a new client order id');
+    return r.rows[0];
   }
 
   private async applyFill(l: Live, d: DecisionRow, index: number, leg: Leg, o: OrderRow): Promise<DecisionRow> {
@@ -481,6 +645,10 @@ export class BotEngine {
       return { row: ar.rows[0]!, decision: dr.rows[0]! };
     });
     l.row = row;
+    const received = o.fee_currency === base && o.fee ? o.filled.minus(o.fee) : o.filled;
+    if (row.broker_id) {
+      this.moveBalance(row.profile_id, row.broker_id, leg.leg === 'open' ? [[quote, (o.fee_currency === quote && o.fee ? cost.plus(o.fee) : cost).negated()], [base, received]] : [[base, o.filled.negated()], [quote, o.fee_currency === quote && o.fee ? cost.minus(o.fee) : cost]]);
+    }
     this.emitDecision(row, decision);
     this.emitUpdated(row);
     return decision;
@@ -501,14 +669,17 @@ export class BotEngine {
   /** Journals a decision (unique per activation, kind and candle): null when that candle was decided before. */
   private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: string; plan?: Leg[]; status?: DecisionRow['status']; error?: string }): Promise<DecisionRow | null> {
     const status = j.status ?? (j.plan && j.plan.length ? 'pending' : 'done');
+    // one statement (the decision and the activation's last decision time): on the signal path
     const r = await this.d.db.withProfile(l.row.profile_id, async (c) => {
       const ins = await c.query<DecisionRow>(
-        `INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
-         VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
-         ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *`,
+        `WITH ins AS (
+           INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
+           VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
+           ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *),
+         touched AS (UPDATE bot_activations SET last_decision_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM ins))
+         SELECT * FROM ins`,
         [l.row.id, j.kind, j.candleTime, j.action, j.reason, status, j.error ?? null, JSON.stringify(j.plan ?? [])],
       );
-      if (ins.rows[0]) await c.query('UPDATE bot_activations SET last_decision_at = now() WHERE id = $1', [l.row.id]);
       return ins.rows[0] ?? null;
     });
     if (!r) {
@@ -556,6 +727,210 @@ export class BotEngine {
     this.d.bus.emit('bot.updated', { id: row.id, state: row.state, reason: row.state_reason }, { profileId: row.profile_id });
   }
 
+  // ── balances and reconciliation ─────────────────────────────────────────────────────────────────
+
+  /** Reads a broker's balances from the exchange into the cache (one read at a time per broker). */
+  private readBalance(profileId: string, brokerId: string): Promise<BalanceBook> {
+    const key = balanceKey(profileId, brokerId);
+    let p = this.balanceReads.get(key);
+    if (!p) {
+      p = (async () => {
+        const { ex } = await this.d.brokers.exchangeFor(profileId, brokerId);
+        const book = toBalanceBook((await ex.fetchBalance()) as unknown as { free?: unknown; total?: unknown }, this.clock.now());
+        this.balances.set(key, book);
+        return book;
+      })().finally(() => this.balanceReads.delete(key));
+      this.balanceReads.set(key, p);
+    }
+    return p;
+  }
+
+  private scheduleBalanceRead(profileId: string, brokerId: string): void {
+    const key = balanceKey(profileId, brokerId);
+    if (this.stopped || this.balanceTimers.has(key) || !this.balances.has(key)) return;
+    const t = setTimeout(() => {
+      this.balanceTimers.delete(key);
+      if (!this.stopped) this.track(this.readBalance(profileId, brokerId).then(() => undefined));
+    }, this.cfg.balanceRefreshDelayMs);
+    t.unref();
+    this.balanceTimers.set(key, t);
+  }
+
+  /** The bot's own fill moves the cached balances at once (the background read confirms them). */
+  private moveBalance(profileId: string, brokerId: string, changes: [string, Decimal][]): void {
+    const book = this.balances.get(balanceKey(profileId, brokerId));
+    if (!book) return;
+    for (const [ccy, delta] of changes) {
+      book.free.set(ccy, Decimal.max(0, (book.free.get(ccy) ?? new Decimal(0)).plus(delta)));
+      book.total.set(ccy, Decimal.max(0, (book.total.get(ccy) ?? new Decimal(0)).plus(delta)));
+    }
+    this.scheduleBalanceRead(profileId, brokerId);
+  }
+
+  /**
+   * Brings the books in line with the exchanges (at start and every `reconcileIntervalMs`): the
+   * order service settles the orders whose answer was lost (filled or cancelled while the app was
+   * off), decisions left pending are taken up again with the same client order ids, every broker's
+   * balances are re-read (the cache), and an activation whose position the account no longer holds
+   * (coins sold outside the app) is suspended with the reason. One run at a time.
+   */
+  reconcile(): Promise<ReconcileReport> {
+    this.reconcileRun ??= this.reconcileNow().finally(() => (this.reconcileRun = null));
+    return this.reconcileRun;
+  }
+
+  private async reconcileNow(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { mismatched: [], replayed: 0, unreadable: [] };
+    const profiles = new Set([...this.live.values()].map((l) => l.row.profile_id));
+    for (const profileId of profiles) {
+      if (this.stopped) break;
+      try {
+        await this.d.orders.reconcile?.(profileId);
+      } catch (e) {
+        this.log.warn({ err: errMessage(e) }, 'bot: the order service could not reconcile its pending orders');
+      }
+      const pending = await this.d.db.withProfile(profileId, async (c) => (await c.query<DecisionRow>("SELECT * FROM bot_decisions WHERE status = 'pending' ORDER BY created_at")).rows);
+      const replays: Promise<void>[] = [];
+      for (const d of pending) {
+        const l = this.live.get(d.activation_id);
+        if (!l) continue;
+        report.replayed++;
+        replays.push(this.enqueue(l, () => this.replay(l, d.id)));
+      }
+      if (pending.length) this.log.info({ decisions: pending.length }, 'bot: taking up decisions left pending');
+      await Promise.all(replays);
+      const brokers = new Set([...this.live.values()].filter((l) => l.row.profile_id === profileId && l.row.broker_id).map((l) => l.row.broker_id!));
+      for (const brokerId of brokers) {
+        if (this.stopped) break;
+        try {
+          await this.readBalance(profileId, brokerId);
+        } catch (e) {
+          report.unreadable.push(brokerId);
+          this.log.warn({ broker: brokerId, err: errMessage(e) }, 'bot: a broker balance could not be read; its books are not checked this time');
+          continue;
+        }
+        let short = this.shortBooks(profileId, brokerId);
+        if (short.length === 0) continue;
+        // Confirm after the decisions under way (a fill between the read and the books): a fresh read.
+        await Promise.all(short.map((x) => x.l.queue));
+        try {
+          await this.readBalance(profileId, brokerId);
+        } catch {
+          report.unreadable.push(brokerId);
+          continue;
+        }
+        short = this.shortBooks(profileId, brokerId);
+        for (const { l, reason } of short) {
+          report.mismatched.push({ id: l.row.id, reason });
+          await this.enqueue(l, () => this.suspendMismatched(l, reason));
+        }
+      }
+    }
+    return report;
+  }
+
+  /** A pending decision taken up again, as it is now (it may have been settled meanwhile). */
+  private async replay(l: Live, decisionId: string): Promise<void> {
+    const d = await this.d.db.withProfile(l.row.profile_id, async (c) => (await c.query<DecisionRow>('SELECT * FROM bot_decisions WHERE id = $1', [decisionId])).rows[0]);
+    if (d?.status !== 'pending') return;
+    await this.executeLegs(l, d, null);
+  }
+
+  /**
+   * The activations of a broker whose positions the account no longer holds: per base currency,
+   * the books of the activations still trading it (running, suspended, error) against the account's
+   * total (free + locked in orders: a resting stop order holds the coins without selling them).
+   */
+  private shortBooks(profileId: string, brokerId: string): { l: Live; reason: string }[] {
+    const book = this.balances.get(balanceKey(profileId, brokerId));
+    if (!book) return [];
+    const byBase = new Map<string, Live[]>();
+    for (const l of this.live.values()) {
+      const r = l.row;
+      if (r.profile_id !== profileId || r.broker_id !== brokerId || !r.position_side || r.state === 'stopped') continue;
+      const { base } = splitSymbol(r.symbol);
+      byBase.set(base, [...(byBase.get(base) ?? []), l]);
+    }
+    const out: { l: Live; reason: string }[] = [];
+    for (const [base, ls] of byBase) {
+      const need = ls.reduce((a, l) => a.plus(l.row.position_amount), new Decimal(0));
+      const have = book.total.get(base) ?? new Decimal(0);
+      if (have.gte(need)) continue;
+      for (const l of ls) {
+        if (l.row.state !== 'running' && l.row.state !== 'suspended') continue;
+        const others = ls.length > 1 ? ` (${need.toFixed()} ${base} in the books of ${ls.length} activations on this broker)` : '';
+        out.push({
+          l,
+          reason: `Book mismatch: the exchange holds ${have.toFixed()} ${base}, less than this activation's position of ${l.row.position_amount.toFixed()} ${base}${others} — sold outside the app? Adopt the exchange's quantity, or close.`,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async suspendMismatched(l: Live, reason: string): Promise<void> {
+    if (l.row.state === 'suspended' && l.row.state_reason === reason) return;
+    const was = l.row.state;
+    await this.setState(l, 'suspended', reason);
+    const d = await this.d.db.withProfile(l.row.profile_id, async (c) =>
+      (await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, 'reconcile', now(), 'suspend', $2, 'done') RETURNING *`, [l.row.id, reason])).rows[0]!,
+    );
+    this.emitDecision(l.row, d);
+    this.log.warn({ activation: l.row.id, was, reason }, 'bot: the book no longer matches the exchange; activation suspended');
+  }
+
+  /**
+   * Adopt the exchange's state: the activation's position becomes what the account holds for it
+   * (the account's total of the base currency less the other activations' books), journaled as an
+   * `adopt` decision; its entry cost and fee shrink in proportion. Refused when the book matches.
+   */
+  async adopt(profileId: string, id: string): Promise<ActivationDto> {
+    const cur = await this.row(profileId, id);
+    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped; its position is no longer its own.');
+    if (!cur.position_side || !cur.broker_id) throw new AppError('conflict', 'The activation has no open position: there is nothing to adopt.');
+    const l = await this.register(cur);
+    let failure: Error | null = null;
+    await this.enqueue(l, async () => {
+      const row = l.row;
+      const { base } = splitSymbol(row.symbol);
+      const book = await this.readBalance(profileId, row.broker_id!);
+      const have = book.total.get(base) ?? new Decimal(0);
+      let others = new Decimal(0);
+      for (const o of this.live.values()) {
+        if (o === l || o.row.profile_id !== profileId || o.row.broker_id !== row.broker_id || !o.row.position_side || o.row.state === 'stopped') continue;
+        if (splitSymbol(o.row.symbol).base === base) others = others.plus(o.row.position_amount);
+      }
+      const own = row.position_amount;
+      const next = Decimal.max(0, Decimal.min(own, have.minus(others)));
+      if (next.eq(own)) {
+        failure = new AppError('conflict', `The book already matches the exchange: it holds ${have.toFixed()} ${base}, this activation's position is ${own.toFixed()} ${base}${others.gt(0) ? ` and the other activations' ${others.toFixed()} ${base}` : ''}.`);
+        return;
+      }
+      const reason = `adopted the exchange's state: position ${own.toFixed()} → ${next.toFixed()} ${base} (the exchange holds ${have.toFixed()} ${base}${others.gt(0) ? `, ${others.toFixed()} of them in other activations' books` : ''})`;
+      const share = own.gt(0) ? next.div(own) : new Decimal(0);
+      const r = await this.d.db.withProfile(profileId, async (c) => {
+        const a = next.gt(0)
+          ? await c.query<ActivationRow>(
+              'UPDATE bot_activations SET position_amount = $2, entry_cost = entry_cost * $3, entry_fee = entry_fee * $3, state_reason = $4, updated_at = now() WHERE id = $1 RETURNING *',
+              [row.id, next.toFixed(), share.toFixed(), `${reason}; resume when ready`],
+            )
+          : await c.query<ActivationRow>(
+              `UPDATE bot_activations SET position_side = NULL, position_amount = 0, entry_price = NULL, entry_cost = NULL, entry_fee = NULL, entry_time = NULL, entry_order_id = NULL,
+                 stop_loss = NULL, take_profit = NULL, state_reason = $2, updated_at = now() WHERE id = $1 RETURNING *`,
+              [row.id, `${reason}; resume when ready`],
+            );
+        const d = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, 'adopt', now(), 'adopt', $2, 'done') RETURNING *`, [row.id, reason]);
+        return { row: a.rows[0]!, decision: d.rows[0]! };
+      });
+      l.row = r.row;
+      this.emitDecision(r.row, r.decision);
+      this.emitUpdated(r.row);
+      this.log.info({ activation: row.id, from: own.toFixed(), to: next.toFixed() }, 'bot: book adopted from the exchange');
+    });
+    if (failure) throw failure as Error;
+    return toActivationDto(l.row);
+  }
+
   // ── the API ─────────────────────────────────────────────────────────────────────────────────────
 
   async list(profileId: string): Promise<ActivationDto[]> {
@@ -601,8 +976,7 @@ export class BotEngine {
     if (!market) throw bad('symbol', `${ex.id} has no market ${input.symbol}.`);
     if (market.spot === false) throw bad('symbol', `${input.symbol} is not a spot market; the bot trades spot only.`);
     const { quote } = splitSymbol(input.symbol);
-    const bal = await ex.fetchBalance();
-    const free = new Decimal(String((bal.free as unknown as Record<string, number | undefined>)[quote] ?? 0));
+    const free = (await this.readBalance(profileId, input.brokerId)).free.get(quote) ?? new Decimal(0);
     if (budget.gt(free)) throw bad('budget', `The budget ${budget.toFixed()} ${quote} is above the broker's free balance (${free.toFixed()} ${quote}).`);
     if (admit) await admit();
     try {
@@ -659,8 +1033,15 @@ export class BotEngine {
     const cur = await this.row(profileId, id);
     if (cur.ends_at && cur.ends_at.getTime() <= this.clock.now()) throw bad('id', 'The activation has reached its end date; change it before starting again.');
     const l = await this.register(cur);
+    if (cur.position_side && cur.broker_id) {
+      // a book that no longer matches the exchange is not resumed (adopt or close first)
+      await this.readBalance(profileId, cur.broker_id);
+      const short = this.shortBooks(profileId, cur.broker_id).find((x) => x.l === l);
+      if (short) throw new AppError('conflict', short.reason);
+    }
     if (cur.state === 'error') this.unloadSandbox(l);
-    l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, Math.max(this.cfg.windowCandles, l.warmup + 1));
+    l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, this.windowSize(l));
+    this.enqueue(l, () => this.prepare(l));
     await this.enqueue(l, () => this.setState(l, 'running', null));
     return toActivationDto(l.row);
   }

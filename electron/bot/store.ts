@@ -39,7 +39,7 @@ export interface ActivationRow {
   updated_at: Date;
 }
 
-export type DecisionKind = 'signal' | 'stop_loss' | 'take_profit' | 'sell' | 'stop' | 'skipped';
+export type DecisionKind = 'signal' | 'stop_loss' | 'take_profit' | 'sell' | 'stop' | 'skipped' | 'reconcile' | 'adopt';
 
 /** One order of a decision, planned before anything is sent (replayed as is after a restart). */
 export interface Leg {

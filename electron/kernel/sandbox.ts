@@ -404,6 +404,68 @@ export class StrategySandbox {
   get isDisposed(): boolean {
     return this.disposed;
   }
+
+  /** The context `decideKept` keeps between decisions (dropped after any failure). */
+  private kept: { context: ivm.Context; api: ivm.Reference<Record<string, unknown>> } | null = null;
+
+  /**
+   * `decide`, on a context kept from one call to the next (the live bot): the runtime and the
+   * strategy module are set up once, not at every decision (~5 ms each). The rule and the result are
+   * `decide`'s: `prepare` makes a new strategy instance and runs `init()` on the window every time;
+   * only module-level variables live on between decisions, as they do between the candles of a
+   * backtest. After a failure (an error, the CPU limit) the context is dropped and the next call
+   * sets up a fresh one.
+   */
+  async decideKept(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
+    checkColumns(window);
+    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
+    const timeout = this.limits.callTimeoutMs;
+    const run = async (): Promise<Decision> => {
+      if (this.disposed) throw new AppError('unavailable', 'the strategy sandbox was disposed');
+      let k = this.kept;
+      if (!k) {
+        const context = await this.isolate.createContext();
+        let api: ivm.Reference<Record<string, unknown>> | undefined;
+        try {
+          api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+          await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
+          await this.invokeReleased(api, 'load', [], timeout, 'load');
+        } catch (e) {
+          api?.release();
+          context.release();
+          throw e;
+        }
+        k = { context, api };
+        this.kept = k;
+      }
+      try {
+        const buffers = [window.time, window.open, window.high, window.low, window.close, window.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
+        await this.invokeReleased(k.api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, null], timeout, 'init()', false);
+        const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
+        return (await this.invokeReleased(k.api, 'decide', [st, !!config.allowShort], timeout, 'decision')) as Decision;
+      } catch (e) {
+        if (this.kept === k) this.kept = null;
+        k.api.release();
+        if (!this.isolate.isDisposed) k.context.release();
+        throw e;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** `invoke`, releasing the function's Reference right after (a Reference pins its context). */
+  private async invokeReleased(api: ivm.Reference<Record<string, unknown>>, name: string, args: unknown[], timeout: number, what: string, copyArgs = true): Promise<unknown> {
+    const fn = (await api.get(name, { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+    try {
+      const result = await this.call(() => fn.apply(undefined, args as ivm.Transferable[], { timeout, ...(copyArgs ? { arguments: { copy: true } } : {}), result: { copy: true } }), what, timeout, api);
+      if (isKernelError(result)) throw strategyError(result, this.compiled);
+      return result;
+    } finally {
+      fn.release();
+    }
+  }
 }
 
 function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {

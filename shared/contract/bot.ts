@@ -65,7 +65,7 @@ export const BotTrade = z.object({
 export const BotDecision = z.object({
   id: z.string(),
   activationId: z.string(),
-  kind: z.enum(['signal', 'stop_loss', 'take_profit', 'sell', 'stop', 'skipped']),
+  kind: z.enum(['signal', 'stop_loss', 'take_profit', 'sell', 'stop', 'skipped', 'reconcile', 'adopt']),
   /** Open time of the candle decided on (ISO). */
   candleTime: z.string(),
   action: z.string(),
@@ -132,6 +132,13 @@ export const botMethods = {
     description: 'Deactivate. With `closePosition` the open position is sold at market first; otherwise it is left on the account (no longer watched).',
   }),
   'bot.sell': method({ input: z.object({ id: Id }).strict(), output: Activation, auth: 'profile', description: "Close the activation's position at market now; the activation keeps running." }),
+  'bot.reconcile.adopt': method({
+    input: z.object({ id: Id }).strict(),
+    output: Activation,
+    auth: 'profile',
+    description:
+      "Adopt the exchange's state for an activation whose book no longer matches it (suspended by the reconciliation): its position becomes what the account holds for it, journaled as an `adopt` decision. Refused (`conflict`) when the book matches or there is no position.",
+  }),
   'bot.delete': method({ input: z.object({ id: Id }).strict(), output: Ok, auth: 'profile', description: 'Delete a stopped activation (or one in error without a position) with its trades and decisions.' }),
   'bot.trades': method({ input: z.object({ id: Id, limit: z.number().int().min(1).max(1000).default(10) }).strict(), output: z.array(BotTrade), auth: 'profile', description: "The activation's closed trades, newest first." }),
   'bot.decisions': method({ input: z.object({ id: Id, limit: z.number().int().min(1).max(1000).default(50) }).strict(), output: z.array(BotDecision), auth: 'profile', description: "The activation's decisions journal, newest first." }),

@@ -429,7 +429,7 @@ export class StrategySandbox {
         try {
           api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
           await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
-          await this.invokeReleased(api, 'load', [], timeout, 'load');
+          await this.invoke(api, 'load', [], timeout, 'load');
         } catch (e) {
           api?.release();
           context.release();
@@ -439,10 +439,12 @@ export class StrategySandbox {
         this.kept = k;
       }
       try {
-        const buffers = [window.time, window.open, window.high, window.low, window.close, window.volume].map((c) => transferable(c).copyInto({ release: true, transferIn: true }));
-        await this.invokeReleased(k.api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...buffers, null], timeout, 'init()', false);
+        const api = k.api;
+        const colArgs = columnArgs(window);
+        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, null], { timeout, result: { copy: true } }), 'init()', timeout, api);
+        if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
-        return (await this.invokeReleased(k.api, 'decide', [st, !!config.allowShort], timeout, 'decision')) as Decision;
+        return (await this.invoke(api, 'decide', [st, !!config.allowShort], timeout, 'decision')) as Decision;
       } catch (e) {
         if (this.kept === k) this.kept = null;
         k.api.release();
@@ -453,18 +455,6 @@ export class StrategySandbox {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
-  }
-
-  /** `invoke`, releasing the function's Reference right after (a Reference pins its context). */
-  private async invokeReleased(api: ivm.Reference<Record<string, unknown>>, name: string, args: unknown[], timeout: number, what: string, copyArgs = true): Promise<unknown> {
-    const fn = (await api.get(name, { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
-    try {
-      const result = await this.call(() => fn.apply(undefined, args as ivm.Transferable[], { timeout, ...(copyArgs ? { arguments: { copy: true } } : {}), result: { copy: true } }), what, timeout, api);
-      if (isKernelError(result)) throw strategyError(result, this.compiled);
-      return result;
-    } finally {
-      fn.release();
-    }
   }
 }
 

@@ -38,6 +38,9 @@ import { AiService, DEFAULT_CALLS_PER_MINUTE } from './ai/service';
 import { AiSettingsStore } from './ai/settings';
 import { botHandlers } from './bot/api';
 import { BotEngine } from './bot/engine';
+import { statsHandlers } from './stats/api';
+import { StatsQueries } from './stats/queries';
+import { StatsService, statsIntervalFromEnv } from './stats/service';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -213,6 +216,11 @@ export class CoreHost {
       await bot.start();
       disposers.push(() => bot.stop());
 
+      const stats = new StatsService({ db, brokers, gateway, bus: this.bus, log: this.log, snapshotIntervalMs: statsIntervalFromEnv() });
+      await stats.start();
+      disposers.push(() => stats.stop());
+      const statsQueries = new StatsQueries({ db, brokers, gateway, stats });
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
@@ -223,6 +231,7 @@ export class CoreHost {
         ...strategyHandlers(strategies),
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         ...botHandlers(bot),
+        ...statsHandlers({ service: stats, queries: statsQueries }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

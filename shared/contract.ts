@@ -8,6 +8,7 @@ import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
+import { statsEvents, statsMethods } from './contract/stats';
 import type { MethodDef } from './contract/define';
 
 /**
@@ -25,6 +26,7 @@ export const methods = {
   ...strategyMethods,
   ...aiMethods,
   ...botMethods,
+  ...statsMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -37,6 +39,7 @@ export const events = {
   ...strategyEvents,
   ...aiEvents,
   ...botEvents,
+  ...statsEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -124,6 +124,9 @@ CREATE TABLE stats_lots (
 CREATE INDEX stats_lots_broker ON stats_lots (profile_id, broker_id, sandbox);
 SELECT aristobot_enable_tenancy('stats_lots');
 
+-- Fees in a third currency over a period, per account.
+CREATE INDEX order_fills_account_time ON order_fills (profile_id, broker_id, sandbox, executed_at);
+
 -- Positions that went negative (coins held before the app, then sold) are flat: spot never goes short.
 DO $$
 DECLARE

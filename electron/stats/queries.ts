@@ -134,9 +134,8 @@ export class StatsQueries {
   private async unrealised(c: Queryable, sc: Scope, key: 'book' | 'symbol' | null): Promise<{ by: Map<string, Decimal>; total: Decimal | null; missing: Missing[] }> {
     const { rows } = await c.query<{ k: string | null; broker_id: string; base: string; quote: string; value: Decimal | null }>(
       `WITH last AS (
-         SELECT DISTINCT ON (e.broker_id) e.broker_id, e.balances FROM equity_snapshots e
-          WHERE (e.broker_id, e.sandbox) IN (SELECT * FROM unnest($1::uuid[], $2::boolean[])) AND e.currency = $3
-          ORDER BY e.broker_id, e.taken_at DESC)
+         SELECT s.broker_id, x.balances FROM unnest($1::uuid[], $2::boolean[]) AS s(broker_id, sandbox)
+         CROSS JOIN LATERAL (SELECT e.balances FROM equity_snapshots e WHERE e.broker_id = s.broker_id AND e.sandbox = s.sandbox AND e.currency = $3 ORDER BY e.taken_at DESC LIMIT 1) x)
        SELECT ${key ? `l.${key}` : 'NULL'} AS k, l.broker_id, l.base, l.quote,
               sum(l.quantity * ((last.balances -> l.base ->> 'price')::numeric - l.unit_cost)) FILTER (WHERE l.quote = $3) AS value
          FROM stats_lots l LEFT JOIN last ON last.broker_id = l.broker_id
@@ -204,71 +203,64 @@ export class StatsQueries {
     return rows.map((r) => ({ currency: r.cur, amount: s0(r.amount) }));
   }
 
-  /** Equity at the start and end, flows between, the deposit-neutral return and drawdown. */
+  /**
+   * Equity at the start (each broker's last snapshot before the period, else its first in it) and the
+   * end, the flows found between (Decimal, summed in SQL), and the deposit-neutral (time-weighted)
+   * return and max drawdown over every snapshot of the period (a ratio: float64, as the backtest).
+   */
   private async equityFigures(c: Queryable, sc: Scope) {
     const missing: Missing[] = [];
-    const last = await c.query<{ broker_id: string; missing: string[]; taken_at: Date }>(
-      `SELECT DISTINCT ON (e.broker_id) e.broker_id, e.missing, e.taken_at FROM equity_snapshots e
-        WHERE (e.broker_id, e.sandbox) IN (SELECT * FROM unnest($1::uuid[], $2::boolean[])) AND e.currency = $3 AND e.taken_at <= $4
-        ORDER BY e.broker_id, e.taken_at DESC`,
-      [sc.ids, sc.modes, sc.currency, sc.to],
-    );
-    for (const r of last.rows) for (const a of r.missing) missing.push({ brokerId: r.broker_id, asset: a, reason: `no ${a}/${sc.currency} price at the latest snapshot: ${a} is left out of the equity` });
-    for (const b of sc.brokers) if (!last.rows.some((r) => r.broker_id === b.id)) missing.push({ brokerId: b.id, asset: '*', reason: `no equity snapshot of "${b.name}" in ${sc.currency} yet (its balances could not be read)` });
-    const snapshotAt = last.rows.reduce<Date | null>((m, r) => (!m || r.taken_at > m ? r.taken_at : m), null);
-    // every snapshot of the period (and each broker's last one before it, as the start), in time order
-    const { rows } = await c.query<{ broker_id: string; taken_at: Date; value: Decimal; flow_value: Decimal; before: boolean }>(
-      `WITH sel AS (SELECT * FROM unnest($1::uuid[], $2::boolean[]) AS s(broker_id, sandbox))
-       SELECT * FROM (
-         SELECT DISTINCT ON (e.broker_id) e.broker_id, e.taken_at, e.value, e.flow_value, true AS before FROM equity_snapshots e
-          WHERE (e.broker_id, e.sandbox) IN (SELECT * FROM sel) AND e.currency = $3 AND $5::timestamptz IS NOT NULL AND e.taken_at < $5
-          ORDER BY e.broker_id, e.taken_at DESC) a
-       UNION ALL
-       SELECT e.broker_id, e.taken_at, e.value, e.flow_value, false FROM equity_snapshots e
-        WHERE (e.broker_id, e.sandbox) IN (SELECT * FROM sel) AND e.currency = $3 AND e.taken_at <= $4 AND ($5::timestamptz IS NULL OR e.taken_at >= $5)
-       ORDER BY 2, 1`,
+    const { rows: ends } = await c.query<{ broker_id: string; start_at: Date | null; start_value: Decimal | null; end_at: Date | null; end_value: Decimal | null; missing: string[] | null; flows: Decimal | null }>(
+      `SELECT s.broker_id, st.taken_at AS start_at, st.value AS start_value, en.taken_at AS end_at, en.value AS end_value, en.missing,
+              (SELECT sum(e.flow_value) FROM equity_snapshots e WHERE e.broker_id = s.broker_id AND e.sandbox = s.sandbox AND e.currency = $3 AND e.taken_at > st.taken_at AND e.taken_at <= en.taken_at) AS flows
+         FROM unnest($1::uuid[], $2::boolean[]) AS s(broker_id, sandbox)
+         LEFT JOIN LATERAL (SELECT e.taken_at, e.value, e.missing FROM equity_snapshots e WHERE e.broker_id = s.broker_id AND e.sandbox = s.sandbox AND e.currency = $3 AND e.taken_at <= $4 ORDER BY e.taken_at DESC LIMIT 1) en ON true
+         LEFT JOIN LATERAL (SELECT * FROM (
+             (SELECT e.taken_at, e.value FROM equity_snapshots e WHERE e.broker_id = s.broker_id AND e.sandbox = s.sandbox AND e.currency = $3 AND $5::timestamptz IS NOT NULL AND e.taken_at < $5 ORDER BY e.taken_at DESC LIMIT 1)
+             UNION ALL
+             (SELECT e.taken_at, e.value FROM equity_snapshots e WHERE e.broker_id = s.broker_id AND e.sandbox = s.sandbox AND e.currency = $3 AND ($5::timestamptz IS NULL OR e.taken_at >= $5) AND e.taken_at <= $4 ORDER BY e.taken_at LIMIT 1)
+           ) y ORDER BY taken_at LIMIT 1) st ON true`,
       [sc.ids, sc.modes, sc.currency, sc.to, sc.from],
     );
-    if (!rows.length) return { figures: { equityStart: null, equityEnd: null, netFlows: '0', equityPnl: null, returnPct: null, maxDrawdownPct: null, snapshotAt: snapshotAt?.toISOString() ?? null }, missing };
-    // carried forward per broker; a broker's first snapshot (or the one before the period) starts it, its flows not counted
-    const current = new Map<string, InstanceType<typeof D>>();
-    let total = new D(0);
-    let start: InstanceType<typeof D> | null = null;
-    let flows = new D(0);
-    let index = new D(1);
-    let peak = new D(1);
-    let dd = new D(0);
+    for (const r of ends) for (const a of r.missing ?? []) missing.push({ brokerId: r.broker_id, asset: a, reason: `no ${a}/${sc.currency} price at the latest snapshot: ${a} is left out of the equity` });
+    for (const b of sc.brokers) if (!ends.some((r) => r.broker_id === b.id && r.end_at)) missing.push({ brokerId: b.id, asset: '*', reason: `no equity snapshot of "${b.name}" in ${sc.currency} yet (its balances could not be read)` });
+    const snapshotAt = ends.reduce<Date | null>((m, r) => (r.end_at && (!m || r.end_at > m) ? r.end_at : m), null);
+    const present = ends.filter((r) => r.end_at && r.start_at);
+    if (!present.length) return { figures: { equityStart: null, equityEnd: null, netFlows: '0', equityPnl: null, returnPct: null, maxDrawdownPct: null, snapshotAt: snapshotAt?.toISOString() ?? null }, missing };
+    const start = present.reduce((x, r) => x.plus(r.start_value!), new Decimal(0));
+    const end = present.reduce((x, r) => x.plus(r.end_value!), new Decimal(0));
+    const flows = present.reduce((x, r) => x.plus(r.flows ?? 0), new Decimal(0));
+    // the index: every snapshot from each broker's start on, brokers carried forward
+    const { rows } = await c.query<{ b: number; v: number; f: number }>(
+      `SELECT array_position($1::uuid[], e.broker_id) AS b, e.value::float8 AS v, e.flow_value::float8 AS f
+         FROM equity_snapshots e JOIN unnest($1::uuid[], $2::boolean[], $5::timestamptz[]) AS s(broker_id, sandbox, start_at) ON e.broker_id = s.broker_id AND e.sandbox = s.sandbox
+        WHERE e.currency = $3 AND e.taken_at >= s.start_at AND e.taken_at <= $4
+        ORDER BY e.taken_at, e.id`,
+      [present.map((r) => r.broker_id), present.map((r) => sc.modes[sc.ids.indexOf(r.broker_id)]), sc.currency, sc.to, present.map((r) => r.start_at)],
+    );
+    const cur = new Map<number, number>();
+    let total = 0;
+    let index = 1;
+    let peak = 1;
+    let dd = 0;
     for (const r of rows) {
-      const v = new D(r.value.toFixed());
-      const prevBroker = current.get(r.broker_id);
+      const prev = cur.get(r.b);
       const before = total;
-      total = total.minus(prevBroker ?? 0).plus(v);
-      current.set(r.broker_id, v);
-      if (!prevBroker) {
-        // a broker joining the total: its equity is capital brought in, not a return
-        if (start === null || r.before) start = (start ?? new D(0)).plus(v);
-        else flows = flows.plus(v);
-        continue;
-      }
-      const flow = new D(r.flow_value.toFixed());
-      flows = flows.plus(flow);
-      if (before.lte(0)) continue;
-      index = index.times(total.minus(flow).div(before));
-      if (index.gt(peak)) peak = index;
-      const x = index.div(peak).minus(1);
-      if (x.lt(dd)) dd = x;
+      total += r.v - (prev ?? 0);
+      cur.set(r.b, r.v);
+      if (prev === undefined || before <= 0) continue;
+      index *= (total - r.f) / before;
+      if (index > peak) peak = index;
+      dd = Math.min(dd, index / peak - 1);
     }
-    const dec = (x: InstanceType<typeof D>) => new Decimal(x.toFixed());
-    const startV = dec(start ?? new D(0));
-    const end = dec(total);
     return {
       figures: {
-        equityStart: s0(startV),
+        equityStart: s0(start),
         equityEnd: s0(end),
-        netFlows: s0(dec(flows)),
-        equityPnl: s0(end.minus(startV).minus(dec(flows))),
-        returnPct: r12(index.minus(1).times(100)),
-        maxDrawdownPct: r12(dd.times(100)),
+        netFlows: s0(flows),
+        equityPnl: s0(end.minus(start).minus(flows)),
+        returnPct: Number.isFinite(index) ? r12(new Decimal((index - 1) * 100)) : null,
+        maxDrawdownPct: r12(new Decimal(dd * 100)),
         snapshotAt: snapshotAt?.toISOString() ?? null,
       },
       missing,
@@ -276,39 +268,40 @@ export class StatsQueries {
   }
 
   /**
-   * Equity per interval bucket: each broker's last snapshot up to the bucket's end (carried forward),
-   * flows found in the bucket; the total sums the brokers that have a value.
+   * Equity per interval bucket: each broker's last snapshot in the bucket (carried forward through
+   * buckets without one), flows found in the bucket; the total sums the brokers that have a value.
    */
   private async series(c: Queryable, sc: Scope, interval: Interval) {
-    const first = sc.from ?? (await c.query<{ t: Date | null }>(`SELECT min(taken_at) AS t FROM equity_snapshots WHERE (broker_id, sandbox) IN (SELECT * FROM unnest($1::uuid[], $2::boolean[])) AND currency = $3`, [sc.ids, sc.modes, sc.currency])).rows[0]?.t;
-    if (!first) return { total: [] as { time: Date; value: Decimal; flows: Decimal }[], per: new Map<string, { time: Date; value: Decimal; flows: Decimal }[]>() };
-    const { rows } = await c.query<{ broker_id: string; t: Date; value: Decimal; flows: Decimal | null }>(
-      `WITH sel AS (SELECT * FROM unnest($1::uuid[], $2::boolean[]) AS s(broker_id, sandbox)),
-            b AS (SELECT g AS t FROM generate_series(date_trunc($4, $5::timestamptz, 'UTC'), $6::timestamptz, ('1 ' || $4)::interval) AS g),
-            fl AS (SELECT e.broker_id, date_trunc($4, e.taken_at, 'UTC') AS t, sum(e.flow_value) AS flows FROM equity_snapshots e
-                    WHERE (e.broker_id, e.sandbox) IN (SELECT broker_id, sandbox FROM sel) AND e.currency = $3 AND e.taken_at >= date_trunc($4, $5::timestamptz, 'UTC') AND e.taken_at <= $6 AND e.flow_value <> 0
-                    GROUP BY 1, 2)
-       SELECT sel.broker_id, b.t, x.value, fl.flows
-         FROM b CROSS JOIN sel
-         CROSS JOIN LATERAL (SELECT e.value FROM equity_snapshots e
-                              WHERE e.broker_id = sel.broker_id AND e.sandbox = sel.sandbox AND e.currency = $3 AND e.taken_at < LEAST(b.t + ('1 ' || $4)::interval, $6::timestamptz + interval '1 microsecond')
-                              ORDER BY e.taken_at DESC LIMIT 1) x
-         LEFT JOIN fl ON fl.broker_id = sel.broker_id AND fl.t = b.t
-        ORDER BY b.t, sel.broker_id`,
-      [sc.ids, sc.modes, sc.currency, interval, first, sc.to],
+    type P = { time: Date; value: Decimal; flows: Decimal };
+    const { rows } = await c.query<{ broker_id: string; t: Date; value: Decimal; flows: Decimal }>(
+      `SELECT DISTINCT ON (e.broker_id, date_trunc($4, e.taken_at, 'UTC')) e.broker_id, date_trunc($4, e.taken_at, 'UTC') AS t, e.value,
+              sum(e.flow_value) OVER (PARTITION BY e.broker_id, date_trunc($4, e.taken_at, 'UTC')) AS flows
+         FROM equity_snapshots e JOIN unnest($1::uuid[], $2::boolean[]) AS s(broker_id, sandbox) ON e.broker_id = s.broker_id AND e.sandbox = s.sandbox
+        WHERE e.currency = $3 AND e.taken_at <= $5 AND ($6::timestamptz IS NULL OR e.taken_at >= $6)
+        ORDER BY e.broker_id, date_trunc($4, e.taken_at, 'UTC'), e.taken_at DESC, e.id DESC`,
+      [sc.ids, sc.modes, sc.currency, interval, sc.to, sc.from],
     );
-    const per = new Map<string, { time: Date; value: Decimal; flows: Decimal }[]>();
-    const total: { time: Date; value: Decimal; flows: Decimal }[] = [];
+    const per = new Map<string, P[]>();
     for (const r of rows) {
-      const p = { time: r.t, value: r.value, flows: r.flows ?? new Decimal(0) };
       const list = per.get(r.broker_id) ?? [];
-      list.push(p);
+      list.push({ time: r.t, value: r.value, flows: r.flows });
       per.set(r.broker_id, list);
-      const last = total.at(-1);
-      if (last && last.time.getTime() === r.t.getTime()) {
-        last.value = last.value.plus(p.value);
-        last.flows = last.flows.plus(p.flows);
-      } else total.push({ ...p });
+    }
+    const times = [...new Set(rows.map((r) => r.t.getTime()))].sort((a, b) => a - b);
+    const total: P[] = [];
+    const cursor = new Map<string, number>();
+    for (const t of times) {
+      let value = new Decimal(0);
+      let flows = new Decimal(0);
+      for (const [b, list] of per) {
+        let k = cursor.get(b) ?? -1;
+        while (k + 1 < list.length && list[k + 1]!.time.getTime() <= t) k++;
+        cursor.set(b, k);
+        if (k < 0) continue;
+        value = value.plus(list[k]!.value);
+        if (list[k]!.time.getTime() === t) flows = flows.plus(list[k]!.flows);
+      }
+      total.push({ time: new Date(t), value, flows });
     }
     return { total, per };
   }
@@ -379,7 +372,7 @@ export class StatsQueries {
       }
       const total = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM stats_trades t WHERE ${sql}`, params)).rows[0]!.n;
       params.push(f.limit ?? 2000);
-      const { rows } = await c.query<TradeRow>(`SELECT t.* FROM stats_trades t WHERE ${sql} ORDER BY t.closed_at DESC, t.key LIMIT $${params.length}`, params);
+      const { rows } = await c.query<TradeRow>(`SELECT t.id, t.broker_id, t.symbol, t.quote, t.source, t.book, t.book_label, t.opened_at, t.closed_at, ${TEXT_COLUMNS} FROM stats_trades t WHERE ${sql} ORDER BY t.closed_at DESC, t.key LIMIT $${params.length}`, params);
       return { currency: sc.currency, total, trades: rows.map(tradeDto) };
     });
   }
@@ -398,6 +391,9 @@ export class StatsQueries {
   }
 }
 
+/** Amount columns read as text: exact, and no Decimal built only to be printed again. */
+const TEXT_COLUMNS = ['amount', 'entry_price', 'exit_price', 'fees', 'pnl', 'pnl_pct', 'pnl_value', 'from_opening', 'unmatched'].map((c) => `t.${c}::text AS ${c}`).join(', ');
+
 interface TradeRow {
   id: string;
   broker_id: string;
@@ -408,15 +404,15 @@ interface TradeRow {
   book_label: string;
   opened_at: Date;
   closed_at: Date;
-  amount: Decimal;
-  entry_price: Decimal;
-  exit_price: Decimal;
-  fees: Decimal;
-  pnl: Decimal;
-  pnl_pct: Decimal | null;
-  pnl_value: Decimal | null;
-  from_opening: Decimal;
-  unmatched: Decimal;
+  amount: string;
+  entry_price: string;
+  exit_price: string;
+  fees: string;
+  pnl: string;
+  pnl_pct: string | null;
+  pnl_value: string | null;
+  from_opening: string;
+  unmatched: string;
 }
 
 function tradeDto(r: TradeRow) {
@@ -430,15 +426,15 @@ function tradeDto(r: TradeRow) {
     label: r.book_label,
     openedAt: r.opened_at.toISOString(),
     closedAt: r.closed_at.toISOString(),
-    amount: s0(r.amount),
-    entryPrice: s0(r.entry_price),
-    exitPrice: s0(r.exit_price),
-    fees: s0(r.fees),
-    pnl: s0(r.pnl),
-    pnlPct: s(r.pnl_pct),
-    pnlValue: s(r.pnl_value),
-    fromOpening: s0(r.from_opening),
-    unmatched: s0(r.unmatched),
+    amount: r.amount,
+    entryPrice: r.entry_price,
+    exitPrice: r.exit_price,
+    fees: r.fees,
+    pnl: r.pnl,
+    pnlPct: r.pnl_pct === null ? null : r12(new Decimal(r.pnl_pct)),
+    pnlValue: r.pnl_value,
+    fromOpening: r.from_opening,
+    unmatched: r.unmatched,
   };
 }
 

@@ -47,7 +47,7 @@ afterAll(async () => {
 
 const webhookRequest = (sender: string) =>
   tr.db.withProfile(tr.profileId, async (c) =>
-    (await c.query<{ id: string }>("INSERT INTO webhook_requests (http_status, status, sender, action, symbol) VALUES (200, 'processed', $1, 'buy', 'BTCUSDT') RETURNING id", [sender])).rows[0]!.id,
+    (await c.query<{ id: string }>("INSERT INTO webhook_requests (http_status, status, payload, action, symbol) VALUES (200, 'processed', $1, 'BuyMarket', 'BTCUSDT') RETURNING id", [{ action: 'BuyMarket', sender, secret: '•••' }])).rows[0]!.id,
   );
 
 describe('statistics over the real order journal', () => {

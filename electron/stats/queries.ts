@@ -260,7 +260,7 @@ export class StatsQueries {
         netFlows: s0(flows),
         equityPnl: s0(end.minus(start).minus(flows)),
         returnPct: Number.isFinite(index) ? r12(new Decimal((index - 1) * 100)) : null,
-        maxDrawdownPct: r12(new Decimal(dd * 100)),
+        maxDrawdownPct: r12(new Decimal(dd < 0 ? dd * 100 : 0)),
         snapshotAt: snapshotAt?.toISOString() ?? null,
       },
       missing,

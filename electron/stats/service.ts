@@ -323,11 +323,12 @@ export class StatsService {
 
 const TRADE_COLUMNS = ['key', 'closing_order_id', 'symbol', 'base', 'quote', 'source', 'ref', 'book', 'book_label', 'opened_at', 'closed_at', 'amount', 'entry_price', 'exit_price', 'cost', 'proceeds', 'fees', 'pnl', 'pnl_pct', 'from_opening', 'unmatched', 'currency', 'pnl_value', 'fees_value'];
 
-/** The account's fills with their book: the order's source, the activation (strategy) or the webhook's sender. */
+/** The account's fills with their book: the order's source, the activation (strategy) or the webhook's sender (the alert's `sender` field). */
 async function loadFills(c: Queryable, brokerId: string, sandbox: boolean): Promise<LedgerFill[]> {
   type Row = { id: string; order_id: string | null; symbol: string; side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date; source: string | null; source_ref: string | null; sender: string | null };
   const { rows } = await c.query<Row>(
-    `SELECT f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency, f.executed_at, o.source, o.source_ref, w.sender
+    `SELECT f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency, f.executed_at, o.source, o.source_ref,
+            COALESCE(w.sender, NULLIF(btrim(w.payload ->> 'sender'), '')) AS sender
        FROM order_fills f
        LEFT JOIN orders o ON o.id = f.order_id
        LEFT JOIN webhook_requests w ON o.source = 'webhook' AND w.id::text = o.source_ref

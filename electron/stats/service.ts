@@ -27,6 +27,8 @@ export interface StatsServiceOptions {
   log: Logger;
   /** Between two scheduled snapshots (0: none; the start and after-fill snapshots still happen). */
   snapshotIntervalMs?: number;
+  /** After a fill, wait this long for more before the snapshot (default 1000 ms). */
+  afterFillDelayMs?: number;
   /** Take a snapshot of every broker when the service starts (default true). */
   snapshotAtStart?: boolean;
 }
@@ -56,6 +58,7 @@ export class StatsService {
   private timer: NodeJS.Timeout | null = null;
   private off: (() => void) | null = null;
   private readonly noHistory = new Set<string>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(private readonly o: StatsServiceOptions) {}
@@ -64,8 +67,18 @@ export class StatsService {
     this.off =
       this.o.bus?.on((e) => {
         if (e.event !== 'positions.updated' || !e.profileId) return;
+        // a burst of fills (a bot's legs, partial fills) gives one snapshot once it settles
         const brokerId = (e.data as { brokerId: string }).brokerId;
-        void this.afterFill(e.profileId, brokerId);
+        const profileId = e.profileId;
+        const key = `${profileId}:${brokerId}`;
+        const t = this.pending.get(key);
+        if (t) clearTimeout(t);
+        const timer = setTimeout(() => {
+          this.pending.delete(key);
+          if (!this.stopped) void this.afterFill(profileId, brokerId);
+        }, this.o.afterFillDelayMs ?? 1000);
+        timer.unref();
+        this.pending.set(key, timer);
       }) ?? null;
     const every = this.o.snapshotIntervalMs ?? HOUR_MS;
     if (every > 0) {
@@ -79,6 +92,8 @@ export class StatsService {
     this.stopped = true;
     this.off?.();
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.pending.values()) clearTimeout(t);
+    this.pending.clear();
     await Promise.allSettled([...this.chains.values()]);
   }
 

@@ -44,6 +44,9 @@ import { NotificationService, notifyEnv } from './notifications/service';
 import { TelegramClient } from './notifications/telegram';
 import { LiveVsBacktest } from './bot/compare';
 import { RoadToLive } from './bot/gate';
+import { statsHandlers } from './stats/api';
+import { StatsQueries } from './stats/queries';
+import { StatsService, statsIntervalFromEnv } from './stats/service';
 
 /** The app's version, from the nearest package.json above this module (source or bundle). */
 function findVersion(from: string): string {
@@ -228,6 +231,11 @@ export class CoreHost {
       notifications.start();
       disposers.push(() => notifications.stop());
 
+      const stats = new StatsService({ db, brokers, gateway, bus: this.bus, log: this.log, snapshotIntervalMs: statsIntervalFromEnv() });
+      await stats.start();
+      disposers.push(() => stats.stop());
+      const statsQueries = new StatsQueries({ db, brokers, gateway, stats });
+
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings, notifications] }),
         ...exchangeHandlers({ gateway, brokers, markets, testnet, bus: this.bus }),
@@ -239,6 +247,7 @@ export class CoreHost {
         ...aiHandlers({ ai, settings: aiSettings, bus: this.bus }),
         ...botHandlers(bot, road, compare),
         ...notificationHandlers({ notifications, bus: this.bus }),
+        ...statsHandlers({ service: stats, queries: statsQueries }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

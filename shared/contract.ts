@@ -10,6 +10,7 @@ import { roadMethods } from './contract/road';
 import { strategyEvents, strategyMethods } from './contract/strategies';
 import { tradingEvents, tradingMethods } from './contract/trading';
 import { webhookEvents, webhookMethods } from './contract/webhooks';
+import { statsEvents, statsMethods } from './contract/stats';
 import type { MethodDef } from './contract/define';
 
 /**
@@ -29,6 +30,7 @@ export const methods = {
   ...botMethods,
   ...notificationMethods,
   ...roadMethods,
+  ...statsMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {
@@ -42,6 +44,7 @@ export const events = {
   ...aiEvents,
   ...botEvents,
   ...notificationEvents,
+  ...statsEvents,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Methods = typeof methods;

@@ -2,8 +2,10 @@ import Decimal from 'decimal.js';
 
 /**
  * A position from its fills, in order: quantity (base currency, net of fees paid in it), average
- * entry and realised P&L (quote currency). Longs and shorts both work (a spot account that sells
- * more than the fills bought shows a negative quantity: coins held from before are not known here).
+ * entry and realised P&L (quote currency). Spot: the quantity never goes below zero. A sale of more
+ * than the fills bought sells coins the account held before the app saw it (or got elsewhere): that
+ * part has no known cost, so it is counted at the sale's own price (no profit, no loss) and leaves
+ * the position flat (the statistics value such coins from the opening book, see electron/stats).
  *
  * Fees: paid in the base currency they change the quantity received or given; paid in the quote
  * currency they raise the entry cost (buy) or lower the proceeds (sell); paid in a third currency
@@ -77,11 +79,7 @@ export function applyFill(state: PositionState, f: PositionFill, market: { base:
       left = left.minus(closing);
       if (qty.isZero()) avg = new D(0);
     }
-    if (left.gt(0)) {
-      const short = qty.neg();
-      avg = short.times(avg).plus(left.times(unitProceeds)).div(short.plus(left));
-      qty = qty.minus(left);
-    }
+    // `left` > 0: coins not bought through the fills (held before): no cost known, nothing realised.
   }
   return { quantity: out(qty), averageEntry: qty.isZero() ? null : out(avg), realisedPnl: out(realised) };
 }

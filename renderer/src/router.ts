@@ -12,6 +12,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/backtest', component: () => import('./views/BacktestView.vue'), meta: { nav: 'Backtest', icon: '⟲' } },
   { path: '/bot', component: () => import('./views/BotView.vue'), meta: { nav: 'Trading bot', icon: '⚙' } },
   { path: '/strategies', component: () => import('./views/StrategiesView.vue'), meta: { nav: 'Strategies', icon: '{}' } },
+  { path: '/statistics', component: () => import('./views/StatisticsView.vue'), meta: { nav: 'Statistics', icon: '∑' } },
   { path: '/account', component: () => import('./views/AccountView.vue'), meta: { nav: 'Account', icon: '◉' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ];

@@ -84,7 +84,7 @@ export const Position = z.object({
   symbol: z.string(),
   base: z.string(),
   quote: z.string(),
-  /** In the base currency, net of fees paid in it; negative when more was sold than bought. */
+  /** In the base currency, net of fees paid in it; never negative (coins held before the app and sold leave it flat). */
   quantity: DecimalString,
   averageEntry: DecimalString.nullable(),
   realisedPnl: DecimalString,

@@ -1,0 +1,465 @@
+import Decimal from 'decimal.js';
+import type { Exchange } from 'ccxt';
+import { AppError } from '../../shared/errors';
+import type { Database, Queryable } from '../db/database';
+import type { ExchangeGateway } from '../exchanges/gateway';
+import type { EventBus } from '../events';
+import type { Logger } from '../log';
+import { dec } from '../trading/ccxt-io';
+import { currentSandbox, type BrokerAccess } from '../trading/mode';
+import { computeLedger, type LedgerFill, type Opening, type Source } from './ledger';
+
+/**
+ * Statistics: keeps the P&L ledger (round-trip trades and open lots per book) materialised from the
+ * order journal's fills, and takes equity snapshots of every broker — at start, hourly, and after
+ * every fill — detecting deposits and withdrawals on the way. The figures are read by `StatsQueries`.
+ */
+
+export const DEFAULT_CURRENCY = 'USDT';
+const D = Decimal.clone({ precision: 60 });
+const HOUR_MS = 3_600_000;
+
+export interface StatsServiceOptions {
+  db: Database;
+  brokers: BrokerAccess & { list(profileId: string): Promise<{ id: string; active: boolean }[]> };
+  gateway: Pick<ExchangeGateway, 'info'>;
+  bus?: EventBus;
+  log: Logger;
+  /** Between two scheduled snapshots (0: none; the start and after-fill snapshots still happen). */
+  snapshotIntervalMs?: number;
+  /** After a fill, wait this long for more before the snapshot (default 1000 ms). */
+  afterFillDelayMs?: number;
+  /** Take a snapshot of every broker when the service starts (default true). */
+  snapshotAtStart?: boolean;
+}
+
+interface Balance {
+  total: Decimal;
+  price: Decimal | null;
+  value: Decimal | null;
+}
+
+export interface SnapshotResult {
+  id: number;
+  brokerId: string;
+  takenAt: Date;
+  value: Decimal;
+  missing: string[];
+  flows: { asset: string; amount: Decimal; value: Decimal | null }[];
+}
+
+const splitSymbol = (symbol: string): { base: string; quote: string } => {
+  const [base = symbol, rest = ''] = symbol.split('/');
+  return { base, quote: rest.split(':')[0] ?? rest };
+};
+
+export class StatsService {
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private timer: NodeJS.Timeout | null = null;
+  private off: (() => void) | null = null;
+  private readonly noHistory = new Set<string>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly o: StatsServiceOptions) {}
+
+  async start(): Promise<void> {
+    this.off =
+      this.o.bus?.on((e) => {
+        if (e.event !== 'positions.updated' || !e.profileId) return;
+        // a burst of fills (a bot's legs, partial fills) gives one snapshot once it settles
+        const brokerId = (e.data as { brokerId: string }).brokerId;
+        const profileId = e.profileId;
+        const key = `${profileId}:${brokerId}`;
+        const t = this.pending.get(key);
+        if (t) clearTimeout(t);
+        const timer = setTimeout(() => {
+          this.pending.delete(key);
+          if (!this.stopped) void this.afterFill(profileId, brokerId);
+        }, this.o.afterFillDelayMs ?? 1000);
+        timer.unref();
+        this.pending.set(key, timer);
+      }) ?? null;
+    const every = this.o.snapshotIntervalMs ?? HOUR_MS;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.snapshotAll('hourly'), every);
+      this.timer.unref();
+    }
+    if (this.o.snapshotAtStart !== false) void this.snapshotAll('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off?.();
+    if (this.timer) clearInterval(this.timer);
+    for (const t of this.pending.values()) clearTimeout(t);
+    this.pending.clear();
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /** One thing at a time per broker (rebuilds and snapshots), in order. */
+  private serial<T>(brokerId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(brokerId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.chains.set(brokerId, settled);
+    void settled.then(() => {
+      if (this.chains.get(brokerId) === settled) this.chains.delete(brokerId);
+    });
+    return next;
+  }
+
+  private async afterFill(profileId: string, brokerId: string): Promise<void> {
+    try {
+      await this.snapshot(profileId, brokerId, 'fill');
+    } catch (e) {
+      this.o.log.warn({ broker: brokerId, err: (e as Error).message }, 'statistics: no snapshot after the fill');
+      await this.rebuild(profileId, brokerId).catch((x: Error) => this.o.log.warn({ broker: brokerId, err: x.message }, 'statistics: ledger not rebuilt'));
+    }
+  }
+
+  /** A snapshot of every active broker of every profile (errors are logged, one broker never stops the others). */
+  async snapshotAll(reason: 'start' | 'hourly'): Promise<void> {
+    if (this.stopped) return;
+    const profiles = (await this.o.db.query<{ id: string }>('SELECT id FROM profiles')).rows;
+    for (const p of profiles) {
+      let brokers: { id: string; active: boolean }[] = [];
+      try {
+        brokers = await this.o.brokers.list(p.id);
+      } catch {
+        continue;
+      }
+      for (const b of brokers.filter((x) => x.active)) {
+        if (this.stopped) return;
+        await this.snapshot(p.id, b.id, reason).catch((e: Error) => this.o.log.warn({ broker: b.id, err: e.message }, 'statistics: snapshot failed'));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Settings
+
+  async currency(profileId: string): Promise<string> {
+    const { rows } = await this.o.db.withProfile(profileId, (c) => c.query<{ currency: string }>('SELECT currency FROM stats_settings'));
+    return rows[0]?.currency ?? DEFAULT_CURRENCY;
+  }
+
+  /** A currency is known when some exchange lists a market in it (the markets loaded so far). */
+  async setCurrency(profileId: string, currency: string): Promise<string> {
+    const cur = currency.trim().toUpperCase();
+    const known = /^[A-Z0-9]{2,12}$/.test(cur) && (cur === DEFAULT_CURRENCY || (await this.listedAnywhere(profileId, cur)));
+    if (!known) throw new AppError('invalid_input', `Unknown currency "${currency}": no exchange market lists it (e.g. USDT, USDC, BTC, EUR).`, { field: 'currency' });
+    await this.o.db.withProfile(profileId, (c) =>
+      c.query('INSERT INTO stats_settings (currency) VALUES ($1) ON CONFLICT (profile_id) DO UPDATE SET currency = EXCLUDED.currency, updated_at = now()', [cur]),
+    );
+    return cur;
+  }
+
+  /** Listed by a market some exchange reported (the shared market table), or by one of the profile's brokers' markets. */
+  private async listedAnywhere(profileId: string, cur: string): Promise<boolean> {
+    if ((await this.o.db.query('SELECT 1 FROM exchange_symbols WHERE base = $1 OR quote = $1 LIMIT 1', [cur])).rows.length) return true;
+    for (const b of (await this.o.brokers.list(profileId)).filter((x) => x.active)) {
+      try {
+        const { ex } = await this.o.brokers.exchangeFor(profileId, b.id);
+        if (Object.values(ex.markets ?? {}).some((m) => m && (m.base === cur || m.quote === cur))) return true;
+      } catch {
+        // an unreachable broker says nothing about the currency
+      }
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The ledger
+
+  /** Rebuilds the round-trip trades and open lots of the broker's account in its current mode. */
+  rebuild(profileId: string, brokerId: string): Promise<{ trades: number; lots: number }> {
+    return this.serial(brokerId, async () => {
+      const broker = await this.o.brokers.get(profileId, brokerId);
+      const sandbox = await currentSandbox(this.o.db, this.o.gateway, profileId, broker);
+      return this.rebuildIn(profileId, brokerId, sandbox);
+    });
+  }
+
+  private async rebuildIn(profileId: string, brokerId: string, sandbox: boolean): Promise<{ trades: number; lots: number }> {
+    const currency = await this.currency(profileId);
+    return this.o.db.withProfile(profileId, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stats:${brokerId}:${sandbox}`]);
+      const fills = await loadFills(c, brokerId, sandbox);
+      const openings = (
+        await c.query<{ asset: string; quantity: Decimal; price: Decimal | null; currency: string; seen_at: Date }>('SELECT * FROM stats_openings WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox])
+      ).rows
+        .filter((r) => r.price !== null)
+        .map<Opening>((r) => ({ asset: r.asset, quantity: r.quantity, price: r.price!, currency: r.currency, seenAt: r.seen_at }));
+      const ledger = computeLedger(fills, openings);
+      const labels = await bookLabels(c, fills);
+      const label = (source: Source, ref: string | null): string => labels.get(`${source}:${ref ?? ''}`) ?? defaultLabel(source, ref);
+      // converting a quote currency other than the profile's: its price in the snapshot closest before
+      const rates = await quoteRates(c, brokerId, sandbox, currency, [...new Set(ledger.trades.map((t) => t.quote).filter((q) => q !== currency))]);
+      await c.query('DELETE FROM stats_trades WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox]);
+      await c.query('DELETE FROM stats_lots WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox]);
+      const s = (x: Decimal | null) => (x === null ? null : x.toFixed());
+      for (let i = 0; i < ledger.trades.length; i += 500) {
+        const chunk = ledger.trades.slice(i, i + 500);
+        const rows = chunk.map((t) => {
+          const rate = t.quote === currency ? new Decimal(1) : rateAt(rates.get(t.quote), t.closedAt);
+          return [t.key, t.closingOrderId, t.symbol, t.base, t.quote, t.source, t.ref, t.book, label(t.source, t.ref), t.openedAt.toISOString(), t.closedAt.toISOString(), s(t.amount), s(t.entryPrice), s(t.exitPrice), s(t.cost), s(t.proceeds), s(t.fees), s(t.pnl), s(t.pnlPct), s(t.fromOpening), s(t.unmatched), currency, rate ? t.pnl.times(rate).toFixed() : null, rate ? t.fees.times(rate).toFixed() : null];
+        });
+        await c.query(
+          `INSERT INTO stats_trades (broker_id, sandbox, key, closing_order_id, symbol, base, quote, source, ref, book, book_label, opened_at, closed_at, amount, entry_price, exit_price, cost, proceeds, fees, pnl, pnl_pct, from_opening, unmatched, currency, pnl_value, fees_value)
+           SELECT $1, $2, x.* FROM jsonb_to_recordset($3::jsonb) AS x(key text, closing_order_id uuid, symbol text, base text, quote text, source text, ref text, book text, book_label text, opened_at timestamptz, closed_at timestamptz, amount numeric, entry_price numeric, exit_price numeric, cost numeric, proceeds numeric, fees numeric, pnl numeric, pnl_pct numeric, from_opening numeric, unmatched numeric, currency text, pnl_value numeric, fees_value numeric)`,
+          [brokerId, sandbox, JSON.stringify(rows.map((r) => Object.fromEntries(TRADE_COLUMNS.map((k, j) => [k, r[j]]))))],
+        );
+      }
+      if (ledger.lots.length) {
+        await c.query(
+          `INSERT INTO stats_lots (broker_id, sandbox, symbol, base, quote, source, ref, book, book_label, quantity, unit_cost, opened_at)
+           SELECT $1, $2, x.* FROM jsonb_to_recordset($3::jsonb) AS x(symbol text, base text, quote text, source text, ref text, book text, book_label text, quantity numeric, unit_cost numeric, opened_at timestamptz)`,
+          [brokerId, sandbox, JSON.stringify(ledger.lots.map((l) => ({ symbol: l.symbol || `${l.base}/${l.quote}`, base: l.base, quote: l.quote, source: l.source, ref: l.ref, book: l.book, book_label: label(l.source, l.ref), quantity: l.quantity.toFixed(), unit_cost: l.unitCost.toFixed(), opened_at: l.openedAt.toISOString() })))],
+        );
+      }
+      return { trades: ledger.trades.length, lots: ledger.lots.length };
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Equity snapshots
+
+  /** Values the broker's balances now, records deposits/withdrawals since the previous snapshot, then rebuilds the ledger. */
+  snapshot(profileId: string, brokerId: string, reason: 'start' | 'hourly' | 'fill' | 'manual'): Promise<SnapshotResult> {
+    return this.serial(brokerId, async () => {
+      const { ex, broker } = await this.o.brokers.exchangeFor(profileId, brokerId);
+      const sandbox = await currentSandbox(this.o.db, this.o.gateway, profileId, broker);
+      const currency = await this.currency(profileId);
+      const bal = await ex.fetchBalance();
+      const totals = new Map<string, Decimal>();
+      const tot = (bal.total ?? {}) as unknown as Record<string, unknown>;
+      for (const [asset, v] of Object.entries(tot)) {
+        const t = dec(v);
+        if (t && !t.isZero()) totals.set(asset, t);
+      }
+      const prices = await priceAssets(ex, [...totals.keys()], currency);
+      const takenAt = new Date();
+      const balances = new Map<string, Balance>();
+      let value = new Decimal(0);
+      const missing: string[] = [];
+      for (const [asset, total] of [...totals].sort((a, b) => a[0].localeCompare(b[0]))) {
+        const price = asset === currency ? new Decimal(1) : (prices.get(asset) ?? null);
+        const v = price ? total.times(price) : null;
+        if (v) value = value.plus(v);
+        else missing.push(asset);
+        balances.set(asset, { total, price, value: v });
+      }
+      const history = await this.exchangeFlows(ex, brokerId, sandbox, profileId);
+      const result = await this.o.db.withProfile(profileId, async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stats:${brokerId}:${sandbox}`]);
+        const prev = (
+          await c.query<{ id: number; taken_at: Date; balances: Record<string, { total: string }> }>(
+            'SELECT id, taken_at, balances FROM equity_snapshots WHERE broker_id = $1 AND sandbox = $2 ORDER BY taken_at DESC, id DESC LIMIT 1',
+            [brokerId, sandbox],
+          )
+        ).rows[0];
+        const flows: { asset: string; amount: Decimal; value: Decimal | null; origin: 'balance' | 'exchange'; externalId: string | null; at: Date }[] = [];
+        if (!prev) {
+          // first sight: what is held beyond what the recorded fills bought is the opening book
+          const net = await netFromFills(c, brokerId, sandbox, null);
+          for (const [asset, b] of balances) {
+            if (asset === currency) continue; // cash is not a position
+            const q = b.total.minus(net.get(asset) ?? 0);
+            if (q.gt(0))
+              await c.query('INSERT INTO stats_openings (broker_id, sandbox, asset, quantity, price, currency, seen_at) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING', [
+                brokerId, sandbox, asset, q.toFixed(), b.price?.toFixed() ?? null, currency, takenAt,
+              ]);
+          }
+        } else {
+          const net = await netFromFills(c, brokerId, sandbox, prev.taken_at);
+          const reported = new Map<string, Decimal>();
+          for (const h of history.filter((x) => x.at > prev.taken_at)) {
+            reported.set(h.asset, (reported.get(h.asset) ?? new Decimal(0)).plus(h.amount));
+            const price = h.asset === currency ? new Decimal(1) : (balances.get(h.asset)?.price ?? null);
+            flows.push({ ...h, value: price ? h.amount.times(price) : null, origin: 'exchange' });
+          }
+          const assets = new Set([...balances.keys(), ...Object.keys(prev.balances)]);
+          for (const asset of assets) {
+            const before = new Decimal(prev.balances[asset]?.total ?? 0);
+            const now = balances.get(asset)?.total ?? new Decimal(0);
+            const unexplained = now.minus(before).minus(net.get(asset) ?? 0).minus(reported.get(asset) ?? 0);
+            if (unexplained.abs().lte(new Decimal('1e-8').times(Decimal.max(1, before.abs(), now.abs())))) continue;
+            const price = asset === currency ? new Decimal(1) : (balances.get(asset)?.price ?? null);
+            flows.push({ asset, amount: unexplained, value: price ? unexplained.times(price) : null, origin: 'balance', externalId: null, at: takenAt });
+          }
+        }
+        const flowValue = flows.reduce((s, f) => s.plus(f.value ?? 0), new Decimal(0));
+        const json = Object.fromEntries([...balances].map(([a, b]) => [a, { total: b.total.toFixed(), price: b.price?.toFixed() ?? null, value: b.value?.toFixed() ?? null }]));
+        const snap = (
+          await c.query<{ id: number }>(
+            'INSERT INTO equity_snapshots (broker_id, sandbox, taken_at, reason, currency, value, balances, missing, flow_value) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id',
+            [brokerId, sandbox, takenAt, reason, currency, value.toFixed(), JSON.stringify(json), missing, flowValue.toFixed()],
+          )
+        ).rows[0]!;
+        const kept: typeof flows = [];
+        for (const f of flows) {
+          const r = await c.query(
+            `INSERT INTO stats_flows (broker_id, sandbox, asset, amount, value, currency, at, origin, external_id, snapshot_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+             ON CONFLICT (broker_id, sandbox, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
+            [brokerId, sandbox, f.asset, f.amount.toFixed(), f.value?.toFixed() ?? null, currency, f.at, f.origin, f.externalId, snap.id],
+          );
+          if (r.rowCount) kept.push(f);
+        }
+        return { id: snap.id, brokerId, takenAt, value, missing, flows: kept.map((f) => ({ asset: f.asset, amount: f.amount, value: f.value })) };
+      });
+      await this.rebuildIn(profileId, brokerId, sandbox);
+      return result;
+    });
+  }
+
+  /** Deposits and withdrawals from the exchange's history where CCXT has it (an exchange that refuses is not asked again). */
+  private async exchangeFlows(ex: Exchange, brokerId: string, sandbox: boolean, profileId: string): Promise<{ asset: string; amount: Decimal; externalId: string | null; at: Date }[]> {
+    const key = `${brokerId}:${sandbox}`;
+    if (this.noHistory.has(key) || (!ex.has.fetchDeposits && !ex.has.fetchWithdrawals)) return [];
+    const since = (await this.o.db.withProfile(profileId, (c) => c.query<{ at: Date | null }>('SELECT max(taken_at) AS at FROM equity_snapshots WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox]))).rows[0]?.at;
+    if (!since) return [];
+    const out: { asset: string; amount: Decimal; externalId: string | null; at: Date }[] = [];
+    try {
+      const txs = [...(ex.has.fetchDeposits ? await ex.fetchDeposits(undefined, since.getTime()) : []), ...(ex.has.fetchWithdrawals ? await ex.fetchWithdrawals(undefined, since.getTime()) : [])];
+      for (const t of txs) {
+        const amount = dec(t.amount);
+        if (!amount || amount.isZero() || !t.currency || (t.status && t.status !== 'ok')) continue;
+        out.push({ asset: String(t.currency), amount: t.type === 'withdrawal' ? amount.neg() : amount, externalId: `${t.type}:${t.id ?? t.txid}`, at: new Date(t.timestamp ?? Date.now()) });
+      }
+    } catch (e) {
+      this.noHistory.add(key);
+      this.o.log.info({ broker: brokerId, err: (e as Error).message }, 'statistics: no deposit/withdrawal history from the exchange; balance changes are used');
+      return [];
+    }
+    return out;
+  }
+}
+
+const TRADE_COLUMNS = ['key', 'closing_order_id', 'symbol', 'base', 'quote', 'source', 'ref', 'book', 'book_label', 'opened_at', 'closed_at', 'amount', 'entry_price', 'exit_price', 'cost', 'proceeds', 'fees', 'pnl', 'pnl_pct', 'from_opening', 'unmatched', 'currency', 'pnl_value', 'fees_value'];
+
+/** The account's fills with their book: the order's source, the activation (strategy) or the webhook's sender (the alert's `sender` field). */
+async function loadFills(c: Queryable, brokerId: string, sandbox: boolean): Promise<LedgerFill[]> {
+  type Row = { id: string; order_id: string | null; symbol: string; side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date; source: string | null; source_ref: string | null; sender: string | null };
+  const { rows } = await c.query<Row>(
+    `SELECT f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency, f.executed_at, o.source, o.source_ref,
+            COALESCE(w.sender, NULLIF(btrim(w.payload ->> 'sender'), '')) AS sender
+       FROM order_fills f
+       LEFT JOIN orders o ON o.id = f.order_id
+       LEFT JOIN webhook_requests w ON o.source = 'webhook' AND w.id::text = o.source_ref
+      WHERE f.broker_id = $1 AND f.sandbox = $2
+      ORDER BY f.executed_at, f.created_at, f.id`,
+    [brokerId, sandbox],
+  );
+  return rows.map((r) => {
+    const source = (r.source ?? 'external') as LedgerFill['source'];
+    const sharedWebhookExit = source === 'webhook' && (r.source_ref ?? '').startsWith('position:');
+    const ref = source === 'strategy' ? r.source_ref : source === 'webhook' && !sharedWebhookExit ? (r.sender ?? '') : null;
+    return { id: r.id, orderId: r.order_id, symbol: r.symbol, ...splitSymbol(r.symbol), side: r.side, amount: r.amount, price: r.price, fee: r.fee, feeCurrency: r.fee_currency, executedAt: r.executed_at, source, ref, sharedWebhookExit };
+  });
+}
+
+function defaultLabel(source: Source, ref: string | null): string {
+  if (source === 'manual') return 'Manual';
+  if (source === 'external') return 'Outside the app';
+  if (source === 'opening') return 'Held before the app';
+  if (source === 'webhook') return ref ? `Webhook · ${ref}` : 'Webhook · (no sender)';
+  return `Bot · ${ref ?? '?'}`;
+}
+
+/** Activations are named after their strategy, version and market. */
+async function bookLabels(c: Queryable, fills: readonly LedgerFill[]): Promise<Map<string, string>> {
+  const ids = [...new Set(fills.filter((f) => f.source === 'strategy' && f.ref && /^[0-9a-f-]{36}$/i.test(f.ref)).map((f) => f.ref!))];
+  const out = new Map<string, string>();
+  if (!ids.length) return out;
+  const { rows } = await c.query<{ id: string; strategy_name: string; version: number; symbol: string; timeframe: string }>('SELECT id, strategy_name, version, symbol, timeframe FROM bot_activations WHERE id = ANY($1::uuid[])', [ids]);
+  for (const r of rows) out.set(`strategy:${r.id}`, `Bot · ${r.strategy_name} v${r.version} · ${r.symbol} ${r.timeframe}`);
+  return out;
+}
+
+/** The change of each asset the fills recorded after `since` (all when null) explain: base, quote and fee. */
+async function netFromFills(c: Queryable, brokerId: string, sandbox: boolean, since: Date | null): Promise<Map<string, Decimal>> {
+  const { rows } = await c.query<{ symbol: string; side: string; amount: Decimal; cost: Decimal; fee: Decimal | null; fee_currency: string | null }>(
+    `SELECT symbol, side, sum(amount) AS amount, sum(cost) AS cost, fee_currency, sum(fee) AS fee
+       FROM order_fills WHERE broker_id = $1 AND sandbox = $2 ${since ? 'AND created_at > $3' : ''}
+      GROUP BY symbol, side, fee_currency`,
+    since ? [brokerId, sandbox, since] : [brokerId, sandbox],
+  );
+  const net = new Map<string, Decimal>();
+  const add = (a: string, x: Decimal) => net.set(a, (net.get(a) ?? new Decimal(0)).plus(x));
+  for (const r of rows) {
+    const { base, quote } = splitSymbol(r.symbol);
+    const sign = r.side === 'buy' ? 1 : -1;
+    add(base, r.amount.times(sign));
+    add(quote, r.cost.times(-sign));
+    if (r.fee && r.fee_currency) add(r.fee_currency, r.fee.neg());
+  }
+  return net;
+}
+
+/** Prices of `assets` in `currency` from the exchange's tickers (ASSET/CUR, or CUR/ASSET inverted); an asset no market prices is left out. */
+async function priceAssets(ex: Exchange, assets: string[], currency: string): Promise<Map<string, Decimal>> {
+  const markets = ex.markets ?? {};
+  const want = new Map<string, { symbol: string; inverse: boolean }>();
+  for (const a of assets) {
+    if (a === currency) continue;
+    if (markets[`${a}/${currency}`]) want.set(a, { symbol: `${a}/${currency}`, inverse: false });
+    else if (markets[`${currency}/${a}`]) want.set(a, { symbol: `${currency}/${a}`, inverse: true });
+  }
+  const out = new Map<string, Decimal>();
+  if (!want.size) return out;
+  const symbols = [...new Set([...want.values()].map((w) => w.symbol))];
+  let tickers: Record<string, { last?: unknown; close?: unknown }> = {};
+  try {
+    if (ex.has.fetchTickers) tickers = (await ex.fetchTickers(symbols)) as typeof tickers;
+    else for (const s of symbols.slice(0, 30)) tickers[s] = (await ex.fetchTicker(s)) as (typeof tickers)[string];
+  } catch {
+    return out; // every asset but the currency itself is then named as missing
+  }
+  for (const [a, w] of want) {
+    const t = tickers[w.symbol];
+    const last = dec(t?.last) ?? dec(t?.close);
+    if (!last || !last.gt(0)) continue;
+    out.set(a, w.inverse ? new Decimal(new D(1).div(last.toFixed()).toDecimalPlaces(18).toFixed()) : last);
+  }
+  return out;
+}
+
+/** Prices of quote currencies in the profile's currency, from the account's snapshots (time-ordered). */
+async function quoteRates(c: Queryable, brokerId: string, sandbox: boolean, currency: string, quotes: string[]): Promise<Map<string, { at: number; price: Decimal }[]>> {
+  const out = new Map<string, { at: number; price: Decimal }[]>();
+  if (!quotes.length) return out;
+  const { rows } = await c.query<{ asset: string; taken_at: Date; price: Decimal }>(
+    `SELECT q.asset, s.taken_at, (s.balances -> q.asset ->> 'price')::numeric AS price
+       FROM equity_snapshots s CROSS JOIN unnest($4::text[]) AS q(asset)
+      WHERE s.broker_id = $1 AND s.sandbox = $2 AND s.currency = $3 AND s.balances -> q.asset ->> 'price' IS NOT NULL
+      ORDER BY s.taken_at`,
+    [brokerId, sandbox, currency, quotes],
+  );
+  for (const r of rows) {
+    const list = out.get(r.asset) ?? [];
+    list.push({ at: r.taken_at.getTime(), price: r.price });
+    out.set(r.asset, list);
+  }
+  return out;
+}
+
+/** The latest rate at or before `at`, else the first after; null without any. */
+function rateAt(list: { at: number; price: Decimal }[] | undefined, at: Date): Decimal | null {
+  if (!list?.length) return null;
+  let best = list[0]!;
+  for (const r of list) {
+    if (r.at <= at.getTime()) best = r;
+    else break;
+  }
+  return best.price;
+}
+
+/** `ARISTOBOT_STATS_SNAPSHOT_MINUTES`: minutes between scheduled equity snapshots (default 60; 0 = none). */
+export function statsIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ARISTOBOT_STATS_SNAPSHOT_MINUTES;
+  if (raw === undefined || raw === '') return HOUR_MS;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`ARISTOBOT_STATS_SNAPSHOT_MINUTES must be a number of minutes (0 = none), got "${raw}"`);
+  return Math.round(n * 60_000);
+}

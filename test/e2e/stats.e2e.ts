@@ -1,0 +1,127 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExchangeSim, type ExchangeSim } from '../sim/exchange/server';
+import { launchBrowser, openApp, startApp, type RunningApp } from '../support/app';
+import { WsClient } from '../support/host';
+
+/**
+ * Statistics end to end in Chromium against the Binance simulator: a manual round trip placed through
+ * the API and a webhook round trip posted to the listener as TradingView would (sender "tv-e2e"); the
+ * Statistics page lists both under their sources, draws the equity chart and the P&L bars, and the
+ * CSV export downloads a file with both trades.
+ */
+
+const KEY = 'E2eStatsKey00000000000000000000000000000000000000000000000000001';
+const SECRET = 'E2eStatsSecret0000000000000000000000000000000000000000000000001';
+const SHOTS = process.env.ARISTOBOT_SCREENSHOTS ?? '/tmp/aristobot-trading-shots';
+
+let browser: Browser;
+let sim: ExchangeSim;
+let app: RunningApp;
+let page: Page;
+
+/** Waits (outside a test) until `fn` gives `want`; fails with the last value seen. */
+async function waitFor<T>(what: string, fn: () => Promise<T>, want: T, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: expected ${String(want)}, got ${String(last)}`);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  sim = await startExchangeSim({ accounts: [{ apiKey: KEY, secret: SECRET, balances: { USDT: '10000', BTC: '0.5' } }] });
+  sim.series.setPrice('BTC/USDT', '60000');
+  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase', ARISTOBOT_WEBHOOK_PORT: '0' } });
+  const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
+  await ws.call('profiles.create', { name: 'Stats', password: 'pw-12345' });
+  await ws.call('profiles.login', { name: 'Stats', password: 'pw-12345' });
+  const broker = await ws.call<{ id: string }>('brokers.create', { name: 'Sim', exchange: 'binance', credentials: { apiKey: KEY, secret: SECRET } });
+  // first sight of the account (the opening book), then a manual round trip
+  await ws.call('stats.snapshot', { brokerId: broker.id });
+  await ws.call('orders.place', { brokerId: broker.id, symbol: 'BTC/USDT', side: 'buy', type: 'market', amount: '0.01' });
+  sim.series.setPrice('BTC/USDT', '61000');
+  await ws.call('orders.place', { brokerId: broker.id, symbol: 'BTC/USDT', side: 'sell', type: 'market', amount: '0.005' });
+  // a webhook round trip from the sender "tv-e2e"
+  const listener = await ws.call<{ url: string }>('webhooks.listener.start');
+  const { secret } = await ws.call<{ secret: string }>('webhooks.secret.get');
+  const post = async (action: string, id: string, extra: Record<string, unknown>) => {
+    const res = await fetch(listener.url, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ secret, id, broker: 'Sim', symbol: 'BINANCE:BTCUSDT', action, sender: 'tv-e2e', ...extra }) });
+    if (res.status !== 202) throw new Error(`the listener answered ${res.status}: ${await res.text()}`);
+  };
+  await post('BuyMarket', 'e2e-buy-1', { amount: '0.02' });
+  await waitFor('webhook buy processed', async () => (await ws.call<{ status: string }[]>('webhooks.list')).filter((r) => r.status === 'processed').length, 1);
+  sim.series.setPrice('BTC/USDT', '62000');
+  await post('SellMarket', 'e2e-sell-1', { percent: 100 });
+  await waitFor('webhook sell processed', async () => (await ws.call<{ status: string }[]>('webhooks.list')).filter((r) => r.status === 'processed').length, 2);
+  // a deposit, found from the balances at the next snapshot
+  sim.setBalance(KEY, 'USDT', (Number(sim.balances(KEY)['USDT']!.free) + 10000).toFixed(8));
+  await ws.call('stats.snapshot', { brokerId: broker.id });
+  await waitFor('two round trips', async () => (await ws.call<{ trades: unknown[] }>('stats.trades', { period: 'all' })).trades.length, 2);
+  ws.close();
+  browser = await launchBrowser();
+  page = await openApp(browser, app);
+  await page.selectOption('[data-test=login-profile]', 'Stats');
+  await page.fill('[data-test=login-password]', 'pw-12345');
+  await page.click('[data-test=login-submit]');
+  await page.waitForSelector('[data-test=header]');
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await sim?.close();
+});
+
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+
+describe('the Statistics page', () => {
+  it('lists the manual and webhook trades under their sources, draws the charts, exports CSV', async () => {
+    await page.click('a[href="#/statistics"]');
+    await page.waitForSelector('[data-test=stats-page]');
+    await page.click('[data-test=stats-period-all]');
+    await poll(() => page.locator('[data-test=trade-row]').count()).toBe(2);
+    expect(await page.locator('[data-test=trade-row][data-book=manual]').count()).toBe(1);
+    expect(await page.locator('[data-test="trade-row"][data-book="webhook:tv-e2e"]').count()).toBe(1);
+    const sources = await page.locator('[data-test=source-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+    expect(sources).toEqual(expect.arrayContaining(['manual', 'webhook:tv-e2e']));
+    expect(await page.textContent('[data-test=stats-by-source]')).toContain('Webhook · tv-e2e');
+
+    // both charts are drawn by lightweight-charts (canvases inside their containers)
+    await poll(() => page.locator('[data-test=stats-equity-chart] canvas').count()).toBeGreaterThan(0);
+    await poll(() => page.locator('[data-test=stats-daily-chart] canvas').count()).toBeGreaterThan(0);
+    // the deposit is shown apart from what was made
+    expect(await page.textContent('[data-test=kpi-equity]')).toContain('deposits − withdrawals 10,000.00');
+
+    // filter the table by source, sort by P&L
+    await page.selectOption('[data-test=trades-source]', 'webhook:tv-e2e');
+    await poll(() => page.locator('[data-test=trade-row]').count()).toBe(1);
+    await page.selectOption('[data-test=trades-source]', '');
+    await page.click('[data-test=sort-pnl]');
+    await poll(() => page.locator('[data-test=trade-row]').count()).toBe(2);
+
+    await page.screenshot({ path: join(SHOTS, 'statistics.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=stats-export]')]);
+    expect(download.suggestedFilename()).toBe('aristobot-trades-all.csv');
+    const file = await download.path();
+    const csv = readFileSync(file, 'utf8').trim().split('\r\n');
+    expect(csv[0]).toMatch(/^closed_at,opened_at,broker,symbol,source,book,/);
+    expect(csv).toHaveLength(3);
+    expect(csv.some((l) => l.includes(',Sim,BTC/USDT,manual,Manual,'))).toBe(true);
+    expect(csv.some((l) => l.includes(',Sim,BTC/USDT,webhook,Webhook · tv-e2e,'))).toBe(true);
+  });
+
+  it('a custom period whose end is before its start is refused with the reason', async () => {
+    await page.click('[data-test=stats-period-custom]');
+    await page.fill('[data-test=stats-from]', '2026-03-10');
+    await page.fill('[data-test=stats-to]', '2026-03-01');
+    await page.click('[data-test=stats-apply]');
+    await poll(() => page.textContent('[data-test=stats-error]')).toMatch(/end of a custom period must be after its start/);
+  });
+});

@@ -142,8 +142,12 @@ describe('the road to live', () => {
     expect(live.state).toBe('running');
     g = await c.call<Gate>('bot.gate', { id: live.id });
     expect(g).toMatchObject({ live: true, mode: 'live', open: false, red: ['paper'], override: { redSteps: ['paper'] } });
+    // Resume: the override confirmed for this activation at this version holds (not asked again)
     await c.call('bot.suspend', { id: live.id });
-    expect(await err(c.call('bot.start', { id: live.id }))).toMatchObject({ code: 'gate_closed', message: expect.stringMatching(/④ paper run is red/) });
+    expect(await c.call<{ state: string }>('bot.start', { id: live.id })).toMatchObject({ state: 'running' });
+    await c.call('bot.suspend', { id: live.id });
+    // another live activation of the same version is a new start: the gate is asked again
+    expect(await err(c.call('bot.create', { ...ok, brokerId: liveId }))).toMatchObject({ code: 'gate_closed', message: expect.stringMatching(/④ paper run is red/) });
 
     await decisionsAt(paper.id, [25]);
     g = await c.call<Gate>('bot.gate', { id: live.id });
@@ -164,7 +168,7 @@ describe('the road to live', () => {
     await c.call('bot.stop', { id: a.id, closePosition: false });
   });
 
-  it('a strategy that reads the future: ③ red; a new version starts the road again; a version that does not load: ① red', async () => {
+  it('a strategy that reads the future: ③ red; a new version starts the road again; a version that does not load is refused', async () => {
     const code = `import { Strategy } from 'aristobot';
 export default class Peek extends Strategy {
   static warmup = 1;
@@ -188,11 +192,14 @@ export default class Peek extends Strategy {
     // version 1 is still green
     expect(await c.call<{ version: number }>('bot.create', { strategyId: emaId, version: 1, brokerId: liveId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' })).toMatchObject({ version: 1 });
 
-    // a version whose code no longer loads in the kernel (written under the app's feet)
+    // a version whose code no longer loads in the kernel (written under the app's feet): refused as bad
+    // input before the gate is asked (the road's ① is the same check, for an existing activation)
     await t.db.db.withProfile(profileId, (q) =>
       q.query("INSERT INTO strategy_versions (strategy_id, version, code, js, params, warmup) SELECT strategy_id, 9, code, 'throw new Error(\"broken\")', params, warmup FROM strategy_versions WHERE strategy_id = $1 AND version = 1", [emaId]),
     );
+    const activations = (await c.call<unknown[]>('bot.list')).length;
     const broken = await err(c.call('bot.create', { strategyId: emaId, version: 9, brokerId: liveId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' }));
-    expect(broken).toMatchObject({ code: 'gate_closed', message: expect.stringMatching(/① code checks, ② backtest/) });
+    expect(broken).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/version 9\) does not load: Error: broken/) });
+    expect((await c.call<unknown[]>('bot.list')).length).toBe(activations);
   });
 });

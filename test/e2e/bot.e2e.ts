@@ -83,13 +83,14 @@ const stored = async (openTime: number) => (await ws.call<{ openTime: number }[]
 
 /**
  * One simulated minute: the broker's price becomes the closing minute's close, the stream closes
- * it. With `decided`, waits for the activation's decision on that candle. Returns its open time.
+ * it. With `decided`, waits for the activation's decision on that candle to be settled (its order
+ * answered: the decision is journaled before its order is sent). Returns its open time.
  */
 async function minute(decided = true): Promise<number> {
   const open = Math.floor(stream.now() / MIN) * MIN;
   ex.series.setPrice(BTC, stream.series.candle(BTC, open).close);
   stream.advance(MIN);
-  if (decided) await poll(async () => (await decisions(5)).some((d) => Date.parse(d.candleTime) === open), 30_000).toBe(true);
+  if (decided) await poll(async () => (await decisions(5)).some((d) => Date.parse(d.candleTime) === open && d.status !== 'pending'), 30_000).toBe(true);
   else await poll(() => stored(open), 30_000).toBe(true);
   return open;
 }
@@ -181,7 +182,7 @@ describe('the trading bot page, end to end in Chromium', () => {
     // decisions that acted are listed; the order went to the exchange
     const acted = (await decisions(1000)).filter((d) => d.action !== 'none');
     expect(acted.length).toBeGreaterThanOrEqual(3);
-    expect(acted.every((d) => d.status === 'done' && d.orderIds.length === 1)).toBe(true);
+    expect(acted.filter((d) => !(d.status === 'done' && d.orderIds.length === 1))).toEqual([]);
     // entries and exits as markers, entry and stop-loss as price lines
     await poll(() => page.getAttribute(card('[data-test=bot-chart]'), 'data-markers').then(Number)).toBeGreaterThanOrEqual(3);
     expect(await page.getAttribute(card('[data-test=bot-chart]'), 'data-lines')).toBe('entry,SL');

@@ -108,7 +108,7 @@ describe('foundation, end to end in Chromium', () => {
     await page.waitForSelector('[data-test=login]');
     await login(page, 'Trader', 'pw-12345');
     await page.waitForSelector('[data-test=header]');
-    await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('light');
+    await expect.poll(() => page.getAttribute('html', 'data-theme'), { timeout: 20_000 }).toBe('light');
     await page.close();
   });
 });

@@ -291,15 +291,16 @@ describe('the trading bot page, end to end in Chromium', () => {
   });
 
   it('a strategy that throws at a signal: the activation goes to error with its message, shown verbatim; Resume and Delete are offered', async () => {
-    const code = `import { Strategy } from 'aristobot';\nexport default class Boom extends Strategy {\n  shouldLong(): boolean {\n    if (this.close.length > 0) throw new Error('boom at the close');\n    return false;\n  }\n  shouldShort() {\n    return false;\n  }\n}\n`;
+    const code = `import { Strategy } from 'aristobot';\nexport default class Boom extends Strategy {\n  static warmup = 1;\n  shouldLong(): boolean {\n    if (this.close.length > 0) throw new Error('boom at the close');\n    return false;\n  }\n  shouldShort() {\n    return false;\n  }\n}\n`;
     const strategyId = (await ws.call<{ id: string }>('strategies.create', { name: 'Boom', code })).id;
     const brokerId = (await ws.call<{ id: string }[]>('brokers.list'))[0]!.id;
     id = (await ws.call<Activation>('bot.create', { strategyId, brokerId, symbol: BTC, timeframe: '1m', budget: '100', override: true })).id;
     // created elsewhere (here: the API): the page learns it from bot.updated
     await page.waitForSelector(card());
     await minute();
+    // the decision is journaled with its error, then the activation is put in error
+    await poll(async () => (await get()).state).toBe('error');
     const a = await get();
-    expect(a.state).toBe('error');
     expect(a.reason).toMatch(/boom at the close/);
     await poll(() => page.getAttribute(card(), 'data-state')).toBe('error');
     expect(await text(card('[data-test=bot-reason]'))).toBe(a.reason!);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBundledPostgres } from '../electron/db/bundled';
 import { Database } from '../electron/db/database';
+import { seedBenchCandles } from './seed-candles';
 import { Kernel, shareColumns } from '../electron/kernel';
 import { EMA_CROSS, compile, synthetic } from '../electron/kernel/fixtures/strategies';
 import { silentLogger } from '../electron/log';
@@ -72,17 +73,7 @@ async function load(): Promise<void> {
   try {
     db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log, poolMax: 4 });
     const start = Date.UTC(2020, 0, 1);
-    // 1 M 1m candles with realistic decimals, generated inside PostgreSQL
-    await db.query(
-      `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
-       SELECT 'bench', 'BTC/USDT', '1m', 'epoch'::timestamptz + ($1::bigint + g::bigint * 60000) * interval '1 millisecond',
-              round((30000 + 1000 * sin(g / 5000.0))::numeric, 2), round((30010 + 1000 * sin(g / 5000.0))::numeric, 2),
-              round((29990 + 1000 * sin(g / 5000.0))::numeric, 2), round((30002 + 1000 * sin(g / 5000.0))::numeric, 2),
-              round((1 + (g % 97) / 7.0)::numeric, 8)
-         FROM generate_series(0, $2::int - 1) g`,
-      [start, LOAD],
-    );
-    await db.query('VACUUM ANALYZE candles');
+    await seedBenchCandles(db, start, LOAD);
     const candles = new BacktestCandles(db);
     const times: number[] = [];
     let n = 0;

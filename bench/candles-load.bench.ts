@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { BacktestCandles } from '../electron/backtest/candles';
 import { startBundledPostgres } from '../electron/db/bundled';
 import { Database } from '../electron/db/database';
+import { seedBenchCandles } from './seed-candles';
 import { silentLogger } from '../electron/log';
 
 const arg = (name: string, dflt: number): number => {
@@ -58,17 +59,7 @@ async function main(): Promise<void> {
     db = await Database.open({ ownerUrl: pg.ownerUrl, migrationsDir: resolve(import.meta.dirname, '../migrations'), log, poolMax: 4 });
     const start = Date.UTC(2020, 0, 1);
     const end = start + N * 60_000;
-    // realistic decimals (2 places for prices, 8 for volumes), generated inside PostgreSQL
-    await db.query(
-      `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
-       SELECT 'bench', 'BTC/USDT', '1m', 'epoch'::timestamptz + ($1::bigint + g::bigint * 60000) * interval '1 millisecond',
-              round((30000 + 1000 * sin(g / 5000.0))::numeric, 2), round((30010 + 1000 * sin(g / 5000.0))::numeric, 2),
-              round((29990 + 1000 * sin(g / 5000.0))::numeric, 2), round((30002 + 1000 * sin(g / 5000.0))::numeric, 2),
-              round((1 + (g % 97) / 7.0)::numeric, 8)
-         FROM generate_series(0, $2::int - 1) g`,
-      [start, N],
-    );
-    await db.query('VACUUM ANALYZE candles');
+    await seedBenchCandles(db, start, N);
     const candles = new BacktestCandles(db);
     const now: number[] = [];
     const cpu: number[] = [];

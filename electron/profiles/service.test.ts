@@ -117,6 +117,17 @@ describe('profiles', () => {
     expect(await svc.updateSettings(s.id, { timezone: 'UTC' })).toMatchObject({ theme: 'light', timezone: 'UTC' });
   });
 
+  it('keeps a language per profile: none (the system\'s) at first, then French, then none again', async () => {
+    const s = await svc.login('Alice', 'new-pw-123');
+    expect((await svc.getSettings(s.id)).language).toBeNull();
+    expect(await svc.updateSettings(s.id, { language: 'fr' })).toMatchObject({ language: 'fr', theme: 'light' });
+    // another preference leaves the language alone
+    expect(await svc.updateSettings(s.id, { timezone: 'local' })).toMatchObject({ language: 'fr' });
+    expect(await svc.updateSettings(s.id, { language: null })).toMatchObject({ language: null });
+    await expect(svc.updateSettings(s.id, { language: 'de' as 'fr' })).rejects.toThrow();
+    expect((await svc.getSettings(s.id)).language).toBeNull();
+  });
+
   it('deletes with the password only, cascading to owned rows', async () => {
     await svc.create('Carol', 'carol-pw');
     const c = await svc.login('Carol', 'carol-pw');

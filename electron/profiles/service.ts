@@ -21,6 +21,8 @@ export interface Settings {
   theme: 'dark' | 'light';
   timezone: 'UTC' | 'local';
   defaultBrokerId: string | null;
+  /** null: the system's language */
+  language: 'en' | 'fr' | null;
 }
 
 /**
@@ -167,10 +169,12 @@ export class ProfileService {
 
   async getSettings(profileId: string): Promise<Settings> {
     return this.db.withProfile(profileId, async (c) => {
-      const { rows } = await c.query<{ theme: Settings['theme']; timezone: Settings['timezone']; default_broker_id: string | null }>('SELECT theme, timezone, default_broker_id FROM profile_settings');
+      const { rows } = await c.query<{ theme: Settings['theme']; timezone: Settings['timezone']; default_broker_id: string | null; language: Settings['language'] }>(
+        'SELECT theme, timezone, default_broker_id, language FROM profile_settings',
+      );
       const r = rows[0];
       if (!r) throw new AppError('not_found', 'This profile has no settings row.');
-      return { theme: r.theme, timezone: r.timezone, defaultBrokerId: r.default_broker_id };
+      return { theme: r.theme, timezone: r.timezone, defaultBrokerId: r.default_broker_id, language: r.language };
     });
   }
 
@@ -182,8 +186,9 @@ export class ProfileService {
       }
       await c.query(
         `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),
-           default_broker_id = CASE WHEN $3::boolean THEN $4::uuid ELSE default_broker_id END, updated_at = now()`,
-        [patch.theme ?? null, patch.timezone ?? null, patch.defaultBrokerId !== undefined, patch.defaultBrokerId ?? null],
+           default_broker_id = CASE WHEN $3::boolean THEN $4::uuid ELSE default_broker_id END,
+           language = CASE WHEN $5::boolean THEN $6::text ELSE language END, updated_at = now()`,
+        [patch.theme ?? null, patch.timezone ?? null, patch.defaultBrokerId !== undefined, patch.defaultBrokerId ?? null, patch.language !== undefined, patch.language ?? null],
       );
     });
     return this.getSettings(profileId);

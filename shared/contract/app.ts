@@ -10,6 +10,8 @@ export const Settings = z.object({
   theme: z.enum(['dark', 'light']),
   timezone: z.enum(['UTC', 'local']),
   defaultBrokerId: z.string().nullable(),
+  /** 'en' | 'fr'; null follows the system's language */
+  language: z.enum(['en', 'fr']).nullable(),
 });
 export const AppStatus = z.object({
   version: z.string(),
@@ -35,7 +37,7 @@ export const appMethods = {
   'session.current': method({ input: NoInput, output: Session, auth: 'none', description: 'The logged-in profile of this connection, or null.' }),
   'settings.get': method({ input: NoInput, output: Settings, auth: 'profile', description: "The profile's preferences." }),
   'settings.update': method({
-    input: z.object({ theme: z.enum(['dark', 'light']).optional(), timezone: z.enum(['UTC', 'local']).optional(), defaultBrokerId: z.string().uuid().nullable().optional() }).strict(),
+    input: z.object({ theme: z.enum(['dark', 'light']).optional(), timezone: z.enum(['UTC', 'local']).optional(), defaultBrokerId: z.string().uuid().nullable().optional(), language: z.enum(['en', 'fr']).nullable().optional() }).strict(),
     output: Settings,
     auth: 'profile',
     description: "Change the profile's preferences.",

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { MethodOutput } from '@shared/contract';
 import { call, on, onConnection } from '../api';
+import { setLocale, systemLocale } from '../i18n';
 
 type Settings = MethodOutput<'settings.get'>;
 export type Profile = { id: string; name: string };
@@ -43,7 +44,7 @@ export const useSessionStore = defineStore('session', () => {
     profile.value = null;
     settings.value = null;
   }
-  async function update(patch: Partial<Pick<Settings, 'theme' | 'timezone'>>): Promise<void> {
+  async function update(patch: Partial<Pick<Settings, 'theme' | 'timezone' | 'language'>>): Promise<void> {
     settings.value = await call('settings.update', patch);
   }
 
@@ -58,7 +59,15 @@ export const useSessionStore = defineStore('session', () => {
     return `${Y}.${p(M)}.${p(D)} ${p(h)}:${p(m)}${withSeconds ? ':' + p(s) : ''}${utc ? ' UTC' : ''}`;
   }
 
-  watch(settings, (s) => s && applyTheme(s.theme), { immediate: true });
+  watch(
+    settings,
+    (s) => {
+      if (!s) return;
+      applyTheme(s.theme);
+      setLocale(s.language ?? systemLocale());
+    },
+    { immediate: true },
+  );
   on('settings.changed', (s) => (settings.value = s));
   on('session.changed', (s) => {
     profile.value = s?.profile ?? null;

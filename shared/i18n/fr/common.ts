@@ -1,0 +1,46 @@
+import type { Shape } from '../index';
+import type en from '../en/common';
+
+export default {
+  app: { name: 'Aristobot3' },
+  nav: {
+    main: 'Principal',
+    heartbeat: 'Heartbeat',
+    trading: 'Trading manuel',
+    bot: 'Bot de trading',
+    strategies: 'Stratégies',
+    backtest: 'Backtest',
+    webhooks: 'Webhooks',
+    statistics: 'Statistiques',
+    account: 'Compte',
+  },
+  sidebar: { logout: 'Se déconnecter', profile: 'Profil :' },
+  actions: {
+    save: 'Enregistrer',
+    cancel: 'Annuler',
+    delete: 'Supprimer',
+    close: 'Fermer',
+    confirm: 'Confirmer',
+    edit: 'Modifier',
+    refresh: 'Actualiser',
+    retry: 'Réessayer',
+    copy: 'Copier',
+    copied: 'Copié',
+    add: 'Ajouter',
+    create: 'Créer',
+    test: 'Tester',
+    start: 'Démarrer',
+    stop: 'Arrêter',
+    yes: 'Oui',
+    no: 'Non',
+  },
+  states: { loading: 'Chargement…', saving: 'Enregistrement…', none: 'Aucun', on: 'Activé', off: 'Désactivé', all: 'Tous' },
+  language: {
+    title: 'Langue',
+    label: "Langue de l'application",
+    system: 'Système ({language})',
+    en: 'English',
+    fr: 'Français',
+    hint: 'Les nombres, les dates et les montants suivent la langue.',
+  },
+} satisfies Shape<typeof en>;

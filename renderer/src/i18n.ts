@@ -5,7 +5,7 @@
  * (`settings.language`), or the system's when it chose none; before login, the last one used here.
  */
 import { ref, type App } from 'vue';
-import { pickLocale, translate, type Locale, type MessageKey, type Params } from '@shared/i18n';
+import { hasKey, pickLocale, translate, type Locale, type MessageKey, type Params } from '@shared/i18n';
 
 const LOCALE_KEY = 'aristobot.locale';
 
@@ -59,6 +59,19 @@ export function d(value: number | string | Date, opts: Intl.DateTimeFormatOption
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return '—';
   return new Intl.DateTimeFormat(tag(locale.value), utc ? { ...opts, timeZone: 'UTC' } : opts).format(date);
+}
+
+/**
+ * Text the core produced (an error, a reason, a notification), worded here: the core sends a
+ * catalogue key and parameters, and its English `message` for scripts and logs; the renderer shows
+ * the key's message in the current language, and the core's own words only for a key it lacks.
+ */
+export type CoreText = { key?: string | null; params?: Params | null; message?: string | null };
+export function coreText(x: CoreText | string | null | undefined): string {
+  if (x === null || x === undefined) return '';
+  if (typeof x === 'string') return hasKey(x) ? translate(locale.value, x) : x;
+  if (x.key && hasKey(x.key)) return translate(locale.value, x.key, x.params ?? undefined);
+  return x.message ?? x.key ?? '';
 }
 
 /** The language's name, for the picker. */

@@ -45,6 +45,8 @@ import { TelegramClient } from './notifications/telegram';
 import { LiveVsBacktest } from './bot/compare';
 import { RoadToLive } from './bot/gate';
 import { statsHandlers } from './stats/api';
+import { chartHandlers } from './charts/api';
+import { MarketCandlesService } from './charts/service';
 import { StatsQueries } from './stats/queries';
 import { StatsService, statsIntervalFromEnv } from './stats/service';
 
@@ -235,6 +237,7 @@ export class CoreHost {
       await stats.start();
       disposers.push(() => stats.stop());
       const statsQueries = new StatsQueries({ db, brokers, gateway, stats });
+      const chartCandles = new MarketCandlesService({ brokers, gateway, heartbeat });
 
       const handlers: Handlers = {
         ...appHandlers({ profiles, debug, sessions: this.sessions, bus: this.bus, onProfileDeletion: [brokers, aiSettings, notifications] }),
@@ -248,6 +251,7 @@ export class CoreHost {
         ...botHandlers(bot, road, compare),
         ...notificationHandlers({ notifications, bus: this.bus }),
         ...statsHandlers({ service: stats, queries: statsQueries }),
+        ...chartHandlers({ candles: chartCandles }),
         'app.status': async (_i, { session }) => this.status(session),
         'app.retry': async () => this.status(),
       };

@@ -3,6 +3,7 @@ import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { backtestEvents, backtestMethods } from './contract/backtest';
 import { botEvents, botMethods } from './contract/bot';
+import { chartMethods } from './contract/charts';
 import { exchangeEvents, exchangeMethods } from './contract/exchanges';
 import { heartbeatEvents, heartbeatMethods } from './contract/heartbeat';
 import { notificationEvents, notificationMethods } from './contract/notifications';
@@ -31,6 +32,7 @@ export const methods = {
   ...notificationMethods,
   ...roadMethods,
   ...statsMethods,
+  ...chartMethods,
 } as const satisfies Record<string, MethodDef>;
 
 export const events = {

@@ -212,6 +212,27 @@ describe('HeartbeatService: symbols, status, REST failures', () => {
     expect(JSON.parse(raw()[0]!.message)).toMatchObject({ stream: 'btcusdt@kline_1m' });
   });
 
+  it('emits heartbeat.tick for every kline message: the forming minute moves, then closes with the signal\'s candle', async () => {
+    const c = await setup();
+    await synced(c);
+    const minute = floorToTimeframe(c.sim.now(), '1m');
+    c.sim.advance(MIN); // the simulator: 2 in-progress updates and the closing one per minute
+    await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === minute), 'the minute closed');
+    const ticks = c.events.filter((e) => e.name === 'heartbeat.tick').map((e) => heartbeatEvents['heartbeat.tick'].parse(e.data)).filter((t) => t.candle.openTime === minute);
+    expect(ticks.map((t) => t.closed)).toEqual([false, false, true]);
+    expect(ticks.every((t) => t.symbol === 'BTC/USDT' && t.exchange === 'binance')).toBe(true);
+    // the closing tick is the candle the 1m signal carries; the forming ones are its partial states
+    const signal = c.signals.find((s) => s.timeframe === '1m' && s.openTime === minute)!;
+    const num = (x: string) => Number(x);
+    expect(num(ticks[2]!.candle.close)).toBe(num(signal.candle.close));
+    expect(num(ticks[2]!.candle.high)).toBe(num(signal.candle.high));
+    expect(num(ticks[0]!.candle.open)).toBe(num(signal.candle.open));
+    expect(num(ticks[0]!.candle.high)).toBeLessThanOrEqual(num(signal.candle.high));
+    // ticks come before the store: nothing of a forming minute is stored
+    await c.hb.whenStored();
+    expect((await c.hb.queryCandles({ exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1m', from: minute + MIN, limit: 1 }))).toEqual([]);
+  });
+
   it('emits signals and status that match the contract schemas', async () => {
     const c = await setup();
     await synced(c);

@@ -492,9 +492,14 @@ export class HeartbeatService {
   // ── live path ───────────────────────────────────────────────────────────────────────────────────
 
   private onKline(k: KlineEvent): void {
-    if (!k.closed || k.interval !== '1m') return;
+    if (k.interval !== '1m') return;
     const w = this.byId.get(k.symbol);
     if (!w) return;
+    if (k.openTime % MINUTE_MS === 0) {
+      const candle = { openTime: k.openTime, open: k.open, high: k.high, low: k.low, close: k.close, volume: k.volume };
+      this.safeEmit('heartbeat.tick', { exchange: EXCHANGE, symbol: w.symbol, candle, closed: k.closed, receivedAt: k.receivedAt });
+    }
+    if (!k.closed) return;
     const c: MinuteCandle = { openTime: k.openTime, open: new Decimal(k.open), high: new Decimal(k.high), low: new Decimal(k.low), close: new Decimal(k.close), volume: new Decimal(k.volume) };
     if (c.openTime % MINUTE_MS !== 0) return;
     const known = w.receipts.has(c.openTime);

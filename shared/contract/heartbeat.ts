@@ -76,6 +76,19 @@ export const HeartbeatRawSchema = z.object({
   skipped: z.number().int().nonnegative(),
 });
 
+/**
+ * The 1m candle of a watched symbol as the stream moves it (every kline message, forming or
+ * closing): the charts draw the candle still open with it. Not stored, and not a signal.
+ */
+export const HeartbeatTickSchema = z.object({
+  exchange: Exchange,
+  symbol: z.string(),
+  candle: CandleSchema,
+  /** the stream's last update of this minute (it closed) */
+  closed: z.boolean(),
+  receivedAt: z.number(),
+});
+
 export const CandlesQueryInput = z
   .object({
     exchange: Exchange.default('binance'),
@@ -101,6 +114,7 @@ export const heartbeatMethods = {
 export const heartbeatEvents = {
   'heartbeat.signal': HeartbeatSignalSchema,
   'heartbeat.raw': HeartbeatRawSchema,
+  'heartbeat.tick': HeartbeatTickSchema,
   'heartbeat.status': HeartbeatStatusSchema,
 } as const;
 
@@ -109,6 +123,7 @@ export type Candle = z.infer<typeof CandleSchema>;
 export type HeartbeatStatus = z.infer<typeof HeartbeatStatusSchema>;
 export type HeartbeatSignal = z.infer<typeof HeartbeatSignalSchema>;
 export type HeartbeatRaw = z.infer<typeof HeartbeatRawSchema>;
+export type HeartbeatTick = z.infer<typeof HeartbeatTickSchema>;
 export type WatchedSymbolInfo = z.infer<typeof WatchedSymbol>;
 export type CandlesQuery = z.output<typeof CandlesQueryInput>;
 export type HeartbeatEventName = keyof typeof heartbeatEvents;

@@ -7,13 +7,17 @@ import enCommon from './en/common';
 import frCommon from './fr/common';
 import enErrors from './en/errors';
 import frErrors from './fr/errors';
+import enCharts from './en/charts';
+import frCharts from './fr/charts';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
+  charts: enCharts,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
+  charts: frCharts,
 } satisfies Record<keyof typeof en, unknown>;

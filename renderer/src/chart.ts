@@ -19,7 +19,7 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { floorToTimeframe, MINUTE_MS, type Timeframe } from '@shared/timeframes';
+import { floorToTimeframe, MINUTE_MS, timeframeMinutes, type Timeframe } from '@shared/timeframes';
 import { locale, n } from './i18n';
 import { useSessionStore } from './stores/session';
 
@@ -34,6 +34,9 @@ export interface WireCandle {
 
 export const toTime = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 export const timeMs = (t: Time) => (t as number) * 1000;
+
+/** Empty bars kept right of the last one (markers and the last price stay readable). */
+const RIGHT_ROOM = 5;
 
 const langTag = () => (locale.value === 'fr' ? 'fr-FR' : 'en-US');
 
@@ -85,6 +88,7 @@ export function themedChart(el: HTMLElement, onTheme?: (c: ChartColors) => void)
       timeScale: {
         timeVisible: true,
         secondsVisible: false,
+        rightOffset: RIGHT_ROOM,
         borderColor: colors.line,
         tickMarkFormatter: (t: Time, type: TickMarkType) => {
           const ms = timeMs(t);
@@ -113,6 +117,11 @@ export function themedChart(el: HTMLElement, onTheme?: (c: ChartColors) => void)
     candles,
     volume,
     colors: () => colors,
+    /** Every bar in view, with room on the right for the last bar's markers and labels. */
+    fit() {
+      const count = candles.data().length;
+      if (count) chart.timeScale().setVisibleLogicalRange({ from: -0.5, to: count - 1 + RIGHT_ROOM });
+    },
     /** Price digits from a typical price of the data (the axis and the crosshair label). */
     setDigits(p: number) {
       const d = priceDigits(p);
@@ -147,6 +156,11 @@ export class LiveCandles {
     readonly timeframe: Timeframe,
   ) {}
 
+  /** How many of the latest 1m candles `seedMinutes` wants (none for 1m: its bars are the minutes). */
+  get seedCount(): number {
+    return this.timeframe === '1m' ? 0 : timeframeMinutes(this.timeframe);
+  }
+
   private bar(x: WireCandle): CandlestickData<Time> {
     return { time: toTime(x.openTime), open: Number(x.open), high: Number(x.high), low: Number(x.low), close: Number(x.close) };
   }
@@ -164,14 +178,19 @@ export class LiveCandles {
     if (last) this.c.setDigits(Number(last.close));
   }
 
-  /** The 1m candles stored so far in the period forming now (seeds the forming candle). */
-  seedMinutes(rows: WireCandle[], now: number): void {
-    const period = floorToTimeframe(now, this.timeframe);
-    if (period !== this.period) {
-      this.period = period;
-      this.minutes = new Map();
-    }
-    for (const r of rows) if (floorToTimeframe(r.openTime, this.timeframe) === period && !this.minutes.has(r.openTime)) this.minutes.set(r.openTime, r);
+  /**
+   * The latest stored 1m candles (at least a period's worth): when the last of them belongs to a
+   * period not closed yet (no bar of its own), they make the forming candle at once.
+   */
+  seedMinutes(rows: WireCandle[]): void {
+    const lastRow = rows.at(-1);
+    if (!lastRow) return;
+    const period = floorToTimeframe(lastRow.openTime, this.timeframe);
+    const lastBar = this.c.candles.data().at(-1);
+    if (period <= this.period || (lastBar && period <= timeMs(lastBar.time))) return; // that period is closed
+    this.period = period;
+    this.minutes = new Map(rows.filter((r) => floorToTimeframe(r.openTime, this.timeframe) === period).map((r) => [r.openTime, r]));
+    this.render();
   }
 
   /** A closed candle of this timeframe (heartbeat.signal). */
@@ -190,7 +209,14 @@ export class LiveCandles {
       this.minutes = new Map();
     }
     this.minutes.set(m.openTime, m);
+    this.render();
+    this.updates++;
+  }
+
+  /** The forming candle from the minutes of its period. */
+  private render(): void {
     const ms = [...this.minutes.values()].sort((a, b) => a.openTime - b.openTime);
+    if (!ms.length) return;
     let high = Number(ms[0]!.high);
     let low = Number(ms[0]!.low);
     let vol = 0;
@@ -199,8 +225,7 @@ export class LiveCandles {
       low = Math.min(low, Number(x.low));
       vol += Number(x.volume);
     }
-    this.upsert({ openTime: period, open: ms[0]!.open, high: String(high), low: String(low), close: ms.at(-1)!.close, volume: String(vol) });
-    this.updates++;
+    this.upsert({ openTime: this.period, open: ms[0]!.open, high: String(high), low: String(low), close: ms.at(-1)!.close, volume: String(vol) });
   }
 
   private upsert(x: WireCandle): void {

@@ -129,6 +129,8 @@ interface Live {
   js: string;
   warmup: number;
   sandbox: Promise<StrategySandbox> | null;
+  /** The sandbox once loaded (the signal path takes it without an await). */
+  loaded: StrategySandbox | null;
   /** The activation's candle window, kept in memory: each signal appends its candle (no store read). */
   window: StoredCandle[] | null;
   /** The window as the kernel's columns, kept in step with it (a full window shifts by one candle). */
@@ -136,6 +138,8 @@ interface Live {
   /** The broker's exchange id (null until read): candles come from it when it is not the heartbeat's. */
   exchange: string | null;
   queue: Promise<void>;
+  /** Tasks queued or running in `queue`. */
+  pending: number;
   release: (() => void) | null;
 }
 
@@ -309,7 +313,7 @@ export class BotEngine {
       return existing;
     }
     const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
-    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, cols: null, exchange: null, queue: Promise.resolve(), release: null };
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, loaded: null, window: null, cols: null, exchange: null, queue: Promise.resolve(), pending: 0, release: null };
     this.live.set(row.id, l);
     l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, this.windowSize(l));
     // ready before the first signal: the isolate loaded, the window read once
@@ -350,6 +354,17 @@ export class BotEngine {
    */
   private async windowAt(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
     if ((l.exchange ?? (await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE))) !== HEARTBEAT_EXCHANGE) return this.foreignWindow(l, s);
+    const kept = this.windowNow(l, s);
+    if (kept) return kept;
+    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l), s.openTime);
+    l.window = fresh;
+    l.cols = null;
+    return fresh;
+  }
+
+  /** `windowAt` without an await: the kept window with the signal's candle, or null when it must be read. */
+  private windowNow(l: Live, s: HeartbeatSignal): StoredCandle[] | null {
+    if (l.exchange !== HEARTBEAT_EXCHANGE && !(l.exchange === null && !l.row.broker_id)) return null;
     const n = this.windowSize(l);
     const w = l.window;
     const last = w?.at(-1);
@@ -371,10 +386,7 @@ export class BotEngine {
         return w;
       }
     }
-    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, n, s.openTime);
-    l.window = fresh;
-    l.cols = null;
-    return fresh;
+    return null;
   }
 
   /** The window's columns: kept in step with the window, built again only when it changed shape. */
@@ -396,14 +408,33 @@ export class BotEngine {
     l.cols = null;
     const sb = l.sandbox;
     l.sandbox = null;
+    l.loaded = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
   }
 
+  /**
+   * The activation's tasks, one after the other. An idle queue starts the task at once, in the
+   * caller's turn: a signal's decision reaches the sandbox (which works on its own thread) while
+   * the heartbeat is still reading the rest of a burst.
+   */
   private enqueue(l: Live, fn: () => Promise<void>): Promise<void> {
-    const p = l.queue.then(fn).catch((e: unknown) => this.log.error({ activation: l.row.id, err: errMessage(e) }, 'bot: an activation task failed'));
+    const fail = (e: unknown) => this.log.error({ activation: l.row.id, err: errMessage(e) }, 'bot: an activation task failed');
+    const start = (): Promise<void> => {
+      try {
+        return fn().catch(fail);
+      } catch (e) {
+        fail(e);
+        return Promise.resolve();
+      }
+    };
+    const p = l.pending === 0 ? start() : l.queue.then(start);
+    l.pending++;
     l.queue = p;
     this.tasks.add(p);
-    void p.finally(() => this.tasks.delete(p));
+    void p.finally(() => {
+      l.pending--;
+      this.tasks.delete(p);
+    });
     return p;
   }
 
@@ -427,7 +458,16 @@ export class BotEngine {
   }
 
   private sandboxOf(l: Live): Promise<StrategySandbox> {
-    l.sandbox ??= this.d.kernel.load({ js: l.js });
+    if (!l.sandbox) {
+      const p = this.d.kernel.load({ js: l.js });
+      l.sandbox = p;
+      void p.then(
+        (sb) => {
+          if (l.sandbox === p) l.loaded = sb;
+        },
+        () => undefined,
+      );
+    }
     return l.sandbox;
   }
 
@@ -447,11 +487,11 @@ export class BotEngine {
       await this.journal(l, { kind: 'skipped', candleTime: s.openTime, action: 'none', reason: `signal ${Math.round(age / 1000)} s late (more than one ${row.timeframe} candle): not acted on` });
       return;
     }
-    if (!(await this.engineRunning(row.profile_id))) {
+    if (!(this.engineOn.get(row.profile_id) ?? (await this.engineRunning(row.profile_id)))) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
       return;
     }
-    const candles = await this.windowAt(l, s);
+    const candles = this.windowNow(l, s) ?? (await this.windowAt(l, s));
     if (candles.at(-1)?.openTime !== s.openTime) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
       return;
@@ -459,7 +499,7 @@ export class BotEngine {
     const available = Decimal.max(0, row.budget.plus(row.realised_pnl));
     let decision: Decision;
     try {
-      const sb = await this.sandboxOf(l);
+      const sb = l.loaded ?? (await this.sandboxOf(l));
       decision = await sb.decideKept(
         row.params,
         this.columnsOf(l, candles),
@@ -735,6 +775,7 @@ export class BotEngine {
   private unloadSandbox(l: Live): void {
     const sb = l.sandbox;
     l.sandbox = null;
+    l.loaded = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
   }
 

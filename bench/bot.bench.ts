@@ -5,7 +5,12 @@
  * Real parts: the bundled PostgreSQL, the stream simulator over WebSocket, the Binance REST
  * simulator through CCXT, the strategies in the sandbox. Prints figures; asserts nothing.
  *
- *   npx tsx bench/bot.bench.ts [--symbols 500] [--activations 20] [--minutes 8]
+ *   npx tsx bench/bot.bench.ts [--symbols 500] [--activations 20] [--minutes 8] [--breakdown]
+ *
+ * `--breakdown` also prints where the milliseconds go, per opening decision (p50 / p99 of each
+ * stage): receipt → signal (the heartbeat), signal → the strategy called (the engine's queue and
+ * window), the strategy's decision (the sandbox), decision → journaled (plan and the decision's
+ * INSERT), journaled → order request.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +37,7 @@ const arg = (name: string, dflt: number): number => {
 const N = arg('symbols', 500);
 const A = arg('activations', 20);
 const MINUTES = arg('minutes', 8);
+const BREAKDOWN = process.argv.includes('--breakdown');
 const hrNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
@@ -58,19 +64,59 @@ async function main(): Promise<void> {
     const orders = tr.service();
     const receipts = new Map<string, number>();
     const lat: number[] = [];
+    // --breakdown: per symbol, the times of the current minute's stages
+    type Marks = { signal?: number; decideIn?: number; decideOut?: number; journaled?: number };
+    const marks = new Map<string, Marks>();
+    const stages: Record<'signal' | 'queue' | 'decide' | 'journal' | 'order', number[]> = { signal: [], queue: [], decide: [], journal: [], order: [] };
+    const byClose = new Map<number, string>();
+    const symbolOf = new Map<string, string>();
     const timed = {
       place: (profileId: string, req: Parameters<typeof orders.place>[1]) => {
         const r = receipts.get(req.symbol);
-        if (r !== undefined && req.side === 'buy') lat.push(hrNow() - r);
+        if (r !== undefined && req.side === 'buy') {
+          const t = hrNow();
+          lat.push(t - r);
+          const m = marks.get(req.symbol);
+          if (BREAKDOWN && m?.signal && m.decideIn && m.decideOut && m.journaled) {
+            stages.signal.push(m.signal - r);
+            stages.queue.push(m.decideIn - m.signal);
+            stages.decide.push(m.decideOut - m.decideIn);
+            stages.journal.push(m.journaled - m.decideOut);
+            stages.order.push(t - m.journaled);
+          }
+        }
         return orders.place(profileId, req);
+      },
+    };
+    const timedKernel: Pick<Kernel, 'load' | 'info'> = {
+      info: (c) => kernel.info(c),
+      load: async (c, limits) => {
+        const sb = await kernel.load(c, limits);
+        const decideKept = sb.decideKept.bind(sb);
+        sb.decideKept = async (params, window, state, config) => {
+          const sym = byClose.get(window.close[window.close.length - 1]!);
+          const m = sym ? marks.get(sym) : undefined;
+          if (m) m.decideIn = hrNow();
+          const out = await decideKept(params, window, state, config);
+          if (m) m.decideOut = hrNow();
+          return out;
+        };
+        return sb;
       },
     };
     hb = new HeartbeatService({ db, log, emit: () => undefined, markets: async () => stream.markets(), clock: { now: () => stream.now() }, config: { wsUrl: stream.wsUrl, restUrl: stream.restUrl, backfillHours: 0, gapGraceMs: 3000 } });
     hb.onSignal((s: HeartbeatSignal) => {
       if (s.timeframe === '1m' && s.receivedAt !== null) receipts.set(s.symbol, s.receivedAt);
+      if (BREAKDOWN && s.timeframe === '1m') {
+        marks.set(s.symbol, { signal: hrNow() });
+        byClose.set(Number(s.candle.close), s.symbol);
+      }
     });
     const strategies = new StrategyService({ db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
-    bot = new BotEngine({ db, bus: tr.bus, log, heartbeat: hb, orders: timed, brokers: tr.brokers, strategies, kernel, clock: { now: () => stream.now() } });
+    bot = new BotEngine({ db, bus: tr.bus, log, heartbeat: hb, orders: timed, brokers: tr.brokers, strategies, kernel: BREAKDOWN ? timedKernel : kernel, clock: { now: () => stream.now() }, hooks: BREAKDOWN ? { afterDecision: (d) => {
+      const m = marks.get(symbolOf.get(d.activation_id) ?? '');
+      if (m) m.journaled = hrNow();
+    } } : undefined });
     const s = await strategies.create(tr.profileId, {
       name: 'Always long',
       code: `import { Strategy } from 'aristobot';\nexport default class AlwaysLong extends Strategy {\n  static warmup = 1;\n  shouldLong() { return true; }\n  shouldShort() { return false; }\n  calculatePositionSize() { return 0.5; }\n}\n`,
@@ -83,7 +129,10 @@ async function main(): Promise<void> {
     }
     await bot.start();
     const ids: string[] = [];
-    for (const sym of Object.keys(symbols).slice(0, A)) ids.push((await bot.create(tr.profileId, { strategyId: s.id, brokerId: tr.brokerId, symbol: sym, timeframe: '1m', budget: '1000' })).id);
+    for (const sym of Object.keys(symbols).slice(0, A)) {
+      ids.push((await bot.create(tr.profileId, { strategyId: s.id, brokerId: tr.brokerId, symbol: sym, timeframe: '1m', budget: '1000' })).id);
+      symbolOf.set(ids.at(-1)!, sym);
+    }
     console.log(`bot bench: ${A} activations on ${A} of ${N} symbols, ${MINUTES} minutes, burst closings, Node ${process.version}`);
     for (let m = 0; m < MINUTES; m++) {
       const boundary = Math.floor(stream.now() / MIN) * MIN + MIN;
@@ -99,6 +148,10 @@ async function main(): Promise<void> {
     }
     const decided = await db.withProfile(tr.profileId, async (c) => (await c.query<{ l: string }>("SELECT latency_ms::text AS l FROM bot_decisions WHERE kind = 'signal' AND latency_ms IS NOT NULL")).rows.map((r) => Number(r.l)));
     console.log(`receipt of the closing message → order request (opening decisions): n ${lat.length}, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${pct(lat, 100).toFixed(2)} ms`);
+    if (BREAKDOWN) {
+      const names = { signal: 'receipt → signal (heartbeat)', queue: 'signal → strategy called (engine)', decide: 'the strategy (sandbox)', journal: 'decision → journaled (plan, INSERT)', order: 'journaled → order request' };
+      for (const [k, xs] of Object.entries(stages)) console.log(`  ${names[k as keyof typeof names].padEnd(38)} n ${xs.length}, p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`);
+    }
     console.log(`(the decisions journal's candle close → order request, simulated clock: n ${decided.length}, p50 ${pct(decided, 50).toFixed(0)} ms, p99 ${pct(decided, 99).toFixed(0)} ms)`);
   } catch (e) {
     console.error('bench failed:', e);

@@ -11,6 +11,7 @@ import type { BrokerService } from '../exchanges/brokers';
 import type { HeartbeatService } from '../heartbeat/service';
 import type { StoredCandle } from '../heartbeat/store';
 import type { Kernel, StrategySandbox } from '../kernel';
+import { sharedColumns } from '../kernel/columns';
 import type { Columns, Decision } from '../kernel/types';
 import type { Logger } from '../log';
 import type { StrategyService } from '../strategies/service';
@@ -18,6 +19,7 @@ import type { OrderRow } from '../trading/journal';
 import type { OrderService } from '../trading/orders';
 import type { BotProtection } from './protection';
 import { BrokerCandles } from './candles';
+import { DecisionJournal } from './journal';
 import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
 
 /**
@@ -127,11 +129,17 @@ interface Live {
   js: string;
   warmup: number;
   sandbox: Promise<StrategySandbox> | null;
+  /** The sandbox once loaded (the signal path takes it without an await). */
+  loaded: StrategySandbox | null;
   /** The activation's candle window, kept in memory: each signal appends its candle (no store read). */
   window: StoredCandle[] | null;
+  /** The window as the kernel's columns, kept in step with it (a full window shifts by one candle). */
+  cols: Columns | null;
   /** The broker's exchange id (null until read): candles come from it when it is not the heartbeat's. */
   exchange: string | null;
   queue: Promise<void>;
+  /** Tasks queued or running in `queue`. */
+  pending: number;
   release: (() => void) | null;
 }
 
@@ -160,6 +168,21 @@ export function toColumns(candles: readonly StoredCandle[]): Columns {
     cols.volume[i] = Number(c.volume);
   }
   return cols;
+}
+
+function setColumn(cols: Columns, i: number, c: StoredCandle): void {
+  cols.time[i] = c.openTime;
+  cols.open[i] = Number(c.open);
+  cols.high[i] = Number(c.high);
+  cols.low[i] = Number(c.low);
+  cols.close[i] = Number(c.close);
+  cols.volume[i] = Number(c.volume);
+}
+
+/** Drops the first candle of full columns and puts `c` last. */
+function shiftColumns(cols: Columns, c: StoredCandle): void {
+  for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) cols[k].copyWithin(0, 1);
+  setColumn(cols, cols.time.length - 1, c);
 }
 
 const bad = (path: string, message: string) => new AppError('invalid_input', message, { issues: [{ path, message }] });
@@ -208,6 +231,7 @@ export class BotEngine {
   private readonly balanceTimers = new Map<string, NodeJS.Timeout>();
   private reconcileRun: Promise<ReconcileReport> | null = null;
   private readonly brokerCandles: BrokerCandles;
+  private readonly decisionJournal: DecisionJournal;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private offBus: (() => void) | null = null;
@@ -217,6 +241,7 @@ export class BotEngine {
     this.cfg = { ...DEFAULT_BOT_CONFIG, ...d.config };
     this.clock = d.clock ?? { now: Date.now };
     this.brokerCandles = new BrokerCandles(d.brokers, this.clock);
+    this.decisionJournal = new DecisionJournal(d.db);
   }
 
   private get log(): Logger {
@@ -288,7 +313,7 @@ export class BotEngine {
       return existing;
     }
     const v = await this.d.strategies.getVersion(row.profile_id, row.strategy_id ?? '00000000-0000-0000-0000-000000000000', row.version).catch(() => null);
-    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, window: null, exchange: null, queue: Promise.resolve(), release: null };
+    const l: Live = { row, js: v?.js ?? '', warmup: v?.warmup ?? 0, sandbox: null, loaded: null, window: null, cols: null, exchange: null, queue: Promise.resolve(), pending: 0, release: null };
     this.live.set(row.id, l);
     l.release = this.d.heartbeat.retain(row.symbol, row.timeframe, this.windowSize(l));
     // ready before the first signal: the isolate loaded, the window read once
@@ -329,39 +354,87 @@ export class BotEngine {
    */
   private async windowAt(l: Live, s: HeartbeatSignal): Promise<StoredCandle[]> {
     if ((l.exchange ?? (await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE))) !== HEARTBEAT_EXCHANGE) return this.foreignWindow(l, s);
+    const kept = this.windowNow(l, s);
+    if (kept) return kept;
+    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l), s.openTime);
+    l.window = fresh;
+    l.cols = null;
+    return fresh;
+  }
+
+  /** `windowAt` without an await: the kept window with the signal's candle, or null when it must be read. */
+  private windowNow(l: Live, s: HeartbeatSignal): StoredCandle[] | null {
+    if (l.exchange !== HEARTBEAT_EXCHANGE && !(l.exchange === null && !l.row.broker_id)) return null;
     const n = this.windowSize(l);
     const w = l.window;
     const last = w?.at(-1);
     if (w && last) {
+      const c: StoredCandle = { openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume };
       if (last.openTime === s.openTime) {
-        w[w.length - 1] = { openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume };
+        w[w.length - 1] = c;
+        if (l.cols?.time.length === w.length) setColumn(l.cols, w.length - 1, c);
+        else l.cols = null;
         return w;
       }
       if (last.openTime + timeframeMs(l.row.timeframe) === s.openTime) {
-        w.push({ openTime: s.candle.openTime, open: s.candle.open, high: s.candle.high, low: s.candle.low, close: s.candle.close, volume: s.candle.volume });
-        if (w.length > n) w.splice(0, w.length - n);
+        w.push(c);
+        if (w.length > n) {
+          w.splice(0, w.length - n);
+          if (l.cols?.time.length === n) shiftColumns(l.cols, c);
+          else l.cols = null;
+        } else l.cols = null;
         return w;
       }
     }
-    const fresh = await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, n, s.openTime);
-    l.window = fresh;
-    return fresh;
+    return null;
+  }
+
+  /** The window's columns: kept in step with the window, built again only when it changed shape. */
+  private columnsOf(l: Live, candles: StoredCandle[]): Columns {
+    if (candles !== l.window) return toColumns(candles);
+    if (l.cols?.time.length !== candles.length) {
+      // on a SharedArrayBuffer: handed to the isolate without a copy (the decision is over before the next change)
+      const cols = sharedColumns(candles.length);
+      for (let i = 0; i < candles.length; i++) setColumn(cols, i, candles[i]!);
+      l.cols = cols;
+    }
+    return l.cols;
   }
 
   private unload(l: Live): void {
     l.release?.();
     l.release = null;
     l.window = null;
+    l.cols = null;
     const sb = l.sandbox;
     l.sandbox = null;
+    l.loaded = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
   }
 
+  /**
+   * The activation's tasks, one after the other. An idle queue starts the task at once, in the
+   * caller's turn: a signal's decision reaches the sandbox (which works on its own thread) while
+   * the heartbeat is still reading the rest of a burst.
+   */
   private enqueue(l: Live, fn: () => Promise<void>): Promise<void> {
-    const p = l.queue.then(fn).catch((e: unknown) => this.log.error({ activation: l.row.id, err: errMessage(e) }, 'bot: an activation task failed'));
+    const fail = (e: unknown) => this.log.error({ activation: l.row.id, err: errMessage(e) }, 'bot: an activation task failed');
+    const start = (): Promise<void> => {
+      try {
+        return fn().catch(fail);
+      } catch (e) {
+        fail(e);
+        return Promise.resolve();
+      }
+    };
+    const p = l.pending === 0 ? start() : l.queue.then(start);
+    l.pending++;
     l.queue = p;
     this.tasks.add(p);
-    void p.finally(() => this.tasks.delete(p));
+    void p.finally(() => {
+      l.pending--;
+      this.tasks.delete(p);
+    });
     return p;
   }
 
@@ -385,7 +458,16 @@ export class BotEngine {
   }
 
   private sandboxOf(l: Live): Promise<StrategySandbox> {
-    l.sandbox ??= this.d.kernel.load({ js: l.js });
+    if (!l.sandbox) {
+      const p = this.d.kernel.load({ js: l.js });
+      l.sandbox = p;
+      void p.then(
+        (sb) => {
+          if (l.sandbox === p) l.loaded = sb;
+        },
+        () => undefined,
+      );
+    }
     return l.sandbox;
   }
 
@@ -405,11 +487,11 @@ export class BotEngine {
       await this.journal(l, { kind: 'skipped', candleTime: s.openTime, action: 'none', reason: `signal ${Math.round(age / 1000)} s late (more than one ${row.timeframe} candle): not acted on` });
       return;
     }
-    if (!(await this.engineRunning(row.profile_id))) {
+    if (!(this.engineOn.get(row.profile_id) ?? (await this.engineRunning(row.profile_id)))) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
       return;
     }
-    const candles = await this.windowAt(l, s);
+    const candles = this.windowNow(l, s) ?? (await this.windowAt(l, s));
     if (candles.at(-1)?.openTime !== s.openTime) {
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
       return;
@@ -417,10 +499,10 @@ export class BotEngine {
     const available = Decimal.max(0, row.budget.plus(row.realised_pnl));
     let decision: Decision;
     try {
-      const sb = await this.sandboxOf(l);
+      const sb = l.loaded ?? (await this.sandboxOf(l));
       decision = await sb.decideKept(
         row.params,
-        toColumns(candles),
+        this.columnsOf(l, candles),
         { position: row.position_side ? { side: row.position_side, amount: row.position_amount.toNumber(), entryPrice: (row.entry_price ?? new Decimal(0)).toNumber() } : null, balance: available.toNumber() },
         { allowShort: false },
       );
@@ -527,12 +609,8 @@ export class BotEngine {
     if (d.legs_done === 0) await this.d.hooks?.afterDecision?.(d);
     for (let i = d.legs_done; i < d.plan.length; i++) {
       const leg = d.plan[i]!;
-      if (i === 0 && closeAt !== null) {
-        // recorded beside the order, not before it: the signal path waits for nothing but the order
-        const latency = this.clock.now() - closeAt;
-        const id = d.id;
-        this.track(this.d.db.withProfile(row.profile_id, (c) => c.query('UPDATE bot_decisions SET latency_ms = $2 WHERE id = $1', [id, latency])).then(() => undefined));
-      }
+      // measured at the order request, written with the order's outcome (no statement of its own)
+      const latency = i === 0 && closeAt !== null ? this.clock.now() - closeAt : null;
       let order: OrderRow;
       try {
         if (leg.leg === 'close') await this.d.protection?.release(l.row); // a native pair holds the coins
@@ -560,23 +638,23 @@ export class BotEngine {
           }
         }
         const message = `order refused: ${errMessage(e)}`;
-        d = await this.settleDecision(l, d, { status: 'error', error: message, orderId });
+        d = await this.settleDecision(l, d, { status: 'error', error: message, orderId, latency });
         await this.setReason(l, message);
         return false;
       }
       const filled = order.filled;
       if (order.status === 'intent' || order.status === 'sent' || order.status === 'unknown') {
         // The answer is lost: the order service looks it up; the next start replays this leg with the same id.
-        d = await this.settleDecision(l, d, { status: 'pending', error: `order ${order.client_order_id} outcome unknown so far (${order.error_message ?? order.status}); never sent again`, orderId: order.id });
+        d = await this.settleDecision(l, d, { status: 'pending', error: `order ${order.client_order_id} outcome unknown so far (${order.error_message ?? order.status}); never sent again`, orderId: order.id, latency });
         await this.setReason(l, `an order's outcome is not known yet (client order id ${order.client_order_id})`);
         return false;
       }
       if (filled.lte(0)) {
-        d = await this.settleDecision(l, d, { status: 'error', error: `order ${order.status} without a fill`, orderId: order.id });
+        d = await this.settleDecision(l, d, { status: 'error', error: `order ${order.status} without a fill`, orderId: order.id, latency });
         await this.setReason(l, `order ${order.status} without a fill`);
         return false;
       }
-      d = await this.applyFill(l, d, i, leg, order);
+      d = await this.applyFill(l, d, i, leg, order, latency);
       if (leg.leg === 'open') await this.d.protection?.place(l.row).catch((e: unknown) => this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'));
     }
     return true;
@@ -600,7 +678,7 @@ export class BotEngine {
     return r.rows[0];
   }
 
-  private async applyFill(l: Live, d: DecisionRow, index: number, leg: Leg, o: OrderRow): Promise<DecisionRow> {
+  private async applyFill(l: Live, d: DecisionRow, index: number, leg: Leg, o: OrderRow, latency: number | null = null): Promise<DecisionRow> {
     const { base, quote } = splitSymbol(l.row.symbol);
     const fee = feeInQuote(o, base, quote);
     const price = o.average_price ?? (o.cost && o.filled.gt(0) ? o.cost.div(o.filled) : new Decimal(0));
@@ -637,8 +715,9 @@ export class BotEngine {
       }
       const done = index + 1 >= d.plan.length;
       const dr = await c.query<DecisionRow>(
-        `UPDATE bot_decisions SET legs_done = $2, order_ids = array_append(order_ids, $3::uuid), status = CASE WHEN $4 THEN 'done' ELSE status END, error = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
-        [d.id, index + 1, o.id, done],
+        `UPDATE bot_decisions SET legs_done = $2, order_ids = array_append(order_ids, $3::uuid), status = CASE WHEN $4 THEN 'done' ELSE status END, error = NULL,
+           latency_ms = COALESCE($5::numeric, latency_ms), updated_at = now() WHERE id = $1 RETURNING *`,
+        [d.id, index + 1, o.id, done, latency],
       );
       const reason = a.state === 'running' && a.state_reason ? ', state_reason = NULL' : '';
       const ar = await c.query<ActivationRow>(`UPDATE bot_activations SET last_decision_at = now()${reason} WHERE id = $1 RETURNING *`, [a.id]);
@@ -654,11 +733,12 @@ export class BotEngine {
     return decision;
   }
 
-  private async settleDecision(l: Live, d: DecisionRow, s: { status: DecisionRow['status']; error: string; orderId: string | null }): Promise<DecisionRow> {
+  private async settleDecision(l: Live, d: DecisionRow, s: { status: DecisionRow['status']; error: string; orderId: string | null; latency?: number | null }): Promise<DecisionRow> {
     const r = await this.d.db.withProfile(l.row.profile_id, (c) =>
       c.query<DecisionRow>(
-        `UPDATE bot_decisions SET status = $2, error = $3, order_ids = CASE WHEN $4::uuid IS NULL OR $4::uuid = ANY(order_ids) THEN order_ids ELSE array_append(order_ids, $4::uuid) END, updated_at = now() WHERE id = $1 RETURNING *`,
-        [d.id, s.status, s.error, s.orderId],
+        `UPDATE bot_decisions SET status = $2, error = $3, order_ids = CASE WHEN $4::uuid IS NULL OR $4::uuid = ANY(order_ids) THEN order_ids ELSE array_append(order_ids, $4::uuid) END,
+           latency_ms = COALESCE($5::numeric, latency_ms), updated_at = now() WHERE id = $1 RETURNING *`,
+        [d.id, s.status, s.error, s.orderId, s.latency ?? null],
       ),
     );
     const out = r.rows[0]!;
@@ -669,19 +749,8 @@ export class BotEngine {
   /** Journals a decision (unique per activation, kind and candle): null when that candle was decided before. */
   private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: string; plan?: Leg[]; status?: DecisionRow['status']; error?: string }): Promise<DecisionRow | null> {
     const status = j.status ?? (j.plan && j.plan.length ? 'pending' : 'done');
-    // one statement (the decision and the activation's last decision time): on the signal path
-    const r = await this.d.db.withProfile(l.row.profile_id, async (c) => {
-      const ins = await c.query<DecisionRow>(
-        `WITH ins AS (
-           INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
-           VALUES ($1, $2, to_timestamp($3::float8 / 1000), $4, $5, $6, $7, $8::jsonb)
-           ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *),
-         touched AS (UPDATE bot_activations SET last_decision_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM ins))
-         SELECT * FROM ins`,
-        [l.row.id, j.kind, j.candleTime, j.action, j.reason, status, j.error ?? null, JSON.stringify(j.plan ?? [])],
-      );
-      return ins.rows[0] ?? null;
-    });
+    // batched with the other activations' decisions of the same moment (journal.ts): one statement
+    const r = await this.decisionJournal.insert({ profileId: l.row.profile_id, activationId: l.row.id, kind: j.kind, candleTime: j.candleTime, action: j.action, reason: j.reason, status, error: j.error ?? null, plan: j.plan ?? [] });
     if (!r) {
       this.log.info({ activation: l.row.id, kind: j.kind, candle: new Date(j.candleTime).toISOString() }, 'bot: this candle was decided before; not again');
       return null;
@@ -706,6 +775,7 @@ export class BotEngine {
   private unloadSandbox(l: Live): void {
     const sb = l.sandbox;
     l.sandbox = null;
+    l.loaded = null;
     void sb?.then((s) => s.dispose()).catch(() => undefined);
   }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AGGREGATED_TIMEFRAMES, floorToTimeframe, TIMEFRAMES, timeframeMs } from '../../shared/timeframes';
 import { createTestDb, type TestDb } from '../../test/support/db';
 import { expectedCandles, expectedSignalTimes, normalise } from '../../test/sim/stream/expected';
+import { DEFAULT_SYMBOLS, PriceSeries } from '../../test/sim/series';
 import { StreamSimulator } from '../../test/sim/stream/server';
 import { memoryLogger, waitFor } from '../../test/sim/stream/wait';
 import { silentLogger, type Logger } from '../log';
@@ -27,10 +28,10 @@ interface Ctx {
 
 const contexts: Ctx[] = [];
 
-async function setup(config: Partial<HeartbeatConfig> = {}, opts: { startTime?: number; log?: Logger } = {}): Promise<Ctx> {
+async function setup(config: Partial<HeartbeatConfig> = {}, opts: { startTime?: number; log?: Logger; series?: PriceSeries; spreadMs?: number } = {}): Promise<Ctx> {
   const t = await createTestDb();
   const startTime = opts.startTime ?? T0;
-  const sim = await StreamSimulator.start({ startTime });
+  const sim = await StreamSimulator.start({ startTime, series: opts.series, spreadMs: opts.spreadMs });
   const signals: HeartbeatSignal[] = [];
   const events: { name: string; data: unknown }[] = [];
   const hb = new HeartbeatService({
@@ -242,6 +243,47 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     const klines = c.sim.restRequests.filter((r) => r.url.startsWith('/api/v3/klines'));
     expect(klines).toHaveLength(2); // the window at start, then 23:59 once it was proven closed
     expect(klines[1]!.url).toContain(`startTime=${m - MIN}&endTime=${m - 1}&`);
+  });
+
+  describe('the minute that closes as the session starts (a lost signal at start-up)', () => {
+    // Started exactly at midnight: 23:59 — and with it 3m … 4h — closes at the exchange as we start.
+    // BTC/USDT's closing messages come 500 ms after the minute (ETH/USDT first, spread over 1 s).
+    const midnight = Date.UTC(2024, 2, 11, 0, 0, 0);
+    const series = () => new PriceSeries(42, { 'ETH/USDT': { base: 3000, priceDecimals: 2, volumeDecimals: 4 }, 'BTC/USDT': DEFAULT_SYMBOLS['BTC/USDT']! });
+    const closingWithMidnight = (c: Ctx) => c.signals.filter((s) => s.closeTime === midnight - 1);
+
+    it('the stream closes it after the start: signalled as live (it used to be taken for history)', async () => {
+      const c = await setup({ restSettleMs: 2000 }, { startTime: midnight, series: series(), spreadMs: 1000 });
+      await ready(c);
+      expect(c.signals).toEqual([]);
+      c.sim.advance(1000);
+      await waitFor(() => closingWithMidnight(c).length === TIMEFRAMES.length, 'the candles closing at midnight signalled');
+      expect(closingWithMidnight(c).map((s) => [s.timeframe, s.backfilled, typeof s.receivedAt])).toEqual(TIMEFRAMES.map((tf) => [tf, false, 'number']));
+      await run(c, 3);
+      await verify(c, SYMBOL, midnight - MIN); // stored, and every candle signalled once, in order, from 23:59 on
+    });
+
+    it('the start-up backfill stored it as history before the stream closed it: signalled once the stream does', async () => {
+      // restSettleMs 0: the start's backfill fetches 23:59 from REST (closed by then) before its closing message arrives
+      const c = await setup({ restSettleMs: 0 }, { startTime: midnight, series: series(), spreadMs: 1000 });
+      await ready(c);
+      await c.hb.whenStored();
+      expect((await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: midnight - MIN, to: midnight })).map((x) => x.openTime)).toEqual([midnight - MIN]);
+      expect(c.signals).toEqual([]);
+      c.sim.advance(1000); // the stream's closing message of 23:59: a duplicate for the aggregator
+      await waitFor(() => closingWithMidnight(c).length === TIMEFRAMES.length, 'the candles closing at midnight signalled');
+      expect(closingWithMidnight(c).map((s) => [s.timeframe, s.backfilled, typeof s.receivedAt])).toEqual(TIMEFRAMES.map((tf) => [tf, false, 'number']));
+      await run(c, 3);
+      await verify(c, SYMBOL, midnight - MIN);
+    });
+
+    it('the stream never delivers it (connected after it closed): history, stored and not signalled', async () => {
+      const c = await setup({ restSettleMs: 0 }, { startTime: midnight + 5000, series: series(), spreadMs: 1000 });
+      await ready(c);
+      await run(c, 2);
+      await verify(c);
+      expect(closingWithMidnight(c)).toEqual([]);
+    });
   });
 
   it('after a reconnect, fetches no more than the backfill window: the older part of the gap is skipped (logged once), signals resume', async () => {

@@ -144,6 +144,13 @@ interface Watched {
    * before the session) is stored but never signalled; from it on, signalled.
    */
   startMinute: number | null;
+  /**
+   * The candles that closed with the minute just before the start minute, built as history from a
+   * REST fetch (not signalled): signalled after all if the stream then delivers that minute's
+   * closing message (it closed during the session; the backfill was only faster). Dropped at the
+   * symbol's first signal.
+   */
+  boundary: { minute: number; signals: HeartbeatSignal[] } | null;
 }
 
 interface WriteJob {
@@ -483,7 +490,7 @@ export class HeartbeatService {
   private watch(symbol: string): Watched | undefined {
     const id = this.index.toExchangeId(symbol);
     if (!id) return undefined;
-    const w: Watched = { symbol, id, stream: klineStreamName(id), initialised: false, syncing: false, again: false, timer: null, attempt: 0, filling: null, failedGap: null, removed: false, receipts: new Map(), startMinute: null };
+    const w: Watched = { symbol, id, stream: klineStreamName(id), initialised: false, syncing: false, again: false, timer: null, attempt: 0, filling: null, failedGap: null, removed: false, receipts: new Map(), startMinute: null, boundary: null };
     this.watched.set(symbol, w);
     this.byId.set(id, w);
     return w;
@@ -506,6 +513,13 @@ export class HeartbeatService {
     if (!known) w.receipts.set(c.openTime, k.receivedAt);
     const r = this.agg.add(w.symbol, c);
     if (r.duplicate && !known) w.receipts.delete(c.openTime);
+    if (r.duplicate && w.boundary?.minute === c.openTime) {
+      // the backfill stored this minute as history a moment before the stream closed it: it closed during the session
+      const late = w.boundary.signals.map((s) => ({ ...s, backfilled: false, receivedAt: k.receivedAt }));
+      w.boundary = null;
+      this.log.info({ symbol: w.symbol, minute: new Date(c.openTime).toISOString() }, 'the minute before the start, fetched as history, was closed by the stream during the session: signalled');
+      for (const s of late) this.signal(s);
+    }
     this.take(w, r, true);
     if (!r.gap) return;
     if (w.initialised) this.requestSync(w, this.cfg.gapGraceMs);
@@ -547,13 +561,17 @@ export class HeartbeatService {
    * A signal is `backfilled` when the minute that closes its candle came from the REST API; its
    * `receivedAt` is when the stream delivered that minute (null when backfilled). A candle that
    * closed before the session's start minute is history: stored, never signalled (e.g. the minute
-   * that closed just before the start, too fresh for the start's backfill, fetched later).
+   * that closed just before the start, too fresh for the start's backfill, fetched later) — unless
+   * the stream delivered its closing minute during the session: it closed live, a moment before the
+   * start minute began by our clock, and is signalled (a 4h strategy started a second after 04:00
+   * must not lose its 00:00 candle).
    */
   private enqueue(w: Watched, candles: readonly BuiltCandle[], signal: boolean): void {
     const symbol = w.symbol;
     const rows: CandleRow[] = new Array(candles.length);
     const signals: HeartbeatSignal[] = [];
     const signalFrom = signal && w.startMinute !== null ? w.startMinute : Infinity;
+    // (`signal` false: history being seeded; a minute the stream delivered in the session is still live)
     let receivedAt: number | null = null;
     for (let i = 0; i < candles.length; i++) {
       const c = candles[i]!;
@@ -568,19 +586,29 @@ export class HeartbeatService {
         receivedAt = w.receipts.get(c.openTime) ?? null;
         if (receivedAt !== null) w.receipts.delete(c.openTime);
       }
-      if (c.closeTime >= signalFrom) {
-        signals.push({
-          exchange: EXCHANGE,
-          symbol,
-          timeframe: c.timeframe,
-          openTime: c.openTime,
-          closeTime: c.closeTime,
-          candle: { openTime: c.openTime, open, high, low, close, volume },
-          backfilled: receivedAt === null,
-          receivedAt,
-        });
+      // live: closing at or after the start minute, or closed by the stream during the session
+      const live = receivedAt !== null || c.closeTime >= signalFrom;
+      const boundary = !live && w.startMinute !== null && c.closeTime + 1 === w.startMinute;
+      if (!live && !boundary) continue;
+      const s: HeartbeatSignal = {
+        exchange: EXCHANGE,
+        symbol,
+        timeframe: c.timeframe,
+        openTime: c.openTime,
+        closeTime: c.closeTime,
+        candle: { openTime: c.openTime, open, high, low, close, volume },
+        backfilled: receivedAt === null,
+        receivedAt,
+      };
+      if (live) signals.push(s);
+      else {
+        // history built from REST for the minute just before the start: kept in case the stream closes it now
+        const minute = w.startMinute! - MINUTE_MS;
+        if (w.boundary?.minute !== minute || c.timeframe === '1m') w.boundary = { minute, signals: [] };
+        w.boundary.signals.push(s);
       }
     }
+    if (signals.length > 0) w.boundary = null;
     this.writeQueue.push({ rows });
     // Start on the next turn of the event loop: the messages of one network read go in one write.
     if (!this.writing) this.writing = new Promise<void>((r) => setImmediate(r)).then(() => this.writeLoop());
@@ -725,7 +753,8 @@ export class HeartbeatService {
     const history = seedFrom < current ? await this.store.minuteCandles(EXCHANGE, w.symbol, seedFrom, current) : [];
     if (!this.running || w.removed) return;
     const seeded = this.agg.seed(w.symbol, history);
-    const aggregated = seeded.candles.filter((c) => c.timeframe !== '1m');
+    // the 1m candles are stored already; the one just before the start goes along (see `boundary`)
+    const aggregated = seeded.candles.filter((c) => c.timeframe !== '1m' || c.openTime === current - MINUTE_MS);
     if (aggregated.length > 0) this.enqueue(w, aggregated, false);
     const released = this.agg.cursor(w.symbol) === null ? this.agg.start(w.symbol, current) : this.agg.drain(w.symbol);
     this.take(w, released, true);

@@ -523,6 +523,13 @@ const decide = guard(function (state, allowShort) {
   return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why };
 });
 
+/** Live, in one host call (one crossing instead of two): prepare (init() on the window), then decide. */
+const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
+  const p = prepare(params, layout, b0, b1, b2, b3, b4, b5, null);
+  if (p && p.kernelError) return p;
+  return decide(state, allowShort);
+});
+
 const currentPhase = function () { return phase; };
 
 /** ta.<name>(...args) on copied arrays: what strategies get, for the host's tests and charts. */
@@ -533,5 +540,5 @@ const indicator = guard(function (name, args) {
   return ta[name].apply(undefined, conv);
 });
 
-return { load: load, prepare: prepare, run: run, decide: decide, phase: currentPhase, indicator: indicator };
+return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, phase: currentPhase, indicator: indicator };
 })()`;

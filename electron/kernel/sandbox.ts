@@ -193,6 +193,29 @@ export class StrategySandbox {
   private memoryExceeded = false;
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls queued or running (one at a time per sandbox). */
+  private calls = 0;
+
+  /**
+   * One call at a time: after the previous one. An idle sandbox starts the call at once, in the
+   * caller's turn (the live bot's decision begins while the rest of a burst is still being read).
+   */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const start = (): Promise<T> => {
+      try {
+        return run();
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    };
+    const p = this.calls === 0 ? start() : this.queue.then(start, start);
+    this.calls++;
+    this.queue = p.then(
+      () => void this.calls--,
+      () => void this.calls--,
+    );
+    return p;
+  }
 
   private constructor(compiled: CompiledStrategy, limits: KernelLimits, isolate: ivm.Isolate, runtimeScript: ivm.Script, strategyScript: ivm.Script, info: StrategyInfo) {
     this.compiled = compiled;
@@ -253,9 +276,7 @@ export class StrategySandbox {
         context.release();
       }
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    return this.serial(run);
   }
 
   /**
@@ -441,10 +462,16 @@ export class StrategySandbox {
       try {
         const api = k.api;
         const colArgs = columnArgs(window);
-        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, null], { timeout, result: { copy: true } }), 'init()', timeout, api);
-        if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
-        return (await this.invoke(api, 'decide', [st, !!config.allowShort], timeout, 'decision')) as Decision;
+        // init() and the decision in one crossing of the isolate boundary (the same two steps as decide())
+        const out = await this.call(
+          () => this.apply(api, 'prepareDecide', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, new ivm.ExternalCopy(st).copyInto({ release: true }), !!config.allowShort], { timeout, result: { copy: true } }),
+          'init()',
+          timeout,
+          api,
+        );
+        if (isKernelError(out)) throw strategyError(out, this.compiled);
+        return out as Decision;
       } catch (e) {
         if (this.kept === k) this.kept = null;
         k.api.release();
@@ -452,9 +479,7 @@ export class StrategySandbox {
         throw e;
       }
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    return this.serial(run);
   }
 }
 

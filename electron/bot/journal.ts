@@ -1,0 +1,128 @@
+import type { Database } from '../db/database';
+import type { DecisionKind, DecisionRow, Leg } from './store';
+
+/**
+ * The decisions journal's writer on the signal path: the decisions of every activation of a
+ * profile that are ready at the same moment (a burst of closings) go into ONE statement in one
+ * transaction (a prepared multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING *`), instead of one
+ * transaction of four round trips each. One batch per profile at a time: what arrives while a batch
+ * is being written goes into the next one.
+ *
+ * The transaction commits with `synchronous_commit = off`: it does not wait for its own WAL flush.
+ * The guarantee "journaled before sent" still holds, because the order service journals the order
+ * (its intent) with a synchronous commit before sending it, and PostgreSQL flushes the WAL in order:
+ * an order that is durable has its decision durable too. A crash of the server between the
+ * decision and the order's journal loses a decision no order was placed for (as a crash a moment
+ * earlier would). A failed batch is retried row by row, so one bad row fails alone.
+ */
+export interface JournalEntry {
+  profileId: string;
+  activationId: string;
+  kind: DecisionKind;
+  candleTime: number;
+  action: string;
+  reason: string;
+  status: DecisionRow['status'];
+  error: string | null;
+  plan: Leg[];
+}
+
+interface Waiting {
+  e: JournalEntry;
+  resolve: (r: DecisionRow | null) => void;
+  reject: (e: unknown) => void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const INSERT = {
+  name: 'aristobot.bot.journal.1',
+  text: `WITH ins AS (
+      INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
+      SELECT a, k, to_timestamp(t / 1000), ac, r, s, e, p
+        FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[]) AS x(a, k, t, ac, r, s, e, p)
+      ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *),
+    touched AS (UPDATE bot_activations SET last_decision_at = now() WHERE id IN (SELECT activation_id FROM ins))
+    SELECT * FROM ins`,
+};
+
+const keyOf = (activationId: string, kind: string, candleTime: number) => `${activationId}|${kind}|${candleTime}`;
+
+export class DecisionJournal {
+  private readonly queued = new Map<string, Waiting[]>();
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly db: Pick<Database, 'pool'>) {}
+
+  /** The decision's row once committed; null when that (activation, kind, candle) was journaled before. */
+  insert(e: JournalEntry): Promise<DecisionRow | null> {
+    return new Promise((resolve, reject) => {
+      let q = this.queued.get(e.profileId);
+      if (!q) this.queued.set(e.profileId, (q = []));
+      q.push({ e, resolve, reject });
+      // the first of a burst waits for the current turn of the event loop, so the decisions ready
+      // together are written together
+      if (q.length === 1 && !this.busy.has(e.profileId)) setImmediate(() => void this.flush(e.profileId));
+    });
+  }
+
+  private async flush(profileId: string): Promise<void> {
+    if (this.busy.has(profileId)) return;
+    const batch = this.queued.get(profileId) ?? [];
+    this.queued.delete(profileId);
+    if (batch.length === 0) return;
+    this.busy.add(profileId);
+    try {
+      try {
+        const rows = await this.write(profileId, batch.map((w) => w.e));
+        const byKey = new Map(rows.map((r) => [keyOf(r.activation_id, r.kind, r.candle_time.getTime()), r]));
+        for (const w of batch) w.resolve(byKey.get(keyOf(w.e.activationId, w.e.kind, w.e.candleTime)) ?? null);
+      } catch (err) {
+        if (batch.length === 1) batch[0]!.reject(err);
+        else {
+          for (const w of batch) {
+            try {
+              w.resolve((await this.write(profileId, [w.e]))[0] ?? null);
+            } catch (e) {
+              w.reject(e);
+            }
+          }
+        }
+      }
+    } finally {
+      this.busy.delete(profileId);
+      if (this.queued.has(profileId)) void this.flush(profileId);
+    }
+  }
+
+  private async write(profileId: string, es: JournalEntry[]): Promise<DecisionRow[]> {
+    if (!UUID.test(profileId)) throw new Error('invalid profile id');
+    const c = await this.db.pool.connect();
+    try {
+      try {
+        // one round trip: the transaction, its profile (RLS) and its commit mode
+        await c.query(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true), set_config('synchronous_commit', 'off', true)`);
+        const r = await c.query<DecisionRow>({
+          ...INSERT,
+          values: [
+            es.map((e) => e.activationId),
+            es.map((e) => e.kind),
+            es.map((e) => e.candleTime),
+            es.map((e) => e.action),
+            es.map((e) => e.reason),
+            es.map((e) => e.status),
+            es.map((e) => e.error),
+            es.map((e) => JSON.stringify(e.plan)),
+          ],
+        });
+        await c.query('COMMIT');
+        return r.rows;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      c.release();
+    }
+  }
+}

@@ -7,13 +7,17 @@ import enCommon from './en/common';
 import frCommon from './fr/common';
 import enErrors from './en/errors';
 import frErrors from './fr/errors';
+import enFirstrun from './en/firstrun';
+import frFirstrun from './fr/firstrun';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
+  firstrun: enFirstrun,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
+  firstrun: frFirstrun,
 } satisfies Record<keyof typeof en, unknown>;

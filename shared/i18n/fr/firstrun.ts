@@ -10,7 +10,7 @@ export default {
   state: { done: 'Fait', pending: 'À faire', running: 'En cours', failed: 'Échec' },
   broker: {
     title: 'Ajouter un broker',
-    hint: 'Un broker papier trade avec de l’argent fictif sur les prix réels de la plateforme : sans clés, sans risque. Vous pourrez connecter un vrai compte plus tard.',
+    hint: 'Un broker papier simule vos ordres aux prix réels de la plateforme, avec de l’argent fictif : sans clés, sans risque. Vous pourrez connecter un vrai compte plus tard.',
     exchange: 'Plateforme',
     balance: 'Solde de départ',
     paper: 'Créer un broker papier',

@@ -75,8 +75,15 @@ describe('the first-run guide in Chromium', () => {
     await visit('account');
     await page.waitForSelector('[data-test=brokers]');
     expect(await page.locator('[data-test=firstrun-guide]').count()).toBe(0);
+    await page.waitForSelector('[data-test=firstrun-banner]');
+    await page.screenshot({ path: join(SHOTS, '0-account-banner.png'), fullPage: true });
     await visit('strategies');
     expect(await page.locator('[data-test=firstrun-guide]').count()).toBe(0);
+    // Account, where a login lands, points to the guide
+    await visit('account');
+    await page.click('[data-test=firstrun-banner-start]');
+    await page.waitForSelector('[data-test=firstrun-guide][data-route="/trading"]');
+    expect(await page.locator('[data-test=firstrun-banner]').count()).toBe(0);
 
     await visit('heartbeat');
     await page.waitForSelector('[data-test=firstrun-guide]');
@@ -138,6 +145,9 @@ describe('the first-run guide in Chromium', () => {
     await visit('heartbeat');
     await page.waitForSelector('[data-test=hb-symbols]');
     expect(await page.locator('[data-test=firstrun-guide]').count()).toBe(0);
+    await visit('account');
+    await page.waitForSelector('[data-test="broker-row-Paper"]');
+    expect(await page.locator('[data-test=firstrun-banner]').count()).toBe(0);
   });
 
   it('"I\'ll do it later" is remembered for the profile after a reload (and shown in its language)', async () => {

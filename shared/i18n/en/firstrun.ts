@@ -43,6 +43,10 @@ export default {
     already: 'Already watched: {symbols}',
     notListed: '{symbol} is not a Binance market: the heartbeat only follows Binance pairs. Pick another one.',
   },
+  banner: {
+    text: 'New here? Three steps get you trading: a broker (a paper one in one click), its markets, a symbol to watch.',
+    start: 'Show me the steps',
+  },
   finish: {
     title: 'All set',
     go: 'Go to Manual trading',

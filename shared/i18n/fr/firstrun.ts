@@ -45,6 +45,10 @@ export default {
     already: 'Déjà suivis : {symbols}',
     notListed: '{symbol} n’est pas un marché Binance : le heartbeat ne suit que les paires Binance. Choisissez-en une autre.',
   },
+  banner: {
+    text: 'Première visite ? Trois étapes pour commencer à trader : un broker (papier, en un clic), ses marchés, un symbole à suivre.',
+    start: 'Voir les étapes',
+  },
   finish: {
     title: 'Tout est prêt',
     go: 'Aller au trading manuel',

@@ -9,15 +9,19 @@ import enErrors from './en/errors';
 import frErrors from './fr/errors';
 import enCharts from './en/charts';
 import frCharts from './fr/charts';
+import enFirstrun from './en/firstrun';
+import frFirstrun from './fr/firstrun';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
   charts: enCharts,
+  firstrun: enFirstrun,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
   charts: frCharts,
+  firstrun: frFirstrun,
 } satisfies Record<keyof typeof en, unknown>;

@@ -32,6 +32,7 @@ afterAll(async () => {
 describe('the Backtest page', () => {
   it('import a CSV, run with progress, see metrics, the chart with markers and the trades; reopen from history', async () => {
     await page.click('a[href="#/backtest"]');
+    await page.click('[data-test=firstrun-later]'); // a profile without a broker: past the first-run guide
     await page.waitForSelector('[data-test=bt-form]');
 
     // import GOOG daily as a data set

@@ -43,6 +43,7 @@ describe('heartbeat, end to end in Chromium', () => {
     // the stream connects and the backfill stores the last two hours
     await expect.poll(() => page.getAttribute('[data-test=status-heartbeat]', 'data-state'), { timeout: 30_000 }).toBe('ok');
     await page.click('.sidebar >> text=Heartbeat');
+    await page.click('[data-test=firstrun-later]'); // a profile without a broker: past the first-run guide
     await page.waitForSelector('[data-test="hb-symbol-BTC/USDT"]');
     await expect
       .poll(async () => {

@@ -1,0 +1,57 @@
+import type { Shape } from '../index';
+import type en from '../en/firstrun';
+
+export default {
+  title: 'Premiers pas',
+  intro: 'Trois étapes pour être opérationnel : un broker, ses marchés, un symbole suivi par le heartbeat. Les pages qui ont besoin d’un broker affichent ce guide tant que vous n’en avez pas.',
+  later: 'Plus tard',
+  laterHint: 'Le guide ne reviendra pas pour ce profil ; ajoutez un broker depuis la page Compte quand vous le souhaitez.',
+  stepOf: 'Étape {n}',
+  state: { done: 'Fait', pending: 'À faire', running: 'En cours', failed: 'Échec' },
+  broker: {
+    title: 'Ajouter un broker',
+    hint: 'Un broker papier simule vos ordres aux prix réels de la plateforme, avec de l’argent fictif : sans clés, sans risque. Vous pourrez connecter un vrai compte plus tard.',
+    exchange: 'Plateforme',
+    balance: 'Solde de départ',
+    paper: 'Créer un broker papier',
+    creating: 'Création…',
+    real: 'Connecter plutôt un vrai compte',
+    name: 'Papier',
+    done: '{name} sur {exchange} est prêt.',
+    invalidAmount: 'Le solde de départ doit être un nombre positif, par exemple 10000.',
+  },
+  markets: {
+    title: 'Charger ses marchés',
+    hint: 'La liste des paires que la plateforme propose, avec leur précision et leurs limites. Données publiques : aucune clé nécessaire.',
+    waiting: 'Ajoutez d’abord un broker.',
+    load: 'Charger les marchés',
+    loading: 'Chargement des marchés de {exchange}… {percent} %',
+    done: '{count} marchés de {exchange} chargés.',
+    failed: 'Impossible de charger les marchés de {exchange} : la plateforme n’a pas répondu. Vérifiez votre connexion Internet (ou la page d’état de la plateforme), puis réessayez. Votre broker est conservé.',
+    details: 'Détail : {message}',
+    cancelled: 'Le chargement a été annulé. Réessayez quand vous voulez.',
+    retry: 'Réessayer',
+  },
+  watch: {
+    title: 'Suivre un symbole',
+    hint: 'Le heartbeat enregistre les bougies des symboles qu’il suit (sur Binance) pour les graphiques et les bots.',
+    waiting: 'Chargez d’abord les marchés.',
+    search: 'Chercher une paire',
+    symbol: 'Symbole',
+    none: 'Aucune paire ne correspond.',
+    add: 'Suivre',
+    adding: 'Ajout…',
+    done: 'Le heartbeat suit {symbol}.',
+    already: 'Déjà suivis : {symbols}',
+    notListed: '{symbol} n’est pas un marché Binance : le heartbeat ne suit que les paires Binance. Choisissez-en une autre.',
+  },
+  banner: {
+    text: 'Première visite ? Trois étapes pour commencer à trader : un broker (papier, en un clic), ses marchés, un symbole à suivre.',
+    start: 'Voir les étapes',
+  },
+  finish: {
+    title: 'Tout est prêt',
+    go: 'Aller au trading manuel',
+    skip: 'Passer cette étape',
+  },
+} satisfies Shape<typeof en>;

@@ -1,7 +1,7 @@
 /**
  * Backtest benchmark. Prints figures; asserts nothing.
  *
- *   npx tsx bench/backtest.bench.ts [--candles 10000000] [--load 1000000]
+ *   npx tsx bench/backtest.bench.ts [--candles 10000000] [--load 1000000] [--compute-only | --load-only]
  *
  *  1. candles/s of a whole backtest on synthetic 1m candles: an EMA-cross strategy with fees and
  *     slippage run through the sandbox (the kernel's isolate, the decision rule, the simulated loop),
@@ -94,7 +94,7 @@ async function load(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`backtest bench, Node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   if (!process.argv.includes('--load-only')) await compute();
-  await load();
+  if (!process.argv.includes('--compute-only')) await load();
 }
 
 main().catch((e) => {

@@ -4,11 +4,11 @@
  * ("Strategy kernel") and types.ts.
  */
 import { shareColumns, sharedBytes, sharedColumns } from './columns';
-import { DEFAULT_LIMITS, StrategySandbox, checkSimConfig } from './sandbox';
+import { DEFAULT_LIMITS, ScratchPool, StrategySandbox, checkSimConfig } from './sandbox';
 import type { Columns, CompiledStrategy, Decision, DecideConfig, DecideState, KernelLimits, RunOptions, SimConfig, SimResult, StrategyInfo } from './types';
 
 export * from './types';
-export { StrategySandbox, DEFAULT_LIMITS, checkSimConfig, shareColumns, sharedColumns };
+export { StrategySandbox, ScratchPool, DEFAULT_LIMITS, checkSimConfig, shareColumns, sharedColumns };
 
 /**
  * Owns the sandboxes it creates (one isolate per load: a backtest run or a bot activation) so the
@@ -17,6 +17,8 @@ export { StrategySandbox, DEFAULT_LIMITS, checkSimConfig, shareColumns, sharedCo
 export class Kernel {
   private readonly limits: KernelLimits;
   private readonly live = new Set<StrategySandbox>();
+  /** Memory lent from one backtest to the next (see ScratchPool). */
+  readonly scratch = new ScratchPool();
 
   constructor(limits: Partial<KernelLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -47,17 +49,20 @@ export class Kernel {
   /**
    * One backtest in its own isolate, disposed after. The heap limit grows with the data: at least
    * 32 MB + the shared columns' buffers + 3× the columns' bytes (the strategy's own copies of the
-   * columns it reads, the equity curve and a few indicator arrays).
+   * columns it reads, the equity curve and a few indicator arrays) + the scratch buffers lent.
    */
   async backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, limits: Partial<KernelLimits> = {}): Promise<SimResult> {
     checkSimConfig(config);
     const base = limits.memoryMb ?? this.limits.memoryMb;
-    const memoryMb = Math.max(base, 32 + Math.ceil((sharedBytes(columns) + columns.close.length * 8 * 6 * 3) / 2 ** 20));
-    const sb = await this.load(compiled, { ...limits, memoryMb });
+    const lent = this.scratch.lend(columns.close.length * 8);
+    const lentBytes = lent.length * columns.close.length * 8;
+    const memoryMb = Math.max(base, 32 + Math.ceil((sharedBytes(columns) + columns.close.length * 8 * 6 * 3) / 2 ** 20)) + Math.ceil(lentBytes / 2 ** 20);
+    let sb: StrategySandbox | undefined;
     try {
-      return await sb.backtest(params, columns, config, opts);
+      sb = await this.load(compiled, { ...limits, memoryMb });
+      return await sb.backtest(params, columns, config, opts, { pool: this.scratch, lent });
     } finally {
-      sb.dispose();
+      sb?.dispose();
     }
   }
 
@@ -74,6 +79,7 @@ export class Kernel {
   /** Disposes every sandbox still alive (runs in progress end with an error). */
   dispose(): void {
     for (const sb of [...this.live]) sb.dispose();
+    this.scratch.clear();
   }
 }
 

@@ -15,6 +15,24 @@ const floor = Math.floor, fabs = Math.abs, isFiniteNum = Number.isFinite, F64 = 
 const ObjectFreeze = Object.freeze, ObjectKeys = Object.keys, NaN_ = NaN;
 const atomicLoad = Atomics.load, atomicStore = Atomics.store, I32 = Int32Array;
 
+// ---- Scratch memory lent by the host for one backtest (sandbox.ts, ScratchPool). On this kind of
+// machine (a VM whose fresh pages are faulted in one by one) writing into freshly allocated
+// memory costs ~10x the arithmetic; the host keeps the buffers of the previous run and lends them
+// again. Only arrays of the run's length, only the strategy's column copies and the ta.* outputs
+// computed in init() (each written in full before it is read), and only in a context that is
+// released after the run, so no strategy code can see a buffer while another run uses it. The
+// buffers are always the host's: one made here would belong to this isolate's allocator, which
+// is gone with the isolate while the host still holds the buffer.
+let scratchLen = -1, scratchFree = null, scratchAll = null, scratchUsed = 0, scratchTa = false;
+/** A Float64Array of n values: a lent buffer when one applies, else fresh memory. */
+function scratchFor(n) {
+  if (scratchFree === null || n !== scratchLen || n === 0) return new F64(n);
+  scratchUsed++;
+  return scratchFree.length > 0 ? new F64(scratchFree.pop()) : new F64(n);
+}
+/** An indicator's output array (lent memory only while init() runs in a backtest). */
+function outArray(n) { return scratchTa ? scratchFor(n) : new F64(n); }
+
 // ---- Determinism: no clock, no randomness (a backtest and the live bot must decide alike).
 (function lockNondeterminism() {
   const RealDate = Date;
@@ -62,15 +80,15 @@ function checkSeries(name, v) {
 }
 /** The library returns only the values after warm-up; align them with the input, NaN before. */
 function pad(n, out) {
-  const r = new F64(n);
+  const r = outArray(n);
   const off = n - out.length;
   for (let i = 0; i < off; i++) r[i] = NaN_;
   for (let j = 0; j < out.length; j++) r[off + j] = out[j];
   return r;
 }
-function nans(n) { const r = new F64(n); for (let i = 0; i < n; i++) r[i] = NaN_; return r; }
+function nans(n) { const r = outArray(n); for (let i = 0; i < n; i++) r[i] = NaN_; return r; }
 /** An output of n values whose first k are NaN (the rest are written by the caller: one pass over fresh memory, not two). */
-function nanPrefix(n, k) { const r = new F64(n); for (let i = 0; i < k && i < n; i++) r[i] = NaN_; return r; }
+function nanPrefix(n, k) { const r = outArray(n); for (let i = 0; i < k && i < n; i++) r[i] = NaN_; return r; }
 
 const ta = ObjectFreeze({
   sma(values, period) {
@@ -240,7 +258,7 @@ function instantiate(Cls, info, given, shared) {
     const src = shared[name];
     ObjectDefineProperty(lazy, name, {
       configurable: true,
-      get() { const own = new F64(src); ObjectDefineProperty(this, name, { value: own, writable: true, enumerable: true, configurable: true }); return own; },
+      get() { const own = scratchFor(src.length); own.set(src); ObjectDefineProperty(this, name, { value: own, writable: true, enumerable: true, configurable: true }); return own; },
       set(v) { ObjectDefineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true }); },
     });
   }
@@ -342,15 +360,26 @@ const load = guard(function () {
   return { ok: true, info: info };
 });
 
-/** Columns arrive as shared buffers (b0..b5, see columnsFrom); ctrl is a SharedArrayBuffer. */
-const prepare = guard(function (params, layout, b0, b1, b2, b3, b4, b5, ctrlBuffer) {
+/**
+ * Columns arrive as shared buffers (b0..b5, see columnsFrom); ctrl is a SharedArrayBuffer;
+ * scratch (backtests only) the buffers the host lends for this run (see scratchFor).
+ */
+const prepare = guard(function (params, layout, b0, b1, b2, b3, b4, b5, ctrlBuffer, scratch) {
   cols = columnsFrom([b0, b1, b2, b3, b4, b5], layout);
   ctrl = ctrlBuffer ? new I32(ctrlBuffer) : new I32(4);
+  if (scratch) { scratchLen = cols.close.length; scratchFree = scratch.slice(); scratchAll = scratch.slice(); scratchUsed = 0; }
   strat = instantiate(Cls, info, params, cols);
   phase = 'init()';
-  strat.init();
+  scratchTa = scratchFree !== null;
+  try { strat.init(); } finally { scratchTa = false; }
   return { ok: true };
 });
+/** The lent buffers go back to the host with the result, and how many the run asked for. */
+function takeScratch() {
+  const all = scratchAll, used = scratchUsed;
+  scratchFree = null; scratchAll = null; scratchUsed = 0;
+  return all === null ? null : { buffers: all, used: used };
+}
 
 const CHUNK = 16384;
 const TRADE_FIELDS = 13;
@@ -500,7 +529,7 @@ const run = guard(function (cfg, equityBuffer, exposureBuffer) {
   atomicStore(ctrl, 1, n);
   return {
     trades: tbuf.slice(0, tcount * TRADE_FIELDS), equity: equityBuffer ? null : equity, exposure: exposureBuffer ? null : exposure, finalEquity: n > 0 ? equity[n - 1] : st[CASH],
-    firstDecisionIndex: first < n ? first : -1, decisions: dbuf.slice(0, dcount * 2), refused: refused,
+    firstDecisionIndex: first < n ? first : -1, decisions: dbuf.slice(0, dcount * 2), refused: refused, scratch: takeScratch(),
   };
 });
 

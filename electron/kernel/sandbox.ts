@@ -94,6 +94,74 @@ function columnArgs(c: Columns): unknown[] {
   return [new ivm.ExternalCopy(layout).copyInto({ release: true }), ...slots];
 }
 
+/**
+ * Scratch buffers lent to backtest runs and taken back after them (runtime-source.ts, scratchFor):
+ * the strategy's column copies and the indicator arrays init() computes, one candle-column in
+ * size each. On a VM whose fresh pages are faulted in one by one (this machine: ~40 ms of faults
+ * per 10 M-value array against ~3 ms of arithmetic), reusing the previous run's memory is most of
+ * a backtest's speed; the optimiser and the lookahead check run many backtests of one size in a
+ * row. Bounded (maxBytes) and emptied when idle (idleMs), so the memory goes back to the system.
+ * Buffers lent are out of the pool until the run returns them; a failed run's are dropped.
+ */
+export class ScratchPool {
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  /** Per size: how many buffers the last run of that size used (what the next one is lent). */
+  private readonly wanted = new Map<number, number>();
+  private bytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly maxBytes = 1024 * 2 ** 20,
+    private readonly idleMs = 30_000,
+  ) {}
+
+  /**
+   * The buffers to lend a run whose columns hold `byteLength` bytes each: as many as the last run
+   * of that size asked for (none before the first), from the pool, made here for the rest (always
+   * by the host: see runtime-source.ts). Made here, they are fresh memory for this run, reused by
+   * the next.
+   */
+  lend(byteLength: number): SharedArrayBuffer[] {
+    const want = byteLength === 0 ? 0 : Math.min(this.wanted.get(byteLength) ?? 0, Math.floor(this.maxBytes / byteLength));
+    if (byteLength === 0 || want === 0) return [];
+    const list = this.free.get(byteLength) ?? [];
+    const k = Math.min(list.length, want);
+    const out = list.splice(list.length - k, k);
+    this.bytes -= k * byteLength;
+    while (out.length < want) out.push(new SharedArrayBuffer(byteLength));
+    return out;
+  }
+
+  /** A run's buffers back; `used`: how many it asked for (lent or not). */
+  takeBack(byteLength: number, buffers: SharedArrayBuffer[], used: number): void {
+    if (byteLength === 0) return;
+    this.wanted.set(byteLength, used);
+    let list = this.free.get(byteLength);
+    if (!list) this.free.set(byteLength, (list = []));
+    for (const b of buffers) {
+      if (!(b instanceof SharedArrayBuffer) || b.byteLength !== byteLength || list.includes(b)) continue;
+      if (this.bytes + byteLength > this.maxBytes) break;
+      list.push(b);
+      this.bytes += byteLength;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.clear(), this.idleMs);
+    this.timer.unref();
+  }
+
+  /** Bytes currently pooled. */
+  get pooledBytes(): number {
+    return this.bytes;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
 /** The loop's result as it leaves the isolate: trades and decisions packed in typed arrays. */
 interface RawResult {
   trades: Float64Array;
@@ -103,6 +171,7 @@ interface RawResult {
   firstDecisionIndex: number;
   decisions: Int32Array;
   refused: number;
+  scratch?: { buffers: SharedArrayBuffer[]; used: number } | null;
 }
 
 const TRADE_FIELDS = 13;
@@ -331,8 +400,12 @@ export class StrategySandbox {
 
   private cancelledByDispose = false;
 
-  /** The whole simulation inside the isolate: see docs/ARCHITECTURE.md ("Strategy kernel"). */
-  async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}): Promise<SimResult> {
+  /**
+   * The whole simulation inside the isolate: see docs/ARCHITECTURE.md ("Strategy kernel").
+   * `scratch`: a pool lending the run reusable memory (Kernel.backtest passes one; the isolate's
+   * memory limit must leave room for what the pool lends: ScratchPool.lend before load).
+   */
+  async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, scratch?: { pool: ScratchPool; lent: SharedArrayBuffer[] }): Promise<SimResult> {
     checkColumns(columns);
     checkSimConfig(config);
     if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
@@ -366,7 +439,8 @@ export class StrategySandbox {
         const ctrlCopy = new ivm.ExternalCopy(ctrl).copyInto({ release: true });
         // init() runs over the whole columns: its limit grows by 2 µs per candle (+20 s at 10 M).
         const initTimeout = this.limits.callTimeoutMs + Math.ceil(n * 0.002);
-        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, ctrlCopy], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
+        const lent = scratch ? new ivm.ExternalCopy(scratch.lent).copyInto({ release: true }) : null;
+        const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, ctrlCopy, lent], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
@@ -376,6 +450,7 @@ export class StrategySandbox {
         const out = (await this.call(() => this.apply(api, 'run', args, { timeout: runTimeout, result: { copy: true } }), 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
         if (isKernelError(out)) throw strategyError(out, this.compiled);
         if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
+        if (scratch && out.scratch) scratch.pool.takeBack(n * 8, out.scratch.buffers, out.scratch.used);
         return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
       }, this.limits.callTimeoutMs);
       report();

@@ -7,13 +7,17 @@ import enCommon from './en/common';
 import frCommon from './fr/common';
 import enErrors from './en/errors';
 import frErrors from './fr/errors';
+import enStatscurrency from './en/statscurrency';
+import frStatscurrency from './fr/statscurrency';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
+  statscurrency: enStatscurrency,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
+  statscurrency: frStatscurrency,
 } satisfies Record<keyof typeof en, unknown>;

@@ -8,7 +8,9 @@
  * second, p50/p99 latency. Phase 2: 10× a realistic burst (default 50 alerts at a bar close → 500 at
  * once, one connection each): every request answered 202 and found in the journal (zero lost).
  * Processing (the exchange) is held back until the end, so the figures are those of the listener:
- * receive → check → journal (committed) → answer.
+ * receive → check → journal (committed) → answer. Phase 3: the same accept path called directly
+ * (no HTTP, no autocannon on the same thread), 10 and 100 in flight: requests per second and the
+ * app's CPU per request. autocannon runs in this process, so phases 1–2 share one thread with it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -79,6 +81,30 @@ async function main(): Promise<void> {
     const loadRows = await count('load');
     const burstRows = await count('burst');
     console.log(`journal: sustained ${loadRows} rows for ${r['2xx']} answers (${loadRows - r['2xx']} still in flight when the clock stopped); burst ${burstRows} rows for ${b['2xx']} answers of ${BURST} sent → lost: ${BURST - Math.min(burstRows, b['2xx'])}`);
+    console.log(`group commit: ${svc.journalCounters.jobs} journal writes in ${svc.journalCounters.batches} transactions`);
+
+    // Phase 3: the accept path without HTTP (and without autocannon sharing the thread): receive() called
+    // directly, `conc` at a time: what the journal itself sustains, and the app's CPU per request.
+    const token = new URL(url).pathname.split('/').at(-1)!;
+    for (const conc of [10, 100]) {
+      const total = 3000;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      let k = 0;
+      const answers = await Promise.all(
+        Array.from({ length: conc }, async () => {
+          let ok = 0;
+          while (k < total) {
+            const a = await svc!.receive({ token, ip: '127.0.0.1', peer: '127.0.0.1', contentType: 'text/plain', body: body.replace('ID', `direct${conc}-${k++}`) });
+            if (a.status === 202) ok++;
+          }
+          return ok;
+        }),
+      );
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(c0);
+      console.log(`direct receive(), ${conc} in flight: ${answers.reduce((a, b) => a + b, 0)} of ${total} accepted = ${Math.round(total / (ms / 1000))} req/s, ${Math.round((cpu.user + cpu.system) / total)} µs of app CPU per request`);
+    }
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (figures are shared with whatever else runs)`);
   } finally {
     release();

@@ -158,6 +158,43 @@ describe('webhooks with native stop-loss / take-profit', () => {
     await send({ action: 'SellMarket', percent: 100 });
   });
 
+  it('a BuyLimit with SL and TP that fills later gets its native pair at the fill, for the quantity bought', async () => {
+    const before = ocoPosts();
+    const r = await send({ action: 'BuyLimit', amount: '0.01', price: '59000', sl: '55000', tp: '65000' });
+    expect(r.status).toBe('processed');
+    const entry = (await tdb.db.withProfile(tr.profileId, (c) => c.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [r.order_id]))).rows[0]!;
+    expect([entry.type, entry.status]).toEqual(['limit', 'open']);
+    // resting: nothing to protect yet
+    expect(ocoPosts()).toBe(before);
+    expect(openLegs().map((o) => o.type)).toEqual(['LIMIT']);
+    let p = await position();
+    expect([p.quantity.toFixed(), p.stop_loss?.toFixed(), p.take_profit?.toFixed()]).toEqual(['0', '55000', '65000']);
+
+    // the price crosses: the watcher syncs the fill and the pair is placed at the exchange
+    sim.series.setPrice(BTC, '58900');
+    sim.tick();
+    await svc.tick();
+    await svc.idle();
+    p = await position();
+    expect([p.quantity.toFixed(), p.protection]).toEqual(['0.01', 'native']);
+    expect(openLegs().map((o) => [o.type, o.origQty, o.stopPrice]).sort()).toEqual([
+      ['STOP_LOSS', '0.01000000', '55000.00000000'],
+      ['TAKE_PROFIT', '0.01000000', '65000.00000000'],
+    ]);
+    expect(ocoPosts()).toBe(before + 1);
+    expect((await requests()).find((x) => x.id === r.id)!.protection).toBe('native');
+    // another pass of the watcher places nothing more
+    await svc.tick();
+    await svc.idle();
+    expect(ocoPosts()).toBe(before + 1);
+
+    sim.series.setPrice(BTC, '60000');
+    sim.tick();
+    await send({ action: 'SellMarket', percent: 100 });
+    expect((await position()).quantity.toFixed()).toBe('0');
+    expect(openLegs()).toEqual([]);
+  });
+
   it('levels that cannot protect a long are refused before anything is bought', async () => {
     const posts = sim.requestLog.filter((x) => x.method === 'POST').length;
     const before = (await position()).quantity;

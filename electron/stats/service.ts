@@ -59,6 +59,7 @@ export class StatsService {
   private off: (() => void) | null = null;
   private readonly noHistory = new Set<string>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly filled = new Map<string, Set<string> | null>();
   private stopped = false;
 
   constructor(private readonly o: StatsServiceOptions) {}
@@ -68,14 +69,20 @@ export class StatsService {
       this.o.bus?.on((e) => {
         if (e.event !== 'positions.updated' || !e.profileId) return;
         // a burst of fills (a bot's legs, partial fills) gives one snapshot once it settles
-        const brokerId = (e.data as { brokerId: string }).brokerId;
+        const { brokerId, symbols } = e.data as { brokerId: string; symbols?: string[] };
         const profileId = e.profileId;
         const key = `${profileId}:${brokerId}`;
         const t = this.pending.get(key);
         if (t) clearTimeout(t);
+        // the markets that filled since the last snapshot (null: unknown, the whole account)
+        const seen = this.filled.get(key);
+        const merged = seen === null || !symbols ? null : new Set([...(seen ?? []), ...symbols]);
+        this.filled.set(key, merged);
         const timer = setTimeout(() => {
           this.pending.delete(key);
-          if (!this.stopped) void this.afterFill(profileId, brokerId);
+          const markets = this.filled.get(key) ?? null;
+          this.filled.delete(key);
+          if (!this.stopped) void this.afterFill(profileId, brokerId, markets ? [...markets] : null);
         }, this.o.afterFillDelayMs ?? 1000);
         timer.unref();
         this.pending.set(key, timer);
@@ -109,12 +116,12 @@ export class StatsService {
     return next;
   }
 
-  private async afterFill(profileId: string, brokerId: string): Promise<void> {
+  private async afterFill(profileId: string, brokerId: string, markets: string[] | null): Promise<void> {
     try {
-      await this.snapshot(profileId, brokerId, 'fill');
+      await this.snapshot(profileId, brokerId, 'fill', markets ?? undefined);
     } catch (e) {
       this.o.log.warn({ broker: brokerId, err: (e as Error).message }, 'statistics: no snapshot after the fill');
-      await this.rebuild(profileId, brokerId).catch((x: Error) => this.o.log.warn({ broker: brokerId, err: x.message }, 'statistics: ledger not rebuilt'));
+      await this.rebuild(profileId, brokerId, markets ?? undefined).catch((x: Error) => this.o.log.warn({ broker: brokerId, err: x.message }, 'statistics: ledger not rebuilt'));
     }
   }
 
@@ -172,22 +179,45 @@ export class StatsService {
   // ------------------------------------------------------------------------------------------
   // The ledger
 
-  /** Rebuilds the round-trip trades and open lots of the broker's account in its current mode. */
-  rebuild(profileId: string, brokerId: string): Promise<{ trades: number; lots: number }> {
+  /**
+   * Rebuilds the round-trip trades and open lots of the broker's account in its current mode; with
+   * `markets`, only the books those markets' base assets are part of (see `rebuildIn`).
+   */
+  rebuild(profileId: string, brokerId: string, markets?: string[]): Promise<{ trades: number; lots: number; scope: 'account' | string[] }> {
     return this.serial(brokerId, async () => {
       const broker = await this.o.brokers.get(profileId, brokerId);
       const sandbox = await currentSandbox(this.o.db, this.o.gateway, profileId, broker);
-      return this.rebuildIn(profileId, brokerId, sandbox);
+      return this.rebuildIn(profileId, brokerId, sandbox, markets);
     });
   }
 
-  private async rebuildIn(profileId: string, brokerId: string, sandbox: boolean): Promise<{ trades: number; lots: number }> {
+  /**
+   * The ledger of one account, whole or in part. Books never cross base assets: a market's lots are
+   * per market and book, and the only book shared between markets is the opening holding of their
+   * base asset (BTC held before the app, sold on BTC/USDT or BTC/EUR). So the trades and lots of the
+   * base assets of the markets that filled are computed from those assets' fills and openings alone
+   * and replace only theirs, giving what a whole rebuild gives. It falls back to the whole account
+   * when the rest might differ from a whole rebuild: other trades valued in another currency than
+   * the profile's (it changed) or not valued at all (a rate a new snapshot may now give).
+   */
+  private async rebuildIn(profileId: string, brokerId: string, sandbox: boolean, markets?: string[]): Promise<{ trades: number; lots: number; scope: 'account' | string[] }> {
     const currency = await this.currency(profileId);
     return this.o.db.withProfile(profileId, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stats:${brokerId}:${sandbox}`]);
-      const fills = await loadFills(c, brokerId, sandbox);
+      let bases: string[] | null = markets ? [...new Set(markets.map((m) => splitSymbol(m).base))].sort() : null;
+      if (bases) {
+        const stale = await c.query(
+          `SELECT 1 FROM stats_trades WHERE broker_id = $1 AND sandbox = $2 AND base <> ALL($3::text[]) AND (currency <> $4 OR pnl_value IS NULL) LIMIT 1`,
+          [brokerId, sandbox, bases, currency],
+        );
+        if (stale.rows.length) bases = null;
+      }
+      const fills = await loadFills(c, brokerId, sandbox, bases);
       const openings = (
-        await c.query<{ asset: string; quantity: Decimal; price: Decimal | null; currency: string; seen_at: Date }>('SELECT * FROM stats_openings WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox])
+        await c.query<{ asset: string; quantity: Decimal; price: Decimal | null; currency: string; seen_at: Date }>(
+          'SELECT * FROM stats_openings WHERE broker_id = $1 AND sandbox = $2 AND ($3::text[] IS NULL OR asset = ANY($3::text[]))',
+          [brokerId, sandbox, bases],
+        )
       ).rows
         .filter((r) => r.price !== null)
         .map<Opening>((r) => ({ asset: r.asset, quantity: r.quantity, price: r.price!, currency: r.currency, seenAt: r.seen_at }));
@@ -196,8 +226,8 @@ export class StatsService {
       const label = (source: Source, ref: string | null): string => labels.get(`${source}:${ref ?? ''}`) ?? defaultLabel(source, ref);
       // converting a quote currency other than the profile's: its price in the snapshot closest before
       const rates = await quoteRates(c, brokerId, sandbox, currency, [...new Set(ledger.trades.map((t) => t.quote).filter((q) => q !== currency))]);
-      await c.query('DELETE FROM stats_trades WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox]);
-      await c.query('DELETE FROM stats_lots WHERE broker_id = $1 AND sandbox = $2', [brokerId, sandbox]);
+      await c.query('DELETE FROM stats_trades WHERE broker_id = $1 AND sandbox = $2 AND ($3::text[] IS NULL OR base = ANY($3::text[]))', [brokerId, sandbox, bases]);
+      await c.query('DELETE FROM stats_lots WHERE broker_id = $1 AND sandbox = $2 AND ($3::text[] IS NULL OR base = ANY($3::text[]))', [brokerId, sandbox, bases]);
       const s = (x: Decimal | null) => (x === null ? null : x.toFixed());
       for (let i = 0; i < ledger.trades.length; i += 500) {
         const chunk = ledger.trades.slice(i, i + 500);
@@ -218,7 +248,7 @@ export class StatsService {
           [brokerId, sandbox, JSON.stringify(ledger.lots.map((l) => ({ symbol: l.symbol || `${l.base}/${l.quote}`, base: l.base, quote: l.quote, source: l.source, ref: l.ref, book: l.book, book_label: label(l.source, l.ref), quantity: l.quantity.toFixed(), unit_cost: l.unitCost.toFixed(), opened_at: l.openedAt.toISOString() })))],
         );
       }
-      return { trades: ledger.trades.length, lots: ledger.lots.length };
+      return { trades: ledger.trades.length, lots: ledger.lots.length, scope: bases ?? 'account' };
     });
   }
 
@@ -226,7 +256,7 @@ export class StatsService {
   // Equity snapshots
 
   /** Values the broker's balances now, records deposits/withdrawals since the previous snapshot, then rebuilds the ledger. */
-  snapshot(profileId: string, brokerId: string, reason: 'start' | 'hourly' | 'fill' | 'manual'): Promise<SnapshotResult> {
+  snapshot(profileId: string, brokerId: string, reason: 'start' | 'hourly' | 'fill' | 'manual', markets?: string[]): Promise<SnapshotResult> {
     return this.serial(brokerId, async () => {
       const { ex, broker } = await this.o.brokers.exchangeFor(profileId, brokerId);
       const sandbox = await currentSandbox(this.o.db, this.o.gateway, profileId, broker);
@@ -306,10 +336,12 @@ export class StatsService {
           );
           if (r.rowCount) kept.push(f);
         }
-        return { id: snap.id, brokerId, takenAt, value, missing, flows: kept.map((f) => ({ asset: f.asset, amount: f.amount, value: f.value })) };
+        return { id: snap.id, brokerId, takenAt, value, missing, flows: kept.map((f) => ({ asset: f.asset, amount: f.amount, value: f.value })), first: !prev };
       });
-      await this.rebuildIn(profileId, brokerId, sandbox);
-      return result;
+      // after a fill, only the books of the markets that filled (the first sight values openings: the whole account)
+      const { first, ...out } = result;
+      await this.rebuildIn(profileId, brokerId, sandbox, first ? undefined : markets);
+      return out;
     });
   }
 
@@ -339,7 +371,8 @@ export class StatsService {
 const TRADE_COLUMNS = ['key', 'closing_order_id', 'symbol', 'base', 'quote', 'source', 'ref', 'book', 'book_label', 'opened_at', 'closed_at', 'amount', 'entry_price', 'exit_price', 'cost', 'proceeds', 'fees', 'pnl', 'pnl_pct', 'from_opening', 'unmatched', 'currency', 'pnl_value', 'fees_value'];
 
 /** The account's fills with their book: the order's source, the activation (strategy) or the webhook's sender (the alert's `sender` field). */
-async function loadFills(c: Queryable, brokerId: string, sandbox: boolean): Promise<LedgerFill[]> {
+/** The account's fills; with `bases`, only those of markets with these base assets. */
+async function loadFills(c: Queryable, brokerId: string, sandbox: boolean, bases: string[] | null = null): Promise<LedgerFill[]> {
   type Row = { id: string; order_id: string | null; symbol: string; side: 'buy' | 'sell'; amount: Decimal; price: Decimal; fee: Decimal | null; fee_currency: string | null; executed_at: Date; source: string | null; source_ref: string | null; sender: string | null };
   const { rows } = await c.query<Row>(
     `SELECT f.id, f.order_id, f.symbol, f.side, f.amount, f.price, f.fee, f.fee_currency, f.executed_at, o.source, o.source_ref,
@@ -347,9 +380,9 @@ async function loadFills(c: Queryable, brokerId: string, sandbox: boolean): Prom
        FROM order_fills f
        LEFT JOIN orders o ON o.id = f.order_id
        LEFT JOIN webhook_requests w ON o.source = 'webhook' AND w.id::text = o.source_ref
-      WHERE f.broker_id = $1 AND f.sandbox = $2
+      WHERE f.broker_id = $1 AND f.sandbox = $2 AND ($3::text[] IS NULL OR split_part(f.symbol, '/', 1) = ANY($3::text[]))
       ORDER BY f.executed_at, f.created_at, f.id`,
-    [brokerId, sandbox],
+    [brokerId, sandbox, bases],
   );
   return rows.map((r) => {
     const source = (r.source ?? 'external') as LedgerFill['source'];

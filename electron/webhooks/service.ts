@@ -142,6 +142,11 @@ export class WebhookService {
 
   private tunnelRunning = false;
 
+  /** Group-commit batches and the requests they carried (the load bench prints them). */
+  get journalCounters(): { batches: number; jobs: number } {
+    return { ...this.journal.counters };
+  }
+
   // -------------------------------------------------------------------------------------------
   // Lifetime
 
@@ -384,8 +389,7 @@ export class WebhookService {
   }
 
   private async journalRefusal(profileId: string, a: IncomingAlert, status: number, reason: string, parsed: Record<string, unknown> | null, alert?: Partial<Alert>, broker?: Broker): Promise<AlertAnswer> {
-    const row = await this.journal.run(profileId, (c) =>
-      store.insertRequest(c, {
+    const row = await this.journal.insert(profileId, {
         senderIp: a.ip,
         contentType: a.contentType?.slice(0, 100) ?? null,
         alertId: alert?.id ?? (typeof parsed?.id === 'string' ? parsed.id.slice(0, 200) : null),
@@ -401,8 +405,7 @@ export class WebhookService {
         httpStatus: status,
         status: 'rejected',
         reason,
-      }),
-    );
+      });
     this.emitReceived(profileId, row!);
     return { status, body: { ok: false, status: 'rejected', requestId: row!.id, reason } };
   }
@@ -466,8 +469,7 @@ export class WebhookService {
     };
     if (alert.action === 'PING') {
       const at = new Date(this.now());
-      const row = await this.journal.run(profileId, async (c) => {
-        const r = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', reason: alert.expect ? `alive; next PING expected within ${alert.expect} min` : 'alive' });
+      const row = await this.journal.insert(profileId, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', reason: alert.expect ? `alive; next PING expected within ${alert.expect} min` : 'alive' }, async (c, r) => {
         await store.recordPing(c, base.sender!, at, a.ip, alert.expect);
         return r!;
       });
@@ -476,8 +478,7 @@ export class WebhookService {
       this.missed.delete(`${profileId}\n${base.sender}`);
       return { status: 200, body: { ok: true, status: 'processed', requestId: row.id } };
     }
-    const row = await this.journal.run(profileId, async (c) => {
-      const r = await store.insertRequest(c, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null });
+    const row = await this.journal.insert(profileId, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null }, async (c, r) => {
       if (r) return { row: r, original: null };
       const original = await store.requestByDedupe(c, alert.id!);
       const dup = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'duplicate', reason: `Duplicate of the alert received at ${original?.received_at.toISOString() ?? '?'} with the same id: no second order.` });
@@ -495,9 +496,12 @@ export class WebhookService {
   /** Requests of one broker and symbol are processed in order, one at a time. */
   private enqueue(profileId: string, row: store.RequestRow): void {
     if (this.stopped) return; // picked up by the next start
-    const key = `${profileId}\n${row.broker_id}\n${tickerKey(row.symbol ?? '').key}`;
+    this.chain(`${profileId}\n${row.broker_id}\n${tickerKey(row.symbol ?? '').key}`, () => this.process(profileId, row), row.id);
+  }
+
+  private chain(key: string, work: () => Promise<void>, request: string | null = null): void {
     const prev = this.chains.get(key) ?? Promise.resolve();
-    const next = prev.then(() => this.process(profileId, row)).catch((e: unknown) => this.log.error({ request: row.id, err: (e as Error).message }, 'webhook processing failed'));
+    const next = prev.then(work).catch((e: unknown) => this.log.error({ request, err: (e as Error).message }, 'webhook processing failed'));
     this.chains.set(key, next);
     this.running.add(next);
     void next.finally(() => {
@@ -522,7 +526,7 @@ export class WebhookService {
   }
 
   private async setStatus(profileId: string, id: string, status: store.RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<void> {
-    await this.journal.run(profileId, (c) => store.setRequestStatus(c, id, status, fields));
+    await this.journal.status(profileId, { id, status, ...fields });
     this.emitUpdated(profileId, 'request', id);
   }
 
@@ -734,16 +738,48 @@ export class WebhookService {
   private onOrdersUpdated(profileId: string, orderIds: string[]): void {
     if (this.stopped || !orderIds.length) return;
     const p = this.db
-      .withProfile(profileId, (c) => c.query<{ broker_id: string; sandbox: boolean; exchange: string; symbol: string }>("SELECT DISTINCT broker_id, sandbox, exchange, symbol FROM orders WHERE id = ANY($1) AND source = 'webhook' AND broker_id IS NOT NULL", [orderIds]))
+      .withProfile(profileId, (c) =>
+        c.query<{ broker_id: string; sandbox: boolean; exchange: string; symbol: string; entries: string[] }>(
+          // `entries`: the alerts' own orders (not a pair's leg, not the watcher's exit) that have fills: a limit entry filled later
+          `SELECT broker_id, sandbox, exchange, symbol,
+                  array_remove(array_agg(DISTINCT source_ref) FILTER (WHERE filled > 0 AND source_ref IS NOT NULL AND source_ref NOT LIKE 'position:%'), NULL) AS entries
+             FROM orders WHERE id = ANY($1) AND source = 'webhook' AND broker_id IS NOT NULL GROUP BY broker_id, sandbox, exchange, symbol`,
+          [orderIds],
+        ),
+      )
       .then(async ({ rows }) => {
         for (const r of rows) {
           const [base = r.symbol, quote = ''] = r.symbol.split(':')[0]!.split('/');
           await this.recompute(profileId, r.broker_id, r.sandbox, r.exchange, r.symbol, base, quote);
+          if (r.entries.length) this.protectAfterFill(profileId, r.broker_id, r.sandbox, r.symbol, r.entries.at(-1)!);
         }
       })
       .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'webhook position not recomputed'));
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
+  }
+
+  /**
+   * An alert's order filled after it was processed (a BuyLimit that rested): the position's stop-loss
+   * / take-profit are put at the exchange as native orders for the quantity now held, as for a market
+   * entry, where the exchange can hold them (else they stay watched by the app). Runs in the chain of
+   * the broker and symbol, after the request that placed the order: `ensureProtection` finds the pair
+   * already in place when that request protected it itself, and places nothing twice.
+   */
+  private protectAfterFill(profileId: string, brokerId: string, sandbox: boolean, market: string, requestId: string): void {
+    this.chain(`${profileId}\n${brokerId}\n${marketKey(market).key}`, async () => {
+      const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, brokerId, sandbox, market));
+      if (!pos || !pos.quantity.gt(0) || (!pos.stop_loss && !pos.take_profit) || pos.exit_order_id) return;
+      const request = /^[0-9a-f-]{36}$/.test(requestId) ? requestId : null;
+      try {
+        await this.ensureProtection(profileId, pos, request);
+      } catch (e) {
+        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
+        await this.markProtection(profileId, request, 'watched');
+        this.log.warn({ position: pos.id, err: err.message }, 'native stop-loss / take-profit not placed after the fill; watched by the app');
+      }
+    });
   }
 
   // -------------------------------------------------------------------------------------------

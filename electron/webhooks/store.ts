@@ -54,28 +54,82 @@ const t = (s: string | null): string | null => (s === null ? null : storable(s))
 const values = (r: NewRequest) => [r.senderIp, t(r.contentType), t(r.alertId), t(r.dedupeKey), t(r.action), t(r.symbol), r.market, r.brokerId, t(r.brokerName), t(r.sender), r.payload, r.raw, r.httpStatus, r.status, t(r.reason)];
 
 /** Journals a request; null when its dedupe key was journaled before (the caller then records a duplicate). */
-export async function insertRequest(c: Queryable, r: NewRequest): Promise<RequestRow | null> {
+export async function insertRequest(c: Queryable, r: NewRequest & { id?: string }): Promise<RequestRow | null> {
   const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
   const { rows } = await c.query<RequestRow>(
-    `INSERT INTO webhook_requests (${COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+    `INSERT INTO webhook_requests (id, ${COLS}) VALUES (COALESCE($17::uuid, gen_random_uuid()), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
      ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
-    [...values(r), done],
+    [...values(r), done, r.id ?? null],
   );
   return rows[0] ?? null;
+}
+
+/** A request to journal with its id chosen beforehand (so a multi-row INSERT can hand each caller its own row). */
+export interface NewRow extends NewRequest {
+  id: string;
+}
+
+export interface Inserted {
+  received_at: Date;
+  profile_id: string;
+  processed_at: Date | null;
+}
+
+/** The journal row of a request just inserted: built from what was sent and what PostgreSQL set (id, time, profile). */
+export function rowOf(r: NewRow, set: Inserted): RequestRow {
+  return {
+    id: r.id, profile_id: set.profile_id, received_at: set.received_at, sender_ip: r.senderIp, content_type: t(r.contentType), alert_id: t(r.alertId), dedupe_key: t(r.dedupeKey),
+    action: t(r.action), symbol: t(r.symbol), market: r.market, broker_id: r.brokerId, broker_name: t(r.brokerName), sender: t(r.sender), payload: r.payload, raw: r.raw,
+    http_status: r.httpStatus, status: r.status, reason: t(r.reason), order_id: null, processed_at: set.processed_at, protection: null,
+  };
+}
+
+/**
+ * Journals many requests in ONE statement (the group commit's batch), in the given order. Returns, per
+ * id, what PostgreSQL set; an id missing from the result is a request whose dedupe key was journaled
+ * before (or earlier in the same batch: ON CONFLICT DO NOTHING skips the later row of the statement).
+ */
+export async function insertRequests(c: Queryable, rs: NewRow[]): Promise<Map<string, Inserted>> {
+  const cols: unknown[][] = Array.from({ length: 17 }, () => []);
+  for (const r of rs) {
+    const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
+    [r.id, ...values(r), done].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : v));
+  }
+  const { rows } = await c.query<Inserted & { id: string }>(
+    `INSERT INTO webhook_requests (id, ${COLS})
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::int[], $15::text[], $16::text[], $17::timestamptz[])
+     ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id, received_at, profile_id, processed_at`,
+    cols,
+  );
+  return new Map(rows.map((r) => [r.id, { received_at: r.received_at, profile_id: r.profile_id, processed_at: r.processed_at }]));
+}
+
+export interface StatusChange {
+  id: string;
+  status: RequestStatus;
+  reason?: string | null;
+  orderId?: string | null;
+  market?: string | null;
+}
+
+/** Many status changes in ONE statement (ids must be distinct). */
+export async function setRequestStatuses(c: Queryable, us: StatusChange[]): Promise<void> {
+  const cols: unknown[][] = [[], [], [], [], [], []];
+  for (const u of us) {
+    const done = u.status === 'received' || u.status === 'processing' ? null : new Date();
+    [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done].forEach((v, i) => cols[i]!.push(v));
+  }
+  await c.query(
+    `UPDATE webhook_requests r SET status = v.status, reason = COALESCE(v.reason, r.reason), order_id = COALESCE(v.order_id, r.order_id), market = COALESCE(v.market, r.market), processed_at = v.done
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[]) AS v(id, status, reason, order_id, market, done)
+      WHERE r.id = v.id`,
+    cols,
+  );
 }
 
 export async function requestByDedupe(c: Queryable, key: string): Promise<RequestRow | null> {
   const { rows } = await c.query<RequestRow>('SELECT * FROM webhook_requests WHERE dedupe_key = $1', [storable(key)]);
   return rows[0] ?? null;
-}
-
-export async function setRequestStatus(c: Queryable, id: string, status: RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<RequestRow> {
-  const done = status === 'received' || status === 'processing' ? null : new Date();
-  const { rows } = await c.query<RequestRow>(
-    `UPDATE webhook_requests SET status = $2, reason = COALESCE($3, reason), order_id = COALESCE($4, order_id), market = COALESCE($5, market), processed_at = $6 WHERE id = $1 RETURNING *`,
-    [id, status, t(fields.reason ?? null), fields.orderId ?? null, fields.market ?? null, done],
-  );
-  return rows[0]!;
 }
 
 export interface RequestFilters {

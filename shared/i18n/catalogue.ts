@@ -11,12 +11,15 @@ import enCharts from './en/charts';
 import frCharts from './fr/charts';
 import enFirstrun from './en/firstrun';
 import frFirstrun from './fr/firstrun';
+import enStatscurrency from './en/statscurrency';
+import frStatscurrency from './fr/statscurrency';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
   charts: enCharts,
   firstrun: enFirstrun,
+  statscurrency: enStatscurrency,
 };
 
 export const fr = {
@@ -24,4 +27,5 @@ export const fr = {
   errors: frErrors,
   charts: frCharts,
   firstrun: frFirstrun,
+  statscurrency: frStatscurrency,
 } satisfies Record<keyof typeof en, unknown>;

@@ -500,7 +500,7 @@ export class NotificationService {
   }
 
   private store(): SecretStore {
-    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', this.d.secrets.message);
+    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.message });
     return this.d.secrets.store;
   }
 
@@ -511,10 +511,10 @@ export class NotificationService {
   private async verifyTelegram(token: string, chatId: string): Promise<{ username: string | null }> {
     const fail = (e: unknown, field: 'token' | 'chatId'): never => {
       const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
-      if (err.retryable) throw new AppError('unavailable', `${err.message} Nothing was saved; try again later.`, { retryable: true });
+      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.message }, { retryable: true });
       const path = err.failure === 'token' ? 'token' : err.failure === 'chat' ? 'chatId' : field;
       const msg = path === 'token' ? `The bot token is wrong: ${err.message} Check it with BotFather.` : `The chat id is wrong: ${err.message} Send /start to the bot from that chat (or add the bot to the group), then use the chat's id.`;
-      throw new AppError('invalid_input', `${msg} Nothing was saved.`, { issues: [{ path, message: err.message }] });
+      throw new AppError('invalid_input', 'errors.notifications.nothingWasSaved', { msg }, { issues: [{ path, message: err.message }] });
     };
     const bot = await this.telegram.getMe(token).catch((e: unknown) => fail(e, 'token'));
     await this.telegram.sendMessage(token, chatId, TEST_TEXT).catch((e: unknown) => fail(e, 'chatId'));
@@ -531,16 +531,16 @@ export class NotificationService {
     let newToken: string | null = null;
     let newRef: string | null = null;
     if (patch.telegramDisconnect) {
-      if (patch.telegram) throw new AppError('invalid_input', 'Either new Telegram credentials or a disconnect, not both.', { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
+      if (patch.telegram) throw new AppError('invalid_input', 'errors.notifications.eitherNewTelegramCredentials', {}, { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
       dropRef = cur.telegram_secret_ref;
       Object.assign(next, { telegram_secret_ref: null, telegram_token_hint: null, telegram_bot_username: null, telegram_chat_id: null });
       for (const k of NOTIFICATION_KINDS) next.routes[k] = routesOf(next)[k].filter((c) => c !== 'telegram');
     } else if (patch.telegram) {
       let token = patch.telegram.token ?? null;
       if (!token) {
-        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'Enter the bot token (from BotFather) with the chat id.', { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
+        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'errors.notifications.enterBotTokenFrom', {}, { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
         token = await this.store().get(cur.telegram_secret_ref);
-        if (!token) throw new AppError('invalid_input', 'The stored bot token is missing from the secret store: enter it again.', { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
+        if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
       } else {
         newToken = token;
       }
@@ -555,7 +555,7 @@ export class NotificationService {
     }
     const telegramRouted = NOTIFICATION_KINDS.some((k) => routesOf(next)[k].includes('telegram'));
     if (telegramRouted && !next.telegram_secret_ref) {
-      throw new AppError('invalid_input', 'Set up Telegram first (bot token and chat id, checked with "Send test message") before sending notifications there.', { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
+      throw new AppError('invalid_input', 'errors.notifications.setUpTelegramFirst', {}, { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
     }
 
     // The token reaches the SecretStore before the row names it; restored if the row cannot be written.
@@ -592,14 +592,14 @@ export class NotificationService {
   async test(profileId: string, input: { channel: NotificationChannelName; token?: string; chatId?: string }): Promise<{ ok: true; channel: NotificationChannelName; notificationId: string | null; saved: boolean }> {
     if (input.channel === 'telegram') {
       if (input.token !== undefined || input.chatId !== undefined) {
-        if (!input.chatId) throw new AppError('invalid_input', 'Enter the chat id with the bot token.', { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
+        if (!input.chatId) throw new AppError('invalid_input', 'errors.notifications.enterChatIdWith', {}, { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
         await this.updateSettings(profileId, { telegram: { token: input.token, chatId: input.chatId } });
         return { ok: true, channel: 'telegram', notificationId: null, saved: true };
       }
       const s = await this.settingsRow(profileId);
-      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'Telegram is not set up: enter the bot token and chat id.', { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
+      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'errors.notifications.telegramNotSetUp', {}, { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
       const token = await this.store().get(s.telegram_secret_ref);
-      if (!token) throw new AppError('invalid_input', 'The stored bot token is missing from the secret store: enter it again.', { issues: [{ path: 'token', message: 'enter the bot token again' }] });
+      if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'token', message: 'enter the bot token again' }] });
       await this.verifyTelegram(token, s.telegram_chat_id);
       return { ok: true, channel: 'telegram', notificationId: null, saved: false };
     }

@@ -25,6 +25,9 @@ export function customKey(message: string): MessageKey | undefined {
 type Issue = z.core.$ZodIssue;
 
 function keyOf(i: Issue): { key: MessageKey; params: Params } {
+  // a message the contract wrote itself ('name is required') is worded by its own key, whatever the check
+  const custom = customKey(i.message);
+  if (custom) return { key: custom, params: {} };
   switch (i.code) {
     case 'invalid_type':
       if (/received undefined$/.test(i.message)) return { key: 'errors.input.required', params: {} };
@@ -49,10 +52,6 @@ function keyOf(i: Issue): { key: MessageKey; params: Params } {
       return { key: 'errors.input.unknownFields', params: { count: i.keys.length, fields: i.keys.join(', ') } };
     case 'not_multiple_of':
       return { key: 'errors.input.multipleOf', params: { divisor: String(i.divisor) } };
-    case 'custom': {
-      const key = customKey(i.message);
-      return key ? { key, params: {} } : { key: 'errors.input.invalid', params: {} };
-    }
     default:
       return { key: 'errors.input.invalid', params: {} };
   }

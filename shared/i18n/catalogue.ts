@@ -7,13 +7,17 @@ import enCommon from './en/common';
 import frCommon from './fr/common';
 import enErrors from './en/errors';
 import frErrors from './fr/errors';
+import enCore from './en/core';
+import frCore from './fr/core';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
+  core: enCore,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
+  core: frCore,
 } satisfies Record<keyof typeof en, unknown>;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync, unlinkSync, mkdirSync } from '
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import type { AppStatus } from '../shared/contract/app';
-import { AppError, type ErrorPayload } from '../shared/errors';
+import { AppError, errorPayload, type ErrorPayload } from '../shared/errors';
 import { appHandlers } from './api/app-handlers';
 import { Dispatcher, type CallResult, type Handlers, type Session } from './api/dispatch';
 import type { Config } from './config';
@@ -88,7 +88,7 @@ export function acquireInstanceLock(dataDir: string): () => void {
     const cmd = Number.isInteger(pid) && pid > 0 ? processCommand(pid) : null;
     const ours = cmd === null || /node|electron|aristobot|tsx/i.test(cmd);
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid) && ours) {
-      throw new AppError('already_running', `Aristobot3 is already running with the data folder ${dataDir} (process ${pid}).`);
+      throw new AppError('already_running', 'errors.app.aristobot3AlreadyRunningWith', { dataDir, pid });
     }
   }
   writeFileSync(file, String(process.pid));
@@ -275,7 +275,7 @@ export class CoreHost {
       this.log.info({ version: VERSION, shell: this.shell, dataDir: this.config.dataDir, database: this.config.databaseUrl ? 'external' : 'bundled' }, 'core started');
     } catch (e) {
       for (const d of disposers.reverse()) await Promise.resolve(d()).catch(() => undefined);
-      this.error = e instanceof AppError ? e.toPayload() : { code: 'internal', message: `The app could not start: ${(e as Error).message}` };
+      this.error = e instanceof AppError ? e.toPayload() : errorPayload('internal', 'errors.app.couldNotStart', { reason: (e as Error).message });
       this.log.error({ err: this.error }, 'core failed to start');
     }
   }
@@ -315,7 +315,7 @@ export class CoreHost {
       if (this.starting) await this.starting;
     }
     if (!this.core) {
-      return { error: this.error ?? { code: 'unavailable', message: 'The app is still starting.' } };
+      return { error: this.error ?? errorPayload('unavailable', 'errors.app.starting') };
     }
     return this.core.dispatcher.call(method, params, session);
   }

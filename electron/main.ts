@@ -4,6 +4,7 @@ import type { Session } from './api/dispatch';
 import type { MenuItemConstructorOptions } from 'electron';
 import { trayModel, type TrayAction, type TrayItem, type TrayState } from './bot/tray-model';
 import { loadConfig } from './config';
+import { errorPayload } from '../shared/errors';
 import { CoreHost } from './core';
 import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
 import { desktopNotificationFor } from './notifications/desktop';
@@ -130,9 +131,9 @@ if (!app.requestSingleInstanceLock()) {
   }
 
   ipcMain.handle('aristobot:invoke', async (e, method: unknown, params: unknown) => {
-    if (!checkSender(e)) return { error: { code: 'unauthenticated', message: 'Refused: the call did not come from the Aristobot3 window.' } };
+    if (!checkSender(e)) return { error: errorPayload('unauthenticated', 'errors.api.refusedSender') };
     const session = sessions.get(e.sender.id);
-    if (!session) return { error: { code: 'unauthenticated', message: 'No session for this window.' } };
+    if (!session) return { error: errorPayload('unauthenticated', 'errors.api.noSession') };
     return host.call(String(method), params, session);
   });
 

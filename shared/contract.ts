@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Params } from './i18n';
 import { aiEvents, aiMethods } from './contract/ai';
 import { appEvents, appMethods } from './contract/app';
 import { backtestEvents, backtestMethods } from './contract/backtest';
@@ -67,5 +68,5 @@ export function isEventName(name: string): name is EventName {
 
 /** Wire format (headless WebSocket; the Electron bridge mirrors it). */
 export interface WireRequest { id: number | string; method: string; params?: unknown }
-export type WireReply = { id: number | string | null; result: unknown } | { id: number | string | null; error: { code: string; message: string; details?: unknown } };
+export type WireReply = { id: number | string | null; result: unknown } | { id: number | string | null; error: { code: string; message: string; key: string; params: Params; details?: unknown } };
 export interface WireEvent { event: string; data: unknown }

@@ -1,3 +1,5 @@
+import { translate, type MessageKey, type Params, type Text } from './i18n';
+
 /**
  * Stable error codes that cross the API. A code is part of the public interface: scripts match on it.
  * The message is for a person and says what to do; it never contains a secret.
@@ -41,25 +43,73 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * An error as it crosses the API: the stable `code`, the catalogue `key` and its `params` (the
+ * renderer words them in the user's language), and `message`, the same text in English, produced from
+ * the English catalogue (scripts, logs and tests read it).
+ */
 export interface ErrorPayload {
   code: ErrorCode;
   message: string;
+  key: string;
+  params: Params;
   details?: unknown;
 }
 
-/** A domain error: carries a stable code and an actionable message. */
+/**
+ * Parameter values as they cross the wire: numbers stay numbers (plural forms), an AppError or a
+ * `{key, params}` stays a message (worded in the same language as the sentence around it), anything
+ * else (a Decimal, a boolean) becomes its text. Secrets never go in: they are never in a message.
+ */
+export function wireParams(params?: Record<string, unknown>): Params {
+  const out: Params = {};
+  if (!params) return out;
+  for (const [name, v] of Object.entries(params)) {
+    if (v === null || v === undefined || typeof v === 'number' || typeof v === 'string') out[name] = v;
+    else if (v instanceof AppError) out[name] = v.text;
+    else if (typeof v === 'object' && typeof (v as Text).key === 'string') out[name] = { key: (v as Text).key, params: (v as Text).params ?? {} };
+    else out[name] = String(v);
+  }
+  return out;
+}
+
+/**
+ * A domain error: a stable code, and a catalogue key with its parameters (shared/i18n, area files
+ * `errors-<area>.ts`); its `message` is the key's English wording. Raise it as
+ * `new AppError('not_found', 'errors.trading.noSuchOrder', { id }, details?)`.
+ */
 export class AppError extends Error {
   readonly code: ErrorCode;
+  readonly key: MessageKey;
+  readonly params: Params;
   readonly details?: unknown;
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message);
+  constructor(code: ErrorCode, key: MessageKey, params?: Record<string, unknown>, details?: unknown) {
+    const p = wireParams(params);
+    super(translate('en', key, p));
     this.name = 'AppError';
     this.code = code;
+    this.key = key;
+    this.params = p;
     this.details = details;
   }
-  toPayload(): ErrorPayload {
-    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
+  /** The message as a key and parameters (a cause inside another message). */
+  get text(): Text {
+    return { key: this.key, params: this.params };
   }
+  toPayload(): ErrorPayload {
+    const base = { code: this.code, message: this.message, key: this.key, params: this.params };
+    return this.details === undefined ? base : { ...base, details: this.details };
+  }
+}
+
+/** The wire form of an error raised outside a handler (dispatch, transport, startup). */
+export function errorPayload(code: ErrorCode, key: MessageKey, params?: Record<string, unknown>, details?: unknown): ErrorPayload {
+  return new AppError(code, key, params, details).toPayload();
+}
+
+/** Text from outside the app (an exchange's or the OS's own words, a strategy's exception), shown as is. */
+export function externalError(code: ErrorCode, reason: unknown, details?: unknown): AppError {
+  return new AppError(code, 'errors.external', { reason: reason instanceof Error ? reason.message : String(reason) }, details);
 }
 
 export function isAppError(e: unknown): e is AppError {

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../../shared/errors';
+import type { MessageKey } from '../../shared/i18n';
 
 /**
  * THE client for OpenAI-compatible chat-completions APIs (OpenRouter, and Ollama's `/v1`): plain
@@ -54,8 +55,10 @@ export function scrub(text: string, apiKey?: string): string {
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 
-function fail(ep: ProviderEndpoint, code: ErrorCode, message: string, details?: Record<string, unknown>): AppError {
-  return new AppError(code, scrub(message, ep.apiKey), details);
+function fail(ep: ProviderEndpoint, code: ErrorCode, key: MessageKey, params: Record<string, unknown>, details?: Record<string, unknown>): AppError {
+  // the provider's own words (and anything else) are scrubbed of the key before they go anywhere
+  const clean = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? scrub(v, ep.apiKey) : v]));
+  return new AppError(code, key, clean, details);
 }
 
 /** The provider's own error text, from `{error: {message}}`, `{error: "…"}` or `{message}`. */
@@ -85,22 +88,20 @@ function httpError(ep: ProviderEndpoint, status: number, body: string, headers: 
   const said = providerMessage(body);
   const theirs = said ? `: ${said}` : '';
   if (status === 401 || status === 403) {
-    return fail(ep, 'ai_auth', ep.apiKey
-      ? `${ep.label} refused the API key (HTTP ${status}${theirs}). Check the key in Account → AI assistant.`
-      : `${ep.label} refused the request (HTTP ${status}${theirs}).`, { status });
+    return fail(ep, 'ai_auth', ep.apiKey ? 'errors.ai.refusedKey' : 'errors.ai.refusedRequestHttp', { label: ep.label, status, theirs }, { status });
   }
   const modelish = said !== null && /model/i.test(said);
   if (status === 404 || (status === 400 && modelish)) {
-    return fail(ep, 'ai_unknown_model', model
-      ? `${ep.label} does not know the model "${model}" (HTTP ${status}${theirs}). Pick a model from the list in Account → AI assistant.`
-      : `${ep.label} answered HTTP ${status}${theirs}: is ${ep.baseUrl} an OpenAI-compatible API?`, { status });
+    if (model) return fail(ep, 'ai_unknown_model', 'errors.ai.unknownModel', { label: ep.label, model, status, theirs }, { status });
+    return fail(ep, 'ai_unknown_model', 'errors.ai.notOpenAiCompatible', { label: ep.label, status, theirs, baseUrl: ep.baseUrl }, { status });
   }
   if (status === 429) {
     const ms = retryAfterMs(headers.get('retry-after'));
-    return fail(ep, 'ai_rate_limit', `${ep.label} is limiting requests (HTTP 429${theirs}). Try again${ms !== undefined ? ` in ${Math.ceil(ms / 1000)} s` : ' later'}.`, { status, retryAfterMs: ms });
+    if (ms !== undefined) return fail(ep, 'ai_rate_limit', 'errors.ai.limitingIn', { label: ep.label, theirs, wait: Math.ceil(ms / 1000) }, { status, retryAfterMs: ms });
+    return fail(ep, 'ai_rate_limit', 'errors.ai.limitingLater', { label: ep.label, theirs }, { status, retryAfterMs: ms });
   }
-  if (status >= 500) return fail(ep, 'ai_provider_error', `${ep.label} had a server error (HTTP ${status}${theirs}). Try again later.`, { status });
-  return fail(ep, 'ai_provider_error', `${ep.label} refused the request (HTTP ${status}${theirs}).`, { status });
+  if (status >= 500) return fail(ep, 'ai_provider_error', 'errors.ai.hadServerErrorHttp', { label: ep.label, status, theirs }, { status });
+  return fail(ep, 'ai_provider_error', 'errors.ai.refusedRequestHttp', { label: ep.label, status, theirs }, { status });
 }
 
 /** fetch's failure (connection refused, DNS, TLS) as a plain sentence. */
@@ -108,8 +109,7 @@ function networkError(ep: ProviderEndpoint, e: unknown): AppError {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
   const where = ep.apiKey ? ep.label : `${ep.label} at ${ep.baseUrl.replace(/\/v1$/, '')}`;
-  const hint = ep.label === 'Ollama' ? ' Is Ollama running, and is the URL in Account → AI assistant right?' : ' Check the internet connection.';
-  return fail(ep, 'ai_unreachable', `Could not reach ${where} (${why}).${hint}`);
+  return fail(ep, 'ai_unreachable', ep.label === 'Ollama' ? 'errors.ai.couldNotReachOllama' : 'errors.ai.couldNotReach', { where, why });
 }
 
 /**
@@ -153,8 +153,8 @@ export class OpenAiCompatibleClient {
   }
 
   private cancelledOrTimeout(guard: { timedOut(): boolean }, timeoutMs: number, signal?: AbortSignal): AppError | null {
-    if (guard.timedOut()) return fail(this.ep, 'ai_timeout', `${this.ep.label} did not answer within ${Math.round(timeoutMs / 1000)} s (ARISTOBOT_AI_TIMEOUT_MS). Try again, or pick a smaller model.`);
-    if (signal?.aborted) return new AppError('cancelled', 'The question was cancelled.');
+    if (guard.timedOut()) return fail(this.ep, 'ai_timeout', 'errors.ai.didNotAnswerWithin', { label: this.ep.label, timeoutMs: Math.round(timeoutMs / 1000) });
+    if (signal?.aborted) return new AppError('cancelled', 'errors.ai.questionWasCancelled');
     return null;
   }
 
@@ -181,7 +181,7 @@ export class OpenAiCompatibleClient {
       } catch {
         data = undefined;
       }
-      if (!Array.isArray(data)) throw fail(this.ep, 'ai_provider_error', `${this.ep.label} answered the model list in an unexpected shape (no "data" array): is ${this.ep.baseUrl} an OpenAI-compatible API?`);
+      if (!Array.isArray(data)) throw fail(this.ep, 'ai_provider_error', 'errors.ai.answeredModelListUnexpected', { label: this.ep.label, baseUrl: this.ep.baseUrl });
       const models: ModelInfo[] = [];
       for (const m of data as { id?: unknown; name?: unknown; context_length?: unknown }[]) {
         if (!m || typeof m.id !== 'string') continue;
@@ -244,12 +244,12 @@ export class OpenAiCompatibleClient {
       try {
         chunk = JSON.parse(data) as typeof chunk;
       } catch {
-        throw fail(this.ep, 'ai_provider_error', `${this.ep.label} sent a malformed stream chunk.`);
+        throw fail(this.ep, 'ai_provider_error', 'errors.ai.sentMalformedStreamChunk', { label: this.ep.label });
       }
       if (chunk.error) {
         // OpenRouter reports failures after the stream began as a chunk with `error`.
         const msg = typeof chunk.error.message === 'string' ? chunk.error.message : 'unknown error';
-        throw fail(this.ep, 'ai_provider_error', `${this.ep.label} stopped the answer: ${msg}`);
+        throw fail(this.ep, 'ai_provider_error', 'errors.ai.stoppedAnswer', { label: this.ep.label, msg });
       }
       const piece = chunk.choices?.[0]?.delta?.content;
       if (typeof piece === 'string' && piece.length > 0) {
@@ -284,7 +284,7 @@ export class OpenAiCompatibleClient {
     }
     await reader.cancel().catch(() => undefined);
     if (!finished && buffer.trim().startsWith('data:')) handleEvent(buffer.trim().slice(5).trim());
-    if (!finished && text.length === 0) throw fail(this.ep, 'ai_provider_error', `${this.ep.label} closed the stream before answering.`);
+    if (!finished && text.length === 0) throw fail(this.ep, 'ai_provider_error', 'errors.ai.closedStreamBeforeAnswering', { label: this.ep.label });
     return text;
   }
 }
@@ -297,5 +297,5 @@ function parseCompletion(ep: ProviderEndpoint, body: string): string {
   } catch {
     // fall through
   }
-  throw fail(ep, 'ai_provider_error', `${ep.label} answered in an unexpected shape (no choices[0].message.content).`);
+  throw fail(ep, 'ai_provider_error', 'errors.ai.answeredUnexpectedShapeNo', { label: ep.label });
 }

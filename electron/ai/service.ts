@@ -87,11 +87,11 @@ export class AiService {
   async ask(profileId: string, input: { mode: AiMode; prompt: string; code?: string }): Promise<{ requestId: string; done: Promise<void> }> {
     const p = await this.o.settings.active(profileId);
     if (!p.model) {
-      throw new AppError('ai_off', `No ${p.provider === 'openrouter' ? 'OpenRouter' : 'Ollama'} model is picked. Pick one in Account → AI assistant.`);
+      throw new AppError('ai_off', 'errors.ai.noModelPickedPick', { provider: p.provider === 'openrouter' ? 'OpenRouter' : 'Ollama' });
     }
     const wait = this.limiter.take(profileId);
     if (wait > 0) {
-      throw new AppError('rate_limited', `The assistant takes at most ${this.limiter.limit} questions a minute; try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
+      throw new AppError('rate_limited', 'errors.ai.assistantTakesMostQuestions', { limit: this.limiter.limit, wait: Math.ceil(wait / 1000) }, { retryAfterMs: wait });
     }
     const requestId = randomUUID();
     const ctrl = new AbortController();
@@ -140,7 +140,7 @@ export class AiService {
       log.info({ requestId, provider: p.provider, model, mode: input.mode, repaired, ok: check?.ok ?? null, ms: Date.now() - started }, 'ai answer');
       emitDone({ text, code, check, repaired, firstCheck, error: null });
     } catch (e) {
-      const err = e instanceof AppError ? e : new AppError('internal', 'The assistant failed unexpectedly; see the log.');
+      const err = e instanceof AppError ? e : new AppError('internal', 'errors.ai.assistantFailedUnexpectedlySee');
       if (!(e instanceof AppError)) log.error({ requestId, err: (e as Error).message }, 'ai ask failed');
       else log.warn({ requestId, provider: p.provider, model, code: err.code, message: err.message }, 'ai ask failed');
       const retry = (err.details as { retryAfterMs?: number } | undefined)?.retryAfterMs;

@@ -81,7 +81,7 @@ export class AiSettingsStore {
     if (patch.provider !== undefined) next.provider = patch.provider;
 
     const store = (): SecretStore => {
-      if (!this.secrets.store) throw new AppError('secrets_unavailable', this.secrets.message);
+      if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
       return this.secrets.store;
     };
     let newRef: string | null = null;
@@ -98,7 +98,7 @@ export class AiSettingsStore {
       else next.openrouter_secret_ref = newRef = newSecretRef();
     }
     if (next.provider === 'openrouter' && next.openrouter_secret_ref === null) {
-      throw new AppError('invalid_input', 'Enter an OpenRouter API key to switch OpenRouter on.', { issues: [{ path: 'apiKey', message: 'an OpenRouter API key is required to switch OpenRouter on' }] });
+      throw new AppError('invalid_input', 'errors.ai.enterOpenrouterApiKey', {}, { issues: [{ path: 'apiKey', message: 'an OpenRouter API key is required to switch OpenRouter on' }] });
     }
 
     // The key goes to the SecretStore before the row names it; a replaced key is restored if the row cannot be written.
@@ -136,13 +136,13 @@ export class AiSettingsStore {
     const r = await this.row(profileId);
     const provider = which ?? (r.provider === 'off' ? null : r.provider);
     if (!provider) {
-      throw new AppError('ai_off', 'The AI assistant is off. Turn it on in Account → AI assistant: switch on OpenRouter (with your API key) or Ollama (with its URL, default http://localhost:11434), then pick a model.');
+      throw new AppError('ai_off', 'errors.ai.aiAssistantOffTurn');
     }
     if (provider === 'ollama') return { provider, model: r.ollama_model, ollamaUrl: r.ollama_url };
-    if (!r.openrouter_secret_ref) throw new AppError('ai_off', 'No OpenRouter API key is stored. Enter it in Account → AI assistant.');
-    if (!this.secrets.store) throw new AppError('secrets_unavailable', this.secrets.message);
+    if (!r.openrouter_secret_ref) throw new AppError('ai_off', 'errors.ai.noOpenrouterApiKey');
+    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
     const apiKey = await this.secrets.store.get(r.openrouter_secret_ref);
-    if (!apiKey) throw new AppError('secrets_unavailable', `The OpenRouter API key is missing from the ${this.secrets.store.backend}; enter it again in Account → AI assistant.`);
+    if (!apiKey) throw new AppError('secrets_unavailable', 'errors.ai.openrouterApiKeyMissing', { backend: this.secrets.store.backend });
     return { provider, model: r.openrouter_model, ollamaUrl: r.ollama_url, apiKey };
   }
 

@@ -67,7 +67,7 @@ export function appHandlers({ profiles, debug, sessions, bus, onProfileDeletion 
     },
     'events.subscribe': async ({ events }, { session }) => {
       const unknown = events.filter((e) => !isEventName(e));
-      if (unknown.length) throw new AppError('invalid_input', `Unknown event: ${unknown.join(', ')}`, { issues: [{ path: 'events', message: `unknown: ${unknown.join(', ')}` }] });
+      if (unknown.length) throw new AppError('invalid_input', 'errors.api.unknownEvent', { unknown: unknown.join(', ') }, { issues: [{ path: 'events', message: `unknown: ${unknown.join(', ')}` }] });
       for (const e of events) session.subscriptions.add(e);
       return { events: [...session.subscriptions] };
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isMethodName, methods, type MethodName, type MethodOutput, type MethodParsedInput, type Methods } from '../../shared/contract';
-import { AppError, type ErrorPayload } from '../../shared/errors';
+import { AppError, errorPayload, type ErrorPayload } from '../../shared/errors';
+import { zodIssue, type InputIssue } from './issues';
 import type { Logger } from '../log';
 
 /** One connection's session: which profile is logged in, which events it receives. Core-side only. */
@@ -26,8 +27,15 @@ export type Handlers = {
 
 export type CallResult = { result: unknown } | { error: ErrorPayload };
 
-function zodDetails(err: z.ZodError): { issues: { path: string; message: string }[] } {
-  return { issues: err.issues.map((i) => ({ path: i.path.join('.') || '(params)', message: i.message })) };
+function zodDetails(err: z.ZodError): { issues: InputIssue[] } {
+  return { issues: err.issues.map(zodIssue) };
+}
+
+/** `invalid_input` for a contract refusal: the first issue in the sentence, every issue in details (each with its key). */
+function invalidInput(method: string, details: { issues: InputIssue[] }): ErrorPayload {
+  const first = details.issues[0];
+  if (!first) return errorPayload('invalid_input', 'errors.api.malformed', { method }, details);
+  return errorPayload('invalid_input', 'errors.api.invalidInput', { method, path: first.path, reason: { key: first.key, params: first.params } }, details);
 }
 
 /**
@@ -43,17 +51,15 @@ export class Dispatcher {
 
   async call(method: string, params: unknown, session: Session): Promise<CallResult> {
     if (typeof method !== 'string' || !isMethodName(method)) {
-      return { error: { code: 'unknown_method', message: `Unknown method: ${String(method).slice(0, 100)}` } };
+      return { error: errorPayload('unknown_method', 'errors.api.unknownMethod', { method: String(method).slice(0, 100) }) };
     }
     const def = methods[method];
     const parsed = def.input.safeParse(params ?? undefined);
     if (!parsed.success) {
-      const details = zodDetails(parsed.error);
-      const first = details.issues[0];
-      return { error: { code: 'invalid_input', message: `Invalid input for ${method}: ${first ? `${first.path}: ${first.message}` : 'malformed'}`, details } };
+      return { error: invalidInput(method, zodDetails(parsed.error)) };
     }
     if (def.auth === 'profile' && !session.profile) {
-      return { error: { code: 'unauthenticated', message: 'Log in to a profile first.' } };
+      return { error: errorPayload('unauthenticated', 'errors.api.loginFirst') };
     }
     try {
       const handler = this.handlers[method] as (input: unknown, ctx: ProfileCallContext | CallContext) => Promise<unknown>;
@@ -62,17 +68,14 @@ export class Dispatcher {
       const out = def.output.safeParse(result);
       if (!out.success) {
         this.log.error({ method, issues: zodDetails(out.error).issues }, 'handler returned output outside the contract');
-        return { error: { code: 'internal', message: `Internal error in ${method} (the answer did not match the contract); see the log.` } };
+        return { error: errorPayload('internal', 'errors.api.badOutput', { method }) };
       }
       return { result: out.data };
     } catch (e) {
       if (e instanceof AppError) return { error: e.toPayload() };
-      if (e instanceof z.ZodError) {
-        const details = zodDetails(e);
-        return { error: { code: 'invalid_input', message: `Invalid input for ${method}: ${details.issues[0]?.message ?? ''}`, details } };
-      }
+      if (e instanceof z.ZodError) return { error: invalidInput(method, zodDetails(e)) };
       this.log.error({ method, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'unexpected error in handler');
-      return { error: { code: 'internal', message: `Internal error in ${method}; see the log for details.` } };
+      return { error: errorPayload('internal', 'errors.api.internal', { method }) };
     }
   }
 }

@@ -65,7 +65,7 @@ export class BacktestCandles {
    * as Number() of each exact decimal) while the server is still reading: the two run side by side.
    */
   async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new AppError('invalid_input', 'The range must be whole epoch milliseconds.');
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new AppError('invalid_input', 'errors.backtest.rangeMustWholeEpoch');
     // The stored span sizes the columns (exact for a series without holes).
     const { rows } = await this.db.query<{ a: string | null; b: string | null }>(
       `SELECT (date_part('epoch', min(open_time)) * 1000)::bigint AS a, (date_part('epoch', max(open_time)) * 1000)::bigint AS b FROM candles
@@ -153,12 +153,12 @@ export class BacktestCandles {
     for (const range of ranges) {
       let since = range.from;
       while (since < range.to) {
-        if (opts.signal?.aborted) throw new AppError('cancelled', 'The download was cancelled (candles already downloaded are kept).');
+        if (opts.signal?.aborted) throw new AppError('cancelled', 'errors.backtest.downloadWasCancelledCandles');
         let page: number[][];
         try {
           page = (await ex.fetchOHLCV(symbol, tf, since, limit)) as number[][];
         } catch (e) {
-          throw new AppError('exchange_error', `Downloading ${symbol} ${tf} candles from ${exchange} failed: ${(e as Error).message}`);
+          throw new AppError('exchange_error', 'errors.backtest.downloadingCandlesFromFailed', { symbol, tf, exchange, reason: (e as Error).message });
         }
         const t0 = now();
         const rows = page.filter((k) => k[0]! >= since && k[0]! < range.to && nextOpen(tf, k[0]!) <= t0 && k.slice(1, 6).every((x) => Number.isFinite(x)));

@@ -52,7 +52,7 @@ function splitLine(line: string, delimiter: string): string[] {
 export function parseCandleCsv(csv: string): CsvCandle[] {
   const lines = csv.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   let first = lines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new AppError('invalid_input', 'The CSV file is empty.', { issues: [{ path: 'csv', message: 'empty' }] });
+  if (first < 0) throw new AppError('invalid_input', 'errors.backtest.csvFileEmpty', {}, { issues: [{ path: 'csv', message: 'empty' }] });
   const head = lines[first]!;
   const delimiter = [',', ';', '\t'].reduce((best, d) => (head.split(d).length > head.split(best).length ? d : best), ',');
   const headFields = splitLine(head, delimiter);
@@ -68,7 +68,7 @@ export function parseCandleCsv(csv: string): CsvCandle[] {
     const named = at.open >= 0 && at.high >= 0 && at.low >= 0 && at.close >= 0;
     if (named) idx = at;
     else if (headFields.length < 5) {
-      throw new AppError('invalid_input', `Line ${first + 1}: expected the columns date/time, open, high, low, close (and volume), found "${head}".`, { issues: [{ path: 'csv', message: 'no open/high/low/close columns' }] });
+      throw new AppError('invalid_input', 'errors.backtest.lineExpectedColumnsDate', { first: first + 1, head }, { issues: [{ path: 'csv', message: 'no open/high/low/close columns' }] });
     }
     first++;
   }
@@ -123,13 +123,13 @@ export function parseCandleCsv(csv: string): CsvCandle[] {
     out.push({ time, open, high, low, close, volume });
   }
   if (problems.length) {
-    const more = problems.length === MAX_PROBLEMS ? ' (only the first 50 are listed)' : '';
-    throw new AppError('invalid_input', `The CSV has bad rows; nothing was imported. ${problems.slice(0, 3).map((p) => `Line ${p.line}: ${p.message}.`).join(' ')}${more}`, {
+    const rows = problems.slice(0, 3).map((p) => `${p.line}: ${p.message}.`).join(' ');
+    throw new AppError('invalid_input', problems.length === MAX_PROBLEMS ? 'errors.backtest.csvBadRowsMore' : 'errors.backtest.csvBadRows', { rows }, {
       issues: problems.map((p) => ({ path: `csv:${p.line}`, message: p.message })),
       lines: problems,
     });
   }
-  if (out.length === 0) throw new AppError('invalid_input', 'The CSV has no candles.', { issues: [{ path: 'csv', message: 'no rows' }] });
+  if (out.length === 0) throw new AppError('invalid_input', 'errors.backtest.csvHasNoCandles', {}, { issues: [{ path: 'csv', message: 'no rows' }] });
   out.sort((a, b) => a.time - b.time);
   return out;
 }

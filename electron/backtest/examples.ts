@@ -78,7 +78,7 @@ export function exampleStrategies(): { strategyId: string; name: string; version
 
 export function exampleVersion(id: string): StrategyVersion {
   const s = SOURCES[id];
-  if (!s) throw new AppError('not_found', `No strategy "${id}".`);
+  if (!s) throw new AppError('not_found', 'errors.backtest.noStrategy', { id });
   // params and warmup are read by the kernel from the code itself (kernel.info)
   return { strategyId: id, name: s.name, version: 1, code: s.code, js: transpileStrategy(s.code), params: {}, warmup: 0 };
 }
@@ -89,10 +89,10 @@ export function withExamples(source?: StrategySource): StrategySource {
     list: async (profileId) => [...exampleStrategies(), ...((await source?.list?.(profileId)) ?? [])],
     getVersion: async (profileId, strategyId, version) => {
       if (strategyId.startsWith(EXAMPLE_PREFIX)) {
-        if (version !== undefined && version !== 1) throw new AppError('not_found', `The example "${strategyId}" has only version 1.`);
+        if (version !== undefined && version !== 1) throw new AppError('not_found', 'errors.backtest.exampleHasOnlyVersion', { strategyId });
         return exampleVersion(strategyId);
       }
-      if (!source) throw new AppError('not_found', `No strategy "${strategyId}" (saved strategies are not available in this build).`);
+      if (!source) throw new AppError('not_found', 'errors.backtest.noStrategySavedStrategies', { strategyId });
       return source.getVersion(profileId, strategyId, version);
     },
   };

@@ -75,7 +75,7 @@ export default class Broken extends Strategy {
 const testSource: StrategySource = {
   async getVersion(_profileId, strategyId): Promise<StrategyVersion> {
     const code = SOURCES[strategyId];
-    if (!code) throw new AppError('not_found', `No strategy "${strategyId}".`);
+    if (!code) throw new AppError('not_found', 'errors.backtest.noStrategy', { id: strategyId });
     return { strategyId, name: strategyId, version: 1, code, js: transpileStrategy(code), params: {}, warmup: 0 };
   },
 };
@@ -95,7 +95,7 @@ function service(kernel = new Kernel({ runTimeoutMs: 3000, callTimeoutMs: 1000 }
     strategies: withExamples(testSource),
     brokers: {
       forBroker: async (_p, brokerId) => {
-        if (brokerId !== BROKER) throw new AppError('not_found', 'No such broker.');
+        if (brokerId !== BROKER) throw new AppError('not_found', 'errors.exchanges.noSuchBroker');
         const ex = new ccxt.binance({ enableRateLimit: true, timeout: 5000 });
         pointExchangeAt(ex, sim.url);
         await ex.loadMarkets();

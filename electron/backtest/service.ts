@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import ccxt, { type Exchange, type Market } from 'ccxt';
 import { AppError, isAppError } from '../../shared/errors';
+import type { MessageKey } from '../../shared/i18n';
 import type { BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { BacktestOptimiseParams, BacktestRunDetailDto, BacktestRunParams, BacktestRunSummaryDto, EquityDto, OptimiseRowDto } from '../../shared/contract/backtest';
 import type { EventData } from '../../shared/contract';
@@ -92,7 +93,11 @@ const DISPLAY_POINTS = 1500;
 /** Metrics where a smaller value ranks first. */
 const LOWER_IS_BETTER = new Set<string>(['annualVolatilityPct', 'maxDrawdownDuration', 'totalFees']);
 
-const invalid = (message: string, path = '(params)') => new AppError('invalid_input', message, { issues: [{ path, message }] });
+/** A bad input named by its field: the issue carries the same key and params as the error. */
+const invalid = (key: MessageKey, params: Record<string, unknown>, path = '(params)') => {
+  const err = new AppError('invalid_input', key, params);
+  return new AppError('invalid_input', key, params, { issues: [{ path, message: err.message, key, params: err.params }] });
+};
 
 /** The run's equity and candles merged into at most `points` bars, with buy-and-hold beside. */
 export function downsample(c: Columns, equity: Float64Array, initial: number, points = DISPLAY_POINTS): EquityDto {
@@ -216,9 +221,9 @@ export class BacktestService {
     try {
       strategy = await this.d.strategies.getVersion(profileId, input.strategyId, input.version);
     } catch (e) {
-      if (isAppError(e) && (e.code === 'not_found' || e.code === 'invalid_input')) throw invalid(e.message, 'strategyId');
+      if (isAppError(e) && (e.code === 'not_found' || e.code === 'invalid_input')) throw invalid(e.key, e.params, 'strategyId');
       // not an id the storage knows the shape of (a uuid)
-      if ((e as { code?: string }).code === '22P02') throw invalid(`No strategy "${input.strategyId}".`, 'strategyId');
+      if ((e as { code?: string }).code === '22P02') throw invalid('errors.backtest.noStrategy2', { strategyId: input.strategyId }, 'strategyId');
       throw e;
     }
     const compiled: CompiledStrategy = { js: strategy.js };
@@ -226,14 +231,14 @@ export class BacktestService {
     try {
       info = await this.d.kernel.info(compiled);
     } catch (e) {
-      throw new AppError('invalid_input', `The strategy does not compile or load: ${(e as Error).message}`, { issues: [{ path: 'strategyId', message: (e as Error).message }], line: errorLine(e) });
+      throw new AppError('invalid_input', 'errors.backtest.strategyDoesNotCompile', { reason: (e as Error).message }, { issues: [{ path: 'strategyId', message: (e as Error).message }], line: errorLine(e) });
     }
     const params: Record<string, number> = {};
     for (const [name, spec] of Object.entries(info.params)) params[name] = spec.default;
     for (const [name, v] of Object.entries(input.params ?? {})) {
       const spec = info.params[name];
-      if (!spec) throw invalid(`The strategy has no parameter "${name}" (it declares: ${Object.keys(info.params).join(', ') || 'none'}).`, `params.${name}`);
-      if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) throw invalid(`The parameter "${name}" must be between ${spec.min ?? '−∞'} and ${spec.max ?? '∞'} (got ${v}).`, `params.${name}`);
+      if (!spec) throw invalid('errors.backtest.strategyHasNoParameter', { name, params: Object.keys(info.params).join(', ') || 'none' }, `params.${name}`);
+      if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) throw invalid('errors.backtest.parameterMustBetweenGot', { name, min: spec.min ?? '−∞', max: spec.max ?? '∞', v }, `params.${name}`);
       params[name] = v;
     }
     const initialBalance = Number(input.initialBalance);
@@ -248,9 +253,9 @@ export class BacktestService {
       exchange = b.exchange;
       ex = b.ex;
       const market = (ex.markets as Record<string, Market | undefined>)[input.symbol];
-      if (!market) throw invalid(`Unknown symbol "${input.symbol}" on ${exchange}.`, 'symbol');
+      if (!market) throw invalid('errors.backtest.unknownSymbol', { symbol: input.symbol, exchange }, 'symbol');
       if (!ex.timeframes || !Object.prototype.hasOwnProperty.call(ex.timeframes, input.timeframe)) {
-        throw invalid(`${exchange} has no ${input.timeframe} candles (it offers ${Object.keys(ex.timeframes ?? {}).join(', ')}).`, 'timeframe');
+        throw invalid('errors.backtest.hasNoCandlesOffers', { exchange, timeframe: input.timeframe, timeframes: Object.keys(ex.timeframes ?? {}).join(', ') }, 'timeframe');
       }
       if (!input.fees) fees = { maker: market.maker ?? 0, taker: market.taker ?? 0 };
       if (input.amountStep === undefined) amountStep = typeof market.precision?.amount === 'number' && ex.precisionMode === 4 /* TICK_SIZE */ ? market.precision.amount : 0;
@@ -260,10 +265,10 @@ export class BacktestService {
     } else {
       exchange = input.exchange!;
       const { rows } = await this.d.db.query<{ timeframe: string }>('SELECT DISTINCT timeframe FROM candles WHERE exchange = $1 AND symbol = $2', [exchange, input.symbol]);
-      if (rows.length === 0) throw invalid(`Unknown symbol "${input.symbol}": no candles are stored under "${exchange}" for it (import a CSV or pick a broker).`, 'symbol');
-      if (!rows.some((r) => r.timeframe === input.timeframe)) throw invalid(`"${exchange}" has no ${input.timeframe} candles for ${input.symbol} (it has ${rows.map((r) => r.timeframe).join(', ')}).`, 'timeframe');
+      if (rows.length === 0) throw invalid('errors.backtest.unknownSymbolNoCandles', { symbol: input.symbol, exchange }, 'symbol');
+      if (!rows.some((r) => r.timeframe === input.timeframe)) throw invalid('errors.backtest.hasNoCandlesHas', { exchange, timeframe: input.timeframe, symbol: input.symbol, timeframe2: rows.map((r) => r.timeframe).join(', ') }, 'timeframe');
       if (opts.requireCandles && (await this.candles.count(exchange, input.symbol, input.timeframe, input.from, input.to)) === 0) {
-        throw invalid(`No ${input.symbol} ${input.timeframe} candles are stored under "${exchange}" between ${new Date(input.from).toISOString()} and ${new Date(input.to).toISOString()}.`, 'from');
+        throw invalid('errors.backtest.noCandlesAreStored', { symbol: input.symbol, timeframe: input.timeframe, exchange, from: new Date(input.from).toISOString(), to: new Date(input.to).toISOString() }, 'from');
       }
     }
     const config: SimConfig = { initialBalance, fees, slippageBps: input.slippageBps ?? 0, fillAt: input.fillAt ?? 'open', allowShort, amountStep, minAmount };
@@ -291,8 +296,8 @@ export class BacktestService {
   // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
 
   private claim(profileId: string): void {
-    if (this.stopped) throw new AppError('unavailable', 'The app is stopping.');
-    if (this.busy.has(profileId)) throw new AppError('already_running', 'A backtest is already running for this profile: wait for it to finish or cancel it first.');
+    if (this.stopped) throw new AppError('unavailable', 'errors.backtest.appStopping');
+    if (this.busy.has(profileId)) throw new AppError('already_running', 'errors.backtest.backtestAlreadyRunningProfile');
     this.busy.add(profileId);
   }
 
@@ -328,7 +333,7 @@ export class BacktestService {
         await this.candles.download(p.ex, p.exchange, p.symbol, p.timeframe, missing, { signal, onProgress });
       }
     }
-    if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
+    if (signal.aborted) throw new AppError('cancelled', 'errors.backtest.cancelled');
     return this.candles.load(p.exchange, p.symbol, p.timeframe, p.from, p.to);
   }
 
@@ -342,17 +347,17 @@ export class BacktestService {
     } catch (e) {
       this.busy.delete(profileId);
       if (isAppError(e)) throw e;
-      if ((e as { code?: string }).code === '23505') throw new AppError('already_running', 'A backtest is already running for this profile: wait for it to finish or cancel it first.');
+      if ((e as { code?: string }).code === '23505') throw new AppError('already_running', 'errors.backtest.backtestAlreadyRunningProfile');
       throw e;
     }
     this.startJob(profileId, runId, async (signal) => {
       const progress = this.progress(profileId, runId);
       const started = performance.now();
       const columns = await this.candlesFor(p, signal, (x) => progress('download', x));
-      if (columns.close.length === 0) throw new AppError('invalid_input', `No ${p.symbol} ${p.timeframe} candles in the range (the exchange has none there).`);
+      if (columns.close.length === 0) throw new AppError('invalid_input', 'errors.backtest.noCandlesRangeExchange', { symbol: p.symbol, timeframe: p.timeframe });
       progress('compute', 0);
       const result = await this.d.kernel.backtest(p.compiled, p.params, columns, p.config, { signal, onProgress: (x) => progress('compute', x) });
-      if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
+      if (signal.aborted) throw new AppError('cancelled', 'errors.backtest.cancelled');
       const metrics = computeMetrics(result, columns, p.config);
       const trades = result.trades.map((t) => ({ side: t.side, entryTime: t.entryTime, exitTime: t.exitTime, entryPrice: t.entryPrice, exitPrice: t.exitPrice, amount: t.amount, fees: t.fees, pnl: t.pnl, pnlPct: t.pnlPct, balanceAfter: t.balanceAfter, exitReason: t.exitReason }));
       const equity = downsample(columns, result.equity, p.config.initialBalance);
@@ -417,7 +422,7 @@ export class BacktestService {
     const job = this.jobs.get(profileId);
     if (!job || job.runId !== runId) {
       const row = await this.row(profileId, runId);
-      throw new AppError('conflict', `The run is not running (it is ${row.status}).`);
+      throw new AppError('conflict', 'errors.backtest.runNotRunning', { status: row.status });
     }
     job.abort.abort();
     // the kernel stops within a chunk of candles, a download between pages: wait for the record
@@ -429,7 +434,7 @@ export class BacktestService {
 
   private async row(profileId: string, runId: string, full = false): Promise<RunRow> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<RunRow>(`${SELECT}${full ? ', trades, equity, results' : ''} FROM backtest_runs WHERE id = $1`, [runId]));
-    if (!rows[0]) throw new AppError('not_found', 'No such backtest run.');
+    if (!rows[0]) throw new AppError('not_found', 'errors.backtest.noSuchBacktestRun');
     return rows[0];
   }
 
@@ -469,7 +474,7 @@ export class BacktestService {
 
   async delete(profileId: string, runId: string): Promise<{ ok: true }> {
     const r = await this.row(profileId, runId);
-    if (r.status === 'running') throw new AppError('conflict', 'The run is still running: cancel it first.');
+    if (r.status === 'running') throw new AppError('conflict', 'errors.backtest.runStillRunningCancel');
     await this.d.db.withProfile(profileId, (c) => c.query('DELETE FROM backtest_runs WHERE id = $1', [runId]));
     return { ok: true };
   }
@@ -484,7 +489,7 @@ export class BacktestService {
 
   async importCsv(input: { exchange: string; symbol: string; timeframe: BacktestTimeframe; csv: string }): Promise<{ rows: number; from: number; to: number }> {
     if ((this.d.exchangeIds ?? ccxt.exchanges).includes(input.exchange.toLowerCase())) {
-      throw invalid(`"${input.exchange}" is an exchange: an imported data set needs a name of its own (its candles would mix with the exchange's).`, 'exchange');
+      throw invalid('errors.backtest.exchangeImportedDataSet', { exchange: input.exchange }, 'exchange');
     }
     return this.candles.importCsv(input.exchange, input.symbol, input.timeframe, input.csv);
   }
@@ -545,11 +550,11 @@ export class BacktestService {
   // ─── Optimiser ─────────────────────────────────────────────────────────────────────────────────
 
   async optimise(profileId: string, input: BacktestOptimiseParams): Promise<{ runId: string; combinations: number }> {
-    if (!(METRIC_KEYS as readonly string[]).includes(input.rankBy)) throw invalid(`Unknown metric "${input.rankBy}" (one of ${METRIC_KEYS.join(', ')}).`, 'rankBy');
-    if (input.holdout !== undefined && !(input.holdout > input.from && input.holdout < input.to)) throw invalid('The held-out period must start inside the date range.', 'holdout');
-    if (Object.keys(input.grid).length === 0) throw invalid('The grid is empty: give values for at least one parameter.', 'grid');
+    if (!(METRIC_KEYS as readonly string[]).includes(input.rankBy)) throw invalid('errors.backtest.unknownMetricOne', { rankBy: input.rankBy, METRIC_KEYS: METRIC_KEYS.join(', ') }, 'rankBy');
+    if (input.holdout !== undefined && !(input.holdout > input.from && input.holdout < input.to)) throw invalid('errors.backtest.heldOutPeriodMust', {}, 'holdout');
+    if (Object.keys(input.grid).length === 0) throw invalid('errors.backtest.gridEmptyGiveValues', {}, 'grid');
     const combos = gridCombinations(input.grid);
-    if (combos.length > MAX_COMBINATIONS) throw invalid(`The grid has more than ${MAX_COMBINATIONS} combinations.`, 'grid');
+    if (combos.length > MAX_COMBINATIONS) throw invalid('errors.backtest.gridHasMoreThan', { MAX_COMBINATIONS }, 'grid');
     this.claim(profileId);
     let runId: string;
     let p: Prepared;
@@ -557,9 +562,9 @@ export class BacktestService {
       p = await this.prepare(profileId, input, { requireCandles: true });
       for (const [name, values] of Object.entries(input.grid)) {
         const spec = p.info.params[name];
-        if (!spec) throw invalid(`The strategy has no parameter "${name}".`, `grid.${name}`);
+        if (!spec) throw invalid('errors.backtest.strategyHasNoParameter2', { name }, `grid.${name}`);
         const bad = values.find((v) => (spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max));
-        if (bad !== undefined) throw invalid(`The grid value ${bad} of "${name}" is outside ${spec.min ?? '−∞'}–${spec.max ?? '∞'}.`, `grid.${name}`);
+        if (bad !== undefined) throw invalid('errors.backtest.gridValueOutside', { bad, name, min: spec.min ?? '−∞', max: spec.max ?? '∞' }, `grid.${name}`);
       }
       runId = await this.insert(profileId, p, 'optimise', { grid: input.grid, rankBy: input.rankBy, holdout: input.holdout ?? null });
     } catch (e) {
@@ -572,7 +577,7 @@ export class BacktestService {
       const started = performance.now();
       const columns = await this.candlesFor(p, signal, (x) => progress('download', x));
       const n = columns.close.length;
-      if (n === 0) throw new AppError('invalid_input', 'No candles in the range.');
+      if (n === 0) throw new AppError('invalid_input', 'errors.backtest.noCandlesRange');
       let train = columns;
       let test: Columns | null = null;
       if (input.holdout !== undefined) {
@@ -588,7 +593,7 @@ export class BacktestService {
       progress('compute', 0);
       const worker = async () => {
         while (next < combos.length) {
-          if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
+          if (signal.aborted) throw new AppError('cancelled', 'errors.backtest.cancelled');
           const idx = next++;
           const params = { ...p.params, ...combos[idx]! };
           try {

@@ -83,7 +83,7 @@ export class LiveVsBacktest {
         'SELECT id, strategy_id, version, params, broker_id, symbol, timeframe, budget FROM bot_activations WHERE id = $1',
         [id],
       );
-      if (!ar.rows[0]) throw new AppError('not_found', 'No such activation.', { id });
+      if (!ar.rows[0]) throw new AppError('not_found', 'errors.bot.noSuchActivation', {}, { id });
       const dr = await c.query<{ candle_time: Date; action: string; status: string; error: string | null; order_ids: string[] }>(
         "SELECT candle_time, action, status, error, order_ids FROM bot_decisions WHERE activation_id = $1 AND kind = 'signal' ORDER BY candle_time",
         [id],
@@ -98,7 +98,7 @@ export class LiveVsBacktest {
         : { rows: [] as { id: string; error_message: string | null }[] };
       return { a: ar.rows[0], decisions: dr.rows, trades: tr.rows, rejected: new Map(rj.rows.map((r) => [r.id, r.error_message ?? 'refused'])) };
     });
-    if (!a.strategy_id) throw new AppError('conflict', 'The strategy of this activation was deleted; its backtest cannot be run.');
+    if (!a.strategy_id) throw new AppError('conflict', 'errors.bot.strategyActivationWasDeleted');
     const v = await this.d.strategies.getVersion(profileId, a.strategy_id, a.version);
     const tf = timeframeMs(a.timeframe);
     const empty = (note: string): Comparison => ({
@@ -228,7 +228,7 @@ export class LiveVsBacktest {
     const btPnl = btTrades.reduce((s, x) => s.plus(D(x.pnl)), new Decimal(0));
     const gap = livePnl.minus(btPnl);
     const sum = pnlLines.reduce((s, l) => s.plus(l.amount), new Decimal(0));
-    if (!sum.eq(gap)) throw new AppError('internal', `The P&L gap lines add up to ${sum.toFixed()}, not ${gap.toFixed()}.`);
+    if (!sum.eq(gap)) throw new AppError('internal', 'errors.bot.pLGapLines', { sum: sum.toFixed(), gap: gap.toFixed() });
     return {
       activationId: id,
       version: a.version,

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Activation, BotDecision, BotTrade, EngineState } from '../../shared/contract/bot';
 import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
 import { AppError, isAppError } from '../../shared/errors';
+import type { MessageKey } from '../../shared/i18n';
 import { timeframeMs, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
@@ -185,13 +186,17 @@ function shiftColumns(cols: Columns, c: StoredCandle): void {
   setColumn(cols, cols.time.length - 1, c);
 }
 
-const bad = (path: string, message: string) => new AppError('invalid_input', message, { issues: [{ path, message }] });
+/** A bad input named by its field: the issue carries the same key and params as the error. */
+const bad = (path: string, key: MessageKey, params: Record<string, unknown>) => {
+  const err = new AppError('invalid_input', key, params);
+  return new AppError('invalid_input', key, params, { issues: [{ path, message: err.message, key, params: err.params }] });
+};
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function parseWhen(v: string | number | null | undefined, path: string): Date | null {
   if (v === undefined || v === null) return null;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw bad(path, `${path} is not a date`);
+  if (Number.isNaN(d.getTime())) throw bad(path, 'errors.bot.notDate', { path });
   return d;
 }
 
@@ -911,7 +916,7 @@ export class BotEngine {
    * the books of the activations still trading it (running, suspended, error) against the account's
    * total (free + locked in orders: a resting stop order holds the coins without selling them).
    */
-  private shortBooks(profileId: string, brokerId: string): { l: Live; reason: string }[] {
+  private shortBooks(profileId: string, brokerId: string): { l: Live; reason: string; error: AppError }[] {
     const book = this.balances.get(balanceKey(profileId, brokerId));
     if (!book) return [];
     const byBase = new Map<string, Live[]>();
@@ -921,18 +926,16 @@ export class BotEngine {
       const { base } = splitSymbol(r.symbol);
       byBase.set(base, [...(byBase.get(base) ?? []), l]);
     }
-    const out: { l: Live; reason: string }[] = [];
+    const out: { l: Live; reason: string; error: AppError }[] = [];
     for (const [base, ls] of byBase) {
       const need = ls.reduce((a, l) => a.plus(l.row.position_amount), new Decimal(0));
       const have = book.total.get(base) ?? new Decimal(0);
       if (have.gte(need)) continue;
       for (const l of ls) {
         if (l.row.state !== 'running' && l.row.state !== 'suspended') continue;
-        const others = ls.length > 1 ? ` (${need.toFixed()} ${base} in the books of ${ls.length} activations on this broker)` : '';
-        out.push({
-          l,
-          reason: `Book mismatch: the exchange holds ${have.toFixed()} ${base}, less than this activation's position of ${l.row.position_amount.toFixed()} ${base}${others} — sold outside the app? Adopt the exchange's quantity, or close.`,
-        });
+        const at = { have: have.toFixed(), own: l.row.position_amount.toFixed(), base };
+        const error = ls.length > 1 ? new AppError('conflict', 'errors.bot.bookMismatchShared', { ...at, need: need.toFixed(), count: ls.length }) : new AppError('conflict', 'errors.bot.bookMismatch', at);
+        out.push({ l, reason: error.message, error });
       }
     }
     return out;
@@ -956,8 +959,8 @@ export class BotEngine {
    */
   async adopt(profileId: string, id: string): Promise<ActivationDto> {
     const cur = await this.row(profileId, id);
-    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped; its position is no longer its own.');
-    if (!cur.position_side || !cur.broker_id) throw new AppError('conflict', 'The activation has no open position: there is nothing to adopt.');
+    if (cur.state === 'stopped') throw new AppError('conflict', 'errors.bot.activationStoppedPositionNo');
+    if (!cur.position_side || !cur.broker_id) throw new AppError('conflict', 'errors.bot.activationHasNoOpen');
     const l = await this.register(cur);
     let failure: Error | null = null;
     await this.enqueue(l, async () => {
@@ -973,7 +976,9 @@ export class BotEngine {
       const own = row.position_amount;
       const next = Decimal.max(0, Decimal.min(own, have.minus(others)));
       if (next.eq(own)) {
-        failure = new AppError('conflict', `The book already matches the exchange: it holds ${have.toFixed()} ${base}, this activation's position is ${own.toFixed()} ${base}${others.gt(0) ? ` and the other activations' ${others.toFixed()} ${base}` : ''}.`);
+        failure = others.gt(0)
+          ? new AppError('conflict', 'errors.bot.bookMatchesOthers', { have: have.toFixed(), own: own.toFixed(), others: others.toFixed(), base })
+          : new AppError('conflict', 'errors.bot.bookMatches', { have: have.toFixed(), own: own.toFixed(), base });
         return;
       }
       const reason = `adopted the exchange's state: position ${own.toFixed()} → ${next.toFixed()} ${base} (the exchange holds ${have.toFixed()} ${base}${others.gt(0) ? `, ${others.toFixed()} of them in other activations' books` : ''})`;
@@ -1009,7 +1014,7 @@ export class BotEngine {
 
   private async row(profileId: string, id: string): Promise<ActivationRow> {
     const r = await this.d.db.withProfile(profileId, (c) => getActivation(c, id));
-    if (!r) throw new AppError('not_found', 'No such activation.', { id });
+    if (!r) throw new AppError('not_found', 'errors.bot.noSuchActivation', {}, { id });
     return r;
   }
 
@@ -1023,36 +1028,36 @@ export class BotEngine {
     try {
       version = await this.d.strategies.getVersion(profileId, input.strategyId, input.version);
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') throw bad(input.version !== undefined ? 'version' : 'strategyId', e.message);
+      if (isAppError(e) && e.code === 'not_found') throw bad(input.version !== undefined ? 'version' : 'strategyId', e.key, e.params);
       throw e;
     }
     try {
       await this.d.kernel.info({ js: version.js });
     } catch (e) {
-      throw bad('strategyId', `The strategy "${version.name}" (version ${version.version}) does not load: ${errMessage(e)}`);
+      throw bad('strategyId', 'errors.bot.strategyVersionDoesNot', { name: version.name, version: version.version, errMessage: errMessage(e) });
     }
     const params = this.checkParams(version.params, input.params ?? {});
     const budget = new Decimal(input.budget);
-    if (!budget.isFinite() || budget.lte(0)) throw bad('budget', 'The budget must be more than 0.');
+    if (!budget.isFinite() || budget.lte(0)) throw bad('budget', 'errors.bot.budgetMustMoreThan', {});
     const from = parseWhen(input.from, 'from');
     const to = parseWhen(input.to, 'to');
-    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'The end must be after the start.');
-    if (to && to.getTime() <= this.clock.now()) throw bad('to', 'The end date is already past.');
+    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'errors.bot.endMustAfterStart', {});
+    if (to && to.getTime() <= this.clock.now()) throw bad('to', 'errors.bot.endDateAlreadyPast', {});
     const { ex } = await this.d.brokers.exchangeFor(profileId, input.brokerId).catch((e: unknown) => {
-      if (isAppError(e) && e.code === 'not_found') throw bad('brokerId', e.message);
+      if (isAppError(e) && e.code === 'not_found') throw bad('brokerId', e.key, e.params);
       throw e;
     });
     const market = ex.markets?.[input.symbol];
-    if (!market) throw bad('symbol', `${ex.id} has no market ${input.symbol}.`);
-    if (market.spot === false) throw bad('symbol', `${input.symbol} is not a spot market; the bot trades spot only.`);
+    if (!market) throw bad('symbol', 'errors.bot.hasNoMarket', { id: ex.id, symbol: input.symbol });
+    if (market.spot === false) throw bad('symbol', 'errors.bot.notSpotMarketBot', { symbol: input.symbol });
     const { quote } = splitSymbol(input.symbol);
     const free = (await this.readBalance(profileId, input.brokerId)).free.get(quote) ?? new Decimal(0);
-    if (budget.gt(free)) throw bad('budget', `The budget ${budget.toFixed()} ${quote} is above the broker's free balance (${free.toFixed()} ${quote}).`);
+    if (budget.gt(free)) throw bad('budget', 'errors.bot.budgetAboveBrokerS', { budget: budget.toFixed(), quote, free: free.toFixed() });
     if (admit) await admit();
     try {
       await this.d.heartbeat.addSymbol(input.symbol);
     } catch (e) {
-      if (isAppError(e) && e.code === 'invalid_input') throw bad('symbol', `The heartbeat cannot watch ${input.symbol}: ${e.message}`);
+      if (isAppError(e) && e.code === 'invalid_input') throw bad('symbol', 'errors.bot.heartbeatCannotWatch', { symbol: input.symbol, reason: e.message });
       throw e;
     }
     const row = await this.d.db.withProfile(profileId, async (c) =>
@@ -1074,9 +1079,9 @@ export class BotEngine {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(given)) {
       const s = spec[k];
-      if (!s) throw bad(`params.${k}`, `The strategy declares no param "${k}" (it has: ${Object.keys(spec).join(', ') || 'none'}).`);
-      if (s.min !== undefined && v < s.min) throw bad(`params.${k}`, `${k} must be at least ${s.min}.`);
-      if (s.max !== undefined && v > s.max) throw bad(`params.${k}`, `${k} must be at most ${s.max}.`);
+      if (!s) throw bad(`params.${k}`, 'errors.bot.strategyDeclaresNoParam', { k, keys: Object.keys(spec).join(', ') || 'none' });
+      if (s.min !== undefined && v < s.min) throw bad(`params.${k}`, 'errors.bot.mustLeast', { k, min: s.min });
+      if (s.max !== undefined && v > s.max) throw bad(`params.${k}`, 'errors.bot.mustMost', { k, max: s.max });
       out[k] = v;
     }
     return out;
@@ -1086,10 +1091,10 @@ export class BotEngine {
     const cur = await this.row(profileId, input.id);
     const params = input.params !== undefined ? this.checkParams((await this.d.strategies.getVersion(profileId, cur.strategy_id ?? input.id, cur.version)).params, input.params) : cur.params;
     const budget = input.budget !== undefined ? new Decimal(input.budget) : cur.budget;
-    if (budget.lte(0)) throw bad('budget', 'The budget must be more than 0.');
+    if (budget.lte(0)) throw bad('budget', 'errors.bot.budgetMustMoreThan', {});
     const from = input.from === undefined ? cur.starts_at : parseWhen(input.from, 'from');
     const to = input.to === undefined ? cur.ends_at : parseWhen(input.to, 'to');
-    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'The end must be after the start.');
+    if (from && to && to.getTime() <= from.getTime()) throw bad('to', 'errors.bot.endMustAfterStart', {});
     const row = await this.d.db.withProfile(profileId, async (c) =>
       (await c.query<ActivationRow>('UPDATE bot_activations SET params = $2::jsonb, budget = $3, starts_at = $4, ends_at = $5, updated_at = now() WHERE id = $1 RETURNING *', [cur.id, JSON.stringify(params), budget.toFixed(), from, to])).rows[0]!,
     );
@@ -1101,13 +1106,13 @@ export class BotEngine {
 
   async startActivation(profileId: string, id: string): Promise<ActivationDto> {
     const cur = await this.row(profileId, id);
-    if (cur.ends_at && cur.ends_at.getTime() <= this.clock.now()) throw bad('id', 'The activation has reached its end date; change it before starting again.');
+    if (cur.ends_at && cur.ends_at.getTime() <= this.clock.now()) throw bad('id', 'errors.bot.activationHasReachedEnd', {});
     const l = await this.register(cur);
     if (cur.position_side && cur.broker_id) {
       // a book that no longer matches the exchange is not resumed (adopt or close first)
       await this.readBalance(profileId, cur.broker_id);
       const short = this.shortBooks(profileId, cur.broker_id).find((x) => x.l === l);
-      if (short) throw new AppError('conflict', short.reason);
+      if (short) throw short.error;
     }
     if (cur.state === 'error') this.unloadSandbox(l);
     l.release ??= this.d.heartbeat.retain(cur.symbol, cur.timeframe, this.windowSize(l));
@@ -1118,7 +1123,7 @@ export class BotEngine {
 
   async suspendActivation(profileId: string, id: string): Promise<ActivationDto> {
     const cur = await this.row(profileId, id);
-    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped; start it instead.');
+    if (cur.state === 'stopped') throw new AppError('conflict', 'errors.bot.activationStoppedStartInstead');
     const l = await this.register(cur);
     await this.enqueue(l, () => this.setState(l, 'suspended', 'suspended by the user'));
     return toActivationDto(l.row);
@@ -1132,7 +1137,7 @@ export class BotEngine {
       if (closePosition && l.row.position_side) {
         const ok = await this.closeNow(l, 'stop', 'stopped by the user: position closed');
         if (!ok) {
-          failure = new AppError('conflict', `The position could not be closed: ${l.row.state_reason ?? 'see the decisions'}. The activation keeps running.`);
+          failure = new AppError('conflict', 'errors.bot.positionCouldNotClosed', { state_reason: l.row.state_reason ?? 'see the decisions' });
           return;
         }
       }
@@ -1146,20 +1151,20 @@ export class BotEngine {
 
   async sell(profileId: string, id: string): Promise<ActivationDto> {
     const cur = await this.row(profileId, id);
-    if (!cur.position_side) throw bad('id', 'The activation has no open position.');
-    if (cur.state === 'stopped') throw new AppError('conflict', 'The activation is stopped.');
+    if (!cur.position_side) throw bad('id', 'errors.bot.activationHasNoOpen2', {});
+    if (cur.state === 'stopped') throw new AppError('conflict', 'errors.bot.activationStopped');
     const l = await this.register(cur);
     let ok = true;
     await this.enqueue(l, async () => {
       ok = await this.closeNow(l, 'sell', 'sold by the user');
     });
-    if (!ok) throw new AppError('conflict', `The position could not be sold: ${l.row.state_reason ?? 'see the decisions'}.`);
+    if (!ok) throw new AppError('conflict', 'errors.bot.positionCouldNotSold', { state_reason: l.row.state_reason ?? 'see the decisions' });
     return toActivationDto(l.row);
   }
 
   async delete(profileId: string, id: string): Promise<{ ok: true }> {
     const cur = await this.row(profileId, id);
-    if (cur.state === 'running' || (cur.position_side && cur.state !== 'stopped')) throw new AppError('conflict', 'Stop the activation before deleting it.');
+    if (cur.state === 'running' || (cur.position_side && cur.state !== 'stopped')) throw new AppError('conflict', 'errors.bot.stopActivationBeforeDeleting');
     const l = this.live.get(id);
     if (l) {
       this.unload(l);

@@ -97,8 +97,8 @@ export class RoadToLive {
   /** The gate of an existing activation. */
   async gate(profileId: string, activationId: string): Promise<GateResult> {
     const a = await this.activation(profileId, activationId);
-    if (!a.broker_id) throw new AppError('conflict', 'The broker of this activation was deleted.');
-    if (!a.strategy_id) throw new AppError('conflict', 'The strategy of this activation was deleted; its road to live cannot be checked.');
+    if (!a.broker_id) throw new AppError('conflict', 'errors.bot.brokerActivationWasDeleted');
+    if (!a.strategy_id) throw new AppError('conflict', 'errors.bot.strategyActivationWasDeleted2');
     const g = await this.evaluate(profileId, { strategyId: a.strategy_id, version: a.version, symbol: a.symbol, timeframe: a.timeframe, brokerId: a.broker_id });
     const { rows } = await this.d.db.withProfile(profileId, (c) =>
       c.query<{ at: Date; red_steps: string[] }>('SELECT at, red_steps FROM bot_gate_overrides WHERE activation_id = $1 AND version = $2 ORDER BY at DESC LIMIT 1', [activationId, a.version]),
@@ -117,10 +117,7 @@ export class RoadToLive {
     const g = await this.evaluate(profileId, target);
     if (!g.live || g.open) return g;
     if (!override) {
-      throw new AppError(
-        'gate_closed',
-        `This activation trades real money and its road to live is not complete: ${g.red.map((k) => STEP_NAME[k]).join(', ')} ${g.red.length > 1 ? 'are' : 'is'} red. Complete ${g.red.length > 1 ? 'them' : 'it'} (or start it on a paper broker), or confirm the override.`,
-        { red: g.red, steps: g.steps },
+      throw new AppError('gate_closed', 'errors.bot.activationTradesRealMoney', { red: g.red.map((k) => STEP_NAME[k]).join(', '), count: g.red.length }, { red: g.red, steps: g.steps }
       );
     }
     return g;
@@ -145,7 +142,7 @@ export class RoadToLive {
     const { rows } = await this.d.db.withProfile(profileId, (c) =>
       c.query<{ id: string; strategy_id: string | null; version: number; symbol: string; timeframe: string; broker_id: string | null }>('SELECT id, strategy_id, version, symbol, timeframe, broker_id FROM bot_activations WHERE id = $1', [id]),
     );
-    if (!rows[0]) throw new AppError('not_found', 'No such activation.', { id });
+    if (!rows[0]) throw new AppError('not_found', 'errors.bot.noSuchActivation', {}, { id });
     return rows[0];
   }
 
@@ -155,14 +152,14 @@ export class RoadToLive {
     try {
       broker = await this.d.brokers.get(profileId, t.brokerId);
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.message, { issues: [{ path: 'brokerId', message: 'no such broker' }] });
+      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.key, e.params, { issues: [{ path: 'brokerId', message: 'no such broker', key: e.key, params: e.params }] });
       throw e;
     }
     let v;
     try {
       v = await this.d.strategies.getVersion(profileId, t.strategyId, t.version);
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.message, { issues: [{ path: 'strategyId', message: e.message }] });
+      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.key, e.params, { issues: [{ path: 'strategyId', message: e.message, key: e.key, params: e.params }] });
       throw e;
     }
     const sandbox = await currentSandbox(this.d.db, this.d.gateway, profileId, broker);

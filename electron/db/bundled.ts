@@ -101,7 +101,7 @@ export async function recoverStaleServer(pgDir: string, log: Logger): Promise<vo
       await sleep(50);
     }
   }
-  throw new AppError('unavailable', `An old PostgreSQL process (pid ${pid}) holds the data folder ${pgDir} and does not stop.`);
+  throw new AppError('unavailable', 'errors.db.oldPostgresqlProcessPid', { pid, pgDir });
 }
 
 const OWNER = 'postgres';
@@ -218,7 +218,7 @@ export async function startBundledPostgres(opts: { dataDir: string; log: Logger;
       await rm(initDir, { recursive: true, force: true });
     }
   } else {
-    if (!existsSync(secretFile) && !existsSync(pendingFile)) throw new AppError('unavailable', `The bundled database in ${pgDir} exists but its owner file ${secretFile} is missing.`);
+    if (!existsSync(secretFile) && !existsSync(pendingFile)) throw new AppError('unavailable', 'errors.db.bundledDatabaseExistsBut', { pgDir, secretFile });
     await recoverStaleServer(pgDir, log);
   }
   if (existsSync(secretFile)) await chmod(secretFile, 0o600); // an older install's file, tightened
@@ -256,7 +256,7 @@ export async function startBundledPostgres(opts: { dataDir: string; log: Logger;
   } catch (e) {
     await stop();
     const tail = lines.filter((l) => /FATAL|ERROR|error/i.test(l)).slice(-3).join(' | ');
-    throw new AppError('unavailable', `The bundled PostgreSQL did not start in ${pgDir}: ${tail || (e instanceof Error ? e.message : 'it exited')}`);
+    throw new AppError('unavailable', 'errors.db.bundledPostgresqlDidNot', { pgDir, reason: tail || (e instanceof Error ? e.message : 'it exited') });
   }
 
   // Rotate the owner password: the next one is kept (0600) before the server knows it, so a crash
@@ -265,7 +265,7 @@ export async function startBundledPostgres(opts: { dataDir: string; log: Logger;
   try {
     const candidates = [secretFile, pendingFile].filter(existsSync).map((f) => readFileSync(f, 'utf8').trim());
     const owner = await ownerClient(port, candidates);
-    if (!owner) throw new AppError('unavailable', `The bundled database in ${pgDir} refused the owner password in ${secretFile}.`);
+    if (!owner) throw new AppError('unavailable', 'errors.db.bundledDatabaseRefusedOwner', { pgDir, secretFile });
     password = newPassword();
     try {
       await writeSecret(pendingFile, password);
@@ -277,7 +277,7 @@ export async function startBundledPostgres(opts: { dataDir: string; log: Logger;
   } catch (e) {
     await stop();
     if (e instanceof AppError) throw e;
-    throw new AppError('unavailable', `The bundled PostgreSQL in ${pgDir} started but its owner password could not be renewed: ${(e as Error).message}`);
+    throw new AppError('unavailable', 'errors.db.bundledPostgresqlStartedBut', { pgDir, reason: (e as Error).message });
   }
   await unlink(pendingFile).catch(() => undefined);
   log.info({ port }, 'bundled PostgreSQL started');

@@ -60,7 +60,7 @@ function connectionError(url: string, e: unknown): AppError {
     : err.code === '3D000' ? 'the database does not exist'
     : /timeout/i.test(err.message ?? '') ? 'timed out'
     : (err.message ?? String(e));
-  return new AppError('unavailable', `Could not connect to PostgreSQL at ${redactUrl(url)}: ${reason}`, { url: redactUrl(url) });
+  return new AppError('unavailable', 'errors.db.couldNotConnectPostgresql', { redactUrl: redactUrl(url), reason }, { url: redactUrl(url) });
 }
 
 /**
@@ -90,7 +90,7 @@ export class Database {
     try {
       if (opts.exclusive) {
         const { rows } = await owner.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [INSTANCE_LOCK_KEY]);
-        if (!rows[0]?.ok) throw new AppError('already_running', `Another Aristobot3 is already using the database ${redactUrl(opts.ownerUrl)}; stop it first (one app per database).`);
+        if (!rows[0]?.ok) throw new AppError('already_running', 'errors.db.anotherAristobot3AlreadyUsing', { ownerUrl: redactUrl(opts.ownerUrl) });
       }
       database = (await owner.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
       await ensureAppRole(owner, password, database);
@@ -137,9 +137,9 @@ export class Database {
          FROM pg_roles r WHERE r.rolname = current_user`,
     );
     const r = rows[0];
-    if (!r || r.user !== APP_ROLE) throw new AppError('internal', `The app is connected as ${r?.user ?? 'an unknown role'}, not ${APP_ROLE}.`);
+    if (!r || r.user !== APP_ROLE) throw new AppError('internal', 'errors.db.appConnectedAsNot', { user: r?.user ?? 'an unknown role', APP_ROLE });
     if (r.rolsuper || r.rolbypassrls || r.owned > 0)
-      throw new AppError('internal', `Refusing to start: the database role ${APP_ROLE} could bypass tenancy (superuser=${r.rolsuper}, bypassrls=${r.rolbypassrls}, owns ${r.owned} relations).`);
+      throw new AppError('internal', 'errors.db.refusingStartDatabaseRole', { APP_ROLE, rolsuper: r.rolsuper, rolbypassrls: r.rolbypassrls, owned: r.owned });
   }
 
   /** A query outside any profile: shared tables only (profile rows are invisible here). */
@@ -165,7 +165,7 @@ export class Database {
 
   /** A transaction in which exactly one profile's rows are visible (transaction-local setting). */
   async withProfile<T>(profileId: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (!profileId) throw new AppError('unauthenticated', 'Log in to a profile first.');
+    if (!profileId) throw new AppError('unauthenticated', 'errors.db.logProfileFirst');
     return this.tx(async (c) => {
       await c.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
       return fn(c);
@@ -189,7 +189,7 @@ async function ensureAppRole(owner: pg.Client, password: string, database: strin
   } catch (e) {
     // Two processes creating the role at the same instant: the loser sees a duplicate; fine.
     if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42710') {
-      throw new AppError('unavailable', `The database user cannot create the role ${APP_ROLE} (it needs CREATEROLE): ${(e as Error).message}`);
+      throw new AppError('unavailable', 'errors.db.databaseUserCannotCreate', { APP_ROLE, reason: (e as Error).message });
     }
   }
   await owner.query(`ALTER ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD ${lit(password)}`);

@@ -24,12 +24,12 @@ export async function loadMigrations(dir: string): Promise<MigrationFile[]> {
   const out: MigrationFile[] = [];
   for (const f of files) {
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(f);
-    if (!m) throw new AppError('internal', `Migration file name ${f} is not of the form NNNN_name.sql`);
+    if (!m) throw new AppError('internal', 'errors.db.migrationFileNameNot', { f });
     const sql = await readFile(join(dir, f), 'utf8');
     out.push({ id: Number(m[1]), name: f, sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
   out.forEach((m, i) => {
-    if (m.id !== i + 1) throw new AppError('internal', `Migrations must be numbered consecutively from 0001; found ${m.name} at position ${i + 1}`);
+    if (m.id !== i + 1) throw new AppError('internal', 'errors.db.migrationsMustNumberedConsecutively', { name: m.name, i: i + 1 });
   });
   return out;
 }
@@ -42,9 +42,9 @@ export async function migrate(client: pg.Client | pg.PoolClient, files: Migratio
     const { rows } = await client.query<{ id: number; name: string; checksum: string }>('SELECT id, name, checksum FROM schema_migrations ORDER BY id');
     for (const row of rows) {
       const file = files.find((f) => f.id === row.id);
-      if (!file) throw new AppError('internal', `The database has migration ${row.name} applied, but this version of the app does not ship it (was the app downgraded?).`);
+      if (!file) throw new AppError('internal', 'errors.db.databaseHasMigrationApplied', { name: row.name });
       if (file.checksum !== row.checksum)
-        throw new AppError('internal', `Migration ${row.name} was changed after it was applied (checksum ${row.checksum.slice(0, 12)}… in the database, ${file.checksum.slice(0, 12)}… on disk). Released migrations must never be edited; restore the file and add a new migration instead.`);
+        throw new AppError('internal', 'errors.db.migrationWasChangedAfter', { name: row.name, checksum: row.checksum.slice(0, 12), checksum2: file.checksum.slice(0, 12) });
     }
     const applied: number[] = [];
     for (const file of files) {
@@ -56,7 +56,7 @@ export async function migrate(client: pg.Client | pg.PoolClient, files: Migratio
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK');
-        throw new AppError('internal', `Migration ${file.name} failed: ${(e as Error).message}`);
+        throw new AppError('internal', 'errors.db.migrationFailed', { name: file.name, reason: (e as Error).message });
       }
       log.info({ migration: file.name }, 'migration applied');
       applied.push(file.id);

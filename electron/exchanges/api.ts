@@ -17,12 +17,12 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
     'brokers.create': async (input, { profile }) => {
       let b;
       if (input.paper) {
-        if (input.credentials && Object.keys(input.credentials).length) throw new AppError('invalid_input', 'A paper broker takes no keys.', { issues: [{ path: 'credentials', message: 'not for a paper broker' }] });
-        if (input.testnet) throw new AppError('invalid_input', 'A paper broker trades on live prices; it has no testnet.', { issues: [{ path: 'testnet', message: 'not for a paper broker' }] });
-        if (!input.balances) throw new AppError('invalid_input', 'A paper broker needs its starting balances, e.g. {"USDT": "10000"}.', { issues: [{ path: 'balances', message: 'required' }] });
+        if (input.credentials && Object.keys(input.credentials).length) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerTakesNo', {}, { issues: [{ path: 'credentials', message: 'not for a paper broker' }] });
+        if (input.testnet) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerTradesLive', {}, { issues: [{ path: 'testnet', message: 'not for a paper broker' }] });
+        if (!input.balances) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerNeedsStarting', {}, { issues: [{ path: 'balances', message: 'required' }] });
         b = await d.brokers.createPaper(profile.id, { name: input.name, exchange: input.exchange, balances: input.balances, slippage: input.slippage }, d.paperSlippage ?? process.env.ARISTOBOT_PAPER_SLIPPAGE ?? '0');
       } else {
-        if (input.balances || input.slippage !== undefined) throw new AppError('invalid_input', 'Starting balances and slippage are for paper brokers (paper: true).', { issues: [{ path: input.balances ? 'balances' : 'slippage', message: 'only with paper: true' }] });
+        if (input.balances || input.slippage !== undefined) throw new AppError('invalid_input', 'errors.exchanges.startingBalancesSlippageAre', {}, { issues: [{ path: input.balances ? 'balances' : 'slippage', message: 'only with paper: true' }] });
         b = await d.brokers.create(profile.id, { name: input.name, exchange: input.exchange, credentials: input.credentials ?? {}, testnet: input.testnet });
       }
       changed(profile.id, 'created');

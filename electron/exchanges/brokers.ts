@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../shared/errors';
+import type { MessageKey } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { newSecretRef, type SecretStore } from '../secrets/store';
@@ -96,18 +97,18 @@ export class BrokerService {
   ) {}
 
   private store(): SecretStore {
-    if (!this.secrets.store) throw new AppError('secrets_unavailable', this.secrets.message);
+    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
     return this.secrets.store;
   }
 
   /** Exactly the fields the exchange requires, each non-empty; nothing CCXT does not know. */
   validateCredentials(exchange: string, credentials: Record<string, string>, testnet: boolean): Credentials {
     const info = this.gateway.info(exchange);
-    const issues: { path: string; message: string }[] = [];
-    for (const k of Object.keys(credentials)) if (!(CREDENTIAL_FIELDS as readonly string[]).includes(k)) issues.push({ path: `credentials.${k}`, message: `${k} is not a credential field` });
-    for (const f of info.requiredCredentials) if (!credentials[f]?.trim()) issues.push({ path: `credentials.${f}`, message: `${f} is required for ${info.name}` });
-    if (testnet && !info.hasSandbox) issues.push({ path: 'testnet', message: `${info.name} has no testnet` });
-    if (issues.length) throw new AppError('invalid_input', issues.map((i) => i.message).join('; '), { issues });
+    const issues: { path: string; message: string; key: MessageKey; params: Record<string, string> }[] = [];
+    for (const k of Object.keys(credentials)) if (!(CREDENTIAL_FIELDS as readonly string[]).includes(k)) issues.push({ path: `credentials.${k}`, message: `${k} is not a credential field`, key: 'errors.exchanges.notCredentialField', params: { field: k } });
+    for (const f of info.requiredCredentials) if (!credentials[f]?.trim()) issues.push({ path: `credentials.${f}`, message: `${f} is required for ${info.name}`, key: 'errors.exchanges.credentialRequired', params: { field: f, name: info.name } });
+    if (testnet && !info.hasSandbox) issues.push({ path: 'testnet', message: `${info.name} has no testnet`, key: 'errors.exchanges.noTestnet', params: { name: info.name } });
+    if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.credentialProblems', { problems: issues.map((i) => i.message).join('; ') }, { issues });
     const out: Credentials = {};
     for (const [k, v] of Object.entries(credentials)) if (v.trim()) out[k as CredentialField] = v.trim();
     return out;
@@ -119,7 +120,7 @@ export class BrokerService {
 
   private async row(profileId: string, id: string): Promise<BrokerRow> {
     const { rows } = await this.db.withProfile(profileId, (c) => c.query<BrokerRow>('SELECT * FROM brokers WHERE id = $1', [id]));
-    if (!rows[0]) throw new AppError('not_found', 'No such broker.', { field: 'id' });
+    if (!rows[0]) throw new AppError('not_found', 'errors.exchanges.noSuchBroker', {}, { field: 'id' });
     return rows[0];
   }
 
@@ -145,7 +146,7 @@ export class BrokerService {
       return b;
     } catch (e) {
       await store.delete(ref).catch(() => undefined);
-      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', 'errors.exchanges.brokerNamedAlreadyExists', { name: input.name }, { field: 'name' });
       throw e;
     }
   }
@@ -159,7 +160,7 @@ export class BrokerService {
     const info = this.gateway.info(input.exchange);
     const balances = parseBalances(input.balances);
     if (!this.gateway.hasPublicMarketData(input.exchange)) {
-      throw new AppError('invalid_input', `${info.name} does not publish its markets and prices through CCXT, so a paper broker cannot trade on it.`, { issues: [{ path: 'exchange', message: 'no public market data' }] });
+      throw new AppError('invalid_input', 'errors.exchanges.doesNotPublishMarkets', { name: info.name }, { issues: [{ path: 'exchange', message: 'no public market data' }] });
     }
     const slippage = parseSlippage(input.slippage ?? defaultSlippage);
     try {
@@ -175,7 +176,7 @@ export class BrokerService {
       this.log.info({ broker: b.id, exchange: b.exchange, paper: true }, 'paper broker created');
       return b;
     } catch (e) {
-      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', 'errors.exchanges.brokerNamedAlreadyExists', { name: input.name }, { field: 'name' });
       throw e;
     }
   }
@@ -183,7 +184,7 @@ export class BrokerService {
   /** A paper broker starts again from the given balances; its open paper orders are cancelled. */
   async resetPaper(profileId: string, id: string, balancesIn: unknown): Promise<{ broker: Broker; balances: BalanceRow[] }> {
     const cur = await this.row(profileId, id);
-    if (!cur.paper) throw new AppError('invalid_input', `"${cur.name}" is not a paper broker; only a paper broker's balances can be reset.`, { issues: [{ path: 'id', message: 'not a paper broker' }] });
+    if (!cur.paper) throw new AppError('invalid_input', 'errors.exchanges.notPaperBrokerOnly', { name: cur.name }, { issues: [{ path: 'id', message: 'not a paper broker' }] });
     const balances = parseBalances(balancesIn);
     await this.db.withProfile(profileId, (c) => resetPaperAccount(c, id, balances));
     this.gateway.invalidate(id);
@@ -200,13 +201,13 @@ export class BrokerService {
   async update(profileId: string, input: { id: string; name?: string; credentials?: Record<string, string>; testnet?: boolean; active?: boolean }): Promise<Broker> {
     const cur = await this.row(profileId, input.id);
     if (cur.paper && (input.credentials || input.testnet)) {
-      throw new AppError('invalid_input', 'A paper broker has no keys and no testnet.', { issues: [{ path: input.credentials ? 'credentials' : 'testnet', message: 'not for a paper broker' }] });
+      throw new AppError('invalid_input', 'errors.exchanges.paperBrokerHasNo', {}, { issues: [{ path: input.credentials ? 'credentials' : 'testnet', message: 'not for a paper broker' }] });
     }
     const testnet = input.testnet ?? cur.testnet;
     let creds: Credentials | null = null;
     if (input.credentials) creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
     else if (input.testnet && !this.gateway.info(cur.exchange).hasSandbox) {
-      throw new AppError('invalid_input', `${cur.exchange} has no testnet`, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+      throw new AppError('invalid_input', 'errors.exchanges.hasNoTestnet', { exchange: cur.exchange }, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
     }
     const store = creds ? this.store() : null;
     let previous: string | null = null;
@@ -233,7 +234,7 @@ export class BrokerService {
           this.log.error({ broker: input.id, err: err.message }, 'could not restore the broker’s previous keys after a failed update'),
         );
       }
-      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A broker named "${input.name}" already exists.`, { field: 'name' });
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', 'errors.exchanges.brokerNamedAlreadyExists', { name: input.name }, { field: 'name' });
       throw e;
     } finally {
       this.gateway.invalidate(input.id);
@@ -303,7 +304,7 @@ export class BrokerService {
   /** The broker's CCXT instance (keys from the SecretStore), with markets loaded. */
   async exchangeFor(profileId: string, id: string, opts: { markets?: boolean } = {}): Promise<{ ex: Exchange; broker: Broker }> {
     const row = await this.row(profileId, id);
-    if (!row.active) throw new AppError('invalid_input', `The broker "${row.name}" is inactive.`);
+    if (!row.active) throw new AppError('invalid_input', 'errors.exchanges.brokerInactive', { name: row.name });
     if (row.paper) {
       // Paper: live prices whatever the testnet switch says; balances and orders from the database.
       const ex = this.gateway.forPaper(row.id, row.exchange, () => ({ db: this.db, profileId, brokerId: row.id, slippage: new Decimal(String(row.paper_slippage)) }));
@@ -313,7 +314,7 @@ export class BrokerService {
     const sandbox = row.testnet || ((await this.testnet.get(profileId)) && this.gateway.info(row.exchange).hasSandbox);
     const ex = await this.gateway.forBroker(row.id, row.exchange, sandbox, async () => {
       const raw = await this.store().get(row.secret_ref);
-      if (!raw) throw new AppError('secrets_unavailable', `The keys of broker "${row.name}" are missing from the ${this.store().backend}; edit the broker and enter them again.`);
+      if (!raw) throw new AppError('secrets_unavailable', 'errors.exchanges.keysBrokerAreMissing', { name: row.name, backend: this.store().backend });
       return JSON.parse(raw) as Credentials;
     });
     if (opts.markets !== false) await this.gateway.loadMarkets(ex);
@@ -325,7 +326,7 @@ export class BrokerService {
 export function parseSlippage(raw: unknown): Decimal {
   const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
   if (!/^\d+(\.\d+)?$/.test(s) || !new Decimal(s).lt(1)) {
-    throw new AppError('invalid_input', `The slippage "${String(raw)}" is not a fraction between 0 and 1 (e.g. "0.001" for 0.1 %).`, { issues: [{ path: 'slippage', message: 'not a fraction in [0, 1)' }] });
+    throw new AppError('invalid_input', 'errors.exchanges.slippageNotFractionBetween', { raw: String(raw) }, { issues: [{ path: 'slippage', message: 'not a fraction in [0, 1)' }] });
   }
   return new Decimal(s);
 }

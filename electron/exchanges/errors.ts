@@ -1,5 +1,6 @@
 import ccxt from 'ccxt';
 import { AppError, type ErrorCode } from '../../shared/errors';
+import type { MessageKey, Text } from '../../shared/i18n';
 
 /**
  * CCXT's error hierarchy → the app's codes, with a message a person can act on. CCXT's distinction
@@ -21,41 +22,41 @@ function exchangeDetail(e: Error): { code?: string; msg?: string } {
 
 export function mapExchangeError(e: unknown, exchangeId: string, timeoutMs: number): AppError {
   if (e instanceof AppError) return e;
-  if (!(e instanceof Error)) return new AppError('exchange_error', `${exchangeId}: unexpected failure`);
+  if (!(e instanceof Error)) return new AppError('exchange_error', 'errors.exchanges.unexpectedFailure', { exchangeId });
   const { code, msg } = exchangeDetail(e);
   const said = code || msg ? ` (code ${code ?? '?'}${msg ? `: ${msg}` : ''})` : '';
-  const make = (c: ErrorCode, message: string, retryable: boolean) =>
-    new AppError(c, message, { exchange: exchangeId, exchangeCode: code ?? null, exchangeMessage: msg ? scrub(msg) : scrub(e.message), retryable, kind: e.constructor.name });
+  const make = (c: ErrorCode, key: MessageKey, retryable: boolean, more: Record<string, unknown> = {}) =>
+    new AppError(c, key, { exchangeId, said, ...more }, { exchange: exchangeId, exchangeCode: code ?? null, exchangeMessage: msg ? scrub(msg) : scrub(e.message), retryable, kind: e.constructor.name });
 
   // Exchange codes that CCXT classifies loosely (Binance: -2015 can surface as DDoSProtection after a
   // first successful private call; -1013 filter failures as BadRequest).
   if (exchangeId.startsWith('binance')) {
-    if (code === '-2014' || code === '-2015' || code === '-1022') return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
-    if (code === '-1013' || /Filter failure/i.test(e.message)) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
+    if (code === '-2014' || code === '-2015' || code === '-1022') return make('exchange_auth', 'errors.exchanges.refusedKey', false);
+    if (code === '-1013' || /Filter failure/i.test(e.message)) return make('invalid_order', 'errors.exchanges.refusedOrder', false);
   }
-  if (e instanceof ccxt.AuthenticationError) return make('exchange_auth', `${exchangeId} refused the API key${said}. Check the key and secret, the key's IP whitelist and its permissions.`, false);
-  if (e instanceof ccxt.PermissionDenied || e instanceof ccxt.AccountSuspended) return make('exchange_permission', `${exchangeId} denied the operation${said}: the key lacks the permission, or the account is restricted.`, false);
-  if (e instanceof ccxt.InsufficientFunds) return make('insufficient_funds', `${exchangeId}: insufficient funds${said}.`, false);
-  if (e instanceof ccxt.OrderNotFound) return make('not_found', `${exchangeId}: order not found${said}.`, false);
-  if (e instanceof ccxt.InvalidOrder) return make('invalid_order', `${exchangeId} refused the order${said}.`, false);
-  if (e instanceof ccxt.BadSymbol) return make('invalid_input', `${exchangeId} does not know this market${said}.`, false);
-  if (e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection) return make('exchange_rate_limit', `${exchangeId} is rate-limiting requests${said}; slow down and try again shortly.`, true);
-  if (e instanceof ccxt.RequestTimeout) return make('exchange_network', `Could not reach ${exchangeId} (timeout after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}).`, true);
+  if (e instanceof ccxt.AuthenticationError) return make('exchange_auth', 'errors.exchanges.refusedKey', false);
+  if (e instanceof ccxt.PermissionDenied || e instanceof ccxt.AccountSuspended) return make('exchange_permission', 'errors.exchanges.denied', false);
+  if (e instanceof ccxt.InsufficientFunds) return make('insufficient_funds', 'errors.exchanges.insufficientFunds', false);
+  if (e instanceof ccxt.OrderNotFound) return make('not_found', 'errors.exchanges.orderNotFound', false);
+  if (e instanceof ccxt.InvalidOrder) return make('invalid_order', 'errors.exchanges.refusedOrder', false);
+  if (e instanceof ccxt.BadSymbol) return make('invalid_input', 'errors.exchanges.badSymbol', false);
+  if (e instanceof ccxt.RateLimitExceeded || e instanceof ccxt.DDoSProtection) return make('exchange_rate_limit', 'errors.exchanges.rateLimit', true);
+  if (e instanceof ccxt.RequestTimeout) return make('exchange_network', 'errors.exchanges.timeout', true, { timeout: timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms` });
   if (e instanceof ccxt.OnMaintenance || e instanceof ccxt.ExchangeNotAvailable) {
-    if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ECONNRESET|socket hang up/i.test(e.message)) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
-    return make('exchange_down', `${exchangeId} is unavailable or in maintenance${said}; try again later.`, true);
+    if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|ECONNRESET|socket hang up/i.test(e.message)) return make('exchange_network', 'errors.exchanges.unreachable', true, { reason: networkReason(e.message) });
+    return make('exchange_down', 'errors.exchanges.down', true);
   }
-  if (e instanceof ccxt.NetworkError) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
-  if (e instanceof ccxt.NotSupported) return make('invalid_input', `${exchangeId} does not support this through CCXT${said}.`, false);
-  if (e instanceof ccxt.ExchangeError) return make('exchange_error', `${exchangeId} refused the request${said}.`, false);
-  if (/ECONNREFUSED|ENOTFOUND|fetch failed/i.test(e.message)) return make('exchange_network', `Could not reach ${exchangeId}: ${networkReason(e.message)}.`, true);
-  return make('exchange_error', `${exchangeId}: ${scrub(e.message)}`, false);
+  if (e instanceof ccxt.NetworkError) return make('exchange_network', 'errors.exchanges.unreachable', true, { reason: networkReason(e.message) });
+  if (e instanceof ccxt.NotSupported) return make('invalid_input', 'errors.exchanges.notSupported', false);
+  if (e instanceof ccxt.ExchangeError) return make('exchange_error', 'errors.exchanges.refusedRequest', false);
+  if (/ECONNREFUSED|ENOTFOUND|fetch failed/i.test(e.message)) return make('exchange_network', 'errors.exchanges.unreachable', true, { reason: networkReason(e.message) });
+  return make('exchange_error', 'errors.exchanges.other', false, { reason: scrub(e.message) });
 }
 
-function networkReason(m: string): string {
-  if (/ECONNREFUSED/.test(m)) return 'connection refused';
-  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return 'host not found';
-  if (/timed? ?out/i.test(m)) return 'timed out';
-  if (/ECONNRESET|socket hang up/.test(m)) return 'connection reset';
-  return 'network error';
+function networkReason(m: string): Text {
+  if (/ECONNREFUSED/.test(m)) return { key: 'errors.exchanges.net.refused' };
+  if (/ENOTFOUND|EAI_AGAIN/.test(m)) return { key: 'errors.exchanges.net.notFound' };
+  if (/timed? ?out/i.test(m)) return { key: 'errors.exchanges.net.timedOut' };
+  if (/ECONNRESET|socket hang up/.test(m)) return { key: 'errors.exchanges.net.reset' };
+  return { key: 'errors.exchanges.net.other' };
 }

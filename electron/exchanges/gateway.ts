@@ -48,7 +48,7 @@ export class ExchangeGateway {
 
   private klass(id: string): ExchangeClass {
     const cls = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[id];
-    if (!ccxt.exchanges.includes(id) || typeof cls !== 'function') throw new AppError('invalid_input', `Unknown exchange "${id}": CCXT does not support it.`, { issues: [{ path: 'exchange', message: `unknown exchange "${id}"` }] });
+    if (!ccxt.exchanges.includes(id) || typeof cls !== 'function') throw new AppError('invalid_input', 'errors.exchanges.unknownExchangeCcxtDoes', { id }, { issues: [{ path: 'exchange', message: `unknown exchange "${id}"` }] });
     return cls;
   }
 
@@ -66,7 +66,7 @@ export class ExchangeGateway {
   info(id: string): ExchangeInfo {
     this.klass(id);
     const info = this.list().find((e) => e.id === id);
-    if (!info) throw new AppError('invalid_input', `Unknown exchange "${id}".`);
+    if (!info) throw new AppError('invalid_input', 'errors.exchanges.unknownExchange', { id });
     return info;
   }
 
@@ -75,7 +75,7 @@ export class ExchangeGateway {
     const Cls = this.klass(id);
     const ex = new Cls({ ...credentials, enableRateLimit: true, timeout: this.timeoutMs });
     if (sandbox) {
-      if (!(ex.urls as Record<string, unknown>).test) throw new AppError('invalid_input', `${id} has no testnet (sandbox) in CCXT.`, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+      if (!(ex.urls as Record<string, unknown>).test) throw new AppError('invalid_input', 'errors.exchanges.hasNoTestnetSandbox', { id }, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
       ex.setSandboxMode(true);
     }
     const override = exchangeUrlOverride(id, this.env);

@@ -122,7 +122,7 @@ export class MarketService {
     this.emit(job, { phase: 'fetching', percent: 2 });
     try {
       const markets = await this.gateway.loadMarkets(ex, { reload: true });
-      if (job.cancelled) throw new AppError('cancelled', 'cancelled');
+      if (job.cancelled) throw new AppError('cancelled', 'errors.exchanges.cancelled');
       const records = Object.values(markets).filter((m): m is NonNullable<Market> => !!m).map((m) => marketRecord(exchange, m, Number(ex.precisionMode)));
       this.emit(job, { phase: 'storing', percent: 40, count: records.length });
       const client = await this.db.pool.connect();
@@ -130,7 +130,7 @@ export class MarketService {
         await client.query('BEGIN');
         await client.query('DELETE FROM exchange_symbols WHERE exchange = $1', [exchange]);
         for (let i = 0; i < records.length; i += BATCH) {
-          if (job.cancelled) throw new AppError('cancelled', 'cancelled');
+          if (job.cancelled) throw new AppError('cancelled', 'errors.exchanges.cancelled');
           await insertBatch(client, records.slice(i, i + BATCH));
           this.emit(job, { percent: Math.min(99, 40 + Math.round((60 * (i + BATCH)) / Math.max(records.length, 1))) });
         }
@@ -138,7 +138,7 @@ export class MarketService {
           'INSERT INTO exchange_market_loads (exchange, count, loaded_at, duration_ms) VALUES ($1, $2, now(), $3) ON CONFLICT (exchange) DO UPDATE SET count = EXCLUDED.count, loaded_at = EXCLUDED.loaded_at, duration_ms = EXCLUDED.duration_ms',
           [exchange, records.length, Date.now() - t0],
         );
-        if (job.cancelled) throw new AppError('cancelled', 'cancelled');
+        if (job.cancelled) throw new AppError('cancelled', 'errors.exchanges.cancelled');
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -56,7 +56,7 @@ export function parseBalances(input: unknown): Record<string, Decimal> {
   const issues: { path: string; message: string }[] = [];
   const out: Record<string, Decimal> = {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new AppError('invalid_input', 'Starting balances are an object of asset → amount, e.g. {"USDT": "10000"}.', { issues: [{ path: 'balances', message: 'not an object' }] });
+    throw new AppError('invalid_input', 'errors.exchanges.startingBalancesAreObject', {}, { issues: [{ path: 'balances', message: 'not an object' }] });
   }
   const entries = Object.entries(input as Record<string, unknown>);
   if (entries.length > 50) issues.push({ path: 'balances', message: 'at most 50 assets' });
@@ -81,7 +81,7 @@ export function parseBalances(input: unknown): Record<string, Decimal> {
     }
     out[asset.toUpperCase()] = v;
   }
-  if (issues.length) throw new AppError('invalid_input', `Bad starting balances: ${issues.map((i) => i.message).join('; ')}.`, { issues });
+  if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.badStartingBalances', { reason: issues.map((i) => i.message).join('; ') }, { issues });
   return out;
 }
 

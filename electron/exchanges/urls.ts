@@ -25,10 +25,10 @@ function normalizeBase(raw: string, what: string): string {
   try {
     u = new URL(raw.trim());
   } catch {
-    throw new AppError('invalid_input', `${what} must be an http(s) URL such as http://127.0.0.1:7700 (got "${raw}").`);
+    throw new AppError('invalid_input', 'errors.exchanges.mustHttpSUrl', { what, raw });
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new AppError('invalid_input', `${what} must be an http(s) URL such as http://127.0.0.1:7700 (got "${raw}").`);
+    throw new AppError('invalid_input', 'errors.exchanges.mustHttpSUrl', { what, raw });
   }
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }

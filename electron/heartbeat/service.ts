@@ -229,7 +229,7 @@ export class HeartbeatService {
   // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────
 
   async start(): Promise<void> {
-    if (this.running) throw new AppError('already_running', 'The heartbeat is already running.');
+    if (this.running) throw new AppError('already_running', 'errors.heartbeat.heartbeatAlreadyRunning');
     this.running = true;
     this.abort = new AbortController();
     this.writer = this.store.writer();
@@ -390,7 +390,7 @@ export class HeartbeatService {
   /** Resolves once every candle built so far is stored (signals no longer wait for it). */
   async whenStored(timeoutMs = 10_000): Promise<void> {
     await this.flushWrites(timeoutMs);
-    if (this.writing || this.writeQueue.length > 0) throw new AppError('unavailable', 'The candles could not be stored in time.');
+    if (this.writing || this.writeQueue.length > 0) throw new AppError('unavailable', 'errors.heartbeat.candlesCouldNotStored');
   }
 
   status(): HeartbeatStatus {
@@ -431,10 +431,10 @@ export class HeartbeatService {
     try {
       markets = await this.deps.markets();
     } catch (e) {
-      throw new AppError('unavailable', `The list of Binance markets could not be loaded (${e instanceof Error ? e.message : String(e)}); try again once it is.`);
+      throw new AppError('unavailable', 'errors.heartbeat.listBinanceMarketsCould', { reason: e instanceof Error ? e.message : String(e) });
     }
     const index = new SymbolIndex(markets);
-    if (!index.has(symbol)) throw new AppError('invalid_input', `${symbol} is not a market on Binance; pick a listed symbol such as BTC/USDT.`, { symbol });
+    if (!index.has(symbol)) throw new AppError('invalid_input', 'errors.heartbeat.notMarketBinancePick', { symbol }, { symbol });
     for (const m of markets) if (m.symbol === symbol) this.index.add(m);
     await this.deps.db.query('INSERT INTO heartbeat_symbols (exchange, symbol) VALUES ($1, $2) ON CONFLICT DO NOTHING', [EXCHANGE, symbol]);
     if (this.running && !this.watched.has(symbol)) {
@@ -451,7 +451,7 @@ export class HeartbeatService {
   /** Stop watching a symbol (its candles stay stored). */
   async removeSymbol(symbol: string): Promise<WatchedSymbolInfo[]> {
     const r = await this.deps.db.query('DELETE FROM heartbeat_symbols WHERE exchange = $1 AND symbol = $2', [EXCHANGE, symbol]);
-    if ((r.rowCount ?? 0) === 0) throw new AppError('not_found', `${symbol} is not watched by the heartbeat.`, { symbol });
+    if ((r.rowCount ?? 0) === 0) throw new AppError('not_found', 'errors.heartbeat.notWatchedHeartbeat', { symbol }, { symbol });
     const w = this.watched.get(symbol);
     if (w) {
       w.removed = true;

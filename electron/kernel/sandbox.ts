@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ivm from 'isolated-vm';
-import { AppError } from '../../shared/errors';
+import { AppError, externalError } from '../../shared/errors';
 import { COLUMN_KEYS, shareColumns } from './columns';
 import { RUNTIME_SOURCE } from './runtime-source';
 import { mapToSource, WRAP_PREFIX } from './source-map';
@@ -53,7 +53,7 @@ const STRATEGY_FRAME = /strategy\.js:(\d+):(\d+)/;
 
 /** A strategy's error with its own line (mapped back to the TypeScript source when a map is inline). */
 function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppError {
-  if (r.code === 'invalid_input') return new AppError('invalid_input', r.message);
+  if (r.code === 'invalid_input') return externalError('invalid_input', r.message);
   const m = STRATEGY_FRAME.exec(r.stack);
   let line: number | null = null;
   let column: number | null = null;
@@ -64,7 +64,7 @@ function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppErr
   }
   const where = line === null ? '' : ` (line ${line}${column === null ? '' : `, column ${column}`})`;
   const during = r.phase && r.phase !== 'load' ? ` in ${r.phase}` : ' while loading the strategy';
-  return new AppError('strategy_error', `${r.name}: ${r.message}${where}${during}`, { line, column, phase: r.phase });
+  return new AppError('strategy_error', 'errors.kernel.message', { name: r.name, reason: r.message, where, during }, { line, column, phase: r.phase });
 }
 
 /**
@@ -225,14 +225,15 @@ function checkColumns(c: Columns): void {
   const n = c.close.length;
   for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) {
     const col = c[k];
-    if (!(col instanceof Float64Array)) throw new AppError('invalid_input', `columns.${k} must be a Float64Array`);
-    if (col.length !== n) throw new AppError('invalid_input', `columns.${k} has ${col.length} values, close has ${n}`);
+    if (!(col instanceof Float64Array)) throw new AppError('invalid_input', 'errors.kernel.columnsMustFloat64array', { k });
+    if (col.length !== n) throw new AppError('invalid_input', 'errors.kernel.columnsHasValuesClose', { k, col: col.length, n });
   }
 }
 
 export function checkSimConfig(cfg: SimConfig): void {
+  // programming errors of the caller (the contract validated the person's input before): technical English
   const bad = (why: string): never => {
-    throw new AppError('invalid_input', why);
+    throw externalError('invalid_input', why);
   };
   if (!(Number.isFinite(cfg.initialBalance) && cfg.initialBalance > 0)) bad('initialBalance must be a number above 0');
   for (const k of ['maker', 'taker'] as const) {
@@ -330,7 +331,7 @@ export class StrategySandbox {
    */
   private async withContext<T>(fn: (api: ivm.Reference<Record<string, unknown>>, info: StrategyInfo) => Promise<T>, timeout: number): Promise<{ info: StrategyInfo; value: T }> {
     const run = async (): Promise<{ info: StrategyInfo; value: T }> => {
-      if (this.disposed) throw new AppError('unavailable', 'the strategy sandbox was disposed');
+      if (this.disposed) throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed');
       const context = await this.isolate.createContext();
       let api: ivm.Reference<Record<string, unknown>> | undefined;
       try {
@@ -376,10 +377,10 @@ export class StrategySandbox {
       const msg = e instanceof Error ? e.message : String(e);
       if (this.isolate.isDisposed || /memory limit/i.test(msg)) {
         if (this.memoryExceeded || /memory limit/i.test(msg)) {
-          throw new AppError('strategy_memory', `the strategy exceeded the memory limit of ${this.limits.memoryMb} MB and was stopped`, { limitMb: this.limits.memoryMb });
+          throw new AppError('strategy_memory', 'errors.kernel.strategyExceededMemoryLimit', { memoryMb: this.limits.memoryMb }, { limitMb: this.limits.memoryMb });
         }
-        if (this.cancelledByDispose) throw new AppError('cancelled', 'the run was cancelled');
-        throw new AppError('unavailable', 'the strategy sandbox was disposed during the run');
+        if (this.cancelledByDispose) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
+        throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed2');
       }
       if (/timed out/i.test(msg)) {
         let phase = what;
@@ -390,11 +391,11 @@ export class StrategySandbox {
             /* keep what */
           }
         }
-        throw new AppError('strategy_timeout', `the strategy exceeded the CPU limit of ${timeout} ms${phase === 'load' ? ' while loading' : ` in ${phase}`} and was stopped`, { limitMs: timeout, phase });
+        throw new AppError('strategy_timeout', phase === 'load' ? 'errors.kernel.cpuLimitLoading' : 'errors.kernel.cpuLimitIn', { timeout, phase }, { limitMs: timeout, phase });
       }
       if (e instanceof AppError) throw e;
       if (e instanceof Error && e.name === 'SyntaxError') throw syntaxError(e, this.compiled);
-      throw new AppError('strategy_error', msg);
+      throw externalError('strategy_error', msg);
     }
   }
 
@@ -408,7 +409,7 @@ export class StrategySandbox {
   async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, scratch?: { pool: ScratchPool; lent: SharedArrayBuffer[] }): Promise<SimResult> {
     checkColumns(columns);
     checkSimConfig(config);
-    if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
+    if (opts.signal?.aborted) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
     const ctrl = new SharedArrayBuffer(16);
     const flags = new Int32Array(ctrl);
     const n = columns.close.length;
@@ -442,21 +443,21 @@ export class StrategySandbox {
         const lent = scratch ? new ivm.ExternalCopy(scratch.lent).copyInto({ release: true }) : null;
         const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, ctrlCopy, lent], { timeout: initTimeout, result: { copy: true } }), 'init()', initTimeout, api);
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
-        if (opts.signal?.aborted) throw new AppError('cancelled', 'the run was cancelled');
+        if (opts.signal?.aborted) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
         const equitySab = new SharedArrayBuffer(n * 8);
         const exposureSab = new SharedArrayBuffer(n);
         const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
         const out = (await this.call(() => this.apply(api, 'run', args, { timeout: runTimeout, result: { copy: true } }), 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
         if (isKernelError(out)) throw strategyError(out, this.compiled);
-        if ('cancelled' in out) throw new AppError('cancelled', 'the run was cancelled');
+        if ('cancelled' in out) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
         if (scratch && out.scratch) scratch.pool.takeBack(n * 8, out.scratch.buffers, out.scratch.used);
         return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
       }, this.limits.callTimeoutMs);
       report();
       return value;
     } catch (e) {
-      if (opts.signal?.aborted && !(e instanceof AppError && (e.code === 'strategy_error' || e.code === 'invalid_input'))) throw new AppError('cancelled', 'the run was cancelled');
+      if (opts.signal?.aborted && !(e instanceof AppError && (e.code === 'strategy_error' || e.code === 'invalid_input'))) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
       throw e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
@@ -468,7 +469,7 @@ export class StrategySandbox {
   /** Live: `init()` on the window, then the rule on its last candle. */
   async decide(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
     checkColumns(window);
-    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
+    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'errors.kernel.balanceMustNumber0');
     const { value } = await this.withContext(async (api) => {
       const colArgs = columnArgs(window);
       const prep = await this.call(() => this.apply(api, 'prepare', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, null], { timeout: this.limits.callTimeoutMs, result: { copy: true } }), 'init()', this.limits.callTimeoutMs, api);
@@ -514,10 +515,10 @@ export class StrategySandbox {
    */
   async decideKept(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
     checkColumns(window);
-    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'balance must be a number >= 0');
+    if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'errors.kernel.balanceMustNumber0');
     const timeout = this.limits.callTimeoutMs;
     const run = async (): Promise<Decision> => {
-      if (this.disposed) throw new AppError('unavailable', 'the strategy sandbox was disposed');
+      if (this.disposed) throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed');
       let k = this.kept;
       if (!k) {
         const context = await this.isolate.createContext();
@@ -562,5 +563,6 @@ function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {
   const msg = e instanceof Error ? e.message : String(e);
   const m = STRATEGY_FRAME.exec(msg) ?? STRATEGY_FRAME.exec(e instanceof Error ? (e.stack ?? '') : '');
   const pos = m ? mapToSource(compiled.js, Number(m[1]), Number(m[2])) : { line: null, column: null };
-  return new AppError('strategy_error', `SyntaxError: ${msg.replace(/ \[strategy\.js:\d+:\d+\]$/, '')}${pos.line === null ? '' : ` (line ${pos.line})`} while loading the strategy`, { line: pos.line, column: pos.column, phase: 'load' });
+  const reason = msg.replace(/ \[strategy\.js:\d+:\d+\]$/, '');
+  return new AppError('strategy_error', pos.line === null ? 'errors.kernel.syntaxError' : 'errors.kernel.syntaxErrorLine', { reason, line: pos.line }, { line: pos.line, column: pos.column, phase: 'load' });
 }

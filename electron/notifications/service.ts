@@ -8,7 +8,8 @@ import {
   type NotificationKindName,
   type NotificationSettings as SettingsSchema,
 } from '../../shared/contract/notifications';
-import { AppError } from '../../shared/errors';
+import { AppError, wireParams } from '../../shared/errors';
+import { pickLocale, translate, type Locale, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { BusEvent, EventBus } from '../events';
 import type { Logger } from '../log';
@@ -66,6 +67,10 @@ interface Row {
   level: Level;
   title: string;
   body: string;
+  title_key: string | null;
+  title_params: Params | null;
+  body_key: string | null;
+  body_params: Params | null;
   ref: string | null;
   channels: NotificationChannelName[];
   created_at: Date;
@@ -79,8 +84,9 @@ interface Row {
 export interface NotifyInput {
   kind: Kind;
   level: Level;
-  title: string;
-  body: string;
+  /** Catalogue keys and parameters (shared/i18n notifications area): stored with their English wording. */
+  title: Text;
+  body: Text;
   ref?: string | null;
   /** One notification per fact: a second notify with the same key is dropped. */
   dedupeKey?: string | null;
@@ -102,6 +108,8 @@ function toDto(r: Row): NotificationDto {
     level: r.level,
     title: r.title,
     body: r.body,
+    titleText: r.title_key ? { key: r.title_key, params: r.title_params ?? {} } : null,
+    bodyText: r.body_key ? { key: r.body_key, params: r.body_params ?? {} } : null,
     ref: r.ref,
     channels: r.channels,
     createdAt: r.created_at.toISOString(),
@@ -110,10 +118,22 @@ function toDto(r: Row): NotificationDto {
   };
 }
 
+/** The system's language (the core's side of "follow the system"): LC_ALL / LC_MESSAGES / LANG, else Intl's. */
+const systemLocale = (): string => process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || Intl.DateTimeFormat().resolvedOptions().locale;
+
 /** `••••AbCd`: the last 4 characters of the token. */
 const maskToken = (t: string): string => `••••${t.slice(-4)}`;
 const fmt = (v: unknown): string => (v === null || v === undefined ? '?' : typeof v === 'object' && v !== null && 'toFixed' in v ? (v as { toFixed(): string }).toFixed() : String(v));
-const TEST_TEXT = 'Aristobot3: test message. Telegram notifications reach this chat.';
+/** A message by key (the notifications area of the catalogue). */
+const msg = (key: MessageKey, params: Record<string, unknown> = {}): Text => ({ key, params: wireParams(params) });
+
+/** A stored notification in a language: its keys when it has them, its English text otherwise. */
+export function wordNotification(locale: Locale, r: { title: string; body: string; title_key: string | null; title_params: Params | null; body_key: string | null; body_params: Params | null }): { title: string; body: string } {
+  return {
+    title: r.title_key ? translate(locale, r.title_key, r.title_params ?? undefined) : r.title,
+    body: r.body_key ? translate(locale, r.body_key, r.body_params ?? undefined) : r.body,
+  };
+}
 
 /**
  * The one notification service. Fed by the EventBus (it never changes another service: it reads
@@ -234,8 +254,8 @@ export class NotificationService {
             this.notify(p, {
               kind: 'engine_switched',
               level: data.running ? 'success' : 'warning',
-              title: data.running ? 'Bot engine switched on' : 'Bot engine switched off',
-              body: data.running ? `${data.live} activation(s) running.` : 'No new positions are opened; stop-losses and take-profits keep being executed.',
+              title: msg(data.running ? 'core.notify.engineOn' : 'core.notify.engineOff'),
+              body: data.running ? msg('core.notify.engineOnBody', { count: data.live }) : msg('core.notify.engineOffBody'),
             }),
           );
         }
@@ -265,12 +285,14 @@ export class NotificationService {
       ),
     );
     for (const o of rows) {
-      const verb = o.side === 'buy' ? 'Buy' : 'Sell';
+      const buy = o.side === 'buy';
       if (o.status === 'filled') {
-        await this.notify(profileId, { kind: 'order_filled', level: 'success', title: `Order filled: ${o.symbol}`, body: `${verb} ${fmt(o.filled)} ${o.symbol} at ${fmt(o.average_price ?? o.price)} (${o.type}, ${o.source}).`, ref: o.id, dedupeKey: `order_filled:${o.id}` });
+        await this.notify(profileId, { kind: 'order_filled', level: 'success', title: msg('core.notify.orderFilled', { symbol: o.symbol }), body: msg(buy ? 'core.notify.filledBuy' : 'core.notify.filledSell', { amount: fmt(o.filled), symbol: o.symbol, price: fmt(o.average_price ?? o.price), type: o.type, source: o.source }), ref: o.id, dedupeKey: `order_filled:${o.id}` });
       } else {
-        const size = o.amount ?? o.requested_amount ?? (o.requested_cost ? `${fmt(o.requested_cost)} (cost)` : null);
-        await this.notify(profileId, { kind: 'order_refused', level: 'danger', title: `Order refused: ${o.symbol}`, body: `${verb} ${fmt(size)} ${o.symbol} (${o.type}, ${o.source}): ${o.error_message ?? 'refused'}`, ref: o.id, dedupeKey: `order_refused:${o.id}` });
+        const size = o.amount ?? o.requested_amount;
+        const reason = o.error_message ?? msg('core.notify.refused');
+        const body = size === null && o.requested_cost ? msg(buy ? 'core.notify.refusedBuyCost' : 'core.notify.refusedSellCost', { cost: fmt(o.requested_cost), symbol: o.symbol, type: o.type, source: o.source, reason }) : msg(buy ? 'core.notify.refusedBuy' : 'core.notify.refusedSell', { amount: fmt(size), symbol: o.symbol, type: o.type, source: o.source, reason });
+        await this.notify(profileId, { kind: 'order_refused', level: 'danger', title: msg('core.notify.orderRefused', { symbol: o.symbol }), body, ref: o.id, dedupeKey: `order_refused:${o.id}` });
       }
     }
   }
@@ -279,8 +301,8 @@ export class NotificationService {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ status: string; action: string | null; symbol: string | null; reason: string | null; http_status: number }>('SELECT status, action, symbol, reason, http_status FROM webhook_requests WHERE id = $1', [requestId]));
     const r = rows[0];
     if (!r || r.status !== 'rejected') return;
-    const what = [r.action, r.symbol].filter(Boolean).join(' ') || 'A webhook';
-    await this.notify(profileId, { kind: 'webhook_refused', level: 'danger', title: 'Webhook refused', body: `${what}: ${r.reason ?? `HTTP ${r.http_status}`}`, ref: requestId, dedupeKey: `webhook_refused:${requestId}` });
+    const what = [r.action, r.symbol].filter(Boolean).join(' ') || msg('core.notify.aWebhook');
+    await this.notify(profileId, { kind: 'webhook_refused', level: 'danger', title: msg('core.notify.webhookRefused'), body: msg('core.notify.webhookRefusedBody', { what, reason: r.reason ?? `HTTP ${r.http_status}` }), ref: requestId, dedupeKey: `webhook_refused:${requestId}` });
   }
 
   private async fromWebhookPosition(profileId: string, positionId: string): Promise<void> {
@@ -288,7 +310,7 @@ export class NotificationService {
     const r = rows[0];
     if (!r?.exit_order_id) return;
     const failed = /failed/i.test(r.exit_reason ?? '');
-    await this.notify(profileId, { kind: 'sltp_executed', level: failed ? 'danger' : 'warning', title: `Stop-loss / take-profit: ${r.symbol} (webhook)`, body: r.exit_reason ?? 'Position closed.', ref: r.exit_order_id, dedupeKey: `sltp:webhook:${r.exit_order_id}` });
+    await this.notify(profileId, { kind: 'sltp_executed', level: failed ? 'danger' : 'warning', title: msg('core.notify.sltpWebhook', { symbol: r.symbol }), body: r.exit_reason ? msg('errors.external', { reason: r.exit_reason }) : msg('core.notify.positionClosed'), ref: r.exit_order_id, dedupeKey: `sltp:webhook:${r.exit_order_id}` });
   }
 
   private async fromSenders(profileId: string): Promise<void> {
@@ -299,8 +321,8 @@ export class NotificationService {
       await this.notify(profileId, {
         kind: 'ping_missed',
         level: 'danger',
-        title: `Missed PING: ${s.name}`,
-        body: `${s.name} promised a PING within ${s.expect_minutes} min; the last one came at ${s.last_ping_at.toISOString()}.`,
+        title: msg('core.notify.pingMissed', { name: s.name }),
+        body: msg('core.notify.pingMissedBody', { name: s.name, minutes: s.expect_minutes, at: s.last_ping_at.toISOString() }),
         ref: s.name,
         dedupeKey: `ping_missed:${s.name}:${s.last_ping_at.getTime()}`,
       });
@@ -316,24 +338,27 @@ export class NotificationService {
     if (this.activationNotified.get(a.id) === key) return;
     this.activationNotified.set(a.id, key);
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string; symbol: string; timeframe: string }>('SELECT strategy_name, symbol, timeframe FROM bot_activations WHERE id = $1', [a.id]));
-    const name = rows[0] ? `${rows[0].strategy_name} on ${rows[0].symbol} ${rows[0].timeframe}` : 'A bot activation';
-    await this.notify(profileId, { kind: 'activation_error', level: 'danger', title: a.state === 'error' ? `Bot activation in error: ${name}` : `Bot activation suspended: ${name}`, body: a.reason ?? (a.state === 'error' ? 'The activation stopped on an error.' : 'The activation was suspended.'), ref: a.id });
+    const name = rows[0] ? msg('core.notify.activationName', { strategy: rows[0].strategy_name, symbol: rows[0].symbol, timeframe: rows[0].timeframe }) : msg('core.notify.anActivation');
+    const body = a.reason ? msg('errors.external', { reason: a.reason }) : msg(a.state === 'error' ? 'core.notify.activationErrorBody' : 'core.notify.activationSuspendedBody');
+    await this.notify(profileId, { kind: 'activation_error', level: 'danger', title: msg(a.state === 'error' ? 'core.notify.activationError' : 'core.notify.activationSuspended', { name }), body, ref: a.id });
   }
 
   private async fromBotStop(profileId: string, d: { id: string; activationId: string; kind: string; status: string; reason: string; error: string | null }): Promise<void> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string; symbol: string }>('SELECT strategy_name, symbol FROM bot_activations WHERE id = $1', [d.activationId]));
-    const label = d.kind === 'stop_loss' ? 'Stop-loss' : 'Take-profit';
-    const where = rows[0] ? `${rows[0].symbol} (bot: ${rows[0].strategy_name})` : 'bot';
-    await this.notify(profileId, { kind: 'sltp_executed', level: d.status === 'error' ? 'danger' : 'warning', title: `${label}: ${where}`, body: d.status === 'error' ? `${d.reason}, but the sale failed: ${d.error ?? 'error'}` : `${d.reason}: position closed.`, ref: d.activationId, dedupeKey: `sltp:bot:${d.id}` });
+    const sl = d.kind === 'stop_loss';
+    const title = rows[0] ? msg(sl ? 'core.notify.stopLossBot' : 'core.notify.takeProfitBot', { symbol: rows[0].symbol, strategy: rows[0].strategy_name }) : msg(sl ? 'core.notify.stopLoss' : 'core.notify.takeProfit');
+    const body = d.status === 'error' ? msg('core.notify.saleFailed', { reason: d.reason, error: d.error ?? 'error' }) : msg('core.notify.sold', { reason: d.reason });
+    await this.notify(profileId, { kind: 'sltp_executed', level: d.status === 'error' ? 'danger' : 'warning', title, body, ref: d.activationId, dedupeKey: `sltp:bot:${d.id}` });
   }
 
   private async fromBacktest(profileId: string, d: { runId: string; status: string; error: string | null }): Promise<void> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string | null; symbol: string; timeframe: string; metrics: Record<string, unknown> | null }>('SELECT strategy_name, symbol, timeframe, metrics FROM backtest_runs WHERE id = $1', [d.runId]));
     const r = rows[0];
-    const what = r ? `${r.strategy_name ?? 'strategy'} on ${r.symbol} ${r.timeframe}` : 'backtest';
-    const ret = r?.metrics && typeof r.metrics.returnPct === 'number' ? ` Return ${r.metrics.returnPct.toFixed(2)} %.` : '';
-    const body = d.status === 'done' ? `Finished.${ret}` : d.status === 'cancelled' ? 'Cancelled.' : `Failed: ${d.error ?? 'error'}`;
-    await this.notify(profileId, { kind: 'backtest_finished', level: d.status === 'done' ? 'success' : d.status === 'failed' ? 'danger' : 'info', title: `Backtest ${d.status === 'done' ? 'finished' : d.status}: ${what}`, body, ref: d.runId, dedupeKey: `backtest:${d.runId}` });
+    const what = r ? msg('core.notify.backtestWhat', { strategy: r.strategy_name ?? msg('core.notify.aStrategy'), symbol: r.symbol, timeframe: r.timeframe }) : msg('core.notify.aBacktest');
+    const ret = r?.metrics && typeof r.metrics.returnPct === 'number' ? r.metrics.returnPct.toFixed(2) : null;
+    const body = d.status === 'done' ? (ret !== null ? msg('core.notify.backtestReturn', { ret }) : msg('core.notify.backtestDone')) : d.status === 'cancelled' ? msg('core.notify.backtestCancelledBody') : msg('core.notify.backtestFailedBody', { reason: d.error ?? 'error' });
+    const title = d.status === 'done' ? 'core.notify.backtestFinished' : d.status === 'cancelled' ? 'core.notify.backtestCancelled' : d.status === 'failed' ? 'core.notify.backtestFailed' : 'core.notify.backtestOther';
+    await this.notify(profileId, { kind: 'backtest_finished', level: d.status === 'done' ? 'success' : d.status === 'failed' ? 'danger' : 'info', title: msg(title, { what, status: d.status }), body, ref: d.runId, dedupeKey: `backtest:${d.runId}` });
   }
 
   private noteHeartbeat(s: { running: boolean; connected: boolean }): void {
@@ -353,8 +378,8 @@ export class NotificationService {
       await this.notify(id, {
         kind: 'heartbeat_down',
         level: 'danger',
-        title: 'Heartbeat down',
-        body: `The market stream has been disconnected for ${Math.floor(downMs / 60_000)} min (since ${new Date(since).toISOString()}): no live candles, so the bot decides nothing.`,
+        title: msg('core.notify.heartbeatDown'),
+        body: msg('core.notify.heartbeatDownBody', { minutes: Math.floor(downMs / 60_000), since: new Date(since).toISOString() }),
         dedupeKey: `heartbeat_down:${since}`,
       });
     }
@@ -371,10 +396,10 @@ export class NotificationService {
     const tgReady = s.telegram_secret_ref !== null && s.telegram_chat_id !== null;
     const { rows } = await this.d.db.withProfile(profileId, (c) =>
       c.query<Row>(
-        `INSERT INTO notifications (kind, level, title, body, ref, dedupe_key, channels, read_at, telegram_status, telegram_next_at, telegram_error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN NULL ELSE now() END, $9, CASE WHEN $9 = 'pending' THEN now() END, $10)
+        `INSERT INTO notifications (kind, level, title, body, ref, dedupe_key, channels, read_at, telegram_status, telegram_next_at, telegram_error, title_key, title_params, body_key, body_params)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN NULL ELSE now() END, $9, CASE WHEN $9 = 'pending' THEN now() END, $10, $11, $12, $13, $14)
          ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
-        [n.kind, n.level, n.title.slice(0, 300), n.body.slice(0, 2000), n.ref ?? null, n.dedupeKey ?? null, channels, channels.includes('in_app'), tg ? (tgReady ? 'pending' : 'failed') : null, tg && !tgReady ? 'Telegram is not set up: enter the bot token and chat id in Account → Notifications.' : null],
+        [n.kind, n.level, translate('en', n.title.key, n.title.params).slice(0, 300), translate('en', n.body.key, n.body.params).slice(0, 2000), n.ref ?? null, n.dedupeKey ?? null, channels, channels.includes('in_app'), tg ? (tgReady ? 'pending' : 'failed') : null, tg && !tgReady ? 'Telegram is not set up: enter the bot token and chat id in Account → Notifications.' : null, n.title.key, n.title.params ?? {}, n.body.key, n.body.params ?? {}],
       ),
     );
     const row = rows[0];
@@ -429,6 +454,7 @@ export class NotificationService {
         );
         if (!rows.length) break;
         const s = await this.settingsRow(profileId);
+        const locale = await this.profileLocale(profileId);
         let token: string | null = null;
         if (s.telegram_secret_ref && s.telegram_chat_id && this.d.secrets.store) token = await this.d.secrets.store.get(s.telegram_secret_ref);
         let blocked = false;
@@ -439,7 +465,8 @@ export class NotificationService {
           }
           await this.pace(s.telegram_chat_id);
           try {
-            await this.telegram.sendMessage(token, s.telegram_chat_id, `${r.title}\n${r.body}`);
+            const w = wordNotification(locale, r);
+            await this.telegram.sendMessage(token, s.telegram_chat_id, `${w.title}\n${w.body}`);
             this.lastSentToChat.set(s.telegram_chat_id, this.cfg.now());
             await this.setTelegram(profileId, r.id, 'sent', r.telegram_attempts + 1, null, null);
           } catch (e) {
@@ -460,6 +487,15 @@ export class NotificationService {
         if (blocked) return;
       }
     }
+  }
+
+  /**
+   * The language messages leave the app in (Telegram, the test message): the profile's choice; with
+   * none (it follows the system's), the core's system language (LANG / Intl), English otherwise.
+   */
+  async profileLocale(profileId: string): Promise<Locale> {
+    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ language: string | null }>('SELECT language FROM profile_settings LIMIT 1'));
+    return pickLocale(rows[0]?.language ?? systemLocale());
   }
 
   private async pace(chatId: string): Promise<void> {
@@ -500,7 +536,7 @@ export class NotificationService {
   }
 
   private store(): SecretStore {
-    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', this.d.secrets.message);
+    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.message });
     return this.d.secrets.store;
   }
 
@@ -508,16 +544,16 @@ export class NotificationService {
    * getMe (is the token right?) then sendMessage (is the chat id right?). Says which is wrong as an
    * `invalid_input` issue on `token` or `chatId`; Telegram unreachable is `unavailable`.
    */
-  private async verifyTelegram(token: string, chatId: string): Promise<{ username: string | null }> {
+  private async verifyTelegram(token: string, chatId: string, locale: Locale): Promise<{ username: string | null }> {
     const fail = (e: unknown, field: 'token' | 'chatId'): never => {
       const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
-      if (err.retryable) throw new AppError('unavailable', `${err.message} Nothing was saved; try again later.`, { retryable: true });
+      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.message }, { retryable: true });
       const path = err.failure === 'token' ? 'token' : err.failure === 'chat' ? 'chatId' : field;
       const msg = path === 'token' ? `The bot token is wrong: ${err.message} Check it with BotFather.` : `The chat id is wrong: ${err.message} Send /start to the bot from that chat (or add the bot to the group), then use the chat's id.`;
-      throw new AppError('invalid_input', `${msg} Nothing was saved.`, { issues: [{ path, message: err.message }] });
+      throw new AppError('invalid_input', 'errors.notifications.nothingWasSaved', { msg }, { issues: [{ path, message: err.message }] });
     };
     const bot = await this.telegram.getMe(token).catch((e: unknown) => fail(e, 'token'));
-    await this.telegram.sendMessage(token, chatId, TEST_TEXT).catch((e: unknown) => fail(e, 'chatId'));
+    await this.telegram.sendMessage(token, chatId, translate(locale, 'core.notify.telegramTest')).catch((e: unknown) => fail(e, 'chatId'));
     return { username: bot.username };
   }
 
@@ -531,21 +567,21 @@ export class NotificationService {
     let newToken: string | null = null;
     let newRef: string | null = null;
     if (patch.telegramDisconnect) {
-      if (patch.telegram) throw new AppError('invalid_input', 'Either new Telegram credentials or a disconnect, not both.', { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
+      if (patch.telegram) throw new AppError('invalid_input', 'errors.notifications.eitherNewTelegramCredentials', {}, { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
       dropRef = cur.telegram_secret_ref;
       Object.assign(next, { telegram_secret_ref: null, telegram_token_hint: null, telegram_bot_username: null, telegram_chat_id: null });
       for (const k of NOTIFICATION_KINDS) next.routes[k] = routesOf(next)[k].filter((c) => c !== 'telegram');
     } else if (patch.telegram) {
       let token = patch.telegram.token ?? null;
       if (!token) {
-        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'Enter the bot token (from BotFather) with the chat id.', { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
+        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'errors.notifications.enterBotTokenFrom', {}, { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
         token = await this.store().get(cur.telegram_secret_ref);
-        if (!token) throw new AppError('invalid_input', 'The stored bot token is missing from the secret store: enter it again.', { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
+        if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
       } else {
         newToken = token;
       }
       this.store(); // no secret store: say so before calling Telegram
-      const { username } = await this.verifyTelegram(token, patch.telegram.chatId);
+      const { username } = await this.verifyTelegram(token, patch.telegram.chatId, await this.profileLocale(profileId));
       next.telegram_chat_id = patch.telegram.chatId;
       next.telegram_bot_username = username;
       if (newToken) {
@@ -555,7 +591,7 @@ export class NotificationService {
     }
     const telegramRouted = NOTIFICATION_KINDS.some((k) => routesOf(next)[k].includes('telegram'));
     if (telegramRouted && !next.telegram_secret_ref) {
-      throw new AppError('invalid_input', 'Set up Telegram first (bot token and chat id, checked with "Send test message") before sending notifications there.', { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
+      throw new AppError('invalid_input', 'errors.notifications.setUpTelegramFirst', {}, { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
     }
 
     // The token reaches the SecretStore before the row names it; restored if the row cannot be written.
@@ -592,18 +628,18 @@ export class NotificationService {
   async test(profileId: string, input: { channel: NotificationChannelName; token?: string; chatId?: string }): Promise<{ ok: true; channel: NotificationChannelName; notificationId: string | null; saved: boolean }> {
     if (input.channel === 'telegram') {
       if (input.token !== undefined || input.chatId !== undefined) {
-        if (!input.chatId) throw new AppError('invalid_input', 'Enter the chat id with the bot token.', { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
+        if (!input.chatId) throw new AppError('invalid_input', 'errors.notifications.enterChatIdWith', {}, { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
         await this.updateSettings(profileId, { telegram: { token: input.token, chatId: input.chatId } });
         return { ok: true, channel: 'telegram', notificationId: null, saved: true };
       }
       const s = await this.settingsRow(profileId);
-      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'Telegram is not set up: enter the bot token and chat id.', { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
+      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'errors.notifications.telegramNotSetUp', {}, { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
       const token = await this.store().get(s.telegram_secret_ref);
-      if (!token) throw new AppError('invalid_input', 'The stored bot token is missing from the secret store: enter it again.', { issues: [{ path: 'token', message: 'enter the bot token again' }] });
-      await this.verifyTelegram(token, s.telegram_chat_id);
+      if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'token', message: 'enter the bot token again' }] });
+      await this.verifyTelegram(token, s.telegram_chat_id, await this.profileLocale(profileId));
       return { ok: true, channel: 'telegram', notificationId: null, saved: false };
     }
-    const n = await this.notify(profileId, { kind: 'test', level: 'info', title: 'Test notification', body: input.channel === 'desktop' ? 'Desktop notifications reach you.' : 'In-app notifications reach you.', channels: [input.channel] });
+    const n = await this.notify(profileId, { kind: 'test', level: 'info', title: msg('core.notify.test'), body: msg(input.channel === 'desktop' ? 'core.notify.testDesktop' : 'core.notify.testInApp'), channels: [input.channel] });
     return { ok: true, channel: input.channel, notificationId: n?.id ?? null, saved: false };
   }
 

@@ -29,7 +29,7 @@ export class DebugService {
   }
 
   async set(enabled: boolean): Promise<{ available: boolean; enabled: boolean }> {
-    if (!this.available) throw new AppError('unavailable', 'Development mode is not available: start Aristobot3 with ARISTOBOT_DEBUG=1.');
+    if (!this.available) throw new AppError('unavailable', 'errors.profiles.developmentModeNotAvailable');
     await this.db.query('UPDATE debug_mode SET enabled = $1, updated_at = now()', [enabled]);
     if (enabled) await this.profiles.ensure(DEV_PROFILE.name, DEV_PROFILE.password);
     this.log.info({ enabled }, 'development mode switched');

@@ -76,14 +76,14 @@ export class ProfileService {
         return summary(row);
       });
     } catch (e) {
-      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', `A profile named "${name}" already exists.`, { field: 'name' });
+      if ((e as { code?: string }).code === '23505') throw new AppError('conflict', 'errors.profiles.profileNamedAlreadyExists', { name }, { field: 'name' });
       throw e;
     }
   }
 
   private async find(name: string): Promise<ProfileRow> {
     const { rows } = await this.db.query<ProfileRow>('SELECT * FROM profiles WHERE lower(name) = lower($1)', [name]);
-    if (!rows[0]) throw new AppError('not_found', `No profile named "${name}".`, { field: 'name' });
+    if (!rows[0]) throw new AppError('not_found', 'errors.profiles.noProfileNamed', { name }, { field: 'name' });
     return rows[0];
   }
 
@@ -100,13 +100,13 @@ export class ProfileService {
     const key = `${caller}\u0000${row.id}`;
     const mine = this.callers.get(key) ?? { failed: 0, lastFailedAt: 0 };
     const wait = attemptDelayMs(mine.failed) - (now - mine.lastFailedAt);
-    if (wait > 0) throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}". Try again in ${Math.ceil(wait / 1000)} s.`, { retryAfterMs: wait });
+    if (wait > 0) throw new AppError('too_many_attempts', 'errors.profiles.tooManyWrongPasswords', { name: row.name, wait: Math.ceil(wait / 1000) }, { retryAfterMs: wait });
     const recent = (this.recent.get(row.id) ?? []).filter((t) => t > now - this.limits.globalWindowMs);
     this.recent.set(row.id, recent);
     if (recent.length >= this.limits.globalCap) {
       const globalWait = Math.max(1, recent[0]! + this.limits.globalWindowMs - now);
       this.log.warn({ profile: row.name }, 'login: too many wrong passwords from all connections; refusing for a while');
-      throw new AppError('too_many_attempts', `Too many wrong passwords for "${row.name}" from several connections. Try again in ${Math.ceil(globalWait / 1000)} s.`, { retryAfterMs: globalWait });
+      throw new AppError('too_many_attempts', 'errors.profiles.tooManyWrongPasswords2', { name: row.name, globalWait: Math.ceil(globalWait / 1000) }, { retryAfterMs: globalWait });
     }
     // Reserve the attempt (synchronously: parallel guesses on one connection cannot slip through),
     // counted as failed until proven right.
@@ -120,7 +120,7 @@ export class ProfileService {
     if (!ok) {
       const { rows } = await this.db.query<{ failed_attempts: number }>('UPDATE profiles SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1 RETURNING failed_attempts', [row.id, new Date(now)]);
       this.log.warn({ profile: row.name, failedAttempts: rows[0]?.failed_attempts, callerFailures: mine.failed }, 'wrong password');
-      throw new AppError('wrong_password', 'Wrong password');
+      throw new AppError('wrong_password', 'errors.profiles.wrongPassword');
     }
     this.callers.delete(key);
     const i = recent.lastIndexOf(now);
@@ -138,7 +138,7 @@ export class ProfileService {
 
   async changePassword(profileId: string, currentPassword: string, newPassword: string, caller?: string): Promise<void> {
     const { rows } = await this.db.query<ProfileRow>('SELECT name FROM profiles WHERE id = $1', [profileId]);
-    if (!rows[0]) throw new AppError('not_found', 'This profile no longer exists.');
+    if (!rows[0]) throw new AppError('not_found', 'errors.profiles.profileNoLongerExists');
     await this.verify(rows[0].name, currentPassword, caller);
     await this.db.query('UPDATE profiles SET password_hash = $2 WHERE id = $1', [profileId, await hashPassword(newPassword)]);
     this.log.info({ profile: rows[0].name }, 'password changed');
@@ -173,7 +173,7 @@ export class ProfileService {
         'SELECT theme, timezone, default_broker_id, language FROM profile_settings',
       );
       const r = rows[0];
-      if (!r) throw new AppError('not_found', 'This profile has no settings row.');
+      if (!r) throw new AppError('not_found', 'errors.profiles.profileHasNoSettings');
       return { theme: r.theme, timezone: r.timezone, defaultBrokerId: r.default_broker_id, language: r.language };
     });
   }
@@ -182,7 +182,7 @@ export class ProfileService {
     await this.db.withProfile(profileId, async (c) => {
       // Only one of this profile's brokers (RLS hides the others; the foreign key of 0006 backs this up).
       if (patch.defaultBrokerId && !(await c.query('SELECT 1 FROM brokers WHERE id = $1', [patch.defaultBrokerId])).rowCount) {
-        throw new AppError('invalid_input', 'The default broker must be one of this profile’s brokers.', { issues: [{ path: 'defaultBrokerId', message: 'no such broker in this profile' }] });
+        throw new AppError('invalid_input', 'errors.profiles.defaultBrokerMustOne', {}, { issues: [{ path: 'defaultBrokerId', message: 'no such broker in this profile' }] });
       }
       await c.query(
         `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),

@@ -64,7 +64,7 @@ export async function openSecretStore(opts: OpenSecretStoreOptions): Promise<Sec
       log.info({ backend: 'vault', path: vaultPath }, message);
       return { store, backend: 'vault', message };
     } catch (e) {
-      const error = isAppError(e) ? e : new AppError('internal', `The vault ${vaultPath} could not be opened: ${e instanceof Error ? e.message : String(e)}`);
+      const error = isAppError(e) ? e : new AppError('internal', 'errors.secrets.vaultCouldNotOpened', { vaultPath, reason: e instanceof Error ? e.message : String(e) });
       const message = `${error.message} Until then, ${FEATURES}.`;
       log.error({ backend: 'none', code: error.code, path: vaultPath }, message);
       return { store: null, backend: 'none', message, error };
@@ -104,7 +104,7 @@ export async function openSecretStore(opts: OpenSecretStoreOptions): Promise<Sec
 
 /** The store, or AppError('secrets_unavailable') carrying the explanation. */
 export function requireSecrets(result: SecretStoreResult): SecretStore {
-  if (!result.store) throw new AppError('secrets_unavailable', result.message);
+  if (!result.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: result.message });
   return result.store;
 }
 
@@ -122,7 +122,7 @@ export function secretsConfigFromEnv(env: Record<string, string | undefined> = p
   const raw = (env.ARISTOBOT_SECRETS_BACKEND ?? '').trim().toLowerCase();
   const mode = raw === '' ? 'auto' : raw;
   if (!(SECRETS_MODES as readonly string[]).includes(mode)) {
-    throw new AppError('invalid_input', `ARISTOBOT_SECRETS_BACKEND must be one of ${SECRETS_MODES.join(', ')} (got "${raw}").`);
+    throw new AppError('invalid_input', 'errors.secrets.aristobotSecretsBackendMust', { SECRETS_MODES: SECRETS_MODES.join(', '), raw });
   }
   const passphrase = env.ARISTOBOT_VAULT_PASSPHRASE;
   return passphrase ? { mode: mode as SecretsMode, passphrase } : { mode: mode as SecretsMode };

@@ -35,12 +35,12 @@ export class KeychainSecretStore implements SecretStore {
     this.service = opts.service ?? DEFAULT_KEYCHAIN_SERVICE;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS;
     this.log = opts.log;
-    if (this.service.length === 0) throw new AppError('invalid_input', 'The keychain service name must not be empty');
+    if (this.service.length === 0) throw new AppError('invalid_input', 'errors.secrets.keychainServiceNameMust');
   }
 
   async set(ref: string, value: string): Promise<void> {
     assertValidRef(ref);
-    if (typeof value !== 'string') throw new AppError('invalid_input', 'A secret value must be a string');
+    if (typeof value !== 'string') throw new AppError('invalid_input', 'errors.secrets.secretValueMustString');
     await this.call('store a secret in', (signal) => this.entry(ref).setPassword(value, signal));
     this.log?.debug({ ref, backend: 'keychain' }, 'secret stored');
   }
@@ -70,10 +70,10 @@ export class KeychainSecretStore implements SecretStore {
     return withTimeout(this.timeoutMs, fn).catch((e: unknown) => {
       if (e instanceof TimeoutError) {
         const reason = `no answer within ${this.timeoutMs} ms`;
-        throw new AppError('secrets_unavailable', `The OS keychain did not answer within ${this.timeoutMs} ms when asked to ${what} it; it may be locked and waiting for a password prompt. Unlock it and try again.`, { reason });
+        throw new AppError('secrets_unavailable', 'errors.secrets.osKeychainDidNot', { timeoutMs: this.timeoutMs, what }, { reason });
       }
       const reason = describe(e);
-      throw new AppError('secrets_unavailable', `The OS keychain refused to ${what} it: ${reason}. Check that a keychain is installed and unlocked.`, { reason });
+      throw new AppError('secrets_unavailable', 'errors.secrets.osKeychainRefusedCheck', { what, reason }, { reason });
     });
   }
 }

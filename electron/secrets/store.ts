@@ -39,7 +39,7 @@ export function isSecretRef(ref: string): boolean {
  */
 export function assertValidRef(ref: string): void {
   if (typeof ref !== 'string' || ref.length === 0 || ref.length > 256 || hasControlChar(ref)) {
-    throw new AppError('invalid_input', 'A secret reference must be a non-empty printable string of at most 256 characters');
+    throw new AppError('invalid_input', 'errors.secrets.secretReferenceMustNon');
   }
 }
 

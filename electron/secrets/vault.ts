@@ -74,11 +74,11 @@ function readKeyFile(path: string): KeyFile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new AppError('unavailable', `The vault key file ${path} cannot be read (${e instanceof Error ? e.message : String(e)}). Restore it from a backup; without it the vault cannot be opened.`);
+    throw new AppError('unavailable', 'errors.secrets.vaultKeyFileCannot', { path, reason: e instanceof Error ? e.message : String(e) });
   }
   const parsed = KeyFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new AppError('unavailable', `The vault key file ${path} is damaged or not an Aristobot3 vault key file. Restore it from a backup; without it the vault cannot be opened.`);
+    throw new AppError('unavailable', 'errors.secrets.vaultKeyFileDamaged', { path });
   }
   return parsed.data;
 }
@@ -110,17 +110,17 @@ function openCipherDb(path: string, key: Buffer, opts: { create: boolean }): Dat
 export async function openVault(opts: OpenVaultOptions): Promise<VaultSecretStore> {
   const { path, passphrase, log } = opts;
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
-    throw new AppError('invalid_input', 'The vault passphrase is empty. Set ARISTOBOT_VAULT_PASSPHRASE to a non-empty passphrase.');
+    throw new AppError('invalid_input', 'errors.secrets.vaultPassphraseEmptySet');
   }
   const keyPath = vaultKeyFilePath(path);
 
   if (!existsSync(path)) {
-    if (opts.create === false) throw new AppError('not_found', `There is no vault at ${path}.`);
+    if (opts.create === false) throw new AppError('not_found', 'errors.secrets.thereNoVault', { path });
     return createVault(path, keyPath, passphrase, opts.kdf ?? DEFAULT_SCRYPT, log);
   }
 
   if (!existsSync(keyPath)) {
-    throw new AppError('unavailable', `The vault key file ${keyPath} is missing, so the vault ${path} cannot be opened. Restore the key file from a backup (it holds the salt, not the key).`);
+    throw new AppError('unavailable', 'errors.secrets.vaultKeyFileMissing', { keyPath, path });
   }
   const header = readKeyFile(keyPath);
   const key = await scrypt(passphrase, Buffer.from(header.salt, 'base64'), header);
@@ -128,13 +128,13 @@ export async function openVault(opts: OpenVaultOptions): Promise<VaultSecretStor
     const expected = Buffer.from(header.check, 'base64');
     const actual = keyCheck(key);
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-      throw new AppError('wrong_password', `The vault passphrase is wrong: it does not unlock ${path}. Check ARISTOBOT_VAULT_PASSPHRASE; nothing was changed.`);
+      throw new AppError('wrong_password', 'errors.secrets.vaultPassphraseWrongDoes', { path });
     }
     let db: Database.Database;
     try {
       db = openCipherDb(path, key, { create: false });
     } catch (e) {
-      throw new AppError('unavailable', `The vault ${path} cannot be opened although the passphrase matches its key file: the vault file is damaged or was replaced (${e instanceof Error ? e.message : String(e)}). Restore it from a backup.`);
+      throw new AppError('unavailable', 'errors.secrets.vaultCannotOpenedAlthough', { path, reason: e instanceof Error ? e.message : String(e) });
     }
     const store = new VaultSecretStore(db, path, log);
     log?.info({ path }, 'secrets vault opened');
@@ -198,7 +198,7 @@ export class VaultSecretStore implements SecretStore {
 
   async set(ref: string, value: string): Promise<void> {
     assertValidRef(ref);
-    if (typeof value !== 'string') throw new AppError('invalid_input', 'A secret value must be a string');
+    if (typeof value !== 'string') throw new AppError('invalid_input', 'errors.secrets.secretValueMustString');
     this.open()
       .prepare('INSERT INTO secrets (ref, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
       .run(ref, value, new Date().toISOString());
@@ -223,7 +223,7 @@ export class VaultSecretStore implements SecretStore {
   }
 
   private open(): Database.Database {
-    if (!this.db) throw new AppError('unavailable', 'The secrets vault is closed.');
+    if (!this.db) throw new AppError('unavailable', 'errors.secrets.secretsVaultClosed');
     return this.db;
   }
 }

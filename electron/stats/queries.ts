@@ -33,7 +33,7 @@ export function resolvePeriod(p: PeriodInput, now = new Date()): { from: Date | 
   if (typeof p === 'object') {
     const from = new Date(p.from);
     const to = new Date(p.to);
-    if (!(to > from)) throw new AppError('invalid_input', 'The end of a custom period must be after its start.', { field: 'period.to' });
+    if (!(to > from)) throw new AppError('invalid_input', 'errors.stats.endCustomPeriodMust', {}, { field: 'period.to' });
     return { from, to };
   }
   const days = { '7d': 7, '30d': 30, '90d': 90, year: 365 } as const;
@@ -114,7 +114,7 @@ export class StatsQueries {
     const { from, to } = resolvePeriod(f.period);
     const all = await this.o.brokers.list(profileId);
     const brokers = f.brokerId ? all.filter((b) => b.id === f.brokerId) : all;
-    if (f.brokerId && !brokers.length) throw new AppError('invalid_input', 'Unknown broker: no broker of this profile has that id.', { field: 'brokerId' });
+    if (f.brokerId && !brokers.length) throw new AppError('invalid_input', 'errors.stats.unknownBrokerNoBroker', {}, { field: 'brokerId' });
     const modes: boolean[] = [];
     for (const b of brokers) modes.push(await currentSandbox(this.o.db, this.o.gateway, profileId, b));
     return { currency: await this.o.stats.currency(profileId), from, to, brokers, ids: brokers.map((b) => b.id), modes };

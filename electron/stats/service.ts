@@ -155,7 +155,7 @@ export class StatsService {
   async setCurrency(profileId: string, currency: string): Promise<string> {
     const cur = currency.trim().toUpperCase();
     const known = /^[A-Z0-9]{2,12}$/.test(cur) && (cur === DEFAULT_CURRENCY || (await this.listedAnywhere(profileId, cur)));
-    if (!known) throw new AppError('invalid_input', `Unknown currency "${currency}": no exchange market lists it (e.g. USDT, USDC, BTC, EUR).`, { field: 'currency' });
+    if (!known) throw new AppError('invalid_input', 'errors.stats.unknownCurrencyNoExchange', { currency }, { field: 'currency' });
     await this.o.db.withProfile(profileId, (c) =>
       c.query('INSERT INTO stats_settings (currency) VALUES ($1) ON CONFLICT (profile_id) DO UPDATE SET currency = EXCLUDED.currency, updated_at = now()', [cur]),
     );

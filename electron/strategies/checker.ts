@@ -83,7 +83,7 @@ export class StrategyChecker {
 
   /** Type-check a strategy's source and apply the strategy rules (validate.ts), in the worker. */
   check(code: string): Promise<CheckResult> {
-    if (this.stopped) return Promise.reject(new AppError('unavailable', 'The strategy checker is stopped (the app is shutting down).'));
+    if (this.stopped) return Promise.reject(new AppError('unavailable', 'errors.strategies.strategyCheckerStoppedApp'));
     // Too long: answered here at once (nothing to compile), and megabytes never cross to the worker.
     if (code.length > MAX_CODE_LENGTH) return Promise.resolve(checkStrategy(code));
     return new Promise<CheckResult>((resolve, reject) => {
@@ -100,7 +100,7 @@ export class StrategyChecker {
   /** Terminate the worker; checks still queued or running get `unavailable`. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const err = new AppError('unavailable', 'The strategy checker stopped (the app is shutting down).');
+    const err = new AppError('unavailable', 'errors.strategies.strategyCheckerStoppedApp2');
     if (this.current) this.finish(this.current.id, (j) => j.reject(err));
     for (const j of this.queue.splice(0)) j.reject(err);
     const w = this.worker;
@@ -120,7 +120,7 @@ export class StrategyChecker {
         if (this.current) this.send(this.current);
         return;
       }
-      if ('error' in m) this.finish(m.id, (j) => j.reject(new AppError('internal', `The strategy check failed: ${m.error}`)));
+      if ('error' in m) this.finish(m.id, (j) => j.reject(new AppError('internal', 'errors.strategies.strategyCheckFailed', { error: m.error })));
       else this.finish(m.id, (j) => j.resolve(m.result));
     });
     w.on('error', (e: Error & { code?: string }) => {
@@ -141,7 +141,7 @@ export class StrategyChecker {
   private lose(w: Worker, message: string): void {
     this.worker = null;
     void w.terminate().catch(() => undefined);
-    if (this.current) this.finish(this.current.id, (j) => j.reject(new AppError('unavailable', `${message} The checker was restarted: check again.`)));
+    if (this.current) this.finish(this.current.id, (j) => j.reject(new AppError('unavailable', 'errors.strategies.checkerWasRestartedCheck', { message })));
     this.pump();
   }
 
@@ -164,7 +164,7 @@ export class StrategyChecker {
       try {
         this.worker = this.spawn();
       } catch (e) {
-        j.reject(new AppError('unavailable', `The strategy checker could not start: ${(e as Error).message}`));
+        j.reject(new AppError('unavailable', 'errors.strategies.strategyCheckerCouldNot', { reason: (e as Error).message }));
         this.pump();
         return;
       }
@@ -188,7 +188,7 @@ export class StrategyChecker {
       this.worker = null;
       if (stuck) void stuck.terminate().catch(() => undefined);
       this.o.log?.warn({ timeoutMs: ms }, 'a strategy check timed out; its worker was terminated and replaced');
-      this.finish(j.id, (x) => x.reject(new AppError('strategy_timeout', `${what} and was stopped (ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS); the checker was restarted. Try again, or simplify the code.`)));
+      this.finish(j.id, (x) => x.reject(new AppError('strategy_timeout', 'errors.strategies.wasStoppedAristobotStrategy', { what })));
     }, ms);
   }
 }

@@ -103,14 +103,16 @@ function summary(r: Row): StrategySummary {
 const detail = (r: Row): StrategyDetail => ({ ...summary(r), code: r.code });
 
 /** "3:14 Cannot find name 'x'." and how many more. */
-function describe(diagnostics: Diagnostic[]): string {
+function describe(diagnostics: Diagnostic[]): AppError {
   const first = diagnostics[0];
-  if (!first) return 'The code does not compile.';
-  const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more problem${diagnostics.length > 2 ? 's' : ''})` : '';
-  return `The code does not compile: line ${first.line}, column ${first.column}: ${first.message}${more}`;
+  const details = { diagnostics };
+  if (!first) return new AppError('invalid_input', 'errors.strategies.doesNotCompile', {}, details);
+  const at = { line: first.line, column: first.column, reason: first.message };
+  if (diagnostics.length === 1) return new AppError('invalid_input', 'errors.strategies.doesNotCompileAt', at, details);
+  return new AppError('invalid_input', 'errors.strategies.doesNotCompileAtMore', { ...at, count: diagnostics.length - 1 }, details);
 }
 
-const notFound = (id: string) => new AppError('not_found', `No strategy ${id} in this profile.`, { id });
+const notFound = (id: string) => new AppError('not_found', 'errors.strategies.noStrategyProfile', { id }, { id });
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
 /**
@@ -151,7 +153,7 @@ export class StrategyService {
   /** Check and transpile, or refuse with the diagnostics (nothing is saved). */
   private async compile(code: string): Promise<{ js: string; check: CheckResult }> {
     const check = await this.checker.check(code);
-    if (!check.ok) throw new AppError('invalid_input', describe(check.diagnostics), { diagnostics: check.diagnostics });
+    if (!check.ok) throw describe(check.diagnostics);
     return { js: transpileStrategy(code), check };
   }
 
@@ -170,7 +172,7 @@ export class StrategyService {
     try {
       files = readdirSync(this.d.templatesDir).filter((f) => f.endsWith('.ts')).sort();
     } catch (e) {
-      throw new AppError('unavailable', `The strategy templates cannot be read from ${this.d.templatesDir}: ${(e as Error).message}`);
+      throw new AppError('unavailable', 'errors.strategies.strategyTemplatesCannotRead', { templatesDir: this.d.templatesDir, reason: (e as Error).message });
     }
     for (const f of files) {
       const code = readFileSync(join(this.d.templatesDir, f), 'utf8');
@@ -207,7 +209,7 @@ export class StrategyService {
       const row = r.rows[0];
       if (!row) {
         await this.current(c, id); // not_found for the strategy itself first
-        throw new AppError('not_found', `The strategy has no version ${version}.`, { id, version });
+        throw new AppError('not_found', 'errors.strategies.strategyHasNoVersion', { version }, { id, version });
       }
       return detail(row);
     });
@@ -226,7 +228,7 @@ export class StrategyService {
       const id = input.template ?? DEFAULT_TEMPLATE;
       const templates = await this.templates();
       const t = templates.find((x) => x.id === id);
-      if (!t) throw new AppError('invalid_input', `No template "${id}". Templates: ${templates.map((x) => x.id).join(', ')}.`, { field: 'template' });
+      if (!t) throw new AppError('invalid_input', 'errors.strategies.noTemplateTemplates', { id, id2: templates.map((x) => x.id).join(', ') }, { field: 'template' });
       code = t.code;
     }
     const { js, check } = await this.compile(code);
@@ -238,7 +240,7 @@ export class StrategyService {
         await c.query('INSERT INTO strategy_versions (strategy_id, version, code, js, params, warmup) VALUES ($1, 1, $2, $3, $4, $5)', [id, code, js, JSON.stringify(check.params), check.warmup]);
         return detail(await this.current(c, id));
       } catch (e) {
-        if (isUniqueViolation(e)) throw new AppError('conflict', `A strategy named "${name}" already exists.`, { field: 'name' });
+        if (isUniqueViolation(e)) throw new AppError('conflict', 'errors.strategies.strategyNamedAlreadyExists', { name }, { field: 'name' });
         throw e;
       }
     });
@@ -270,7 +272,7 @@ export class StrategyService {
           [input.id, name, input.description ?? cur.description, input.timeframe === undefined ? cur.timeframe : input.timeframe, version],
         );
       } catch (e) {
-        if (isUniqueViolation(e)) throw new AppError('conflict', `A strategy named "${name}" already exists.`, { field: 'name' });
+        if (isUniqueViolation(e)) throw new AppError('conflict', 'errors.strategies.strategyNamedAlreadyExists', { name }, { field: 'name' });
         throw e;
       }
       return detail(await this.current(c, input.id));
@@ -305,10 +307,10 @@ export class StrategyService {
         return out;
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
-        if (name) throw new AppError('conflict', `A strategy named "${candidate}" already exists.`, { field: 'name' });
+        if (name) throw new AppError('conflict', 'errors.strategies.strategyNamedAlreadyExists2', { candidate }, { field: 'name' });
       }
     }
-    throw new AppError('conflict', `Too many copies of "${src.cur.name}": give the copy a name.`, { field: 'name' });
+    throw new AppError('conflict', 'errors.strategies.tooManyCopiesGive', { name: src.cur.name }, { field: 'name' });
   }
 
   async delete(profileId: string, id: string): Promise<void> {
@@ -345,7 +347,7 @@ export class StrategyService {
       const row = r.rows[0];
       if (!row) {
         if (version !== undefined) await this.current(c, strategyId);
-        throw version !== undefined ? new AppError('not_found', `The strategy has no version ${version}.`, { id: strategyId, version }) : notFound(strategyId);
+        throw version !== undefined ? new AppError('not_found', 'errors.strategies.strategyHasNoVersion', { version }, { id: strategyId, version }) : notFound(strategyId);
       }
       return { strategyId, name: row.name, versionId: row.id, version: row.version, code: row.code, js: row.js, params: row.params, warmup: row.warmup };
     });

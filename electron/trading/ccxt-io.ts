@@ -30,7 +30,7 @@ export function dec(n: unknown): Decimal | null {
 export function toCcxtNumber(d: Decimal, what: string): number {
   const n = Number(d.toFixed());
   if (!Number.isFinite(n) || !new Decimal(String(n)).eq(d)) {
-    throw new AppError('invalid_order', `The ${what} ${d.toFixed()} has more significant digits than can be sent exactly (at most 15).`);
+    throw new AppError('invalid_order', 'errors.trading.hasMoreSignificantDigits', { what, value: d.toFixed() });
   }
   return n;
 }
@@ -251,14 +251,14 @@ export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
   } catch (e) {
     if (!isAppError(e)) throw e;
     const details = { ...(e.details as Record<string, unknown> | undefined) };
-    let message = e.message;
+    let message: AppError = e;
     const said = body as { code: string; msg: string } | null;
     const httpStatus = status as number | null;
     if (said && !details.exchangeCode) {
       // CCXT matched the error by its message and dropped the exchange's code: put it back.
       details.exchangeCode = said.code;
       details.exchangeMessage = said.msg;
-      message = `${message.replace(/\.$/, '')} (code ${said.code}: ${said.msg})${/[.!?]$/.test(said.msg) ? '' : '.'}`;
+      message = new AppError(e.code, 'errors.trading.withExchangeCode', { reason: message.message.replace(/\.$/, ''), code: said.code, msg: said.msg, end: /[.!?]$/.test(said.msg) ? '' : '.' });
     }
     if (e.code === 'exchange_rate_limit') details.retryAfterMs = retryAfter;
     if (httpStatus !== null) details.httpStatus = httpStatus;
@@ -266,10 +266,10 @@ export async function callExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
       // Not a refusal ("refused the request"): the exchange failed while handling it.
       const code = typeof details.exchangeCode === 'string' && details.exchangeCode ? `, code ${details.exchangeCode}` : '';
       const msg = typeof details.exchangeMessage === 'string' && details.exchangeMessage ? `: ${details.exchangeMessage.replace(/[.!?]$/, '')}` : '';
-      message = `${ex.id} failed with a server error (HTTP ${httpStatus}${code}${msg}); whether the request took effect is unknown.`;
+      message = new AppError(e.code, 'errors.trading.serverError', { id: ex.id, httpStatus, code, msg });
       details.retryable = true;
     }
-    throw new AppError(e.code, message, details);
+    throw new AppError(e.code, message.key, message.params, details);
   }
 }
 
@@ -306,7 +306,7 @@ export async function readExchange<T>(gateway: Pick<ExchangeGateway, 'run'>, ex:
     if (!isAppError(e) || e.code !== 'exchange_rate_limit') throw e;
     const wait = retryAfterFromError(e) ?? opts.defaultWaitMs;
     if (wait > opts.maxWaitMs) {
-      throw new AppError('exchange_rate_limit', `${ex.id} is rate-limiting requests; it asks to wait ${Math.ceil(wait / 1000)} s before the next one. Try again then.`, e.details);
+      throw new AppError('exchange_rate_limit', 'errors.trading.rateLimitingRequestsAsks', { id: ex.id, wait: Math.ceil(wait / 1000) }, e.details);
     }
     await (opts.sleep ?? sleep)(wait);
     return callExchange(gateway, ex, what, fn);

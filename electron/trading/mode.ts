@@ -54,7 +54,7 @@ export async function exchangeIn(brokers: BrokerAccess, gateway: ModeGateway, pr
   let ex = current.ex;
   if (sandboxOf(ex) !== sandbox) {
     if (sandbox && !gateway.info(current.broker.exchange).hasSandbox) {
-      throw new AppError('unavailable', `${current.broker.exchange} has no testnet in CCXT; this testnet order cannot be reached.`);
+      throw new AppError('unavailable', 'errors.trading.hasNoTestnetCcxt', { exchange: current.broker.exchange });
     }
     ex = await gateway.forBroker(brokerId, current.broker.exchange, sandbox, () => Promise.resolve(credentialsOf(current.ex)));
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
-import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../../shared/errors';
+import { AppError, ERROR_CODES, externalError, isAppError, type ErrorCode } from '../../shared/errors';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker } from '../exchanges/brokers';
@@ -215,7 +215,7 @@ function toDecimal(v: Decimal.Value | undefined, field: string): Decimal | null 
     if (!d.isFinite()) throw new Error('not finite');
     return d;
   } catch {
-    throw new AppError('invalid_input', `${field} must be a decimal number, e.g. "0.001"`, { issues: [{ path: field, message: 'not a decimal number' }] });
+    throw new AppError('invalid_input', 'errors.trading.mustDecimalNumberE', { field }, { issues: [{ path: field, message: 'not a decimal number' }] });
   }
 }
 
@@ -396,7 +396,7 @@ export class OrderService {
 
   /** Runs a place / cancel / modify unless the service is stopping, and keeps track of it for `stop`. */
   private operation<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.stopped) return Promise.reject(new AppError('unavailable', `Aristobot is shutting down: the order was not ${what}. Try again once it has restarted.`));
+    if (this.stopped) return Promise.reject(new AppError('unavailable', 'errors.trading.aristobotShuttingDownOrder', { what }));
     const p = fn();
     this.operations.add(p);
     const done = () => void this.operations.delete(p);
@@ -442,7 +442,7 @@ export class OrderService {
   /** The ticker, cached for 2 s per exchange and symbol (validation as the user types). */
   async ticker(profileId: string, brokerId: string, symbol: string): Promise<{ symbol: string; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
     const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
-    if (!ex.markets?.[symbol]) throw new AppError('invalid_input', `${broker.exchange} has no market ${symbol}.`, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!ex.markets?.[symbol]) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
     return { symbol, ...(await this.tickerOf(ex, symbol, 0)) };
   }
 
@@ -606,10 +606,7 @@ export class OrderService {
    */
   private answerExisting(row: OrderRow): OrderRow {
     if (row.status !== 'rejected') return row;
-    throw new AppError(
-      asErrorCode(row.error_code),
-      `The order with client order id ${row.client_order_id} was refused, and is not sent again: ${row.error_message ?? 'no reason was recorded'}`,
-      { order: toOrderDto(row) },
+    throw new AppError(asErrorCode(row.error_code), 'errors.trading.orderWithClientOrder', { client_order_id: row.client_order_id, error_message: row.error_message ?? 'no reason was recorded' }, { order: toOrderDto(row) }
     );
   }
 
@@ -624,7 +621,7 @@ export class OrderService {
   /** `place`, on the given exchange instance (cancel-and-replace: the replaced order's mode), untracked. */
   private async placeNow(profileId: string, req: PlaceRequest, target?: Target): Promise<OrderRow> {
     if (req.clientOrderId !== undefined && !CLIENT_ID.test(req.clientOrderId)) {
-      throw new AppError('invalid_input', 'A client order id is 1–36 characters: letters, digits and . _ : / -', { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw new AppError('invalid_input', 'errors.trading.clientOrderId1', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
     }
     const clientOrderId = req.clientOrderId ?? newClientOrderId(req.source);
     // The broker's exchange in the mode the order goes to. Failing here (no such broker, inactive,
@@ -640,7 +637,7 @@ export class OrderService {
     } catch (e) {
       // The ticker or the balance could not be read (or the input is not a number): no decision about
       // the order, so the caller's client order id stays free for a new attempt.
-      const err = isAppError(e) ? e : new AppError('internal', `Could not prepare the order: ${(e as Error).message}`);
+      const err = isAppError(e) ? e : new AppError('internal', 'errors.trading.couldNotPrepareOrder', { reason: (e as Error).message });
       this.log.warn({ broker: req.brokerId, clientOrderId, symbol: req.symbol, source: req.source, code: err.code, err: err.message }, 'order not prepared; nothing journaled or sent');
       throw err;
     }
@@ -649,7 +646,7 @@ export class OrderService {
       const message = describeProblems(p.problems as OrderProblem[]);
       const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, message);
       if (!inserted) return this.answerExisting(row);
-      throw new AppError(code, message, { problems: p.problems, order: toOrderDto(row) });
+      throw new AppError(code, 'errors.trading.problems', { problems: message }, { problems: p.problems, order: toOrderDto(row) });
     }
     // Checked by prepare(): these conversions are exact.
     const amount = toCcxtNumber(p.amount!, 'amount');
@@ -692,7 +689,7 @@ export class OrderService {
     if (sent) return sent;
     const now = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id))) ?? row;
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, status: now.status }, 'order not sent: its journal row is no longer an intent');
-    throw new AppError('conflict', `The order was not sent: the journal has it ${now.status.replace('_', ' ')} by now${now.error_message ? ` (${now.error_message})` : ''}.`, { order: toOrderDto(now) });
+    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: now.status.replace('_', ' '), reason: now.error_message }, { order: toOrderDto(now) });
   }
 
   /**
@@ -709,20 +706,20 @@ export class OrderService {
 
   /** The create request failed: a refusal is journaled as such; after a lost answer the order is looked up (never resent). */
   private async afterLostOrRefused(profileId: string, ex: Exchange, row: OrderRow, e: unknown): Promise<OrderRow> {
-    const err = isAppError(e) ? e : new AppError('exchange_error', `${ex.id}: ${(e as Error).message}`, { retryable: true });
+    const err = isAppError(e) ? e : new AppError('exchange_error', 'errors.trading.message', { id: ex.id, reason: (e as Error).message }, { retryable: true });
     if (isRefusal(err)) {
       const said = exchangeSaid(err);
       const { row: rejected } = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: err.message }, ['sent']);
       this.log.info({ order: row.id, clientOrderId: row.client_order_id, code: err.code, exchangeSaid: said }, 'the exchange refused the order');
       this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
-      throw new AppError(err.code, err.message, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
+      throw new AppError(err.code, err.key, err.params, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
     }
     // The answer is lost (timeout, 429, 5xx, connection reset): did the exchange take the order?
     const marked = await this.transition(profileId, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }, ['sent']);
     let current = marked.row;
     if (marked.moved && !PENDING_STATUSES.includes(current.status)) {
       // Resolved meanwhile (a reconciliation found it): that is the outcome.
-      if (current.status === 'rejected') throw new AppError(asErrorCode(current.error_code), current.error_message ?? err.message, { order: toOrderDto(current) });
+      if (current.status === 'rejected') throw current.error_message ? externalError(asErrorCode(current.error_code), current.error_message, { order: toOrderDto(current) }) : new AppError(err.code, err.key, err.params, { order: toOrderDto(current) });
       return current;
     }
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code, httpStatus: httpStatusFromError(err) }, 'order answer lost; looking it up by client order id');
@@ -731,7 +728,7 @@ export class OrderService {
       const wait = retryAfterFromError(err) ?? this.readOpts.defaultWaitMs;
       if (wait > this.readOpts.maxWaitMs) {
         this.emitOrders(profileId, row.broker_id, [current], 'unknown');
-        throw new AppError(err.code, `${err.message} The order was not confirmed; Aristobot will look it up by its client order id in ${Math.ceil(wait / 1000)} s and never sends it again.`, { ...(err.details as object | undefined), order: toOrderDto(current) });
+        throw new AppError(err.code, 'errors.trading.orderWasNotConfirmed', { reason: err, wait: Math.ceil(wait / 1000) }, { ...(err.details as object | undefined), order: toOrderDto(current) });
       }
       await this.sleep(wait);
     }
@@ -743,12 +740,12 @@ export class OrderService {
     }
     if (found.kind === 'absent' && rateLimited) {
       // The exchange answered 429 — a refusal — and says it has no such order: it was not placed.
-      const message = `${err.message} The order was not placed (not found at the exchange by its client order id); it was not sent again.`;
-      const t = await this.transition(profileId, row.id, 'rejected', { code: err.code, message }, ['unknown']);
+      const refused = new AppError(err.code, 'errors.trading.notPlacedNotFound', { reason: err }, { ...(err.details as object | undefined) });
+      const t = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: refused.message }, ['unknown']);
       current = t.row;
       if (t.moved && current.status !== 'rejected') return current;
       this.emitOrders(profileId, row.broker_id, [current], 'rejected');
-      throw new AppError(err.code, message, { ...(err.details as object | undefined), order: toOrderDto(current) });
+      throw new AppError(err.code, refused.key, refused.params, { ...(err.details as object | undefined), order: toOrderDto(current) });
     }
     this.emitOrders(profileId, row.broker_id, [current], 'unknown');
     const sofar =
@@ -757,10 +754,7 @@ export class OrderService {
         : found.kind === 'not_seen'
           ? `it is not among the exchange's open and recent orders so far (client order id ${row.client_order_id})`
           : `looking it up by its client order id ${row.client_order_id} failed so far (${found.error.message})`;
-    throw new AppError(
-      err.code,
-      `${err.message} Whether the order was placed is not known yet: ${sofar}. It will not be sent again; Aristobot keeps looking it up and updates the journal.`,
-      { ...(err.details as object | undefined), order: toOrderDto(current) },
+    throw new AppError(err.code, 'errors.trading.whetherOrderWasPlaced', { reason: err, sofar }, { ...(err.details as object | undefined), order: toOrderDto(current) }
     );
   }
 
@@ -781,7 +775,7 @@ export class OrderService {
         try {
           const p = parseOrder(await this.read(ex, 'look up order by client order id', () => ex.fetchOrder('', row.symbol, { clientOrderId: row.client_order_id })));
           if (p.clientOrderId && p.clientOrderId !== row.client_order_id) {
-            return { kind: 'error', error: new AppError('exchange_error', `${ex.id} answered the lookup of client order id ${row.client_order_id} with another order (${p.clientOrderId}).`) };
+            return { kind: 'error', error: new AppError('exchange_error', 'errors.trading.answeredLookupClientOrder', { id: ex.id, client_order_id: row.client_order_id, clientOrderId: p.clientOrderId }) };
           }
           return { kind: 'found', order: p };
         } catch (e) {
@@ -791,7 +785,7 @@ export class OrderService {
       }
       return await this.search(ex, row);
     } catch (e) {
-      return { kind: 'error', error: isAppError(e) ? e : new AppError('exchange_error', (e as Error).message) };
+      return { kind: 'error', error: isAppError(e) ? e : externalError('exchange_error', e) };
     }
   }
 
@@ -803,7 +797,7 @@ export class OrderService {
     const canOpen = !!ex.has.fetchOpenOrders;
     const canClosed = !!(ex.has.fetchClosedOrders || ex.has.fetchOrders);
     if (!canOpen && !canClosed) {
-      return { kind: 'error', error: new AppError('exchange_error', `${ex.id} cannot list orders through CCXT, so order ${row.client_order_id} cannot be looked up; check it on the exchange.`) };
+      return { kind: 'error', error: new AppError('exchange_error', 'errors.trading.cannotListOrdersThrough', { id: ex.id, client_order_id: row.client_order_id }) };
     }
     const mine = (list: CcxtOrder[]) => list.map(parseOrder).find((o) => o.clientOrderId === row.client_order_id);
     if (canOpen) {
@@ -860,10 +854,10 @@ export class OrderService {
 
   private async openRow(profileId: string, orderId: string): Promise<OrderRow> {
     const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
-    if (!row) throw new AppError('not_found', 'No such order in the journal.', { field: 'orderId' });
-    if (PENDING_STATUSES.includes(row.status)) throw new AppError('conflict', `The order's outcome is not known yet (${row.status}); wait until it is confirmed by the exchange.`, { order: toOrderDto(row) });
-    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', `The order is already ${row.status.replace('_', ' ')}.`, { order: toOrderDto(row) });
-    if (!row.broker_id || !row.exchange_order_id) throw new AppError('conflict', 'The broker of this order was deleted; manage it on the exchange.', { order: toOrderDto(row) });
+    if (!row) throw new AppError('not_found', 'errors.trading.noSuchOrderJournal', {}, { field: 'orderId' });
+    if (PENDING_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderSOutcomeNot', { status: row.status }, { order: toOrderDto(row) });
+    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderAlready', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
+    if (!row.broker_id || !row.exchange_order_id) throw new AppError('conflict', 'errors.trading.brokerOrderWasDeleted', {}, { order: toOrderDto(row) });
     return row;
   }
 
@@ -930,7 +924,7 @@ export class OrderService {
       if (isNotFound(e) || (isAppError(e) && e.code === 'invalid_order')) {
         row = await this.refresh(profileId, ex, row);
         if (TERMINAL_STATUSES.includes(row.status)) {
-          throw new AppError('conflict', `The order could not be cancelled: it is already ${row.status.replace('_', ' ')} at the exchange.`, { order: toOrderDto(row) });
+          throw new AppError('conflict', 'errors.trading.orderCouldNotCancelled', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
         }
       }
       throw e;
@@ -957,10 +951,10 @@ export class OrderService {
 
   private async modifyNow(profileId: string, input: { orderId: string; amount?: Decimal.Value; price?: Decimal.Value }): Promise<{ order: OrderRow; replaced: OrderRow; method: 'edit' | 'cancel_replace' }> {
     const seen = await this.openRow(profileId, input.orderId);
-    if (seen.type !== 'limit') throw new AppError('invalid_input', 'Only limit orders can be modified.');
+    if (seen.type !== 'limit') throw new AppError('invalid_input', 'errors.trading.onlyLimitOrdersCan');
     const explicit = toDecimal(input.amount, 'amount');
     const price = toDecimal(input.price, 'price') ?? seen.price;
-    if (!seen.amount) throw new AppError('conflict', "The order's amount is not known; modify it on the exchange.", { order: toOrderDto(seen) });
+    if (!seen.amount) throw new AppError('conflict', 'errors.trading.orderSAmountNot', {}, { order: toOrderDto(seen) });
     const total = explicit ? seen.filled.plus(explicit) : seen.amount;
     const target = await this.exchangeOf(profileId, seen);
     const { ex, broker } = target;
@@ -972,14 +966,14 @@ export class OrderService {
     try {
       old = await this.readOrder(profileId, ex, seen);
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('exchange_error', (e as Error).message);
+      const err = isAppError(e) ? e : externalError('exchange_error', e);
       // Cancel-and-replace sizes the new order from the cancellation's answer; an edit needs this read.
-      if (method === 'edit') throw new AppError(err.code, `The order's fills could not be read at the exchange, so the new amount cannot be computed; nothing was changed: ${err.message}`, err.details);
+      if (method === 'edit') throw new AppError(err.code, 'errors.trading.orderSFillsCould', { reason: err }, err.details);
       old = seen;
     }
-    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', `The order is already ${old.status.replace('_', ' ')} at the exchange; nothing was changed.`, { order: toOrderDto(old) });
+    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', 'errors.trading.orderAlreadyExchangeNothing', { replace: old.status.replace('_', ' ') }, { order: toOrderDto(old) });
     const remaining = total.minus(old.filled);
-    if (remaining.lte(0)) throw new AppError('conflict', `The order has filled ${old.filled.toFixed()} meanwhile: nothing is left to place at the new values. Nothing was changed.`, { order: toOrderDto(old) });
+    if (remaining.lte(0)) throw new AppError('conflict', 'errors.trading.orderHasFilledMeanwhile', { filled: old.filled.toFixed() }, { order: toOrderDto(old) });
     const req: PlaceRequest = {
       brokerId: old.broker_id!,
       symbol: old.symbol,
@@ -997,7 +991,7 @@ export class OrderService {
     if (p.problems.length) {
       const message = describeProblems(p.problems as OrderProblem[]);
       const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', message);
-      throw new AppError('invalid_order', `${message}. The original order is unchanged.`, { problems: p.problems, order: toOrderDto(row) });
+      throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message }, { problems: p.problems, order: toOrderDto(row) });
     }
 
     if (method === 'cancel_replace') {
@@ -1005,20 +999,17 @@ export class OrderService {
       // The cancellation's answer holds the final fill count: the replacement is the rest.
       const left = total.minus(cancelled.filled);
       if (left.lte(0)) {
-        throw new AppError('conflict', `The order was cancelled; it had filled ${cancelled.filled.toFixed()} by then, so nothing is left to place and no replacement was placed.`, { order: toOrderDto(cancelled) });
+        throw new AppError('conflict', 'errors.trading.orderWasCancelledHad', { filled: cancelled.filled.toFixed() }, { order: toOrderDto(cancelled) });
       }
       try {
         const placed = await this.placeNow(profileId, { ...req, amount: left }, target);
         return { order: placed, replaced: cancelled, method };
       } catch (e) {
-        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        const err = isAppError(e) ? e : externalError('internal', e);
         const replacement = (err.details as { order?: OrderDto } | undefined)?.order;
-        const message = !replacement
-          ? `The order was cancelled, but its replacement could not be placed (nothing was sent): ${err.message}`
-          : replacement.status === 'rejected'
-            ? `The order was cancelled, but its replacement was refused: ${err.message}`
-            : `The order was cancelled; whether its replacement was placed is not known yet (${replacement.status}), and it is being checked: ${err.message}`;
-        throw new AppError(err.code, message, err.details);
+        if (!replacement) throw new AppError(err.code, 'errors.trading.replacementNotPlaced', { reason: err }, err.details);
+        if (replacement.status === 'rejected') throw new AppError(err.code, 'errors.trading.replacementRefused', { reason: err }, err.details);
+        throw new AppError(err.code, 'errors.trading.replacementUnknown', { status: replacement.status, reason: err }, err.details);
       }
     }
 
@@ -1064,8 +1055,8 @@ export class OrderService {
           const order = await this.fitReplacement(profileId, target, req, total, replaced, recovered);
           return { order, replaced, method };
         } catch (e2) {
-          const err = isAppError(e2) ? e2 : new AppError('internal', (e2 as Error).message);
-          throw new AppError(err.code, `${err.message} ${note}`, err.details);
+          const err = isAppError(e2) ? e2 : externalError('internal', e2);
+          throw new AppError(err.code, 'errors.trading.message2', { reason: err, note }, err.details);
         }
       }
       await this.hooks.afterAnswer?.(sent, answer);
@@ -1110,16 +1101,16 @@ export class OrderService {
     try {
       cancelled = await this.cancelNow(profileId, order.id);
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
-      throw new AppError(err.code, `The order filled ${replaced.filled.toFixed()} by the time it was replaced, so its replacement is ${excess.toFixed()} too large, and cancelling the replacement failed: ${err.message} Check it on the exchange.`, err.details);
+      const err = isAppError(e) ? e : externalError('internal', e);
+      throw new AppError(err.code, 'errors.trading.orderFilledTimeWas', { filled: replaced.filled.toFixed(), excess: excess.toFixed(), reason: err }, err.details);
     }
     const left = total.minus(replaced.filled).minus(cancelled.filled);
     if (left.lte(0)) return cancelled;
     try {
       return await this.placeNow(profileId, { ...req, amount: left, replacesOrderId: cancelled.id }, target);
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
-      throw new AppError(err.code, `The order filled ${replaced.filled.toFixed()} by the time it was replaced; its over-sized replacement was cancelled, and the rest (${left.toFixed()}) could not be placed: ${err.message}`, err.details);
+      const err = isAppError(e) ? e : externalError('internal', e);
+      throw new AppError(err.code, 'errors.trading.orderFilledTimeWas2', { filled: replaced.filled.toFixed(), left: left.toFixed(), reason: err }, err.details);
     }
   }
 
@@ -1147,7 +1138,7 @@ export class OrderService {
 
   private async protectNow(profileId: string, req: ProtectRequest): Promise<Protection> {
     if (!CLIENT_ID.test(req.clientOrderId) || req.clientOrderId.length > 33) {
-      throw new AppError('invalid_input', 'A protection client order id is 1–33 characters: letters, digits and . _ : / -', { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw new AppError('invalid_input', 'errors.trading.protectionClientOrderId', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
     }
     const sl = toDecimal(req.stopLoss ?? undefined, 'stopLoss');
     const tp = toDecimal(req.takeProfit ?? undefined, 'takeProfit');
@@ -1155,7 +1146,7 @@ export class OrderService {
     const entry = toDecimal(req.entryPrice, 'entryPrice');
     const early = checkLevels({ stopLoss: sl, takeProfit: tp }, null);
     if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', message: 'the amount to protect must be a positive number' });
-    if (early.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed: ${early.map((p) => p.message).join('; ')}.`, { issues: early });
+    if (early.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: early.map((p) => p.message).join('; ') }, { issues: early });
 
     const target = await this.brokers.exchangeFor(profileId, req.brokerId);
     const { ex, broker } = target;
@@ -1164,10 +1155,10 @@ export class OrderService {
     if (existing.length) return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: existing, ocoRef: req.clientOrderId };
 
     const m = this.marketOf(ex, broker.exchange, req.symbol);
-    if (!m) throw new AppError('invalid_input', `${broker.exchange} has no market ${req.symbol}.`, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!m) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol: req.symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
     const reference = entry ?? (await this.tickerOf(ex, req.symbol, 0)).last;
     const levels = checkLevels({ stopLoss: sl, takeProfit: tp }, reference);
-    if (levels.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed: ${levels.map((p) => p.message).join('; ')}.`, { issues: levels });
+    if (levels.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: levels.map((p) => p.message).join('; ') }, { issues: levels });
 
     const legs: { leg: ProtectLeg; level: Decimal }[] = [];
     if (sl) legs.push({ leg: 'stop_loss', level: sl });
@@ -1190,9 +1181,9 @@ export class OrderService {
       problems.push({ field: 'amount', code: 'amount_not_representable', message: 'The amount or a trigger price has more significant digits than can be sent exactly (at most 15)' });
     }
     const after = checkLevels({ stopLoss: prepared.find((p) => p.leg === 'stop_loss')?.trigger ?? null, takeProfit: prepared.find((p) => p.leg === 'take_profit')?.trigger ?? null }, reference);
-    if (after.length) throw new AppError('invalid_input', `Stop-loss / take-profit not placed once rounded to the price tick: ${after.map((p) => p.message).join('; ')}.`, { issues: after });
+    if (after.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit2', { reason: after.map((p) => p.message).join('; ') }, { issues: after });
     if (problems.length) {
-      throw new AppError('invalid_order', `Stop-loss / take-profit not placed: ${describeProblems(problems as OrderProblem[])}.`, { problems });
+      throw new AppError('invalid_order', 'errors.trading.stopLossTakeProfit3', { describeProblems: describeProblems(problems as OrderProblem[]) }, { problems });
     }
 
     // Journal every leg (one transaction) before anything is sent.
@@ -1310,7 +1301,7 @@ export class OrderService {
       try {
         settled.push(await this.afterLostOrRefused(profileId, ex, row, e));
       } catch (err) {
-        const ae = isAppError(err) ? err : new AppError('internal', (err as Error).message);
+        const ae = isAppError(err) ? err : externalError('internal', err);
         const after = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id)))!;
         settled.push(after);
         if (after.status === 'rejected') refusal = ae;
@@ -1383,7 +1374,7 @@ export class OrderService {
    * last 30 days. Pending orders of the broker are reconciled too, each in its own mode.
    */
   sync(profileId: string, brokerId: string, opts: { full?: boolean } = {}): Promise<void> {
-    if (this.stopped) return Promise.reject(new AppError('unavailable', 'Aristobot is shutting down; orders are not synced with the exchange now.'));
+    if (this.stopped) return Promise.reject(new AppError('unavailable', 'errors.trading.aristobotShuttingDownOrders'));
     const key = `${profileId}:${brokerId}`;
     let p = this.syncing.get(key);
     if (!p) {
@@ -1487,7 +1478,7 @@ export class OrderService {
   /** Re-reads an order's final fills and position (e.g. after the exchange filled it). */
   async fills(profileId: string, orderId: string): Promise<FillDto[]> {
     const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
-    if (!row) throw new AppError('not_found', 'No such order in the journal.', { field: 'orderId' });
+    if (!row) throw new AppError('not_found', 'errors.trading.noSuchOrderJournal', {}, { field: 'orderId' });
     return this.db.withProfile(profileId, (c) => fillsOf(c, orderId));
   }
 

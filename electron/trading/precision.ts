@@ -301,5 +301,5 @@ export function describeProblems(problems: readonly OrderProblem[]): string {
 
 /** Throws AppError('invalid_order', <the messages>, { problems }) when the check found any. */
 export function assertOrderOk(check: OrderCheck): void {
-  if (check.problems.length > 0) throw new AppError('invalid_order', describeProblems(check.problems), { problems: check.problems });
+  if (check.problems.length > 0) throw new AppError('invalid_order', 'errors.trading.problems', { problems: describeProblems(check.problems) }, { problems: check.problems });
 }

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WireReply } from '../../shared/contract';
+import { errorPayload } from '../../shared/errors';
 import type { Session } from '../api/dispatch';
 import type { CoreHost } from '../core';
 
@@ -199,12 +200,12 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
         msg = JSON.parse(raw.toString());
         if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error('not an object');
       } catch {
-        send({ id: null, error: { code: 'invalid_input', message: 'Malformed message: expected a JSON object {"id", "method", "params"}.' } } satisfies WireReply);
+        send({ id: null, error: errorPayload('invalid_input', 'errors.api.malformedMessage') } satisfies WireReply);
         return;
       }
       const id = typeof msg.id === 'number' || typeof msg.id === 'string' ? msg.id : null;
       if (typeof msg.method !== 'string') {
-        send({ id, error: { code: 'invalid_input', message: 'Malformed message: "method" must be a string.' } } satisfies WireReply);
+        send({ id, error: errorPayload('invalid_input', 'errors.api.methodNotString') } satisfies WireReply);
         return;
       }
       try {
@@ -212,7 +213,7 @@ export async function startHeadlessServer(opts: { host: CoreHost; token: string;
         send({ id, ...r } as WireReply);
       } catch (e) {
         log.error({ err: (e as Error).message, method: msg.method }, 'transport call failed');
-        send({ id, error: { code: 'internal', message: 'Internal error; see the log.' } } satisfies WireReply);
+        send({ id, error: errorPayload('internal', 'errors.api.transportInternal') } satisfies WireReply);
       }
     });
     ws.on('close', () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Exchange } from 'ccxt';
 import Decimal from 'decimal.js';
-import { AppError, isAppError } from '../../shared/errors';
+import { AppError, externalError, isAppError } from '../../shared/errors';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker, BrokerService } from '../exchanges/brokers';
@@ -200,7 +200,7 @@ export class WebhookService {
 
   private secretStore(): SecretStore {
     const s = this.opts.secrets.store;
-    if (!s) throw new AppError('secrets_unavailable', `The webhook secret cannot be kept: ${this.opts.secrets.message}`);
+    if (!s) throw new AppError('secrets_unavailable', 'errors.webhooks.webhookSecretCannotKept', { reason: this.opts.secrets.message });
     return s;
   }
 
@@ -234,7 +234,7 @@ export class WebhookService {
   async secret(profileId: string): Promise<{ secret: string; masked: string; token: string }> {
     const e = await this.endpoint(profileId);
     const secret = await this.secretStore().get(e.secretRef);
-    if (secret === null) throw new AppError('secrets_unavailable', 'The webhook secret is missing from the secret store; regenerate it.');
+    if (secret === null) throw new AppError('secrets_unavailable', 'errors.webhooks.webhookSecretMissingFrom');
     return { secret, masked: `••••${secret.slice(-4)}`, token: e.token };
   }
 
@@ -290,7 +290,7 @@ export class WebhookService {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const why = err.code === 'EADDRINUSE' ? `port ${this.opts.config.port} is already in use (set ARISTOBOT_WEBHOOK_PORT to another port)` : err.code === 'EACCES' ? `no permission to listen on port ${this.opts.config.port}` : err.message;
-      throw new AppError('unavailable', `The webhook listener did not start: ${why}.`);
+      throw new AppError('unavailable', 'errors.webhooks.webhookListenerDidNot', { why });
     }
     await this.saveSettings({ listener: true });
     return this.state(profileId);
@@ -305,7 +305,7 @@ export class WebhookService {
   }
 
   private async startTunnel(authtoken?: string): Promise<void> {
-    if (!this.listener.running || this.listener.port === null) throw new AppError('conflict', 'Start the listener first: the tunnel forwards to it.');
+    if (!this.listener.running || this.listener.port === null) throw new AppError('conflict', 'errors.webhooks.startListenerFirstTunnel');
     const host = ['0.0.0.0', '::'].includes(this.opts.config.host) ? '127.0.0.1' : this.opts.config.host;
     await this.tunnel.start(`${host.includes(':') ? `[${host}]` : host}:${this.listener.port}`, authtoken);
     this.tunnelRunning = true;
@@ -331,7 +331,7 @@ export class WebhookService {
 
   /** Posts a PING through the listener itself (the page's "Send a test alert"). */
   async sendTest(profileId: string): Promise<{ httpStatus: number; status: string; requestId: string | null }> {
-    if (!this.listener.running) throw new AppError('conflict', 'Start the listener first.');
+    if (!this.listener.running) throw new AppError('conflict', 'errors.webhooks.startListenerFirst');
     const { secret, token } = await this.secret(profileId);
     const host = ['0.0.0.0', '::'].includes(this.opts.config.host) ? '127.0.0.1' : this.opts.config.host;
     const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${this.listener.port}/webhook/${token}`, {
@@ -547,7 +547,7 @@ export class WebhookService {
       if (alert.action === 'MAJ') return await this.moveStops(profileId, row, alert, broker, sandbox, market);
       await this.trade(profileId, row, alert, ex, broker, sandbox, market);
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      const err = isAppError(e) ? e : externalError('internal', e);
       const order = (err.details as { order?: { id?: string } } | undefined)?.order;
       const status = err.code === 'invalid_order' || err.code === 'insufficient_funds' || REFUSAL_CODES.has(err.code) ? 'rejected' : 'error';
       this.log.info({ request: row.id, code: err.code, status }, 'webhook not executed');
@@ -639,7 +639,7 @@ export class WebhookService {
         note = p.mode === 'native' ? ' Stop-loss / take-profit: native orders at the exchange.' : ` Stop-loss / take-profit watched by the app (${p.reason})`;
       } catch (e) {
         // The order is placed; its protection falls back to the app's watch.
-        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        const err = isAppError(e) ? e : externalError('internal', e);
         await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
         await this.markProtection(profileId, row.id, 'watched');
         note = ` Stop-loss / take-profit watched by the app: the native orders could not be placed (${err.message})`;
@@ -868,7 +868,7 @@ export class WebhookService {
       orderId = order.id;
       note = `${label} hit at ${price.toFixed()}: sold at market (order ${order.status}).`;
     } catch (e) {
-      const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+      const err = isAppError(e) ? e : externalError('internal', e);
       orderId = (err.details as { order?: { id?: string } } | undefined)?.order?.id ?? null;
       note = `${label} hit at ${price.toFixed()}, but the sale failed: ${err.message}`;
       if (!orderId) {
@@ -942,7 +942,7 @@ export class WebhookService {
     const { secret } = await this.secret(profileId);
     const list = await this.opts.brokers.list(profileId);
     const b = brokerId ? list.find((x) => x.id === brokerId) : (list.find((x) => x.isDefault) ?? list[0]);
-    if (brokerId && !b) throw new AppError('not_found', 'No such broker.', { field: 'brokerId' });
+    if (brokerId && !b) throw new AppError('not_found', 'errors.webhooks.noSuchBroker', {}, { field: 'brokerId' });
     const broker = b?.name ?? '<broker name>';
     const common = { secret, id: '{{strategy.order.id}}-{{timenow}}', broker, symbol: '{{ticker}}' };
     const t = (action: Action, title: string, o: Record<string, unknown>) => ({ action, title, message: JSON.stringify(o, null, 2) });

@@ -48,13 +48,14 @@ export class Tunnel {
   async start(addr: string, authtoken?: string): Promise<void> {
     const store = this.opts.secrets();
     if (authtoken !== undefined) {
-      if (!store) throw new AppError('secrets_unavailable', `The ngrok authtoken cannot be kept: ${this.opts.secretsMessage()}`);
+      if (!store) throw new AppError('secrets_unavailable', 'errors.webhooks.ngrokAuthtokenCannotKept', { secretsMessage: this.opts.secretsMessage() });
       await store.set(NGROK_TOKEN_REF, authtoken);
     }
     const token = store ? await store.get(NGROK_TOKEN_REF) : null;
     if (!token) {
-      this.error = 'No ngrok authtoken: paste yours (dashboard.ngrok.com → Your Authtoken) and start the tunnel again.';
-      throw new AppError('invalid_input', this.error, { issues: [{ path: 'authtoken', message: 'required' }] });
+      const err = new AppError('invalid_input', 'errors.webhooks.noAuthtoken', {}, { issues: [{ path: 'authtoken', message: 'required', key: 'errors.webhooks.noAuthtoken', params: {} }] });
+      this.error = err.message;
+      throw err;
     }
     await this.stop();
     const timeoutMs = this.opts.timeoutMs ?? 20_000;
@@ -75,9 +76,10 @@ export class Tunnel {
       const raw = (e as Error).message ?? String(e);
       // ngrok's messages may quote the token: never pass it on.
       const msg = raw.split(token).join('•••').slice(0, 300);
-      this.error = `The tunnel did not start: ${msg}. Check the network and the authtoken; the listener keeps running locally.`;
+      const err = new AppError('unavailable', 'errors.webhooks.tunnelDidNotStart', { reason: msg });
+      this.error = err.message;
       this.opts.log.warn({ err: msg }, 'tunnel failed to start');
-      throw new AppError('unavailable', this.error);
+      throw err;
     } finally {
       clearTimeout(timer);
     }

@@ -1,24 +1,41 @@
 import type { EventData, EventName, MethodInput, MethodName, MethodOutput, WireEvent } from '@shared/contract';
+import type { MessageKey, Params } from '@shared/i18n';
+import { wordError, wordField } from '@shared/i18n/wording';
+import { locale } from './i18n';
 
-/** An error from the core, with its stable code (see shared/errors.ts). */
+/**
+ * An error from the core, with its stable code (see shared/errors.ts), and the catalogue key and
+ * parameters the renderer words it with (`errorMessage`, `fieldMessage`) in the current language;
+ * `message` is the core's English.
+ */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly key?: string,
+    readonly params?: Params,
   ) {
     super(message);
     this.name = 'ApiError';
   }
-  /** The message for one input field, when the core named it. */
+  /** The error in the current language. */
+  get text(): string {
+    return wordError(locale.value, this);
+  }
+  /** The message for one input field, when the core named it, in the current language. */
   fieldMessage(field: string): string | undefined {
-    const d = this.details as { issues?: { path: string; message: string }[]; field?: string } | undefined;
-    if (d?.field === field) return this.message;
-    return d?.issues?.find((i) => i.path === field)?.message;
+    return wordField(locale.value, this, field);
   }
 }
 
-type Reply = { result: unknown } | { error: { code: string; message: string; details?: unknown } };
+type WireError = { code: string; message: string; key?: string; params?: Params; details?: unknown };
+type Reply = { result: unknown } | { error: WireError };
+
+/** An error of the transport itself (no token, connection lost), keyed like the core's. */
+function transportError(code: string, key: MessageKey): WireError {
+  return { code, key, params: {}, message: wordError('en', { message: '', key }) };
+}
 
 interface Transport {
   invoke(method: string, params: unknown): Promise<Reply>;
@@ -61,14 +78,12 @@ export function tokenProtocol(token: string): string {
   return 'aristobot.token.' + btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-const NO_TOKEN = 'This tab has no access token: open Aristobot3 with the address `npm run serve` printed (…/?token=…).';
-
 /** Headless: a WebSocket to /api (authorised by the token, offered as a subprotocol), reconnecting. */
 function socketTransport(): Transport {
   const token = takeAccessToken();
   if (!token) {
     return {
-      invoke: async () => ({ error: { code: 'unauthenticated', message: NO_TOKEN } }),
+      invoke: async () => ({ error: transportError('unauthenticated', 'errors.noToken') }),
       onEvent: () => () => undefined,
       onConnection: () => () => undefined,
     };
@@ -102,7 +117,7 @@ function socketTransport(): Transport {
       sock.onclose = () => {
         const wasOpen = ws === sock;
         ws = null;
-        for (const [, r] of pending) r({ error: { code: 'unavailable', message: 'The connection to Aristobot3 was lost.' } });
+        for (const [, r] of pending) r({ error: transportError('unavailable', 'errors.connectionLost') });
         pending.clear();
         if (wasOpen) connListeners.forEach((l) => l(false));
         setTimeout(() => {
@@ -138,7 +153,7 @@ const transport: Transport = window.aristobot ? bridgeTransport(window.aristobot
 
 export async function call<M extends MethodName>(method: M, ...params: undefined extends MethodInput<M> ? [MethodInput<M>?] : [MethodInput<M>]): Promise<MethodOutput<M>> {
   const reply = await transport.invoke(method, params[0] ?? {});
-  if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+  if ('error' in reply) throw new ApiError(reply.error.code, reply.error.message, reply.error.details, reply.error.key, reply.error.params);
   return reply.result as MethodOutput<M>;
 }
 
@@ -169,6 +184,8 @@ export function onConnection(listener: (up: boolean) => void): () => void {
   });
 }
 
+/** Any error as a sentence in the current language (the core's errors by their key). */
 export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.text;
   return e instanceof Error ? e.message : String(e);
 }

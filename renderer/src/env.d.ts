@@ -7,7 +7,7 @@ declare module '*.vue' {
 
 /** What electron/preload.ts exposes through contextBridge (nothing else). */
 interface AristobotBridge {
-  invoke(method: string, params?: unknown): Promise<{ result: unknown } | { error: { code: string; message: string; details?: unknown } }>;
+  invoke(method: string, params?: unknown): Promise<{ result: unknown } | { error: { code: string; message: string; key?: string; params?: import('@shared/i18n').Params; details?: unknown } }>;
   subscribe(listener: (e: { event: string; data: unknown }) => void): () => void;
 }
 interface Window {

@@ -66,11 +66,11 @@ export function d(value: number | string | Date, opts: Intl.DateTimeFormatOption
  * catalogue key and parameters, and its English `message` for scripts and logs; the renderer shows
  * the key's message in the current language, and the core's own words only for a key it lacks.
  */
-export type CoreText = { key?: string | null; params?: Params | null; message?: string | null };
+export type CoreText = { key?: string | null; params?: Params | Record<string, unknown> | null; message?: string | null };
 export function coreText(x: CoreText | string | null | undefined): string {
   if (x === null || x === undefined) return '';
   if (typeof x === 'string') return hasKey(x) ? translate(locale.value, x) : x;
-  if (x.key && hasKey(x.key)) return translate(locale.value, x.key, x.params ?? undefined);
+  if (x.key && hasKey(x.key)) return translate(locale.value, x.key, (x.params ?? undefined) as Params | undefined);
   return x.message ?? x.key ?? '';
 }
 

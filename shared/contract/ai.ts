@@ -85,7 +85,7 @@ export const aiMethods = {
       .strict()
       .superRefine((v, ctx) => {
         if (v.mode !== 'explain' && v.prompt.length === 0) ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'say what the strategy should do (or what to change)' });
-        if (v.mode !== 'generate' && !v.code?.trim()) ctx.addIssue({ code: 'custom', path: ['code'], message: `mode "${v.mode}" needs the current code` });
+        if (v.mode !== 'generate' && !v.code?.trim()) ctx.addIssue({ code: 'custom', path: ['code'], message: 'explain and edit need the current code' });
       }),
     output: z.object({ requestId: z.string() }),
     auth: 'profile',

@@ -47,6 +47,9 @@ export const Notification = z.object({
   level: z.enum(['info', 'success', 'warning', 'danger']),
   title: z.string(),
   body: z.string(),
+  /** The title and body as catalogue keys and parameters (worded in the reader's language); null on rows older than them. */
+  titleText: z.object({ key: z.string(), params: z.record(z.string(), z.unknown()) }).nullable(),
+  bodyText: z.object({ key: z.string(), params: z.record(z.string(), z.unknown()) }).nullable(),
   ref: z.string().nullable(),
   channels: z.array(NotificationChannel),
   createdAt: z.string(),

@@ -13,6 +13,8 @@ import enFirstrun from './en/firstrun';
 import frFirstrun from './fr/firstrun';
 import enStatscurrency from './en/statscurrency';
 import frStatscurrency from './fr/statscurrency';
+import enCore from './en/core';
+import frCore from './fr/core';
 
 export const en = {
   common: enCommon,
@@ -20,6 +22,7 @@ export const en = {
   charts: enCharts,
   firstrun: enFirstrun,
   statscurrency: enStatscurrency,
+  core: enCore,
 };
 
 export const fr = {
@@ -28,4 +31,5 @@ export const fr = {
   charts: frCharts,
   firstrun: frFirstrun,
   statscurrency: frStatscurrency,
+  core: frCore,
 } satisfies Record<keyof typeof en, unknown>;

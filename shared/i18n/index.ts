@@ -7,7 +7,8 @@
  * placeholders. A key is a dotted path: `area.group.name`.
  *
  * Message format (deliberately small, the same on both sides):
- * - `{name}` is replaced by the parameter `name` (left as is when the parameter is missing);
+ * - `{name}` is replaced by the parameter `name` (left as is when the parameter is missing); a
+ *   parameter may itself be a `{key, params}` message, worded in the same language (an error's cause);
  * - `one|other` picks a form by the number in the parameter `count` with Intl.PluralRules (French
  *   counts 0 and 1 as singular, English only 1). Never put `|` in a message otherwise.
  */
@@ -15,7 +16,12 @@ import { en, fr } from './catalogue';
 
 export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
-export type Params = Record<string, string | number | null | undefined>;
+/** A message by key, e.g. the cause inside another error's message (worded in the same language). */
+export interface Text {
+  key: string;
+  params?: Params;
+}
+export type Params = Record<string, string | number | null | undefined | Text>;
 
 /** The French side of an area must have exactly the English side's keys. */
 export type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
@@ -57,6 +63,7 @@ export function format(locale: Locale, template: string, params?: Params): strin
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const v = params[name];
+    if (v !== null && typeof v === 'object') return translate(locale, v.key, v.params);
     return v === undefined || v === null ? whole : String(v);
   });
 }

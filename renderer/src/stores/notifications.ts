@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodInput, MethodOutput } from '@shared/contract';
 import { call, on } from '../api';
+import { coreText } from '../i18n';
 import { useAppStore } from './app';
 
 type Item = MethodOutput<'notifications.list'>['items'][number];
@@ -59,7 +60,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
     if (n.telegram?.status === 'pending') pendingTelegram.value += 1;
     if (n.channels.includes('desktop') && app.status?.shell === 'headless' && browserPermission() === 'granted') {
       try {
-        new Notification(n.title, { body: n.body, tag: n.id });
+        new Notification(coreText({ ...n.titleText, message: n.title }), { body: coreText({ ...n.bodyText, message: n.body }), tag: n.id });
       } catch {
         // a browser that only allows notifications from a service worker: the bell still has it
       }

@@ -1,3 +1,21 @@
+import ai from './errors-ai';
+import api from './errors-api';
+import app from './errors-app';
+import backtest from './errors-backtest';
+import bot from './errors-bot';
+import db from './errors-db';
+import exchanges from './errors-exchanges';
+import heartbeat from './errors-heartbeat';
+import input from './errors-input';
+import kernel from './errors-kernel';
+import notifications from './errors-notifications';
+import profiles from './errors-profiles';
+import secrets from './errors-secrets';
+import stats from './errors-stats';
+import strategies from './errors-strategies';
+import trading from './errors-trading';
+import webhooks from './errors-webhooks';
+
 /**
  * Error wording. `code.<code>` is the generic sentence for each stable code of shared/errors.ts;
  * the core's specific messages are keyed under their area (see AppError's `key`).
@@ -37,5 +55,8 @@ export default {
     gate_closed: 'The road to live is not complete for this activation.',
     internal: 'Something went wrong inside the app.',
   },
+  ai, api, app, backtest, bot, db, exchanges, heartbeat, input, kernel, notifications, profiles, secrets, stats, strategies, trading, webhooks,
+  external: '{reason}',
+  noToken: 'This tab has no access token: open Aristobot3 with the address `npm run serve` printed (…/?token=…).',
   connectionLost: 'The connection to Aristobot3 was lost.',
 };

@@ -1,5 +1,22 @@
 import type { Shape } from '../index';
 import type en from '../en/errors';
+import ai from './errors-ai';
+import api from './errors-api';
+import app from './errors-app';
+import backtest from './errors-backtest';
+import bot from './errors-bot';
+import db from './errors-db';
+import exchanges from './errors-exchanges';
+import heartbeat from './errors-heartbeat';
+import input from './errors-input';
+import kernel from './errors-kernel';
+import notifications from './errors-notifications';
+import profiles from './errors-profiles';
+import secrets from './errors-secrets';
+import stats from './errors-stats';
+import strategies from './errors-strategies';
+import trading from './errors-trading';
+import webhooks from './errors-webhooks';
 
 export default {
   code: {
@@ -36,5 +53,8 @@ export default {
     gate_closed: "La route vers le réel n'est pas terminée pour cette activation.",
     internal: "Une erreur s'est produite dans l'application.",
   },
+  ai, api, app, backtest, bot, db, exchanges, heartbeat, input, kernel, notifications, profiles, secrets, stats, strategies, trading, webhooks,
+  external: '{reason}',
+  noToken: "Cet onglet n'a pas de jeton d'accès : ouvrez Aristobot3 avec l'adresse affichée par `npm run serve` (…/?token=…).",
   connectionLost: 'La connexion à Aristobot3 a été perdue.',
 } satisfies Shape<typeof en>;

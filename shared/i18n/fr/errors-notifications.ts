@@ -1,0 +1,13 @@
+import type { Shape } from '../index';
+import type en from '../en/errors-notifications';
+
+export default {
+  nothingWasSavedTry: '{reason} Rien n\'a été enregistré ; réessayez plus tard.',
+  nothingWasSaved: '{msg} Rien n\'a été enregistré.',
+  eitherNewTelegramCredentials: 'Soit de nouveaux identifiants Telegram, soit une déconnexion, pas les deux.',
+  enterBotTokenFrom: 'Saisissez le jeton du bot (donné par BotFather) avec le chat id.',
+  storedBotTokenMissing: 'Le jeton du bot enregistré est absent du coffre des secrets : saisissez-le de nouveau.',
+  setUpTelegramFirst: 'Configurez d\'abord Telegram (jeton du bot et chat id, vérifiés avec « Envoyer un message de test ») avant d\'y envoyer des notifications.',
+  enterChatIdWith: 'Saisissez le chat id avec le jeton du bot.',
+  telegramNotSetUp: 'Telegram n\'est pas configuré : saisissez le jeton du bot et le chat id.',
+} satisfies Shape<typeof en>;

@@ -103,7 +103,6 @@ function untranslated(file: string): string[] {
 const PENDING = new Set<string>([
   'App.vue',
   'components/AddPaperBroker.vue',
-  'components/AiAssistantPanel.vue',
   'components/AiSettingsSection.vue',
   'components/BaseModal.vue',
   'components/BotActivateForm.vue',
@@ -117,7 +116,6 @@ const PENDING = new Set<string>([
   'components/NotificationSettings.vue',
   'components/PaperBadge.vue',
   'components/RoadToLive.vue',
-  'components/StrategyEditor.vue',
   'components/TheHeader.vue',
   'components/TheSidebar.vue',
   'components/TradingCapabilities.vue',
@@ -131,7 +129,6 @@ const PENDING = new Set<string>([
   'views/HeartbeatView.vue',
   'views/LoginView.vue',
   'views/StatisticsView.vue',
-  'views/StrategiesView.vue',
   'views/TradingView.vue',
   'views/UnavailableView.vue',
   'views/WebhooksView.vue',

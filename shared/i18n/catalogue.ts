@@ -7,13 +7,17 @@ import enCommon from './en/common';
 import frCommon from './fr/common';
 import enErrors from './en/errors';
 import frErrors from './fr/errors';
+import enStrategies from './en/strategies';
+import frStrategies from './fr/strategies';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
+  strategies: enStrategies,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
+  strategies: frStrategies,
 } satisfies Record<keyof typeof en, unknown>;

@@ -9,15 +9,23 @@ import enErrors from './en/errors';
 import frErrors from './fr/errors';
 import enStrategies from './en/strategies';
 import frStrategies from './fr/strategies';
+import enBacktest from './en/backtest';
+import frBacktest from './fr/backtest';
+import enStats from './en/stats';
+import frStats from './fr/stats';
 
 export const en = {
   common: enCommon,
   errors: enErrors,
   strategies: enStrategies,
+  backtest: enBacktest,
+  stats: enStats,
 };
 
 export const fr = {
   common: frCommon,
   errors: frErrors,
   strategies: frStrategies,
+  backtest: frBacktest,
+  stats: frStats,
 } satisfies Record<keyof typeof en, unknown>;

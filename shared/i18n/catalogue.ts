@@ -13,6 +13,10 @@ import enBacktest from './en/backtest';
 import frBacktest from './fr/backtest';
 import enStats from './en/stats';
 import frStats from './fr/stats';
+import enWebhooks from './en/webhooks';
+import frWebhooks from './fr/webhooks';
+import enBot from './en/bot';
+import frBot from './fr/bot';
 
 export const en = {
   common: enCommon,
@@ -20,6 +24,8 @@ export const en = {
   strategies: enStrategies,
   backtest: enBacktest,
   stats: enStats,
+  webhooks: enWebhooks,
+  bot: enBot,
 };
 
 export const fr = {
@@ -28,4 +34,6 @@ export const fr = {
   strategies: frStrategies,
   backtest: frBacktest,
   stats: frStats,
+  webhooks: frWebhooks,
+  bot: frBot,
 } satisfies Record<keyof typeof en, unknown>;

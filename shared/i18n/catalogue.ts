@@ -15,6 +15,16 @@ import enStatscurrency from './en/statscurrency';
 import frStatscurrency from './fr/statscurrency';
 import enCore from './en/core';
 import frCore from './fr/core';
+import enStrategies from './en/strategies';
+import frStrategies from './fr/strategies';
+import enBacktest from './en/backtest';
+import frBacktest from './fr/backtest';
+import enStats from './en/stats';
+import frStats from './fr/stats';
+import enWebhooks from './en/webhooks';
+import frWebhooks from './fr/webhooks';
+import enBot from './en/bot';
+import frBot from './fr/bot';
 
 export const en = {
   common: enCommon,
@@ -23,6 +33,11 @@ export const en = {
   firstrun: enFirstrun,
   statscurrency: enStatscurrency,
   core: enCore,
+  strategies: enStrategies,
+  backtest: enBacktest,
+  stats: enStats,
+  webhooks: enWebhooks,
+  bot: enBot,
 };
 
 export const fr = {
@@ -32,4 +47,9 @@ export const fr = {
   firstrun: frFirstrun,
   statscurrency: frStatscurrency,
   core: frCore,
+  strategies: frStrategies,
+  backtest: frBacktest,
+  stats: frStats,
+  webhooks: frWebhooks,
+  bot: frBot,
 } satisfies Record<keyof typeof en, unknown>;

@@ -41,7 +41,7 @@ describe('the Backtest page', () => {
     await page.selectOption('[data-test=imp-timeframe]', '1d');
     await page.setInputFiles('[data-test=imp-file]', GOOG);
     await page.click('[data-test=imp-go]');
-    await expect.poll(() => page.textContent('[data-test=imp-result]')).toMatch(/2148 candles imported \(2004-08-19 → 2013-03-01\)/);
+    await expect.poll(() => page.textContent('[data-test=imp-result]')).toMatch(/2,148 candles imported \(08\/19\/2004 → 03\/01\/2013\)/); // en-US number and date formats
     expect(await page.inputValue('[data-test=bt-symbol]')).toBe('GOOG/USD');
 
     // the example SMA cross with fees; watch the progress section while it runs
@@ -61,7 +61,7 @@ describe('the Backtest page', () => {
     expect(await page.evaluate('window.seen')).toEqual({ progress: true, cancel: true });
 
     const ret = await page.textContent('[data-test=metric-returnPct] strong');
-    expect(ret).toMatch(/^-?\d+\.\d\d %$/);
+    expect(ret).toMatch(/^-?[\d,]+\.\d\d%$/); // en-US percent
     expect(await page.textContent('[data-test=metric-tradeCount] strong')).toMatch(/^\d+$/);
     const trades = Number(await page.textContent('[data-test=metric-tradeCount] strong'));
     expect(trades).toBeGreaterThan(10);

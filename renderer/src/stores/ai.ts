@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { reactive, ref, watch } from 'vue';
 import type { EventData, MethodInput, MethodOutput } from '@shared/contract';
-import { ApiError, call, on } from '../api';
+import { ApiError, call, errorMessage, on } from '../api';
 import { useSessionStore } from './session';
 
 type Settings = MethodOutput<'ai.settings.get'>;
@@ -46,7 +46,7 @@ export const useAiStore = defineStore('ai', () => {
       models[provider] = (await call('ai.models', { provider })).models;
     } catch (e) {
       models[provider] = null;
-      modelErrors[provider] = e instanceof Error ? e.message : String(e);
+      modelErrors[provider] = errorMessage(e);
     }
   }
 
@@ -88,7 +88,7 @@ export const useAiStore = defineStore('ai', () => {
       early.clear();
     } catch (e) {
       a.running = false;
-      a.error = e instanceof ApiError ? { code: e.code, message: e.message } : { code: 'internal', message: String(e) };
+      a.error = { code: e instanceof ApiError ? e.code : 'internal', message: errorMessage(e) };
     }
   }
   async function cancel(): Promise<void> {

@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { EventData, MethodInput, MethodOutput } from '@shared/contract';
-import { call, on } from '../api';
+import { call, errorMessage, on } from '../api';
 import { useSessionStore } from './session';
 
 export type Activation = MethodOutput<'bot.get'>;
@@ -106,7 +106,7 @@ export const useBotStore = defineStore('bot', () => {
         void loadPrices();
       } catch (e) {
         if ((e as { code?: string }).code === 'not_found') drop(id);
-        else lastError.value = (e as Error).message;
+        else lastError.value = errorMessage(e);
       }
     })().finally(() => {
       inFlight.delete(id);

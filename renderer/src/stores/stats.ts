@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { MethodInput, MethodOutput } from '@shared/contract';
 import { call, errorMessage, on } from '../api';
+import { t } from '../i18n';
 
 type Summary = MethodOutput<'stats.summary'>;
 type Equity = MethodOutput<'stats.equity'>;
@@ -38,7 +39,7 @@ export const useStatsStore = defineStore('stats', () => {
   async function load(): Promise<void> {
     const i = input.value;
     if (!i) {
-      error.value = 'Choose the start and the end of the custom period.';
+      error.value = t('stats.period.needBoth');
       return;
     }
     const mine = ++seq;

@@ -50,7 +50,7 @@ describe('brokers and markets, end to end in Chromium', () => {
     const balances = await page.textContent('[data-test=broker-balances]');
     expect(balances).toContain('ETH');
     expect(balances).toContain('1.25');
-    expect(balances).toContain('2500');
+    expect(balances).toContain('2,500'); // amounts are formatted for the language (English here)
     await page.screenshot({ path: `${app.dataDir}/broker-modal.png` });
     await page.click('[data-test=broker-save]');
     await page.waitForSelector('[data-test=broker-form]', { state: 'detached' });

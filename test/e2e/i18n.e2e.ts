@@ -44,6 +44,11 @@ const ALL_PAGES = ['/account', '/heartbeat', '/trading', '/bot', '/strategies', 
  * core speaks by key (i18n-core), and this list then loses that entry.
  */
 const NOT_WORDING = ['.mono', '[data-test=profile-name]', '[data-test=exchange-select]', '[data-test=secrets-message]'];
+/**
+ * Parts of the shell that belong to pages another helper converts (i18n-b: the bot's engine switch
+ * in the header): checked once that branch is merged, when this list loses them.
+ */
+const CONVERTED_ELSEWHERE = ['[data-test=status-engine]'];
 
 /**
  * Words that exist in English and not in French: one of them in a French page is an untranslated
@@ -53,7 +58,7 @@ const ENGLISH_ONLY = [
   'the', 'and', 'with', 'your', 'you', 'yet', 'this', 'that', 'from', 'of', 'to', 'is', 'are', 'not', 'for', 'no', 'add', 'save',
   'cancel', 'delete', 'loading', 'enter', 'search', 'order', 'orders', 'market', 'markets', 'price', 'amount', 'buy', 'sell',
   'settings', 'password', 'account', 'log', 'first', 'here', 'click', 'open', 'close', 'when', 'will', 'which', 'what', 'only',
-  'new', 'waiting', 'watched', 'watch', 'symbol', 'history', 'free', 'used', 'value', 'assets', 'none', 'show', 'test', 'sent',
+  'new', 'waiting', 'watched', 'watch', 'symbol', 'history', 'free', 'used', 'value', 'assets', 'none', 'show', 'sent',
 ];
 
 const KEY = 'E2eI18nKey0000000000000000000000000000000000000000000000000001';
@@ -102,7 +107,7 @@ const COLLECT = `(skip) => {
   return out;
 }`;
 async function visibleTexts(page: Page): Promise<string[]> {
-  return page.evaluate(`(${COLLECT})(${JSON.stringify(NOT_WORDING)})`);
+  return page.evaluate(`(${COLLECT})(${JSON.stringify([...NOT_WORDING, ...CONVERTED_ELSEWHERE])})`);
 }
 
 /** The untranslated strings on the page, for a page in `lang`. */
@@ -245,11 +250,14 @@ describe('French and English in Chromium', () => {
     await page.click('[data-test=lang-fr]');
     await visit(page, '/trading');
     await expect.poll(() => page.textContent('[data-test=asset-USDT]')).toContain('12\u202f345,5');
+    await visit(page, '/account');
     await page.click('[data-test=lang-en]');
+    await visit(page, '/trading');
     await expect.poll(() => page.textContent('[data-test=asset-USDT]')).toContain('12,345.5');
   });
 
   it('the detector finds an English string in a French page', async () => {
+    await visit(page, '/account');
     await page.click('[data-test=lang-fr]');
     await expect.poll(() => lang(page)).toBe('fr');
     await page.evaluate(`{ const probe = document.createElement('p'); probe.id = 'i18n-probe'; probe.textContent = 'Open orders (3)'; document.querySelector('main.content').append(probe); }`);

@@ -152,7 +152,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   sim = await startExchangeSim({ accounts: [{ apiKey: KEY, secret: SECRET, balances: { USDT: '12345.5', BTC: '0.25' } }] });
   sim.series.setPrice('BTC/USDT', '60000');
-  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' } });
+  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' }, timeoutMs: 110_000 });
   const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
   await ws.call('profiles.create', { name: 'Trader', password: 'pw-12345' });
   await ws.call('profiles.login', { name: 'Trader', password: 'pw-12345' });

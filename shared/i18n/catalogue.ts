@@ -25,6 +25,16 @@ import enWebhooks from './en/webhooks';
 import frWebhooks from './fr/webhooks';
 import enBot from './en/bot';
 import frBot from './fr/bot';
+import enShell from './en/shell';
+import frShell from './fr/shell';
+import enLoginPage from './en/loginPage';
+import frLoginPage from './fr/loginPage';
+import enAccountPage from './en/accountPage';
+import frAccountPage from './fr/accountPage';
+import enHeartbeatPage from './en/heartbeatPage';
+import frHeartbeatPage from './fr/heartbeatPage';
+import enTradingPage from './en/tradingPage';
+import frTradingPage from './fr/tradingPage';
 
 export const en = {
   common: enCommon,
@@ -38,6 +48,11 @@ export const en = {
   stats: enStats,
   webhooks: enWebhooks,
   bot: enBot,
+  shell: enShell,
+  loginPage: enLoginPage,
+  accountPage: enAccountPage,
+  heartbeatPage: enHeartbeatPage,
+  tradingPage: enTradingPage,
 };
 
 export const fr = {
@@ -52,4 +67,9 @@ export const fr = {
   stats: frStats,
   webhooks: frWebhooks,
   bot: frBot,
+  shell: frShell,
+  loginPage: frLoginPage,
+  accountPage: frAccountPage,
+  heartbeatPage: frHeartbeatPage,
+  tradingPage: frTradingPage,
 } satisfies Record<keyof typeof en, unknown>;

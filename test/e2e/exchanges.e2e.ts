@@ -50,7 +50,7 @@ describe('brokers and markets, end to end in Chromium', () => {
     const balances = await page.textContent('[data-test=broker-balances]');
     expect(balances).toContain('ETH');
     expect(balances).toContain('1.25');
-    expect(balances).toContain('2500');
+    expect(balances).toContain('2,500'); // amounts are formatted for the language (English here)
     await page.screenshot({ path: `${app.dataDir}/broker-modal.png` });
     await page.click('[data-test=broker-save]');
     await page.waitForSelector('[data-test=broker-form]', { state: 'detached' });
@@ -64,7 +64,7 @@ describe('brokers and markets, end to end in Chromium', () => {
     await page.waitForSelector('[data-test=status-markets]:has-text("Loading binance")');
     await page.screenshot({ path: `${app.dataDir}/markets-loading.png` });
     const total = Object.keys(DEFAULT_SYMBOLS).length + 6000;
-    await expect.poll(() => page.textContent('[data-test=status-markets]'), { timeout: 60_000 }).toBe(`${total} markets`);
+    await expect.poll(() => page.textContent('[data-test=status-markets]'), { timeout: 60_000 }).toBe(`${total.toLocaleString('en-US')} markets`); // counts are formatted for the language (English here)
 
     // testnet mode: the header inverts, with a red border
     const style = (sel: string, prop: string) => page.evaluate(`getComputedStyle(document.querySelector('${sel}'))['${prop}']`);

@@ -63,7 +63,7 @@ describe('heartbeat, end to end in Chromium', () => {
     const first = page.locator('[data-test=hb-box-1m] li').first();
     expect(await first.getAttribute('data-origin')).toBe('live');
     expect(await colorOf(page, '[data-test=hb-box-1m] li:first-child')).toBe('rgb(0, 255, 136)');
-    expect(await first.textContent()).toMatch(/^1m \d{4}\.\d\d\.\d\d \d\d:\d\d BTC\/USDT/);
+    expect(await first.textContent()).toMatch(/^1m \d\d\/\d\d\/\d{4}, \d\d:\d\d BTC\/USDT/); // times in the language (English here)
     await expect.poll(() => page.locator('[data-test=hb-raw] li').count()).toBeGreaterThan(3);
     await page.screenshot({ path: `${app.dataDir}/heartbeat.png`, fullPage: true });
 

@@ -155,7 +155,7 @@ describe('manual trading in Chromium', () => {
     await page.fill('[data-test=modify-price]', '58500');
     await page.screenshot({ path: join(SHOTS, '3b-modify.png') });
     await page.click('[data-test=modify-submit]');
-    await poll(() => text('[data-test=orders-message]')).toMatch(/^Order modified by the exchange \(new order \d+: 0\.01 at 58500\)\.$/);
+    await poll(() => text('[data-test=orders-message]')).toMatch(/^Order modified by the exchange \(new order \d+: 0\.01 at 58,500\)\.$/);
     const replacement = sim.orders(KEY).find((o) => o.clientOrderId !== clientOrderId)!;
     expect(replacement).toMatchObject({ price: '58500.00000000', status: 'NEW' });
     expect(sim.orders(KEY).find((o) => o.clientOrderId === clientOrderId)?.status).toBe('CANCELED');

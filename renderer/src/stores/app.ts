@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodOutput } from '@shared/contract';
-import { call, on, onConnection } from '../api';
+import { call, errorMessage, on, onConnection } from '../api';
 
 type Status = MethodOutput<'app.status'>;
 
@@ -17,7 +17,7 @@ export const useAppStore = defineStore('app', () => {
     try {
       status.value = await call('app.status');
     } catch (e) {
-      fatal.value = e instanceof Error ? e.message : String(e);
+      fatal.value = errorMessage(e);
       return;
     }
     if (status.value.state === 'ready') debug.value = await call('debug.get');

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { MethodOutput } from '@shared/contract';
 import { call, on, onConnection } from '../api';
-import { setLocale, systemLocale } from '../i18n';
+import { d, setLocale, systemLocale } from '../i18n';
 
 type Settings = MethodOutput<'settings.get'>;
 export type Profile = { id: string; name: string };
@@ -48,15 +48,15 @@ export const useSessionStore = defineStore('session', () => {
     settings.value = await call('settings.update', patch);
   }
 
-  /** Format a time for display in the profile's chosen zone. */
+  /**
+   * Format a time for display: numeric date and 24-hour time in the language's order
+   * (11/30/2026, 14:05 in English, 30/11/2026 14:05 in French), in the profile's chosen zone
+   * (UTC, marked as such, or the computer's).
+   */
   function formatTime(ms: number | string | Date, withSeconds = false): string {
-    const d = new Date(ms);
     const utc = settings.value?.timezone === 'UTC';
-    const p = (n: number) => String(n).padStart(2, '0');
-    const [Y, M, D, h, m, s] = utc
-      ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
-      : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
-    return `${Y}.${p(M)}.${p(D)} ${p(h)}:${p(m)}${withSeconds ? ':' + p(s) : ''}${utc ? ' UTC' : ''}`;
+    const text = d(ms, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}), hourCycle: 'h23' }, utc);
+    return utc && text !== '—' ? `${text} UTC` : text;
   }
 
   watch(

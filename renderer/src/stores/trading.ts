@@ -3,6 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { MethodOutput } from '@shared/contract';
 import { ApiError, call, errorMessage, on } from '../api';
+import { locale } from '../i18n';
 import { useSessionStore } from './session';
 
 export type Capabilities = MethodOutput<'trading.capabilities'>;
@@ -250,7 +251,13 @@ export const useTradingStore = defineStore('trading', () => {
   };
 });
 
-/** A decimal string for display: thousands grouped, `dp` decimals when given (rounded half-up), never through a float. */
+/** Separators of the language: 1,234.5 in English, 1 234,5 in French (narrow no-break space). */
+const SEPARATORS = { en: { group: ',', decimal: '.' }, fr: { group: '\u202f', decimal: ',' } } as const;
+
+/**
+ * A decimal string for display in the current language: thousands grouped, `dp` decimals when given
+ * (rounded half-up), never through a float.
+ */
 export function fmtDec(s: string | null | undefined, dp?: number): string {
   if (s === null || s === undefined || s === '') return '—';
   let d: Decimal;
@@ -259,10 +266,30 @@ export function fmtDec(s: string | null | undefined, dp?: number): string {
   } catch {
     return s;
   }
+  const sep = SEPARATORS[locale.value];
   const text = dp === undefined ? d.toFixed() : d.toFixed(dp, Decimal.ROUND_HALF_UP);
   const [int = '', frac] = text.replace('-', '').split('.');
-  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${d.isNegative() && !d.isZero() ? '−' : ''}${grouped}${frac !== undefined ? `.${frac}` : ''}`;
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, sep.group);
+  return `${d.isNegative() && !d.isZero() ? '−' : ''}${grouped}${frac !== undefined ? `${sep.decimal}${frac}` : ''}`;
+}
+
+/** A decimal for an input field, the same in every language: at most `dp` decimals, rounded half-up, no grouping. */
+export function plainDec(s: string, dp: number): string {
+  try {
+    return new Decimal(s).toFixed(dp, Decimal.ROUND_HALF_UP);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * A number typed in an input field, as a plain decimal string: in English `,` groups thousands
+ * (1,234.5); in French `,` is the decimal mark and spaces group (1 234,5); a `.` is a decimal point
+ * in both.
+ */
+export function cleanDecimal(s: string): string {
+  const t = s.trim();
+  return locale.value === 'fr' ? t.replace(/[\s\u00a0\u202f]/g, '').replace(',', '.') : t.replace(/,/g, '');
 }
 
 /** Decimals shown for a quote currency's amounts (stablecoins: 2). */

@@ -1,0 +1,38 @@
+/** The app's frame: start screen, sidebar, header, notification bell, dialogs. */
+export default {
+  starting: 'Starting Aristobot3…',
+  unavailable: {
+    title: 'Aristobot3 cannot start',
+    stillStarting: 'The app is still starting…',
+    database: 'Database:',
+    dataFolder: 'Data folder:',
+    retrying: 'Retrying…',
+  },
+  header: {
+    testnetFlag: 'TESTNET — not live trading',
+    heartbeatOff: 'Heartbeat off',
+    heartbeatDown: 'Heartbeat down',
+    heartbeatOn: 'Heartbeat',
+    incoherent: 'incoherent',
+    loadingMarkets: 'Loading {exchange} {percent}%',
+    reloadMarketsTitle: 'Click to reload the markets',
+    markets: '{count} market|{count} markets',
+    loadMarkets: 'Load markets',
+    missedPing: 'Missed PING: {count}',
+    disconnected: 'Disconnected from the core',
+    debug: 'Debug active',
+    version: 'v{version}',
+  },
+  bell: {
+    title: '{count} unread notification|{count} unread notifications',
+    heading: 'Notifications',
+    pendingTelegram: '{count} waiting for Telegram',
+    markAllRead: 'Mark all read',
+    allowDesktop: 'Allow desktop notifications in this browser',
+    empty: 'No notifications yet. Choose what you want to hear about in Account → Notifications.',
+    telegramSent: 'Telegram: sent',
+    telegramPending: 'Telegram: pending (attempt {attempts})',
+    telegramPendingError: 'Telegram: pending (attempt {attempts}) — {error}',
+    telegramFailed: 'Telegram: failed — {error}',
+  },
+};

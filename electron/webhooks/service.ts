@@ -774,7 +774,7 @@ export class WebhookService {
       try {
         await this.ensureProtection(profileId, pos, request);
       } catch (e) {
-        const err = isAppError(e) ? e : new AppError('internal', (e as Error).message);
+        const err = isAppError(e) ? e : new AppError('internal', 'errors.webhooks.protectionNotPlaced', { reason: (e as Error).message });
         await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
         await this.markProtection(profileId, request, 'watched');
         this.log.warn({ position: pos.id, err: err.message }, 'native stop-loss / take-profit not placed after the fill; watched by the app');

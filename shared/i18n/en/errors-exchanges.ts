@@ -45,4 +45,7 @@ export default {
   credentialRequired: '{field} is required for {name}',
   noTestnet: '{name} has no testnet',
   credentialProblems: '{problems}',
+  notMarketOf: '{symbol} is not a market of {exchange}.',
+  noFetchOhlcv: '{exchange} gives no candles through CCXT (fetchOHLCV).',
+  noTimeframe: '{exchange} has no {timeframe} candles (it has {timeframes}).',
 };

@@ -9,4 +9,5 @@ export default {
   ngrokAuthtokenCannotKept: 'The ngrok authtoken cannot be kept: {secretsMessage}',
   noAuthtoken: 'No ngrok authtoken: paste yours (dashboard.ngrok.com → Your Authtoken) and start the tunnel again.',
   tunnelDidNotStart: 'The tunnel did not start: {reason}. Check the network and the authtoken; the listener keeps running locally.',
+  protectionNotPlaced: 'The native stop-loss / take-profit could not be placed after the fill: {reason}',
 };

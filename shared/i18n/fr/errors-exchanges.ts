@@ -47,4 +47,7 @@ export default {
   credentialRequired: '{field} est obligatoire pour {name}',
   noTestnet: '{name} n\'a pas de testnet',
   credentialProblems: '{problems}',
+  notMarketOf: "{symbol} n'est pas un marché de {exchange}.",
+  noFetchOhlcv: "{exchange} ne fournit pas de bougies via CCXT (fetchOHLCV).",
+  noTimeframe: "{exchange} n'a pas de bougies {timeframe} (il propose {timeframes}).",
 } satisfies Shape<typeof en>;

@@ -11,4 +11,5 @@ export default {
   ngrokAuthtokenCannotKept: 'L\'authtoken ngrok ne peut pas être conservé : {secretsMessage}',
   noAuthtoken: 'Aucun authtoken ngrok : collez le vôtre (dashboard.ngrok.com → Your Authtoken) et relancez le tunnel.',
   tunnelDidNotStart: 'Le tunnel n\'a pas démarré : {reason}. Vérifiez le réseau et l\'authtoken ; l\'écouteur continue de tourner en local.',
+  protectionNotPlaced: "Le stop-loss / take-profit natif n'a pas pu être placé après l'exécution : {reason}",
 } satisfies Shape<typeof en>;

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGGREGATED_TIMEFRAMES, floorToTimeframe, TIMEFRAMES, timeframeMs } from '../../shared/timeframes';
 import { createTestDb, type TestDb } from '../../test/support/db';
@@ -244,6 +245,43 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     expect(klines).toHaveLength(2); // the window at start, then 23:59 once it was proven closed
     expect(klines[1]!.url).toContain(`startTime=${m - MIN}&endTime=${m - 1}&`);
   });
+
+  it('a crash between the signal and the write loses no candle: the next start backfills it', async () => {
+    const c = await setup();
+    await ready(c);
+    await run(c, 1);
+    await c.hb.whenStored();
+    // the candles table locked from outside: the next write blocks (the signal does not wait for it)
+    const owner = new pg.Client({ connectionString: c.t.ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query('LOCK TABLE candles IN ACCESS EXCLUSIVE MODE');
+      const m = floorToTimeframe(c.sim.now(), '1m');
+      c.sim.advance(MIN);
+      await waitFor(() => c.signals.some((s) => s.timeframe === '1m' && s.openTime === m), 'the signal of the minute not written yet');
+      // the crash: the process stops and its connection dies with the write in it
+      const stopping = c.hb.stop('crash');
+      await waitFor(async () => (await owner.query("SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND wait_event_type = 'Lock'")).rowCount! > 0, 'the write waiting');
+      await owner.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND wait_event_type = 'Lock'");
+      await stopping;
+      await owner.query('ROLLBACK');
+      expect(await c.hb.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: m, to: m + MIN })).toEqual([]);
+      // the next start's backfill fetches it from REST
+      const again = new HeartbeatService({ db: c.t.db, log: silentLogger(), emit: () => undefined, markets: async () => c.sim.markets(), clock: { now: () => c.sim.now() }, config: { wsUrl: c.sim.wsUrl, restUrl: c.sim.restUrl, backfillHours: 1, restSettleMs: 0, gapGraceMs: 100 } });
+      await again.start();
+      try {
+        await waitFor(() => again.status().connected && !again.status().backfilling, 'restarted and synced');
+        await again.whenStored();
+        const stored = await again.queryCandles({ exchange: 'binance', symbol: SYMBOL, timeframe: '1m', from: m, to: m + MIN });
+        expect(stored.map(normalise)).toEqual(c.sim.series.candles(SYMBOL, m, m + MIN).map(normalise));
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await owner.end().catch(() => undefined);
+    }
+  }, 60_000);
 
   describe('the minute that closes as the session starts (a lost signal at start-up)', () => {
     // Started exactly at midnight: 23:59 — and with it 3m … 4h — closes at the exchange as we start.

@@ -56,7 +56,7 @@ describe('foundation, end to end in Chromium', () => {
     expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
 
     await page.click('[data-test=theme-light]');
-    await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('light');
+    await expect.poll(() => page.getAttribute('html', 'data-theme'), { timeout: 10_000 }).toBe('light');
     const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     expect(bg).toBe('rgb(243, 245, 249)');
 

@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
 import { AppError } from '../../shared/errors';
+import { translate, type MessageKey } from '../../shared/i18n';
 import type { Database, Queryable } from '../db/database';
 import type { ExchangeGateway } from '../exchanges/gateway';
 import { currentSandbox } from '../trading/mode';
@@ -104,7 +105,12 @@ interface Scope {
   modes: boolean[];
 }
 
-type Missing = { brokerId: string | null; asset: string; reason: string };
+type Missing = { brokerId: string | null; asset: string; reason: string; reasonKey?: MessageKey; reasonParams?: Record<string, string | number> };
+
+/** A gap in the figures, worded from the catalogue (English in `reason`, the key for the renderer). */
+function gap(brokerId: string | null, asset: string, reasonKey: MessageKey, reasonParams: Record<string, string | number>): Missing {
+  return { brokerId, asset, reason: translate('en', reasonKey, reasonParams), reasonKey, reasonParams };
+}
 
 export class StatsQueries {
   constructor(private readonly o: { db: Database; brokers: { list(profileId: string): Promise<Broker[]> }; gateway: Pick<ExchangeGateway, 'info'>; stats: Pick<StatsService, 'currency'> }) {}
@@ -160,7 +166,7 @@ export class StatsQueries {
   private async unvaluedTrades(c: Queryable, sc: Scope): Promise<Missing[]> {
     const w = this.tradeWhere(sc);
     const { rows } = await c.query<{ broker_id: string; quote: string; n: number }>(`SELECT t.broker_id, t.quote, count(*)::int AS n FROM stats_trades t WHERE ${w.sql} AND t.pnl_value IS NULL GROUP BY 1, 2`, w.params);
-    return rows.map((r) => ({ brokerId: r.broker_id, asset: r.quote, reason: `${r.n} trade(s) quoted in ${r.quote}: no ${r.quote}/${sc.currency} price in the snapshots, left out of the totals` }));
+    return rows.map((r) => gap(r.broker_id, r.quote, 'stats.gaps.unpriced', { count: Number(r.n), quote: r.quote, currency: sc.currency }));
   }
 
   async summary(profileId: string, f: Filter) {
@@ -223,7 +229,7 @@ export class StatsQueries {
       [sc.ids, sc.modes, sc.currency, sc.to, sc.from],
     );
     for (const r of ends) for (const a of r.missing ?? []) missing.push({ brokerId: r.broker_id, asset: a, reason: `no ${a}/${sc.currency} price at the latest snapshot: ${a} is left out of the equity` });
-    for (const b of sc.brokers) if (!ends.some((r) => r.broker_id === b.id && r.end_at)) missing.push({ brokerId: b.id, asset: '*', reason: `no equity snapshot of "${b.name}" in ${sc.currency} yet (its balances could not be read)` });
+    for (const b of sc.brokers) if (!ends.some((r) => r.broker_id === b.id && r.end_at)) missing.push(gap(b.id, '*', 'stats.gaps.noSnapshot', { broker: b.name, currency: sc.currency }));
     const snapshotAt = ends.reduce<Date | null>((m, r) => (r.end_at && (!m || r.end_at > m) ? r.end_at : m), null);
     const present = ends.filter((r) => r.end_at && r.start_at);
     if (!present.length) return { figures: { equityStart: null, equityEnd: null, netFlows: '0', equityPnl: null, returnPct: null, maxDrawdownPct: null, snapshotAt: snapshotAt?.toISOString() ?? null }, missing };

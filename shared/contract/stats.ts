@@ -23,7 +23,14 @@ export const StatsSource = z.enum(['manual', 'strategy', 'webhook', 'external', 
 const Filter = z.object({ period: Period, brokerId: Id.optional() });
 
 /** A valuation the figures could not make (never counted as zero). */
-export const Missing = z.object({ brokerId: z.string().nullable(), asset: z.string(), reason: z.string() });
+/** `reason` in English (scripts); `reasonKey`/`reasonParams` word it in the profile's language. */
+export const Missing = z.object({
+  brokerId: z.string().nullable(),
+  asset: z.string(),
+  reason: z.string(),
+  reasonKey: z.string().optional(),
+  reasonParams: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
 
 export const Figures = z.object({
   trades: z.number().int(),

@@ -44,6 +44,10 @@ export default {
     bars: 'P&L ({currency})',
     empty: 'No trade closed in this period: widen the period above, or close a position (by hand, by webhook or by a bot) to see its result here.',
   },
+  gaps: {
+    unpriced: '{count} trade quoted in {quote}: no {quote}/{currency} price in the snapshots, left out of the totals|{count} trades quoted in {quote}: no {quote}/{currency} price in the snapshots, left out of the totals',
+    noSnapshot: 'no equity snapshot of "{broker}" in {currency} yet (its balances could not be read)',
+  },
   bySource: { title: 'By source', source: 'Source' },
   bySymbol: { title: 'By market', market: 'Market' },
   cols: {

@@ -11,7 +11,7 @@ export default {
   broker: {
     title: 'Ajouter un broker',
     hint: 'Un broker papier simule vos ordres aux prix réels de la plateforme, avec de l’argent fictif : sans clés, sans risque. Vous pourrez connecter un vrai compte plus tard.',
-    exchange: 'Plateforme',
+    exchange: 'Exchange',
     balance: 'Solde de départ',
     paper: 'Créer un broker papier',
     creating: 'Création…',

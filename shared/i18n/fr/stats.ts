@@ -46,7 +46,11 @@ export default {
     bars: 'P&L ({currency})',
     empty: 'Aucun trade clôturé sur cette période : élargissez la période ci-dessus, ou clôturez une position (à la main, par webhook ou par un bot) pour voir son résultat ici.',
   },
-  bySource: { title: 'Par source', source: 'Source' },
+  gaps: {
+    unpriced: '{count} trade coté en {quote} : aucun prix {quote}/{currency} dans les instantanés, exclu des totaux|{count} trades cotés en {quote} : aucun prix {quote}/{currency} dans les instantanés, exclus des totaux',
+    noSnapshot: 'pas encore d’instantané de valeur de « {broker} » en {currency} (ses soldes n’ont pas pu être lus)',
+  },
+  bySource: { title: 'Par origine', source: 'Origine' },
   bySymbol: { title: 'Par marché', market: 'Marché' },
   cols: {
     trades: 'Trades',

@@ -71,7 +71,7 @@ export default {
     last: 'Dernier PING',
     from: 'Depuis',
     every: 'Attendu toutes les',
-    pings: 'PING',
+    pings: 'PING reçus',
     state: 'État',
     minutes: '{count} min',
     missed: 'manqué',

@@ -13,7 +13,7 @@ import { WsClient } from '../support/host';
 
 const BOT = { token: '7011223344:AAE2eNotifyTokenForTheStubOnly000k7m2', id: 7011223344, username: 'aristobot_e2e_bot' };
 const CHAT = '777000111';
-const SHOTS = process.env.ARISTOBOT_SHOTS_DIR;
+const SHOTS = process.env.ARISTOBOT_SCREENSHOTS;
 /** Runs in the page before its scripts: wraps the browser's Notification to record what is shown. */
 const RECORD_NOTIFICATIONS = `(() => {
   const Real = window.Notification;

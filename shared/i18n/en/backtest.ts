@@ -40,7 +40,7 @@ export default {
     hint: 'date/time, open, high, low, close, volume — a header is detected; ISO dates or epoch ms.',
     name: 'Data set name',
     go: 'Import {file}',
-    done: '{count} candle imported ({from} → {to})|{count} candles imported ({from} → {to})',
+    done: '{rows} candle imported ({from} → {to})|{rows} candles imported ({from} → {to})',
   },
   result: {
     heading: '{strategy} v{version} — {symbol} {timeframe} on {exchange}',

@@ -42,7 +42,7 @@ export default {
     hint: 'date/heure, ouverture, plus haut, plus bas, clôture, volume — l’en-tête est détecté ; dates ISO ou epoch en ms.',
     name: 'Nom du jeu de données',
     go: 'Importer {file}',
-    done: '{count} bougie importée ({from} → {to})|{count} bougies importées ({from} → {to})',
+    done: '{rows} bougie importée ({from} → {to})|{rows} bougies importées ({from} → {to})',
   },
   result: {
     heading: '{strategy} v{version} — {symbol} {timeframe} sur {exchange}',

@@ -112,6 +112,12 @@ export function externalError(code: ErrorCode, reason: unknown, details?: unknow
   return new AppError(code, 'errors.external', { reason: reason instanceof Error ? reason.message : String(reason) }, details);
 }
 
+/** A bad input named by its field: `invalid_input` whose one issue carries the same key and params. */
+export function invalidField(path: string, key: MessageKey, params: Record<string, unknown> = {}): AppError {
+  const p = wireParams(params);
+  return new AppError('invalid_input', key, p, { issues: [{ path, message: translate('en', key, p), key, params: p }] });
+}
+
 export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import ccxt, { type Exchange, type Market } from 'ccxt';
-import { AppError, isAppError } from '../../shared/errors';
+import { AppError, invalidField, isAppError } from '../../shared/errors';
 import type { MessageKey } from '../../shared/i18n';
 import type { BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { BacktestOptimiseParams, BacktestRunDetailDto, BacktestRunParams, BacktestRunSummaryDto, EquityDto, OptimiseRowDto } from '../../shared/contract/backtest';
@@ -93,11 +93,7 @@ const DISPLAY_POINTS = 1500;
 /** Metrics where a smaller value ranks first. */
 const LOWER_IS_BETTER = new Set<string>(['annualVolatilityPct', 'maxDrawdownDuration', 'totalFees']);
 
-/** A bad input named by its field: the issue carries the same key and params as the error. */
-const invalid = (key: MessageKey, params: Record<string, unknown>, path = '(params)') => {
-  const err = new AppError('invalid_input', key, params);
-  return new AppError('invalid_input', key, params, { issues: [{ path, message: err.message, key, params: err.params }] });
-};
+const invalid = (key: MessageKey, params: Record<string, unknown>, path = '(params)') => invalidField(path, key, params);
 
 /** The run's equity and candles merged into at most `points` bars, with buy-and-hold beside. */
 export function downsample(c: Columns, equity: Float64Array, initial: number, points = DISPLAY_POINTS): EquityDto {

@@ -3,8 +3,7 @@ import Decimal from 'decimal.js';
 import type { z } from 'zod';
 import type { Activation, BotDecision, BotTrade, EngineState } from '../../shared/contract/bot';
 import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
-import { AppError, isAppError } from '../../shared/errors';
-import type { MessageKey } from '../../shared/i18n';
+import { AppError, invalidField, isAppError } from '../../shared/errors';
 import { timeframeMs, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
@@ -186,11 +185,7 @@ function shiftColumns(cols: Columns, c: StoredCandle): void {
   setColumn(cols, cols.time.length - 1, c);
 }
 
-/** A bad input named by its field: the issue carries the same key and params as the error. */
-const bad = (path: string, key: MessageKey, params: Record<string, unknown>) => {
-  const err = new AppError('invalid_input', key, params);
-  return new AppError('invalid_input', key, params, { issues: [{ path, message: err.message, key, params: err.params }] });
-};
+const bad = invalidField;
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function parseWhen(v: string | number | null | undefined, path: string): Date | null {

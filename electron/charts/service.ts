@@ -1,6 +1,5 @@
 import type { MarketCandlesResult } from '../../shared/contract/charts';
-import { AppError } from '../../shared/errors';
-import type { MessageKey } from '../../shared/i18n';
+import { invalidField } from '../../shared/errors';
 import { floorToTimeframe, timeframeMs, type Timeframe } from '../../shared/timeframes';
 import { BrokerCandles } from '../bot/candles';
 import type { BrokerService } from '../exchanges/brokers';
@@ -25,12 +24,6 @@ export interface MarketCandlesDeps {
  * (`BrokerCandles`: fetchOHLCV, closed candles, cached and read incrementally), errors mapped to the
  * exchange codes.
  */
-/** A bad input named by its field: the issue carries the same key and params as the error. */
-function bad(path: string, key: MessageKey, params: Record<string, unknown>): AppError {
-  const err = new AppError('invalid_input', key, params);
-  return new AppError('invalid_input', key, params, { issues: [{ path, message: err.message, key, params: err.params }] });
-}
-
 export class MarketCandlesService {
   private readonly clock: { now(): number };
   private readonly reader: BrokerCandles;
@@ -49,14 +42,14 @@ export class MarketCandlesService {
     }
     const markets = await this.d.gateway.loadMarkets(ex);
     if (!markets[q.symbol]) {
-      throw bad('symbol', 'errors.exchanges.notMarketOf', { symbol: q.symbol, exchange: broker.exchange });
+      throw invalidField('symbol', 'errors.exchanges.notMarketOf', { symbol: q.symbol, exchange: broker.exchange });
     }
     if (!ex.has.fetchOHLCV) {
-      throw bad('brokerId', 'errors.exchanges.noFetchOhlcv', { exchange: broker.exchange });
+      throw invalidField('brokerId', 'errors.exchanges.noFetchOhlcv', { exchange: broker.exchange });
     }
     const tfs = ex.timeframes as Record<string, unknown> | undefined;
     if (tfs && Object.keys(tfs).length > 0 && !(q.timeframe in tfs)) {
-      throw bad('timeframe', 'errors.exchanges.noTimeframe', { exchange: broker.exchange, timeframe: q.timeframe, timeframes: Object.keys(tfs).join(', ') });
+      throw invalidField('timeframe', 'errors.exchanges.noTimeframe', { exchange: broker.exchange, timeframe: q.timeframe, timeframes: Object.keys(tfs).join(', ') });
     }
     // the last closed candle: the one before the candle forming now
     const until = floorToTimeframe(this.clock.now(), q.timeframe) - timeframeMs(q.timeframe);

@@ -74,11 +74,6 @@ export function coreText(x: CoreText | string | null | undefined): string {
   return x.message ?? x.key ?? '';
 }
 
-/** The language's name, for the picker. */
-export function localeName(l: Locale): string {
-  return translate(locale.value, `common.language.${l}`);
-}
-
 export const i18n = {
   install(app: App) {
     app.config.globalProperties.$t = t;

@@ -104,6 +104,8 @@ describe('statistics over the real order journal', () => {
   });
 
   it('a deposit in the middle is not counted as profit', async () => {
+    // the after-fill snapshot of the trades above must not be the one that sees the deposit
+    await stats.settle();
     const before = await q.summary(tr.profileId, { period: 'all' });
     const usdt = $(sim.balances(tr.credentials.apiKey)['USDT']!.free);
     sim.setBalance(tr.credentials.apiKey, 'USDT', usdt.plus(5000));

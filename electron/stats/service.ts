@@ -59,6 +59,7 @@ export class StatsService {
   private off: (() => void) | null = null;
   private readonly noHistory = new Set<string>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly pendingArgs = new Map<string, { profileId: string; brokerId: string }>();
   private readonly filled = new Map<string, Set<string> | null>();
   private stopped = false;
 
@@ -78,14 +79,10 @@ export class StatsService {
         const seen = this.filled.get(key);
         const merged = seen === null || !symbols ? null : new Set([...(seen ?? []), ...symbols]);
         this.filled.set(key, merged);
-        const timer = setTimeout(() => {
-          this.pending.delete(key);
-          const markets = this.filled.get(key) ?? null;
-          this.filled.delete(key);
-          if (!this.stopped) void this.afterFill(profileId, brokerId, markets ? [...markets] : null);
-        }, this.o.afterFillDelayMs ?? 1000);
+        const timer = setTimeout(() => void this.fire(key, profileId, brokerId), this.o.afterFillDelayMs ?? 1000);
         timer.unref();
         this.pending.set(key, timer);
+        this.pendingArgs.set(key, { profileId, brokerId });
       }) ?? null;
     const every = this.o.snapshotIntervalMs ?? HOUR_MS;
     if (every > 0) {
@@ -101,6 +98,28 @@ export class StatsService {
     if (this.timer) clearInterval(this.timer);
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
+    this.pendingArgs.clear();
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /** Takes the after-fill snapshot waiting under `key` now (its timer ran out, or settle() asked). */
+  private fire(key: string, profileId: string, brokerId: string): Promise<void> {
+    const t = this.pending.get(key);
+    if (t) clearTimeout(t);
+    this.pending.delete(key);
+    this.pendingArgs.delete(key);
+    const markets = this.filled.get(key) ?? null;
+    this.filled.delete(key);
+    if (this.stopped) return Promise.resolve();
+    return this.afterFill(profileId, brokerId, markets ? [...markets] : null);
+  }
+
+  /**
+   * Takes every after-fill snapshot still waiting for more fills now, and waits until every queued
+   * snapshot and rebuild is done: afterwards the statistics reflect every fill seen so far.
+   */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.pendingArgs.entries()].map(([key, a]) => this.fire(key, a.profileId, a.brokerId)));
     await Promise.allSettled([...this.chains.values()]);
   }
 

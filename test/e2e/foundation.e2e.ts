@@ -68,7 +68,8 @@ describe('foundation, end to end in Chromium', () => {
     await login(page, 'Trader', 'pw-12345');
     await page.waitForSelector('[data-test=header]');
     await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe('light');
-    expect(await page.getAttribute('[data-test=theme-light]', 'aria-pressed')).toBe('true');
+    // the page's own choice comes from the profile's settings, loaded just after the header shows
+    await expect.poll(() => page.getAttribute('[data-test=theme-light]', 'aria-pressed'), { timeout: 10_000 }).toBe('true');
 
     // the other profile keeps its own (default) theme
     await page.click('[data-test=logout]');

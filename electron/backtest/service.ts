@@ -42,6 +42,8 @@ export interface StrategySource {
 export interface BacktestKernel {
   info(compiled: CompiledStrategy): Promise<StrategyInfo>;
   backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts?: RunOptions): Promise<SimResult>;
+  /** The result's equity and exposure memory back to the kernel for the next run (Kernel.recycle). */
+  recycle?(result: SimResult): void;
 }
 
 /** A broker's CCXT instance (markets loaded) and its exchange id. */
@@ -357,6 +359,7 @@ export class BacktestService {
       const metrics = computeMetrics(result, columns, p.config);
       const trades = result.trades.map((t) => ({ side: t.side, entryTime: t.entryTime, exitTime: t.exitTime, entryPrice: t.entryPrice, exitPrice: t.exitPrice, amount: t.amount, fees: t.fees, pnl: t.pnl, pnlPct: t.pnlPct, balanceAfter: t.balanceAfter, exitReason: t.exitReason }));
       const equity = downsample(columns, result.equity, p.config.initialBalance);
+      this.d.kernel.recycle?.(result);
       progress('compute', 100);
       await this.d.db.withProfile(profileId, (c) =>
         c.query(`UPDATE backtest_runs SET status = 'done', candles = $2, metrics = $3, trades = $4, equity = $5, finished_at = now(), duration_ms = $6 WHERE id = $1 AND status = 'running'`, [
@@ -595,10 +598,12 @@ export class BacktestService {
           try {
             const r = await this.d.kernel.backtest(p.compiled, params, train, p.config, { signal });
             const metrics = computeMetrics(r, train, p.config);
+            this.d.kernel.recycle?.(r);
             let holdout: Metrics | null = null;
             if (test) {
               const t = await this.d.kernel.backtest(p.compiled, params, test, p.config, { signal });
               holdout = computeMetrics(t, test, p.config);
+              this.d.kernel.recycle?.(t);
             }
             rows[idx] = { params: combos[idx]!, metrics, holdout, error: null };
           } catch (e) {

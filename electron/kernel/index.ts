@@ -19,6 +19,8 @@ export class Kernel {
   private readonly live = new Set<StrategySandbox>();
   /** Memory lent from one backtest to the next (see ScratchPool). */
   readonly scratch = new ScratchPool();
+  /** Results of `backtest` whose equity and exposure buffers `recycle` may take back. */
+  private readonly issued = new WeakMap<SimResult, SharedArrayBuffer[]>();
 
   constructor(limits: Partial<KernelLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -60,10 +62,29 @@ export class Kernel {
     let sb: StrategySandbox | undefined;
     try {
       sb = await this.load(compiled, { ...limits, memoryMb });
-      return await sb.backtest(params, columns, config, opts, { pool: this.scratch, lent });
+      const result = await sb.backtest(params, columns, config, opts, { pool: this.scratch, lent });
+      this.issued.set(result, [result.equity.buffer as SharedArrayBuffer, result.exposure.buffer as SharedArrayBuffer]);
+      return result;
     } finally {
       sb?.dispose();
     }
+  }
+
+  /**
+   * The caller is done with a result of `backtest` (its metrics computed, its curve downsampled):
+   * its equity and exposure buffers go to the scratch pool for the next run, whose loop writes them
+   * anew — on this VM writing 90 MB of fresh pages (10 M candles) cost more than the loop itself.
+   * The result's `equity` and `exposure` become empty arrays; a view kept on them elsewhere would
+   * see the next run's values, so call it only once nothing reads them. A result not from this
+   * kernel, or recycled already, is left alone.
+   */
+  recycle(result: SimResult): void {
+    const buffers = this.issued.get(result);
+    if (!buffers) return;
+    this.issued.delete(result);
+    result.equity = new Float64Array(0);
+    result.exposure = new Int8Array(0);
+    this.scratch.give(buffers);
   }
 
   /** One decision in its own isolate (a bot keeps a loaded sandbox instead: `load().decide`). */

@@ -136,14 +136,38 @@ export class ScratchPool {
   takeBack(byteLength: number, buffers: SharedArrayBuffer[], used: number): void {
     if (byteLength === 0) return;
     this.wanted.set(byteLength, used);
-    let list = this.free.get(byteLength);
-    if (!list) this.free.set(byteLength, (list = []));
-    for (const b of buffers) {
-      if (!(b instanceof SharedArrayBuffer) || b.byteLength !== byteLength || list.includes(b)) continue;
-      if (this.bytes + byteLength > this.maxBytes) break;
-      list.push(b);
-      this.bytes += byteLength;
-    }
+    for (const b of buffers) if (b instanceof SharedArrayBuffer && b.byteLength === byteLength) this.keep(b);
+    this.touch();
+  }
+
+  /**
+   * One buffer of `byteLength` bytes for a run's output (the equity curve, the exposure): a pooled
+   * one when there is one (holding whatever its last user wrote: the loop writes every value), else
+   * fresh memory.
+   */
+  take(byteLength: number): SharedArrayBuffer {
+    const b = byteLength > 0 ? this.free.get(byteLength)?.pop() : undefined;
+    if (!b) return new SharedArrayBuffer(byteLength);
+    this.bytes -= byteLength;
+    return b;
+  }
+
+  /** Buffers whose user is done with them (Kernel.recycle: a result's equity and exposure), pooled within the bound. */
+  give(buffers: SharedArrayBuffer[]): void {
+    for (const b of buffers) if (b instanceof SharedArrayBuffer && b.byteLength > 0) this.keep(b);
+    this.touch();
+  }
+
+  private keep(b: SharedArrayBuffer): void {
+    let list = this.free.get(b.byteLength);
+    if (!list) this.free.set(b.byteLength, (list = []));
+    if (list.includes(b) || this.bytes + b.byteLength > this.maxBytes) return;
+    list.push(b);
+    this.bytes += b.byteLength;
+  }
+
+  /** (Re)starts the idle timer that empties the pool. */
+  private touch(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.clear(), this.idleMs);
     this.timer.unref();
@@ -445,8 +469,10 @@ export class StrategySandbox {
         if (isKernelError(prep)) throw strategyError(prep, this.compiled);
         if (opts.signal?.aborted) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
-        const equitySab = new SharedArrayBuffer(n * 8);
-        const exposureSab = new SharedArrayBuffer(n);
+        // The loop writes every value of both: with a pool, buffers a caller recycled serve again
+        // (fresh pages cost this VM more than the loop writing them: Kernel.recycle).
+        const equitySab = scratch ? scratch.pool.take(n * 8) : new SharedArrayBuffer(n * 8);
+        const exposureSab = scratch ? scratch.pool.take(n) : new SharedArrayBuffer(n);
         const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
         const out = (await this.call(() => this.apply(api, 'run', args, { timeout: runTimeout, result: { copy: true } }), 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
         if (isKernelError(out)) throw strategyError(out, this.compiled);

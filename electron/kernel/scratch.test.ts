@@ -90,4 +90,59 @@ describe('scratch memory lent between backtests', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(pool.pooledBytes).toBe(0);
   });
+
+  it('a recycled result gives its equity and exposure buffers to the next run, which writes every value anew', async () => {
+    const fresh = new Kernel({ memoryMb: 256 });
+    const k = new Kernel({ memoryMb: 256 });
+    try {
+      const expected = await fresh.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, series, cfg);
+      const first = await k.backtest(compile(SMA_CROSS), undefined, series, cfg);
+      const eq = first.equity.buffer;
+      const ex = first.exposure.buffer;
+      expect(eq).toBeInstanceOf(SharedArrayBuffer);
+      // garbage where the next run's curve will go: a value the loop failed to write would show
+      first.equity.fill(-12345);
+      first.exposure.fill(7);
+      k.recycle(first);
+      expect(first.equity).toHaveLength(0);
+      expect(first.exposure).toHaveLength(0);
+      k.recycle(first); // twice: nothing more is pooled
+      const r = await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, series, cfg);
+      // a buffer of that size may also serve as the strategy's scratch: the exposure has its own size
+      expect(r.exposure.buffer).toBe(ex);
+      expect(Array.from(r.equity)).toEqual(Array.from(expected.equity));
+      expect(Array.from(r.exposure)).toEqual(Array.from(expected.exposure));
+      expect(r.trades).toEqual(expected.trades);
+      expect(r.finalEquity).toBe(expected.finalEquity);
+      // the recycled equity buffer was lent to this run as scratch (3 asked for: close and two EMAs), now back in the pool
+      expect(k.scratch.pooledBytes).toBe(3 * N * 8);
+      expect(r.equity.buffer).not.toBe(eq);
+      k.recycle(r);
+      expect(k.scratch.pooledBytes).toBe(4 * N * 8 + N);
+      // a result the kernel did not make is left alone
+      k.recycle(expected);
+      expect(expected.equity).toHaveLength(N);
+      expect(k.scratch.pooledBytes).toBe(4 * N * 8 + N);
+    } finally {
+      fresh.dispose();
+      k.dispose();
+    }
+  });
+
+  it('take() hands out a pooled buffer once, give() pools each buffer once and within the bound', () => {
+    const pool = new ScratchPool(2 * 800, 10_000);
+    const a = new SharedArrayBuffer(800);
+    const b = new SharedArrayBuffer(800);
+    pool.give([a, a, b, new SharedArrayBuffer(800)]);
+    expect(pool.pooledBytes).toBe(1600);
+    const x = pool.take(800);
+    const y = pool.take(800);
+    expect(new Set([x, y])).toEqual(new Set([a, b]));
+    expect(pool.pooledBytes).toBe(0);
+    const z = pool.take(800);
+    expect([a, b]).not.toContain(z);
+    expect(z.byteLength).toBe(800);
+    expect(pool.take(0).byteLength).toBe(0);
+    pool.clear();
+  });
 });

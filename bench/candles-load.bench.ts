@@ -1,17 +1,21 @@
 /**
  * Loading candles for a backtest: seconds per 1 M candles from PostgreSQL (bundled) into the
  * engine's float64 columns (electron/backtest/candles.ts: one binary COPY parsed as it arrives).
- * Beside it, for reference under the same load, the way it was done before (each column of a page
- * aggregated by PostgreSQL into one text value, parsed by Number()), and where the time goes: the
- * server's share (EXPLAIN ANALYZE of the same read) and the client's CPU. Target < 1 s per 1 M.
- * Prints figures; asserts nothing.
+ * Beside it, for reference under the same load: the same COPY read through pg's own CopyData
+ * messages (how it was read before the rows were parsed off the raw socket; runs alternate with
+ * the load's so both see the same machine), the way it was done before that (each column of a page
+ * aggregated by PostgreSQL into one text value, parsed by Number(); skip with --no-text), and where
+ * the time goes: the server's share (EXPLAIN ANALYZE of the same read) and the client's CPU.
+ * Target < 1 s per 1 M. Prints figures; asserts nothing.
  *
- *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3]
+ *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3] [--no-text]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type pg from 'pg';
 import { BacktestCandles } from '../electron/backtest/candles';
+import { CandleCopy } from '../electron/backtest/candle-copy';
 import { startBundledPostgres } from '../electron/db/bundled';
 import { Database } from '../electron/db/database';
 import { seedBenchCandles } from './seed-candles';
@@ -49,6 +53,23 @@ async function before(db: Database, from: number, to: number): Promise<number> {
   return n;
 }
 
+/** The same COPY as BacktestCandles.load, read through pg's CopyData messages (rawSocket: false). */
+async function viaPg(db: Database, from: number, to: number): Promise<number> {
+  const client = await db.pool.connect();
+  try {
+    const copy = new CandleCopy(
+      `COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'bench' AND symbol = 'BTC/USDT' AND timeframe = '1m'
+              AND open_time >= ${ts(String(from))} AND open_time < ${ts(String(to))} ORDER BY open_time) TO STDOUT (FORMAT binary)`,
+      N,
+      { rawSocket: false },
+    );
+    void client.query(copy as unknown as pg.QueryConfig);
+    return (await copy.done).close.length;
+  } finally {
+    client.release();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`candles load bench, ${N} 1m candles, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const dir = await mkdtemp(join(tmpdir(), 'aristobot-bench-load-'));
@@ -63,31 +84,37 @@ async function main(): Promise<void> {
     const candles = new BacktestCandles(db);
     const now: number[] = [];
     const cpu: number[] = [];
-    let n = 0;
-    for (let k = 0; k < RUNS; k++) {
+    const pgNow: number[] = [];
+    const pgCpu: number[] = [];
+    const timed = async (work: () => Promise<number>, wall: number[], cpus: number[]) => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      n = (await candles.load('bench', 'BTC/USDT', '1m', start, end)).close.length;
-      now.push(performance.now() - t0);
+      const n = await work();
+      wall.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
+      cpus.push((c.user + c.system) / 1000);
+      if (n !== N) throw new Error(`loaded ${n} of ${N}`);
+    };
+    for (let k = 0; k < RUNS; k++) {
+      await timed(async () => (await candles.load('bench', 'BTC/USDT', '1m', start, end)).close.length, now, cpu);
+      await timed(() => viaPg(db!, start, end), pgNow, pgCpu);
     }
-    if (n !== N) throw new Error(`loaded ${n} of ${N}`);
     const plan = await db.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN (ANALYZE, TIMING OFF) SELECT open_time, open, high, low, close, volume FROM candles
         WHERE exchange = 'bench' AND symbol = 'BTC/USDT' AND timeframe = '1m' AND open_time >= ${ts(String(start))} AND open_time < ${ts(String(end))} ORDER BY open_time`,
     );
     const server = plan.rows.map((r) => r['QUERY PLAN']).find((l) => /Execution Time/.test(l)) ?? '';
     const old: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
+    for (let k = 0; k < (process.argv.includes('--no-text') ? 0 : RUNS); k++) {
       const t0 = performance.now();
       if ((await before(db, start, end)) !== N) throw new Error('before: wrong count');
       old.push(performance.now() - t0);
     }
     const best = (xs: number[]) => Math.min(...xs);
-    console.log(`now (binary COPY → Float64Array): ${now.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s)`);
+    console.log(`now (binary COPY read off the socket → Float64Array): ${now.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s)`);
     console.log(`  this process's CPU per load: ${cpu.map((x) => x.toFixed(0)).join(' / ')} ms; the server's read alone: ${server.replace(/^\s*Execution Time:\s*/, '')}`);
-    console.log(`before (text aggregates → Number()): ${old.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(old))} s per 1 M candles`);
+    console.log(`the same COPY through pg's CopyData messages: ${pgNow.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(pgNow))} s per 1 M; CPU ${pgCpu.map((x) => x.toFixed(0)).join(' / ')} ms`);
+    if (old.length) console.log(`before (text aggregates → Number()): ${old.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(old))} s per 1 M candles`);
     console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     await db?.close();

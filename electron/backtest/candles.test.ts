@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ccxt from 'ccxt';
@@ -9,6 +10,7 @@ import { startExchangeSim, type ExchangeSim } from '../../test/sim/exchange';
 import { CandleCopy } from './candle-copy';
 import { BacktestCandles } from './candles';
 import { parseCandleCsv, parseTime } from './csv';
+import type { Columns } from '../kernel/types';
 
 const DATA = resolve(import.meta.dirname, '../../../shared/data/ohlcv');
 const read = (f: string) => readFileSync(resolve(DATA, f), 'utf8');
@@ -212,7 +214,7 @@ describe('the loaded series is the stored one', () => {
       }
     }
     const client = await t.db.pool.connect();
-    const rec = new Recording("COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time) TO STDOUT (FORMAT binary)", 10);
+    const rec = new Recording("COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time) TO STDOUT (FORMAT binary)", 10, { rawSocket: false });
     try {
       void client.query(rec as never);
       await rec.done;
@@ -237,6 +239,124 @@ describe('the loaded series is the stored one', () => {
     bad.handleCopyData({ chunk: Buffer.from('open,high,low\n1,2,3\n1,2,3\n') });
     bad.handleReadyForQuery();
     await expect(bad.done).rejects.toThrow(/Not a binary COPY stream/);
+  });
+
+  /** The COPY data PostgreSQL sends for `sql`, one Buffer per CopyData message (read through pg's own path). */
+  async function copyPayloads(sql: string): Promise<{ payloads: Buffer[]; columns: Columns }> {
+    const payloads: Buffer[] = [];
+    class Recording extends CandleCopy {
+      override handleCopyData(msg: { chunk: Buffer }): void {
+        payloads.push(Buffer.from(msg.chunk));
+        super.handleCopyData(msg);
+      }
+    }
+    const client = await t.db.pool.connect();
+    const rec = new Recording(sql, 10, { rawSocket: false });
+    try {
+      void client.query(rec as never);
+      return { payloads, columns: await rec.done };
+    } finally {
+      client.release();
+    }
+  }
+  const message = (type: string, body: Buffer): Buffer => {
+    const head = Buffer.alloc(5);
+    head[0] = type.charCodeAt(0);
+    head.writeInt32BE(4 + body.length, 1);
+    return Buffer.concat([head, body]);
+  };
+  /** What the socket carries for a binary COPY of six columns: CopyOutResponse, the CopyData messages, CopyDone, CommandComplete, ReadyForQuery. */
+  function wire(payloads: Buffer[], rows: number): { bytes: Buffer; forPg: Buffer } {
+    const outResponse = message('H', Buffer.from([1, 0, 6, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]));
+    const notice = message('N', Buffer.from('SNOTICE\0Mhello\0\0', 'latin1'));
+    const tail = Buffer.concat([message('c', Buffer.alloc(0)), message('C', Buffer.from(`COPY ${rows}\0`)), message('Z', Buffer.from('I'))]);
+    const data = payloads.map((p) => message('d', p));
+    // a notice in the middle of the data (PostgreSQL may send one at any time)
+    const mid = Math.floor(data.length / 2);
+    return { bytes: Buffer.concat([outResponse, ...data.slice(0, mid), notice, ...data.slice(mid), tail]), forPg: Buffer.concat([outResponse, notice, tail]) };
+  }
+  /** A connection whose socket has one reader (pg's, here a recorder) and which pretends to send the query. */
+  function fakeConnection() {
+    const stream = new EventEmitter();
+    const seen: Buffer[] = [];
+    const pgReader = (b: Buffer) => seen.push(Buffer.from(b));
+    stream.on('data', pgReader);
+    return { connection: { stream, query: () => undefined } as never, stream, seen, pgReader };
+  }
+  const KEYS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+  it('read off the raw socket: the stream cut at every byte gives the same columns, pg gets every other message and its reader back', { timeout: 120_000 }, async () => {
+    const { payloads, columns: whole } = await copyPayloads(
+      "COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time LIMIT 40) TO STDOUT (FORMAT binary)",
+    );
+    expect(whole.time.length).toBe(40);
+    const { bytes, forPg } = wire(payloads, 40);
+    const cuts: number[][] = [[], [1], [3]];
+    for (let k = 1; k < bytes.length; k++) cuts.push([k]);
+    for (let k = 1; k < bytes.length; k += 7) cuts.push([k, Math.min(bytes.length - 1, k + 5)]);
+    cuts.push(Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)); // one byte at a time
+    for (const at of cuts) {
+      const { connection, stream, seen, pgReader } = fakeConnection();
+      const cc = new CandleCopy('', 5);
+      cc.submit(connection);
+      expect(stream.listeners('data')).not.toContain(pgReader);
+      let from = 0;
+      for (const to of [...at, bytes.length]) {
+        stream.emit('data', bytes.subarray(from, to));
+        from = to;
+      }
+      // every byte that is not COPY data reached pg's reader, in order; the socket is pg's again
+      expect(Buffer.concat(seen).equals(forPg)).toBe(true);
+      expect(stream.listeners('data')).toEqual([pgReader]);
+      cc.handleReadyForQuery();
+      const c = await cc.done;
+      for (const k of KEYS) if (!c[k].every((x, i) => Object.is(x, whole[k][i]))) expect({ at, k, got: [...c[k]] }).toEqual({ at, k, got: [...whole[k]] });
+    }
+  });
+
+  it('read off the raw socket against PostgreSQL: the connection serves the next query; a NULL, a gap, an error mid-stream are each reported', async () => {
+    const client = await t.db.pool.connect();
+    const stream = (client as unknown as { connection: { stream: EventEmitter } }).connection.stream;
+    let viaPg = 0; // CopyData messages that went through pg's own path (none: the rows are read off the socket)
+    class Counting extends CandleCopy {
+      override handleCopyData(msg: { chunk: Buffer }): void {
+        viaPg++;
+        super.handleCopyData(msg);
+      }
+    }
+    const run = async (sql: string): Promise<Columns> => {
+      const cc = new Counting(sql, 4);
+      void client.query(cc as never);
+      return cc.done;
+    };
+    try {
+      const goog = await run("COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time) TO STDOUT (FORMAT binary)");
+      expect(goog.time.length).toBe(2148);
+      expect(viaPg).toBe(0);
+      expect(stream.listeners('data')).toHaveLength(1);
+      expect((await client.query<{ x: number }>('SELECT 41 + 1 AS x')).rows[0]!.x).toBe(42);
+      // a gap in the series: the candles on either side, nothing invented between them
+      const gap = await run(
+        "COPY (SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = 'csv-goog' AND open_time NOT IN (SELECT open_time FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time OFFSET 5 LIMIT 3) ORDER BY open_time LIMIT 10) TO STDOUT (FORMAT binary)",
+      );
+      expect([...gap.time.subarray(4, 6)]).toEqual([goog.time[4], goog.time[8]]);
+      expect([...gap.close]).toEqual([...goog.close.subarray(0, 5), ...goog.close.subarray(8, 13)]);
+      // a NULL value: refused by name, the connection still usable
+      await expect(run("COPY (SELECT open_time, open, high, NULL::numeric, close, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time LIMIT 30) TO STDOUT (FORMAT binary)")).rejects.toThrow(
+        /NULL value/,
+      );
+      expect((await client.query<{ x: number }>('SELECT 1 AS x')).rows[0]!.x).toBe(1);
+      // PostgreSQL fails after 1500 rows were sent: its error, and the connection still usable
+      await expect(
+        run(
+          "COPY (SELECT open_time, open, high, low, close / (1500 - row_number() OVER (ORDER BY open_time))::numeric, volume FROM candles WHERE exchange = 'csv-goog' ORDER BY open_time) TO STDOUT (FORMAT binary)",
+        ),
+      ).rejects.toThrow(/division by zero/);
+      expect(stream.listeners('data')).toHaveLength(1);
+      expect((await client.query<{ x: number }>('SELECT 2 AS x')).rows[0]!.x).toBe(2);
+    } finally {
+      client.release();
+    }
   });
 
   it('symbols and names are quoted (COPY takes no parameters); a range that is not whole milliseconds is refused', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Columns, SimResult, SimTrade } from '../kernel/types';
-import { computeMetrics, dailyReturns, METRIC_KEYS, tradingDaysPerYear } from './metrics';
+import { computeMetrics, dailyReturns, equityPass, maxDrawdown, METRIC_KEYS, tradingDaysPerYear } from './metrics';
 
 const DAY = 86_400_000;
 const MON = Date.UTC(2024, 0, 1); // a Monday
@@ -145,6 +145,37 @@ describe('the one-pass day and exposure counting equals the per-candle definitio
       expect(computeMetrics(result(Array.from(equity), trades), c, { initialBalance: 100 }).exposurePct).toBe(want);
       const shuffled = [...trades].reverse();
       expect(computeMetrics(result(Array.from(equity), shuffled), c, { initialBalance: 100 }).exposurePct).toBe(want);
+    }
+  });
+});
+
+describe('the fused pass over time and equity (computeMetrics) equals the three separate passes, bit for bit', () => {
+  it('on random series: gaps, weekends, flat stretches, drawdowns open at the end, 0 and 1 candles', () => {
+    let seed = 11;
+    const rnd = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const lengths = [0, 1, 2, 3, 50, 1440, 20_000];
+    for (const n of lengths) {
+      for (let variant = 0; variant < 4; variant++) {
+        const time = new Float64Array(n);
+        const equity = new Float64Array(n);
+        let t = MON + Math.floor(rnd() * 7 * DAY);
+        let e = 100;
+        for (let i = 0; i < n; i++) {
+          t += variant === 0 ? DAY : 60_000 * (1 + Math.floor(rnd() * (rnd() < 0.01 ? 5000 : 3)));
+          // variant 2: flat stretches (peaks reached again exactly); variant 3: a fall to the end
+          e = variant === 2 && rnd() < 0.5 ? e : variant === 3 && i > n / 2 ? e * (1 - rnd() * 0.01) : e * (1 + (rnd() - 0.5) * 0.02);
+          time[i] = t;
+          equity[i] = e;
+        }
+        const fused = equityPass(time, equity);
+        const dd = maxDrawdown(time, equity);
+        expect(fused.days).toBe(tradingDaysPerYear(time));
+        const r = dailyReturns(time, equity);
+        expect(fused.returns.length).toBe(r.length);
+        for (let k = 0; k < r.length; k++) if (!Object.is(fused.returns[k], r[k])) expect({ n, variant, k, got: fused.returns[k] }).toEqual({ n, variant, k, got: r[k] });
+        expect(Object.is(fused.maxDrawdownPct, dd.maxDrawdownPct)).toBe(true);
+        expect(fused.maxDrawdownDuration).toBe(dd.maxDrawdownDuration);
+      }
     }
   });
 });

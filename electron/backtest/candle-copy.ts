@@ -1,4 +1,4 @@
-import { sharedColumns } from '../kernel/columns';
+import { COLUMN_KEYS, sharedColumns } from '../kernel/columns';
 import type { Columns } from '../kernel/types';
 
 /**
@@ -77,6 +77,8 @@ function slowNumeric(b: Buffer, p: number): number {
 export interface CandleCopyOptions {
   /** Parse off the raw socket (default true); false: through pg's CopyData messages. */
   rawSocket?: boolean;
+  /** Memory for the columns (48 bytes × capacity, from an earlier load: BacktestCandles.recycle), written over. */
+  buffer?: SharedArrayBuffer;
 }
 
 type DataListener = (chunk: Buffer) => void;
@@ -109,7 +111,8 @@ export class CandleCopy {
     capacity: number,
     opts: CandleCopyOptions = {},
   ) {
-    this.cols = CandleCopy.alloc(Math.max(16, capacity));
+    const cap = Math.max(16, capacity);
+    this.cols = opts.buffer && opts.buffer.byteLength === cap * 8 * COLUMN_KEYS.length ? CandleCopy.on(opts.buffer, cap) : CandleCopy.alloc(cap);
     this.rawSocket = opts.rawSocket ?? true;
     this.done = new Promise((res, rej) => {
       this.resolve = res;
@@ -120,6 +123,13 @@ export class CandleCopy {
   /** On one SharedArrayBuffer: the kernel hands shared columns to its isolates without a copy. */
   private static alloc(n: number): Columns {
     return sharedColumns(n);
+  }
+
+  /** Columns of n candles on a given buffer, laid out as sharedColumns does. */
+  private static on(buffer: SharedArrayBuffer, n: number): Columns {
+    const out = {} as Columns;
+    COLUMN_KEYS.forEach((k, i) => (out[k] = new Float64Array(buffer, i * n * 8, n)));
+    return out;
   }
 
   // --- pg's submittable protocol (pg/lib/client.js calls these) ---

@@ -359,6 +359,34 @@ describe('the loaded series is the stored one', () => {
     }
   });
 
+  it('recycled columns serve the next load of the same size, which writes every value anew', async () => {
+    // a series without holes: the columns are sized exactly from the stored span (a series with
+    // holes is copied into exact-sized columns, a size the next load does not ask for)
+    const rows = Array.from({ length: 3000 }, (_, i) => `${Date.UTC(2021, 0, 1) + i * MIN},${100 + i},${101 + i},${99 + i},${100.5 + i},${i / 7}`);
+    await candles.importCsv('csv-recycle', 'R/USD', '1m', rows.join('\n'));
+    const load = (l: BacktestCandles) => l.load('csv-recycle', 'R/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    const loader = new BacktestCandles(t.db);
+    const first = await load(loader);
+    expect(first.close).toHaveLength(3000);
+    const want = Object.fromEntries(KEYS.map((k) => [k, Float64Array.from(first[k])]));
+    const buf = first.close.buffer;
+    for (const k of KEYS) first[k].fill(-12345); // garbage where the next load's candles go
+    loader.recycle(first);
+    for (const k of KEYS) expect(first[k]).toHaveLength(0);
+    loader.recycle(first); // twice: kept once
+    const again = await load(loader);
+    expect(again.close.buffer).toBe(buf);
+    for (const k of KEYS) expect([...again[k]]).toEqual([...want[k]!]);
+    // the buffer is out of the spare list while in use: a second load gets fresh memory
+    const other = await load(loader);
+    expect(other.close.buffer).not.toBe(buf);
+    for (const k of KEYS) expect([...other[k]]).toEqual([...want[k]!]);
+    // columns this loader did not return are left alone
+    const foreign = await load(candles);
+    loader.recycle(foreign);
+    expect(foreign.close).toHaveLength(3000);
+  });
+
   it('symbols and names are quoted (COPY takes no parameters); a range that is not whole milliseconds is refused', async () => {
     const csv = 'time,open,high,low,close,volume\n2024-01-01,1.5,2,1,1.75,10\n';
     await candles.importCsv("x'); DROP TABLE candles; --", "O'REILLY/USD", '1d', csv);

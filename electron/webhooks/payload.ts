@@ -74,7 +74,8 @@ export function storable(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
-function storableValue(v: unknown): unknown {
+/** A value PostgreSQL can store as jsonb: no NUL characters in its strings, nested. */
+export function storableValue(v: unknown): unknown {
   if (typeof v === 'string') return storable(v);
   if (Array.isArray(v)) return v.map(storableValue);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storableValue(x)]));

@@ -1,7 +1,7 @@
 import type Decimal from 'decimal.js';
 import type { Params } from '../../shared/i18n';
 import type { Queryable } from '../db/database';
-import { storable } from './payload';
+import { storable, storableValue } from './payload';
 
 /** SQL of the webhook tables (migration 0008). Every function runs inside `Database.withProfile`. */
 
@@ -57,6 +57,13 @@ export interface NewRequest {
 
 const COLS = 'sender_ip, content_type, alert_id, dedupe_key, action, symbol, market, broker_id, broker_name, sender, payload, raw, http_status, status, reason, processed_at, reason_key, reason_params';
 const t = (s: string | null): string | null => (s === null ? null : storable(s));
+/**
+ * A reason's parameters as PostgreSQL can keep them in jsonb: a sender's NUL characters and lone UTF-16
+ * surrogates (a cut-off quote of the body) replaced by U+FFFD, as they are in the English text column.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storableParams = (p: Params): Params => JSON.parse(JSON.stringify(storableValue(p), (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v))) as Params;
+const jp = (p: Params | null | undefined): string | null => (p ? JSON.stringify(storableParams(p)) : null);
 const values = (r: NewRequest) => [r.senderIp, t(r.contentType), t(r.alertId), t(r.dedupeKey), t(r.action), t(r.symbol), r.market, r.brokerId, t(r.brokerName), t(r.sender), r.payload, r.raw, r.httpStatus, r.status, t(r.reason)];
 
 /** Journals a request; null when its dedupe key was journaled before (the caller then records a duplicate). */
@@ -65,7 +72,7 @@ export async function insertRequest(c: Queryable, r: NewRequest & { id?: string 
   const { rows } = await c.query<RequestRow>(
     `INSERT INTO webhook_requests (id, ${COLS}) VALUES (COALESCE($17::uuid, gen_random_uuid()), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$18,$19)
      ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
-    [...values(r), done, r.id ?? null, r.reasonKey ?? null, r.reasonParams ? JSON.stringify(r.reasonParams) : null],
+    [...values(r), done, r.id ?? null, r.reasonKey ?? null, jp(r.reasonParams)],
   );
   return rows[0] ?? null;
 }
@@ -86,7 +93,7 @@ export function rowOf(r: NewRow, set: Inserted): RequestRow {
   return {
     id: r.id, profile_id: set.profile_id, received_at: set.received_at, sender_ip: r.senderIp, content_type: t(r.contentType), alert_id: t(r.alertId), dedupe_key: t(r.dedupeKey),
     action: t(r.action), symbol: t(r.symbol), market: r.market, broker_id: r.brokerId, broker_name: t(r.brokerName), sender: t(r.sender), payload: r.payload, raw: r.raw,
-    http_status: r.httpStatus, status: r.status, reason: t(r.reason), reason_key: r.reasonKey ?? null, reason_params: r.reasonParams ?? null, order_id: null, processed_at: set.processed_at, protection: null,
+    http_status: r.httpStatus, status: r.status, reason: t(r.reason), reason_key: r.reasonKey ?? null, reason_params: r.reasonParams ? storableParams(r.reasonParams) : null, order_id: null, processed_at: set.processed_at, protection: null,
   };
 }
 
@@ -99,7 +106,7 @@ export async function insertRequests(c: Queryable, rs: NewRow[]): Promise<Map<st
   const cols: unknown[][] = Array.from({ length: 19 }, () => []);
   for (const r of rs) {
     const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
-    [r.id, ...values(r), done, r.reasonKey ?? null, r.reasonParams ?? null].forEach((v, i) => cols[i]!.push((i === 11 || i === 18) && v !== null ? JSON.stringify(v) : v));
+    [r.id, ...values(r), done, r.reasonKey ?? null, jp(r.reasonParams)].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : v));
   }
   const { rows } = await c.query<Inserted & { id: string }>(
     `INSERT INTO webhook_requests (id, ${COLS})
@@ -126,7 +133,7 @@ export async function setRequestStatuses(c: Queryable, us: StatusChange[]): Prom
   for (const u of us) {
     const done = u.status === 'received' || u.status === 'processing' ? null : new Date();
     const key = u.reason ? (u.reasonKey ?? null) : null;
-    [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done, key, key && u.reasonParams ? JSON.stringify(u.reasonParams) : null].forEach((v, i) => cols[i]!.push(v));
+    [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done, key, key ? jp(u.reasonParams) : null].forEach((v, i) => cols[i]!.push(v));
   }
   // A new reason brings its own key (or none); without a new reason the row keeps its reason and key.
   await c.query(

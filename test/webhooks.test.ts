@@ -118,7 +118,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const r = await requestById(a.body.requestId);
     expect(r).toMatchObject({ status: 'processed', action: 'BuyMarket', market: BTC, symbol: 'BINANCE:BTCUSDT', alert_id: id, http_status: 202 });
     expect(r.reason).toMatch(/^Order filled, 0\.01 BTC filled\.$/);
-    expect(wordedInFrench(r, 'coreWebhooks.result.orderFilled')).toBe('Ordre exécuté, 0.01 BTC exécuté(s).');
+    expect(wordedInFrench(r, 'coreWebhooks.result.orderFilled')).toBe('Ordre exécuté, quantité exécutée : 0.01 BTC.');
     expect(r.payload!.secret).toBe('•••');
     const order = (await orderRows()).find((o) => o.id === r.order_id)!;
     expect(order).toMatchObject({ source: 'webhook', source_ref: r.id, status: 'filled', side: 'buy', type: 'market', client_order_id: webhookClientOrderId(tr.profileId, id) });

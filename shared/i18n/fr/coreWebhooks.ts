@@ -53,7 +53,7 @@ export default {
     aliveExpect: 'actif ; prochain PING attendu d\'ici {minutes} min',
     duplicate: 'Doublon de l\'alerte reçue le {at} avec le même id : pas de second ordre.',
     order: 'Ordre {status}.{note}',
-    orderFilled: 'Ordre {status}, {filled} {base} exécuté(s).{note}',
+    orderFilled: 'Ordre {status}, quantité exécutée : {filled} {base}.{note}',
     nativeNote: ' Stop-loss / take-profit : ordres natifs sur la plateforme.',
     watchedNote: ' Stop-loss / take-profit surveillés par l\'application ({reason})',
     fallbackNote: ' Stop-loss / take-profit surveillés par l\'application : les ordres natifs n\'ont pas pu être placés ({error})',

@@ -439,6 +439,23 @@ describe('the journal by key over the API', () => {
   });
 });
 
+describe('the listener on a port already taken', () => {
+  it('refuses with the port named, by key, in French too', async () => {
+    const taken = new URL(url).port;
+    const other = new WebhookService({ db: tdb.db, brokers: tr.brokers, gateway: tr.gateway, orders: tr.service(), secrets, bus: tr.bus, log: createLogger({ file: logFile }), config: { host: '127.0.0.1', port: Number(taken), watchMs: 0, trustProxy: false } });
+    try {
+      const e = await other.startListener(tr.profileId).then(() => null, (x: unknown) => x as { code: string; message: string; key: string; params: Params });
+      expect(e).toMatchObject({ code: 'unavailable', key: 'errors.webhooks.webhookListenerDidNot', params: { why: { key: 'coreWebhooks.listener.portInUse', params: { port: Number(taken) } } } });
+      expect(e!.message).toBe(`The webhook listener did not start: port ${taken} is already in use (set ARISTOBOT_WEBHOOK_PORT to another port).`);
+      expect(translate('fr', e!.key, e!.params)).toContain(`le port ${taken} est déjà utilisé (réglez ARISTOBOT_WEBHOOK_PORT sur un autre port)`);
+      // the first listener is untouched
+      expect((await post({ secret, action: 'PING' })).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe('the tunnel', () => {
   it('without an authtoken: a clear error, and the listener keeps running', async () => {
     await expect(svc.tunnelStart(tr.profileId)).rejects.toMatchObject({

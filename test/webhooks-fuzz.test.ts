@@ -6,6 +6,7 @@ import { silentLogger } from '../electron/log';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
 import { WebhookService } from '../electron/webhooks/service';
+import { translate, type Params } from '../shared/i18n';
 import { generateCredentials } from './sim/exchange/signing';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
 import { createTestDb, type TestDb } from './support/db';
@@ -110,6 +111,23 @@ const requests = (secretGen: fc.Arbitrary<unknown>) =>
     body: bodies(secretGen),
   });
 
+/**
+ * Every reason journaled since `since` (rows counted before it are skipped) has its key: its English
+ * text is the key's English wording, and the French wording fills every parameter.
+ */
+async function reasonsByKey(skip: number): Promise<number> {
+  const { rows } = await tdb.db.withProfile(tr.profileId, (c) =>
+    c.query<{ reason: string | null; reason_key: string | null; reason_params: Params | null }>('SELECT reason, reason_key, reason_params FROM webhook_requests ORDER BY received_at, id OFFSET $1', [skip]),
+  );
+  const worded = rows.filter((r) => r.reason !== null);
+  for (const r of worded) {
+    expect(r.reason_key, r.reason!).toMatch(/^(coreWebhooks|errors)\./);
+    expect(translate('en', r.reason_key!, r.reason_params ?? {})).toBe(r.reason);
+    expect(translate('fr', r.reason_key!, r.reason_params ?? {})).not.toBe(r.reason_key);
+  }
+  return worded.length;
+}
+
 async function run(secretGen: fc.Arbitrary<unknown>, numRuns: number): Promise<{ sent: number; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();
   let sent = 0;
@@ -137,6 +155,7 @@ describe('fuzzing the listener', () => {
     expect(simPosts()).toBe(posts0);
     expect((await journaled()) - rows0 + (counted() - counted0)).toBe(sent);
     expect([...statuses.keys()].every((s) => [400, 401, 404, 405, 413, 415].includes(s))).toBe(true);
+    expect(await reasonsByKey(rows0)).toBe((await journaled()) - rows0);
   }, 180_000);
 
   it('with the valid secret and arbitrary fields: no 5xx, every request journaled or counted', async () => {
@@ -148,6 +167,7 @@ describe('fuzzing the listener', () => {
     // every order came from an authenticated request of this run
     const orphan = await tdb.db.withProfile(tr.profileId, (c) => c.query("SELECT o.id FROM orders o LEFT JOIN webhook_requests r ON r.id::text = o.source_ref WHERE r.id IS NULL OR r.status NOT IN ('processed', 'rejected', 'error')"));
     expect(orphan.rows).toEqual([]);
+    expect(await reasonsByKey(rows0)).toBeGreaterThan(0);
   }, 180_000);
 
   it('survives hostile connections: garbage, slow senders, early disconnects, lies about the length', async () => {

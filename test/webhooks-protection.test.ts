@@ -5,6 +5,7 @@ import { silentLogger } from '../electron/log';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
 import { webhookClientOrderId } from '../electron/webhooks/payload';
 import { WebhookService } from '../electron/webhooks/service';
+import { translate } from '../shared/i18n';
 import type { RequestRow } from '../electron/webhooks/store';
 import { generateCredentials } from './sim/exchange/signing';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
@@ -64,6 +65,8 @@ describe('webhooks with native stop-loss / take-profit', () => {
     const r = await send({ action: 'BuyMarket', amount: '0.01', sl: '55000', tp: '65000' });
     expect(r).toMatchObject({ status: 'processed', protection: 'native' });
     expect(r.reason).toMatch(/native orders at the exchange/);
+    expect(r.reason_key).toBe('coreWebhooks.result.orderFilled');
+    expect(translate('fr', r.reason_key!, r.reason_params!)).toMatch(/ Stop-loss \/ take-profit : ordres natifs sur la plateforme\.$/);
     let p = await position();
     expect([p.quantity.toFixed(), p.protection]).toEqual(['0.01', 'native']);
     expect(openLegs().map((o) => [o.type, o.origQty, o.stopPrice]).sort()).toEqual([
@@ -115,6 +118,10 @@ describe('webhooks with native stop-loss / take-profit', () => {
     const bad = await send({ action: 'MAJ', sl: '61000' });
     expect(bad.status).toBe('rejected');
     expect(bad.reason).toMatch(/must be below the price 60000/);
+    // the level checker's problem worded by key, in French too
+    expect(bad.reason_key).toBe('coreWebhooks.refused.notMoved');
+    expect(translate('en', bad.reason_key!, bad.reason_params!)).toBe(bad.reason);
+    expect(translate('fr', bad.reason_key!, bad.reason_params!)).toBe('Stop-loss / take-profit non déplacés : le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue.');
     expect(openLegs().map((o) => o.clientOrderId).sort()).toEqual(moved.map((o) => o.clientOrderId).sort());
 
     // a buy without levels adds to the position: the pair is placed again for the whole of it
@@ -198,14 +205,16 @@ describe('webhooks with native stop-loss / take-profit', () => {
   it('levels that cannot protect a long are refused before anything is bought', async () => {
     const posts = sim.requestLog.filter((x) => x.method === 'POST').length;
     const before = (await position()).quantity;
-    for (const [levels, reason] of [
-      [{ sl: '61000', tp: '65000' }, /stop-loss 61000 must be below the price 60000/],
-      [{ sl: '55000', tp: '59000' }, /take-profit 59000 must be above the price 60000/],
-      [{ sl: '50000', price: '49000', action: 'BuyLimit' }, /stop-loss 50000 must be below the price 49000/],
+    for (const [levels, reason, french] of [
+      [{ sl: '61000', tp: '65000' }, /stop-loss 61000 must be below the price 60000/, 'le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue'],
+      [{ sl: '55000', tp: '59000' }, /take-profit 59000 must be above the price 60000/, 'le take-profit 59000 doit être supérieur au prix 60000 pour une position longue'],
+      [{ sl: '50000', price: '49000', action: 'BuyLimit' }, /stop-loss 50000 must be below the price 49000/, 'le stop-loss 50000 doit être inférieur au prix 49000 pour une position longue'],
     ] as const) {
       const r = await send({ action: 'BuyMarket', amount: '0.01', ...levels });
       expect(r.status).toBe('rejected');
       expect(r.reason).toMatch(reason);
+      expect(r.reason_key).toBe('coreWebhooks.refused.invalidLevels');
+      expect(translate('fr', r.reason_key!, r.reason_params!)).toBe(`Stop-loss / take-profit invalides : ${french}. Aucun ordre n'a été passé.`);
       expect(r.order_id).toBeNull();
     }
     expect(sim.requestLog.filter((x) => x.method === 'POST').length).toBe(posts);

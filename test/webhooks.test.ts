@@ -7,11 +7,14 @@ import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../electron/events';
 import { createLogger } from '../electron/log';
+import { translate, type Params } from '../shared/i18n';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
 import type { OrderRow } from '../electron/trading/journal';
 import { webhookClientOrderId } from '../electron/webhooks/payload';
+import { webhookHandlers } from '../electron/webhooks/api';
 import { WebhookService } from '../electron/webhooks/service';
+import { WebhookRequest } from '../shared/contract/webhooks';
 import type { RequestRow } from '../electron/webhooks/store';
 import { generateCredentials } from './sim/exchange/signing';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
@@ -88,6 +91,19 @@ const requestById = async (id: unknown) => (await requests()).find((r) => r.id =
 const orderRows = (): Promise<OrderRow[]> => tdb.db.withProfile(tr.profileId, async (c) => (await c.query<OrderRow>('SELECT * FROM orders ORDER BY created_at')).rows);
 const simOrderPosts = () => sim.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length;
 const position = async () => (await svc.positions(tr.profileId)).find((p) => p.symbol === BTC);
+/**
+ * A journal sentence by key: its English (`reason`) is the key's English wording, and French words
+ * it differently (a real translation, no key left in it, every parameter filled).
+ */
+function wordedInFrench(row: { reason: string | null; reason_key?: string | null; reason_params?: Params | null }, key: string): string {
+  expect(row.reason_key).toBe(key);
+  expect(row.reason).toBe(translate('en', key, row.reason_params ?? {}));
+  const fr = translate('fr', key, row.reason_params ?? {});
+  expect(fr).not.toBe(row.reason);
+  // (TradingView's own placeholders, `{{close}}`, are data and stay)
+  expect(fr).not.toMatch(/coreWebhooks\.|errors\.|(?<!\{)\{\w+\}(?!\})/);
+  return fr;
+}
 const btcHeld = () => {
   const b = sim.balances(tr.credentials.apiKey).BTC!;
   return new Decimal(b.free).plus(b.locked);
@@ -101,6 +117,8 @@ describe('webhooks through the listener, the order service and the simulator', (
     await svc.idle();
     const r = await requestById(a.body.requestId);
     expect(r).toMatchObject({ status: 'processed', action: 'BuyMarket', market: BTC, symbol: 'BINANCE:BTCUSDT', alert_id: id, http_status: 202 });
+    expect(r.reason).toMatch(/^Order filled, 0\.01 BTC filled\.$/);
+    expect(wordedInFrench(r, 'coreWebhooks.result.orderFilled')).toBe('Ordre exécuté, quantité exécutée : 0.01 BTC.');
     expect(r.payload!.secret).toBe('•••');
     const order = (await orderRows()).find((o) => o.id === r.order_id)!;
     expect(order).toMatchObject({ source: 'webhook', source_ref: r.id, status: 'filled', side: 'buy', type: 'market', client_order_id: webhookClientOrderId(tr.profileId, id) });
@@ -121,6 +139,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const refused = await requestById(big.body.requestId);
     expect(refused.status).toBe('rejected');
     expect(refused.reason).toMatch(/webhook position on BTC\/USDT holds .* cannot be sold by a webhook/);
+    expect(wordedInFrench(refused, 'coreWebhooks.refused.overPosition')).toMatch(/^La position webhook sur BTC\/USDT détient .* un webhook ne peut pas vendre 0\.5/);
     expect(refused.order_id).toBeNull();
 
     const a = await post(alert({ id: nextId(), action: 'SellMarket', percent: 100 }));
@@ -179,12 +198,16 @@ describe('webhooks through the listener, the order service and the simulator', (
     let p = (await position())!;
     expect([p.stop_loss?.toFixed(), p.take_profit?.toFixed(), p.protection]).toEqual(['55000', '70000', 'watched']);
     expect(p.exit_reason).toMatch(/does not accept STOP_LOSS orders on BTC\/USDT/);
+    // the order service's own words are a parameter; the request's note is worded by key around them
+    expect([p.exit_reason_key, p.exit_reason_params]).toEqual(['errors.external', { reason: p.exit_reason }]);
+    expect(wordedInFrench(await requestById(a.body.requestId), 'coreWebhooks.result.orderFilled')).toMatch(/Stop-loss \/ take-profit surveillés par l'application \(.*does not accept STOP_LOSS/);
     expect((await requestById(a.body.requestId)).protection).toBe('watched');
 
     const maj = await post(alert({ id: nextId(), action: 'MAJ', sl: '59000' }));
     expect(maj.status).toBe(202);
     await svc.idle();
-    expect(await requestById(maj.body.requestId)).toMatchObject({ status: 'processed' });
+    expect(await requestById(maj.body.requestId)).toMatchObject({ status: 'processed', reason: expect.stringMatching(/^Stop-loss 59000, take-profit 70000 \(watched by the app: /) });
+    expect(wordedInFrench(await requestById(maj.body.requestId), 'coreWebhooks.result.moved')).toMatch(/^Stop-loss 59000, take-profit 70000 \(surveillés par l'application : /);
     p = (await position())!;
     expect([p.stop_loss?.toFixed(), p.take_profit?.toFixed()]).toEqual(['59000', '70000']);
 
@@ -192,6 +215,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const bad = await post(alert({ id: nextId(), action: 'MAJ', sl: '71000' }));
     await svc.idle();
     expect(await requestById(bad.body.requestId)).toMatchObject({ status: 'rejected' });
+    expect(wordedInFrench(await requestById(bad.body.requestId), 'coreWebhooks.refused.slStaysBelowTp')).toBe('Le stop-loss (71000) doit rester inférieur au take-profit (70000).');
     expect((await position())!.stop_loss!.toFixed()).toBe('59000');
 
     // above the stop: nothing happens
@@ -210,6 +234,9 @@ describe('webhooks through the listener, the order service and the simulator', (
     const exit = (await orderRows()).at(-1)!;
     expect(exit).toMatchObject({ side: 'sell', type: 'market', source: 'webhook', status: 'filled', source_ref: `position:${p.id}` });
     expect(exit.amount!.toFixed()).toBe(qty.toFixed());
+    expect(p.exit_reason).toBe('Stop-loss hit at 58500: sold at market (order filled).');
+    expect(p.exit_reason_key).toBe('coreWebhooks.exit.sold');
+    expect(translate('fr', p.exit_reason_key!, p.exit_reason_params!)).toBe('Stop-loss atteint à 58500 : vendu au marché (ordre exécuté).');
     // a second pass places nothing more
     await svc.tick();
     expect(simOrderPosts()).toBe(posts + 1);
@@ -280,11 +307,15 @@ describe('webhooks through the listener, the order service and the simulator', (
     expect(r.status).toBe('rejected');
     expect(r.reason).toMatch(/insufficient balance/i);
     expect(r.order_id).not.toBeNull();
+    // our sentence by key, the exchange's own words inside it as they are
+    expect(r.reason_key).toMatch(/^errors\./);
+    expect(wordedInFrench(r, r.reason_key!)).toContain('Account has insufficient balance for requested action.');
   });
 
   it('a missed PING raises the alert; the next PING clears it', async () => {
     const a = await post({ secret, action: 'PING', sender: 'btc-5m', expect: 5 });
     expect(a).toMatchObject({ status: 200, body: { status: 'processed' } });
+    expect(wordedInFrench(await requestById(a.body.requestId), 'coreWebhooks.result.aliveExpect')).toBe("actif ; prochain PING attendu d'ici 5 min");
     await svc.tick();
     expect((await svc.senders(tr.profileId)).find((s) => s.name === 'btc-5m')).toMatchObject({ missed: false, expectMinutes: 5 });
     events.length = 0;
@@ -299,24 +330,25 @@ describe('webhooks through the listener, the order service and the simulator', (
 });
 
 describe('bad input gets a clear 4xx, is journaled as rejected (or counted), and places nothing', () => {
-  const cases: [string, unknown, number, RegExp, string?][] = [
-    ['invalid JSON', '{"secret": "x", action: BuyMarket', 400, /not valid JSON/],
-    ['a JSON array', '[1,2]', 400, /JSON object/],
-    ['missing secret', { action: 'BuyMarket', id: 'm1', symbol: 'BTCUSDT', amount: '1' }, 401, /Missing "secret"/],
-    ['wrong secret', { secret: 'not-the-secret', action: 'BuyMarket', id: 'w1', symbol: 'BTCUSDT', amount: '1' }, 401, /Wrong secret/],
-    ['unknown action', 'GOOD:{"action":"Explode","id":"u1","symbol":"BTCUSDT"}', 422, /Unknown action "Explode"/],
-    ['unknown broker', 'GOOD:{"action":"BuyMarket","id":"u2","symbol":"BTCUSDT","broker":"Nope","amount":"0.001"}', 422, /Unknown broker "Nope"/],
-    ['unknown symbol', 'GOOD:{"action":"BuyMarket","id":"u3","symbol":"BINANCE:NOPEUSDT","broker":"Sim","amount":"0.001"}', 422, /Unknown symbol "BINANCE:NOPEUSDT"/],
-    ['a limit without a price', 'GOOD:{"action":"BuyLimit","id":"u4","symbol":"BTCUSDT","amount":"0.001"}', 422, /needs a "price"/],
-    ['a non-numeric amount', 'GOOD:{"action":"BuyMarket","id":"u5","symbol":"BTCUSDT","amount":"{{strategy.order.contracts}}"}', 422, /"amount" must be a number/],
-    ['a negative amount', 'GOOD:{"action":"BuyMarket","id":"u6","symbol":"BTCUSDT","amount":"-1"}', 422, /must not be negative/],
-    ['a negative price', 'GOOD:{"action":"BuyLimit","id":"u7","symbol":"BTCUSDT","amount":"1","price":-5}', 422, /must not be negative/],
-    ['percent over 100', 'GOOD:{"action":"SellMarket","id":"u8","symbol":"BTCUSDT","percent":150}', 422, /at most 100/],
-    ['no id', 'GOOD:{"action":"BuyMarket","symbol":"BTCUSDT","amount":"0.001"}', 422, /"id" is required/],
-    ['amount and percent', 'GOOD:{"action":"BuyMarket","id":"u9","symbol":"BTCUSDT","amount":"0.001","percent":5}', 422, /not both/],
-    ['an unsupported content type', 'CT:application/x-www-form-urlencoded', 415, /not accepted/],
+  // name, body, HTTP status, the English reason, its catalogue key and the French wording
+  const cases: [string, unknown, number, RegExp, string, RegExp][] = [
+    ['invalid JSON', '{"secret": "x", action: BuyMarket', 400, /not valid JSON/, 'coreWebhooks.refused.notJson', /^Le corps n'est pas un JSON valide \(.+\)\. Collez le modèle/],
+    ['a JSON array', '[1,2]', 400, /JSON object/, 'coreWebhooks.refused.notObject', /^Le corps doit être un objet JSON, par exemple \{"secret": "…", "action": "PING"\}\.$/],
+    ['missing secret', { action: 'BuyMarket', id: 'm1', symbol: 'BTCUSDT', amount: '1' }, 401, /Missing "secret"/, 'coreWebhooks.refused.missingSecret', /^« secret » manquant/],
+    ['wrong secret', { secret: 'not-the-secret', action: 'BuyMarket', id: 'w1', symbol: 'BTCUSDT', amount: '1' }, 401, /Wrong secret/, 'coreWebhooks.refused.wrongSecret', /^Secret erroné/],
+    ['unknown action', 'GOOD:{"action":"Explode","id":"u1","symbol":"BTCUSDT"}', 422, /Unknown action "Explode"/, 'coreWebhooks.refused.unknownAction', /^Action inconnue « Explode » : utilisez l'une de PING, BuyMarket/],
+    ['unknown broker', 'GOOD:{"action":"BuyMarket","id":"u2","symbol":"BTCUSDT","broker":"Nope","amount":"0.001"}', 422, /Unknown broker "Nope"/, 'coreWebhooks.refused.unknownBroker', /^Broker inconnu « Nope »\. Brokers de ce profil : "Sim"\.$/],
+    ['unknown symbol', 'GOOD:{"action":"BuyMarket","id":"u3","symbol":"BINANCE:NOPEUSDT","broker":"Sim","amount":"0.001"}', 422, /Unknown symbol "BINANCE:NOPEUSDT"/, 'coreWebhooks.refused.unknownSymbol', /^Symbole inconnu « BINANCE:NOPEUSDT » sur binance \(broker « Sim »\)\.$/],
+    ['a limit without a price', 'GOOD:{"action":"BuyLimit","id":"u4","symbol":"BTCUSDT","amount":"0.001"}', 422, /needs a "price"/, 'coreWebhooks.refused.limitNeedsPrice', /^BuyLimit demande un « price », par exemple « \{\{close\}\} »\.$/],
+    ['a non-numeric amount', 'GOOD:{"action":"BuyMarket","id":"u5","symbol":"BTCUSDT","amount":"{{strategy.order.contracts}}"}', 422, /"amount" must be a number/, 'coreWebhooks.refused.notNumber', /^« amount » doit être un nombre, reçu « \{\{strategy\.order\.contracts\}\} »/],
+    ['a negative amount', 'GOOD:{"action":"BuyMarket","id":"u6","symbol":"BTCUSDT","amount":"-1"}', 422, /must not be negative/, 'coreWebhooks.refused.negative', /^« amount » ne doit pas être négatif \(reçu : -1\)\.$/],
+    ['a negative price', 'GOOD:{"action":"BuyLimit","id":"u7","symbol":"BTCUSDT","amount":"1","price":-5}', 422, /must not be negative/, 'coreWebhooks.refused.negative', /^« price » ne doit pas être négatif/],
+    ['percent over 100', 'GOOD:{"action":"SellMarket","id":"u8","symbol":"BTCUSDT","percent":150}', 422, /at most 100/, 'coreWebhooks.refused.percentMax', /ne doit pas dépasser 100/],
+    ['no id', 'GOOD:{"action":"BuyMarket","symbol":"BTCUSDT","amount":"0.001"}', 422, /"id" is required/, 'coreWebhooks.refused.idRequired', /^« id » est obligatoire pour BuyMarket/],
+    ['amount and percent', 'GOOD:{"action":"BuyMarket","id":"u9","symbol":"BTCUSDT","amount":"0.001","percent":5}', 422, /not both/, 'coreWebhooks.refused.amountAndPercent', /pas les deux/],
+    ['an unsupported content type', 'CT:application/x-www-form-urlencoded', 415, /not accepted/, 'coreWebhooks.refused.contentType', /^Le type de contenu « application\/x-www-form-urlencoded » n'est pas accepté/],
   ];
-  for (const [name, body, status, reason] of cases) {
+  for (const [name, body, status, reason, key, french] of cases) {
     it(`${name} → ${status}`, async () => {
       const beforeRows = (await requests()).length;
       const posts = simOrderPosts();
@@ -332,6 +364,10 @@ describe('bad input gets a clear 4xx, is journaled as rejected (or counted), and
       expect(rows.length).toBe(beforeRows + 1);
       expect(rows.at(-1)).toMatchObject({ status: 'rejected', http_status: status, order_id: null });
       expect(rows.at(-1)!.reason).toMatch(reason);
+      // the journal keeps the same sentence by key: the page words it in French
+      expect(wordedInFrench(rows.at(-1)!, key)).toMatch(french);
+      // the HTTP answer (read by TradingView, a machine) stays English
+      expect(a.body.reason).toBe(rows.at(-1)!.reason);
       expect(simOrderPosts()).toBe(posts);
       expect((await orderRows()).length).toBe(ordersBefore);
     });
@@ -385,10 +421,50 @@ describe('bad input gets a clear 4xx, is journaled as rejected (or counted), and
   });
 });
 
+describe('the journal by key over the API', () => {
+  it('webhooks.list carries each reason with its key and parameters; a row journaled before keys keeps its English and no key', async () => {
+    // a row as journaled before migration 0020: English only
+    const old = await tdb.db.withProfile(tr.profileId, async (c) =>
+      (await c.query<{ id: string }>("INSERT INTO webhook_requests (http_status, status, reason, action) VALUES (422, 'rejected', 'Unknown action \"Old\": an old English reason.', 'Old') RETURNING id")).rows[0]!.id,
+    );
+    const refused = await post(alert({ id: nextId(), action: 'BuyMarket', amount: '0.001', broker: 'Nowhere' }));
+    expect(refused.status).toBe(422);
+    const list = webhookHandlers(svc)['webhooks.list'] as unknown as (i: unknown, ctx: { profile: { id: string } }) => Promise<unknown[]>;
+    const rows = (await list({ filters: { limit: 1000 } }, { profile: { id: tr.profileId } })).map((x) => WebhookRequest.parse(x));
+    const mine = rows.find((x) => x.id === refused.body.requestId)!;
+    expect(mine).toMatchObject({ reasonKey: 'coreWebhooks.refused.unknownBroker', reasonParams: { name: 'Nowhere', brokers: '"Sim"' } });
+    expect(translate('fr', mine.reasonKey!, mine.reasonParams as Params)).toBe('Broker inconnu « Nowhere ». Brokers de ce profil : "Sim".');
+    const before = rows.find((x) => x.id === old)!;
+    expect(before).toMatchObject({ reason: 'Unknown action "Old": an old English reason.', reasonKey: null, reasonParams: null });
+  });
+});
+
+describe('the listener on a port already taken', () => {
+  it('refuses with the port named, by key, in French too', async () => {
+    const taken = new URL(url).port;
+    const other = new WebhookService({ db: tdb.db, brokers: tr.brokers, gateway: tr.gateway, orders: tr.service(), secrets, bus: tr.bus, log: createLogger({ file: logFile }), config: { host: '127.0.0.1', port: Number(taken), watchMs: 0, trustProxy: false } });
+    try {
+      const e = await other.startListener(tr.profileId).then(() => null, (x: unknown) => x as { code: string; message: string; key: string; params: Params });
+      expect(e).toMatchObject({ code: 'unavailable', key: 'errors.webhooks.webhookListenerDidNot', params: { why: { key: 'coreWebhooks.listener.portInUse', params: { port: Number(taken) } } } });
+      expect(e!.message).toBe(`The webhook listener did not start: port ${taken} is already in use (set ARISTOBOT_WEBHOOK_PORT to another port).`);
+      expect(translate('fr', e!.key, e!.params)).toContain(`le port ${taken} est déjà utilisé (réglez ARISTOBOT_WEBHOOK_PORT sur un autre port)`);
+      // the first listener is untouched
+      expect((await post({ secret, action: 'PING' })).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe('the tunnel', () => {
   it('without an authtoken: a clear error, and the listener keeps running', async () => {
-    await expect(svc.tunnelStart(tr.profileId)).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/No ngrok authtoken/) });
+    await expect(svc.tunnelStart(tr.profileId)).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/No ngrok authtoken/),
+      details: { issues: [{ path: 'authtoken', key: 'errors.webhooks.noAuthtoken', params: {} }] },
+    });
     expect((await svc.state(tr.profileId)).running).toBe(true);
+    expect((await svc.state(tr.profileId)).tunnel).toMatchObject({ error: expect.stringMatching(/No ngrok authtoken/), errorKey: 'errors.webhooks.noAuthtoken', errorParams: {} });
     expect((await post({ secret, action: 'PING' })).status).toBe(200);
   });
 
@@ -398,7 +474,9 @@ describe('the tunnel', () => {
     expect(e).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/The tunnel did not start: connect ENETUNREACH .*the listener keeps running/) });
     expect(e!.message).not.toContain(token);
     const st = await svc.state(tr.profileId);
-    expect(st).toMatchObject({ running: true, tunnel: { running: false, hasToken: true, publicUrl: null } });
+    expect(st).toMatchObject({ running: true, tunnel: { running: false, hasToken: true, publicUrl: null, error: e!.message, errorKey: 'errors.webhooks.tunnelDidNotStart' } });
+    // ngrok's own words are a parameter; the sentence around them is ours, in French
+    expect(translate('fr', st.tunnel.errorKey!, st.tunnel.errorParams!)).toMatch(/^Le tunnel n'a pas démarré : connect ENETUNREACH tunnel\.ngrok\.com\. Vérifiez le réseau/);
     expect(await secrets.store.get('webhooks.ngrok.authtoken')).toBe(token);
     const dump = await tdb.db.query<{ t: string }>(
       "SELECT string_agg(t::text, ' ') AS t FROM (SELECT to_jsonb(x)::text AS t FROM app_settings x UNION ALL SELECT token_hash FROM webhook_routes) q",

@@ -1,4 +1,6 @@
 import Decimal from 'decimal.js';
+import { wireParams } from '../../shared/errors';
+import { translate, type MessageKey, type Text } from '../../shared/i18n';
 import { MINUTE_MS } from '../../shared/timeframes';
 import type { MinuteCandle } from './aggregate';
 
@@ -9,16 +11,21 @@ import type { MinuteCandle } from './aggregate';
  */
 export type RestErrorKind = 'timeout' | 'network' | 'rate_limited' | 'http' | 'bad_response';
 
+/** A failed REST call: `message` in English, `text` the same by catalogue key (keys `coreHeartbeat.rest.*`). */
 export class BinanceRestError extends Error {
+  readonly text: Text;
   constructor(
     readonly kind: RestErrorKind,
-    message: string,
+    key: MessageKey,
+    params: Record<string, unknown>,
     readonly status = 0,
     /** wait at least this long before the next request (429/418) */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    const p = wireParams(params);
+    super(translate('en', key, p));
     this.name = 'BinanceRestError';
+    this.text = { key, params: p };
   }
 }
 
@@ -64,11 +71,11 @@ export class BinanceRest {
     for (let page = 0; page < maxPages && cursor < to; page++) {
       const want = Math.min(KLINES_PAGE, Math.ceil((to - cursor) / MINUTE_MS));
       const rows = await this.get(`/api/v3/klines?symbol=${encodeURIComponent(exchangeId)}&interval=1m&startTime=${cursor}&endTime=${to - 1}&limit=${want}`, signal);
-      if (!Array.isArray(rows)) throw new BinanceRestError('bad_response', 'Binance klines: expected an array');
+      if (!Array.isArray(rows)) throw new BinanceRestError('bad_response', 'coreHeartbeat.rest.notArray', {});
       let last = -1;
       for (const r of rows) {
         const c = parseRow(r);
-        if (!c) throw new BinanceRestError('bad_response', `Binance klines: malformed row ${JSON.stringify(r).slice(0, 200)}`);
+        if (!c) throw new BinanceRestError('bad_response', 'coreHeartbeat.rest.malformedRow', { row: JSON.stringify(r).slice(0, 200) });
         if (c.openTime < cursor || c.openTime >= to || c.openTime <= last) continue;
         out.push(c);
         last = c.openTime;
@@ -81,32 +88,32 @@ export class BinanceRest {
 
   private async get(path: string, signal?: AbortSignal): Promise<unknown> {
     const wait = this.blockedUntil - this.now();
-    if (wait > 0) throw new BinanceRestError('rate_limited', `Binance asked to wait ${Math.ceil(wait / 1000)} s before the next request`, 429, wait);
+    if (wait > 0) throw new BinanceRestError('rate_limited', 'coreHeartbeat.rest.wait', { seconds: Math.ceil(wait / 1000) }, 429, wait);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
       res = await this.fetchFn(this.base + path, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { accept: 'application/json' } });
     } catch (e) {
-      if (timeout.aborted) throw new BinanceRestError('timeout', `Binance REST did not answer within ${this.timeoutMs} ms`);
-      throw new BinanceRestError('network', `Binance REST unreachable: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+      if (timeout.aborted) throw new BinanceRestError('timeout', 'coreHeartbeat.rest.timeout', { ms: this.timeoutMs });
+      throw new BinanceRestError('network', 'coreHeartbeat.rest.unreachable', { error: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e) });
     }
     if (res.status === 429 || res.status === 418) {
       const ra = Number(res.headers.get('retry-after'));
       const waitMs = Number.isFinite(ra) && ra > 0 ? ra * 1000 : res.status === 418 ? 120_000 : 60_000;
       this.blockedUntil = this.now() + waitMs;
       await res.body?.cancel().catch(() => undefined);
-      throw new BinanceRestError('rate_limited', `Binance rate limit (${res.status}): retry after ${Math.ceil(waitMs / 1000)} s`, res.status, waitMs);
+      throw new BinanceRestError('rate_limited', 'coreHeartbeat.rest.rateLimit', { status: res.status, seconds: Math.ceil(waitMs / 1000) }, res.status, waitMs);
     }
     let body: unknown;
     try {
       body = await res.json();
     } catch {
-      if (timeout.aborted) throw new BinanceRestError('timeout', `Binance REST did not answer within ${this.timeoutMs} ms`);
-      throw new BinanceRestError(res.ok ? 'bad_response' : 'http', `Binance REST answered ${res.status} with a body that is not JSON`, res.status);
+      if (timeout.aborted) throw new BinanceRestError('timeout', 'coreHeartbeat.rest.timeout', { ms: this.timeoutMs });
+      throw new BinanceRestError(res.ok ? 'bad_response' : 'http', 'coreHeartbeat.rest.notJson', { status: res.status }, res.status);
     }
     if (!res.ok) {
       const msg = typeof body === 'object' && body !== null && 'msg' in body ? String((body as { msg: unknown }).msg) : '';
-      throw new BinanceRestError('http', `Binance REST answered ${res.status}${msg ? `: ${msg}` : ''}`, res.status);
+      throw new BinanceRestError('http', msg ? 'coreHeartbeat.rest.statusWhy' : 'coreHeartbeat.rest.status', { status: res.status, error: msg }, res.status);
     }
     return body;
   }

@@ -8,6 +8,7 @@ import { StreamSimulator } from '../../test/sim/stream/server';
 import { memoryLogger, waitFor } from '../../test/sim/stream/wait';
 import { silentLogger, type Logger } from '../log';
 import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
+import { translate, type Params } from '../../shared/i18n';
 import { HeartbeatService, type HeartbeatConfig } from './service';
 
 const MIN = 60_000;
@@ -135,6 +136,10 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     c.sim.rejectConnections(true);
     c.sim.drop();
     await waitFor(() => !c.hb.status().connected, 'disconnected');
+    // the status says why, in English and by key (the Heartbeat page words it in French)
+    const down = c.hb.status();
+    expect(down).toMatchObject({ lastError: 'stream disconnected (connection dropped)', lastErrorKey: 'coreHeartbeat.streamDisconnected', lastErrorParams: { reason: { key: 'coreHeartbeat.disconnect.dropped', params: {} } } });
+    expect(translate('fr', down.lastErrorKey!, down.lastErrorParams as Params)).toBe('flux déconnecté (connexion perdue)');
     await run(c, 5);
     c.sim.rejectConnections(false);
     await ready(c);
@@ -411,6 +416,9 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     const st = c.hb.status();
     expect(st.gaps).toEqual([{ symbol: SYMBOL, from: gapFrom, to: gapFrom + 3 * MIN }]);
     expect(st.lastError).toMatch(/backfill of BTC\/USDT failed: Binance REST answered 500/);
+    expect(st.lastErrorKey).toBe('coreHeartbeat.backfillFailed');
+    expect(translate('en', st.lastErrorKey!, st.lastErrorParams as Params)).toBe(st.lastError);
+    expect(translate('fr', st.lastErrorKey!, st.lastErrorParams as Params)).toMatch(/^le rattrapage de BTC\/USDT a échoué : L'API REST de Binance a répondu 500/);
     expect(c.events.some((e) => e.name === 'heartbeat.status' && (e.data as { incoherent: boolean }).incoherent)).toBe(true);
     // live minutes keep arriving but wait behind the gap
     const before = c.signals.length;

@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
-import { AppError } from '../../shared/errors';
+import { AppError, wireParams } from '../../shared/errors';
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import { floorToTimeframe, klineStreamName, LONGEST_TIMEFRAME, MINUTE_MS, SymbolIndex, type MarketRef, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
@@ -176,6 +177,14 @@ class Limiter {
 const hrNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const DISCONNECTS = new Set(['dropped', 'connect_failed', 'silent', 'rotated', 'replaced', 'server_shutdown']);
+/** Why a stream connection closed, in words (keys `coreHeartbeat.disconnect.*`); an unknown reason as it is. */
+function disconnectReason(reason: string): Text | string {
+  if (DISCONNECTS.has(reason)) return { key: `coreHeartbeat.disconnect.${reason}`, params: {} };
+  const closed = /^closed_(\d+)$/.exec(reason);
+  return closed ? { key: 'coreHeartbeat.disconnect.closed', params: { code: closed[1]! } } : reason;
+}
+
 export class HeartbeatService {
   private readonly cfg: HeartbeatConfig;
   private readonly clock: { now(): number };
@@ -191,7 +200,8 @@ export class HeartbeatService {
   private running = false;
   private startedAt: number | null = null;
   private sessionId: number | null = null;
-  private lastError: string | null = null;
+  /** The status's last error: English (`lastError`) and by catalogue key (`lastErrorKey`, keys `coreHeartbeat.*`). */
+  private lastError: { text: string; key: string; params: Params } | null = null;
   private lastStatusKey = '';
 
   private writer: CandleWriter | null = null;
@@ -273,7 +283,7 @@ export class HeartbeatService {
         for (const w of this.watched.values()) this.requestSync(w);
       } else if (e.state === 'disconnected') {
         this.log.info({ connection: e.connection, reason: e.reason }, 'Binance stream disconnected');
-        if (e.reason !== 'stopped' && e.reason !== 'unused') this.lastError = `stream disconnected (${e.reason})`;
+        if (e.reason !== 'stopped' && e.reason !== 'unused') this.setError('coreHeartbeat.streamDisconnected', { reason: disconnectReason(e.reason) });
       }
       this.changed(true);
     });
@@ -415,7 +425,9 @@ export class HeartbeatService {
       gaps,
       backfilling,
       reconnects: stats?.reconnects ?? 0,
-      lastError: this.lastError,
+      lastError: this.lastError?.text ?? null,
+      lastErrorKey: this.lastError?.key ?? null,
+      lastErrorParams: this.lastError?.params ?? null,
       malformed: stats?.malformed ?? {},
     };
   }
@@ -630,7 +642,7 @@ export class HeartbeatService {
           this.inFlight = [];
         } catch (e) {
           this.inFlight = [];
-          this.lastError = `database write failed: ${(e as Error).message}`;
+          this.setError('coreHeartbeat.databaseWriteFailed', { error: (e as Error).message });
           this.log.error({ err: (e as Error).message, rows: rows.length }, 'could not store candles; retrying');
           this.writeQueue.unshift(...jobs);
           if (!this.running) return;
@@ -714,7 +726,7 @@ export class HeartbeatService {
       const msg = e instanceof Error ? e.message : String(e);
       const gap = w.filling ?? w.failedGap;
       w.failedGap = gap;
-      this.lastError = `backfill of ${w.symbol} failed: ${msg}`;
+      this.setError('coreHeartbeat.backfillFailed', { symbol: w.symbol, error: e instanceof BinanceRestError ? e.text : e instanceof AppError ? e.text : msg });
       const retryAfter = e instanceof BinanceRestError ? (e.retryAfterMs ?? 0) : 0;
       const delay = Math.max(backoffDelay(w.attempt++, this.cfg.retryBackoff), retryAfter);
       this.log.warn({ symbol: w.symbol, err: msg, gap, retryInMs: delay }, 'heartbeat backfill failed; the symbol is incoherent until it succeeds');
@@ -840,6 +852,11 @@ export class HeartbeatService {
       this.safeEmit('heartbeat.status', s);
     }
     if (persist) this.persistStatus();
+  }
+
+  private setError(key: MessageKey, params: Record<string, unknown>): void {
+    const p = wireParams(params);
+    this.lastError = { text: translate('en', key, p), key, params: p };
   }
 
   private persistStatus(): void {

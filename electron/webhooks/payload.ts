@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
+import { wireParams } from '../../shared/errors';
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
 
 /**
  * The alert message TradingView posts (the original design's vocabulary):
@@ -31,13 +33,36 @@ export interface Alert {
   sender: string | null;
 }
 
-/** A refusal of the alert with the HTTP status it gets and a reason a person can act on. */
+/**
+ * A sentence for the journal: its catalogue key and parameters, and the same in English (`text`,
+ * what the `reason` column and the API keep). Keys `coreWebhooks.*` (shared/i18n/en/coreWebhooks.ts).
+ */
+export interface Reason {
+  text: string;
+  key: string;
+  params: Params;
+}
+
+/** A journal sentence by key; parameters may be other sentences (`{key, params}`), worded in the same language. */
+export function reason(key: MessageKey, params?: Record<string, unknown>): Reason {
+  const p = wireParams(params);
+  return { text: translate('en', key, p), key, params: p };
+}
+
+/** A sentence as a parameter of another one. */
+export const nested = (r: Reason): Text => ({ key: r.key, params: r.params });
+
+/** A refusal of the alert with the HTTP status it gets and a reason a person can act on (by key: `reason`). */
 export class AlertError extends Error {
+  readonly reason: Reason;
   constructor(
     readonly status: 400 | 401 | 415 | 422,
-    message: string,
+    key: MessageKey,
+    params?: Record<string, unknown>,
   ) {
-    super(message);
+    const r = reason(key, params);
+    super(r.text);
+    this.reason = r;
   }
 }
 
@@ -49,7 +74,8 @@ export function storable(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
-function storableValue(v: unknown): unknown {
+/** A value PostgreSQL can store as jsonb: no NUL characters in its strings, nested. */
+export function storableValue(v: unknown): unknown {
   if (typeof v === 'string') return storable(v);
   if (Array.isArray(v)) return v.map(storableValue);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storableValue(x)]));
@@ -82,18 +108,18 @@ export function parseBody(body: string): Record<string, unknown> {
   try {
     v = JSON.parse(body);
   } catch (e) {
-    throw new AlertError(400, `The body is not valid JSON (${(e as Error).message.slice(0, 120)}). Paste the template as it is into the alert's message.`);
+    throw new AlertError(400, 'coreWebhooks.refused.notJson', { error: (e as Error).message.slice(0, 120) });
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AlertError(400, 'The body must be a JSON object, e.g. {"secret": "…", "action": "PING"}.');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AlertError(400, 'coreWebhooks.refused.notObject', { example: '{"secret": "…", "action": "PING"}' });
   return v as Record<string, unknown>;
 }
 
 function text(obj: Record<string, unknown>, key: string, max = 100): string | null {
   const v = obj[key];
   if (v === undefined || v === null || v === '') return null;
-  if (typeof v !== 'string' && typeof v !== 'number') throw new AlertError(422, `"${key}" must be a string.`);
+  if (typeof v !== 'string' && typeof v !== 'number') throw new AlertError(422, 'coreWebhooks.refused.mustBeString', { field: key });
   const s = String(v).trim();
-  if (s.length > max) throw new AlertError(422, `"${key}" is longer than ${max} characters.`);
+  if (s.length > max) throw new AlertError(422, 'coreWebhooks.refused.tooLong', { field: key, max });
   return s === '' ? null : s;
 }
 
@@ -103,15 +129,15 @@ const DECIMAL = /^\d+(\.\d+)?$|^\d*\.\d+$/;
 function positive(obj: Record<string, unknown>, key: string): Decimal | null {
   const v = obj[key];
   if (v === undefined || v === null || v === '') return null;
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new AlertError(422, `"${key}" must be a number.`);
-  if (typeof v !== 'string' && typeof v !== 'number') throw new AlertError(422, `"${key}" must be a number, e.g. "0.01".`);
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new AlertError(422, 'coreWebhooks.refused.notFinite', { field: key });
+  if (typeof v !== 'string' && typeof v !== 'number') throw new AlertError(422, 'coreWebhooks.refused.numberExample', { field: key });
   const s = String(v).trim();
-  if (/^-/.test(s)) throw new AlertError(422, `"${key}" must not be negative (got ${s.slice(0, 40)}).`);
+  if (/^-/.test(s)) throw new AlertError(422, 'coreWebhooks.refused.negative', { field: key, value: s.slice(0, 40) });
   // Strings are plain decimals ("0.001"); JSON numbers may print in exponent form (1e-7).
-  if (typeof v === 'string' && !DECIMAL.test(s)) throw new AlertError(422, `"${key}" must be a number, got "${s.slice(0, 40)}" (is the TradingView placeholder spelled right?).`);
+  if (typeof v === 'string' && !DECIMAL.test(s)) throw new AlertError(422, 'coreWebhooks.refused.notNumber', { field: key, value: s.slice(0, 40) });
   const d = new Decimal(v);
-  if (!d.isFinite() || d.gte('1e20')) throw new AlertError(422, `"${key}" must be a number below 10^20.`);
-  if (!d.gt(0)) throw new AlertError(422, `"${key}" must be greater than 0.`);
+  if (!d.isFinite() || d.gte('1e20')) throw new AlertError(422, 'coreWebhooks.refused.tooBig', { field: key });
+  if (!d.gt(0)) throw new AlertError(422, 'coreWebhooks.refused.notPositive', { field: key });
   return d;
 }
 
@@ -127,9 +153,9 @@ export function secretOf(obj: Record<string, unknown>): string | null {
  */
 export function parseAlert(obj: Record<string, unknown>): Alert {
   const rawAction = obj.action;
-  if (typeof rawAction !== 'string' || rawAction.trim() === '') throw new AlertError(422, `"action" is required: one of ${ACTIONS.join(', ')}.`);
+  if (typeof rawAction !== 'string' || rawAction.trim() === '') throw new AlertError(422, 'coreWebhooks.refused.actionRequired', { actions: ACTIONS.join(', ') });
   const action = ACTION_BY_LOWER.get(rawAction.trim().toLowerCase());
-  if (!action) throw new AlertError(422, `Unknown action "${rawAction.slice(0, 40)}": use one of ${ACTIONS.join(', ')}.`);
+  if (!action) throw new AlertError(422, 'coreWebhooks.refused.unknownAction', { action: rawAction.slice(0, 40), actions: ACTIONS.join(', ') });
   const alert: Alert = {
     action,
     id: text(obj, 'id', MAX_ID),
@@ -146,21 +172,21 @@ export function parseAlert(obj: Record<string, unknown>): Alert {
   };
   if (obj.expect !== undefined && obj.expect !== null && obj.expect !== '') {
     const n = Number(obj.expect);
-    if ((typeof obj.expect !== 'number' && typeof obj.expect !== 'string') || !Number.isInteger(n) || n <= 0 || n > 10_080) throw new AlertError(422, '"expect" is the number of minutes between PINGs: a whole number from 1 to 10080.');
+    if ((typeof obj.expect !== 'number' && typeof obj.expect !== 'string') || !Number.isInteger(n) || n <= 0 || n > 10_080) throw new AlertError(422, 'coreWebhooks.refused.expect');
     alert.expect = n;
   }
   if (action === 'PING') return alert;
-  if (!alert.id) throw new AlertError(422, `"id" is required for ${action}: it is the dedupe key, e.g. "{{strategy.order.id}}-{{timenow}}".`);
-  if (!alert.symbol) throw new AlertError(422, `"symbol" is required for ${action}, e.g. "{{ticker}}".`);
+  if (!alert.id) throw new AlertError(422, 'coreWebhooks.refused.idRequired', { action, example: '{{strategy.order.id}}-{{timenow}}' });
+  if (!alert.symbol) throw new AlertError(422, 'coreWebhooks.refused.symbolRequired', { action, example: '{{ticker}}' });
   if (action === 'MAJ') {
-    if (!alert.sl && !alert.tp) throw new AlertError(422, 'MAJ moves the stop-loss or the take-profit: give "sl", "tp" or both.');
+    if (!alert.sl && !alert.tp) throw new AlertError(422, 'coreWebhooks.refused.majNeedsLevels');
   } else {
-    if (alert.amount && alert.percent) throw new AlertError(422, 'Give either "amount" or "percent", not both.');
-    if (!alert.amount && !alert.percent) throw new AlertError(422, `${action} needs "amount" (in the base currency) or "percent" (of the free quote balance for a buy, of the webhook's position for a sell).`);
-    if (alert.percent && alert.percent.gt(100)) throw new AlertError(422, '"percent" must be at most 100.');
-    if ((action === 'BuyLimit' || action === 'SellLimit') && !alert.price) throw new AlertError(422, `${action} needs a "price", e.g. "{{close}}".`);
+    if (alert.amount && alert.percent) throw new AlertError(422, 'coreWebhooks.refused.amountAndPercent');
+    if (!alert.amount && !alert.percent) throw new AlertError(422, 'coreWebhooks.refused.amountOrPercent', { action });
+    if (alert.percent && alert.percent.gt(100)) throw new AlertError(422, 'coreWebhooks.refused.percentMax');
+    if ((action === 'BuyLimit' || action === 'SellLimit') && !alert.price) throw new AlertError(422, 'coreWebhooks.refused.limitNeedsPrice', { action, example: '{{close}}' });
   }
-  if (alert.sl && alert.tp && !alert.sl.lt(alert.tp)) throw new AlertError(422, `The stop-loss (${alert.sl.toFixed()}) must be below the take-profit (${alert.tp.toFixed()}).`);
+  if (alert.sl && alert.tp && !alert.sl.lt(alert.tp)) throw new AlertError(422, 'coreWebhooks.refused.slBelowTp', { sl: alert.sl.toFixed(), tp: alert.tp.toFixed() });
   return alert;
 }
 

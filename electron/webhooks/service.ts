@@ -19,7 +19,9 @@ import {
   acceptedContentType,
   AlertError,
   marketKey,
+  nested,
   parseAlert,
+  reason,
   parseBody,
   scrubPayload,
   scrubRaw,
@@ -29,6 +31,7 @@ import {
   webhookClientOrderId,
   type Action,
   type Alert,
+  type Reason,
 } from './payload';
 import * as store from './store';
 import { Tunnel, type Forward, type TunnelState } from './tunnel';
@@ -99,6 +102,33 @@ export interface ListenerState {
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+/** A journal sentence as the row's three columns: the English text, its key and its parameters. */
+const reasonCols = (r: Reason) => ({ reason: r.text, reasonKey: r.key, reasonParams: r.params });
+/** An error as a journal sentence: an AppError keeps its own key; anything else is external text. */
+const errorReason = (e: AppError): Reason => ({ text: e.message, key: e.key, params: e.params });
+/** Several sentences as one (`a; b; c`), each worded in the reader's language. */
+function joined(list: Reason[]): Reason {
+  if (list.length === 1) return list[0]!;
+  return reason('coreWebhooks.levels.list', { first: nested(list[0]!), rest: nested(joined(list.slice(1))) });
+}
+/** An order status in words (`open`, `filled`…); an unknown one as it is. */
+const orderStatus = (status: string) => (status in ORDER_STATUS ? { key: `coreWebhooks.orderStatus.${status}`, params: {} } : status);
+const ORDER_STATUS: Record<string, true> = { intent: true, sent: true, unknown: true, open: true, partially_filled: true, filled: true, cancelled: true, rejected: true };
+/**
+ * The stop-loss / take-profit problems of `checkLevels` (electron/trading/protection.ts) as journal
+ * sentences. In a webhook the levels are already positive and ordered (parseAlert), so the
+ * problems left are against the price; anything else keeps the checker's own words.
+ */
+function levelReasons(bad: { path: string; message: string }[], sl: Decimal | null | undefined, tp: Decimal | null | undefined, price: Decimal | null): Reason {
+  return joined(
+    bad.map((b) => {
+      if (b.path === 'stopLoss' && sl && tp && !sl.lt(tp)) return reason('coreWebhooks.levels.slAboveTp', { sl: sl.toFixed(), tp: tp.toFixed() });
+      if (b.path === 'stopLoss' && sl && price && !sl.lt(price)) return reason('coreWebhooks.levels.slAbovePrice', { sl: sl.toFixed(), price: price.toFixed() });
+      if (b.path === 'takeProfit' && tp && price && !tp.gt(price)) return reason('coreWebhooks.levels.tpBelowPrice', { tp: tp.toFixed(), price: price.toFixed() });
+      return reason('errors.external', { reason: b.message });
+    }),
+  );
+}
 const REFUSAL_CODES = new Set(['invalid_order', 'insufficient_funds', 'invalid_input', 'exchange_permission', 'exchange_auth', 'not_found']);
 
 export class WebhookService {
@@ -289,7 +319,8 @@ export class WebhookService {
       await this.listener.start();
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const why = err.code === 'EADDRINUSE' ? `port ${this.opts.config.port} is already in use (set ARISTOBOT_WEBHOOK_PORT to another port)` : err.code === 'EACCES' ? `no permission to listen on port ${this.opts.config.port}` : err.message;
+      const port = this.opts.config.port;
+      const why = err.code === 'EADDRINUSE' ? nested(reason('coreWebhooks.listener.portInUse', { port })) : err.code === 'EACCES' ? nested(reason('coreWebhooks.listener.noPermission', { port })) : err.message;
       throw new AppError('unavailable', 'errors.webhooks.webhookListenerDidNot', { why });
     }
     await this.saveSettings({ listener: true });
@@ -358,10 +389,11 @@ export class WebhookService {
   private resolveBroker(list: Broker[], name: string | null): Broker {
     const b = name === null ? list.find((x) => x.isDefault) : list.find((x) => x.name.toLowerCase() === name.toLowerCase());
     if (!b) {
-      const names = list.map((x) => `"${x.name}"`).join(', ') || 'none yet';
-      throw new AlertError(422, name === null ? `No "broker" given and the profile has no default broker. Brokers: ${names}.` : `Unknown broker "${name.slice(0, 60)}". Brokers of this profile: ${names}.`);
+      const brokers = list.map((x) => `"${x.name}"`).join(', ') || nested(reason('coreWebhooks.refused.noBrokers'));
+      if (name === null) throw new AlertError(422, 'coreWebhooks.refused.noDefaultBroker', { brokers });
+      throw new AlertError(422, 'coreWebhooks.refused.unknownBroker', { name: name.slice(0, 60), brokers });
     }
-    if (!b.active) throw new AlertError(422, `The broker "${b.name}" is inactive.`);
+    if (!b.active) throw new AlertError(422, 'coreWebhooks.refused.brokerInactive', { name: b.name });
     return b;
   }
 
@@ -388,7 +420,7 @@ export class WebhookService {
     this.marketKeys.set(ex.id, keys);
   }
 
-  private async journalRefusal(profileId: string, a: IncomingAlert, status: number, reason: string, parsed: Record<string, unknown> | null, alert?: Partial<Alert>, broker?: Broker): Promise<AlertAnswer> {
+  private async journalRefusal(profileId: string, a: IncomingAlert, status: number, why: Reason, parsed: Record<string, unknown> | null, alert?: Partial<Alert>, broker?: Broker): Promise<AlertAnswer> {
     const row = await this.journal.insert(profileId, {
         senderIp: a.ip,
         contentType: a.contentType?.slice(0, 100) ?? null,
@@ -404,10 +436,11 @@ export class WebhookService {
         raw: parsed ? null : scrubRaw(a.body),
         httpStatus: status,
         status: 'rejected',
-        reason,
+        ...reasonCols(why),
       });
     this.emitReceived(profileId, row!);
-    return { status, body: { ok: false, status: 'rejected', requestId: row!.id, reason } };
+    // The HTTP answer is read by TradingView (a machine): its reason stays English.
+    return { status, body: { ok: false, status: 'rejected', requestId: row!.id, reason: why.text } };
   }
 
   private emitReceived(profileId: string, r: store.RequestRow): void {
@@ -423,22 +456,22 @@ export class WebhookService {
     const profileId = this.routes.get(sha(a.token));
     if (!profileId) return { status: 404, body: { ok: false, status: 'not_found' } };
     if (this.settings.restrictToTradingView && !(a.ip && TRADINGVIEW_IPS.includes(a.ip.replace(/^::ffff:/, '')))) {
-      return this.journalRefusal(profileId, a, 403, `Refused: ${a.ip ?? 'an unknown address'} is not one of TradingView's webhook addresses (the restriction is on).`, null);
+      return this.journalRefusal(profileId, a, 403, reason('coreWebhooks.refused.notTradingView', { ip: a.ip ?? nested(reason('coreWebhooks.refused.unknownAddress')) }), null);
     }
     if (acceptedContentType(a.contentType) === null) {
-      return this.journalRefusal(profileId, a, 415, `Content type "${String(a.contentType).slice(0, 60)}" is not accepted: send application/json or text/plain.`, null);
+      return this.journalRefusal(profileId, a, 415, reason('coreWebhooks.refused.contentType', { type: String(a.contentType).slice(0, 60) }), null);
     }
     let parsed: Record<string, unknown>;
     try {
       parsed = parseBody(a.body);
     } catch (e) {
-      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.message, null);
+      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.reason, null);
       throw e;
     }
     const given = secretOf(parsed);
     const expected = await this.secretHash(profileId);
     const ok = given !== null && expected !== null && timingSafeEqual(Buffer.from(sha(given), 'hex'), expected);
-    if (!ok) return this.journalRefusal(profileId, a, 401, given === null ? 'Missing "secret": copy the alert template from the Webhooks page.' : 'Wrong secret: copy the alert template again (was the secret regenerated?).', parsed);
+    if (!ok) return this.journalRefusal(profileId, a, 401, reason(given === null ? 'coreWebhooks.refused.missingSecret' : 'coreWebhooks.refused.wrongSecret'), parsed);
 
     let alert: Alert;
     let broker: Broker | undefined;
@@ -448,10 +481,10 @@ export class WebhookService {
       if (alert.action !== 'PING') {
         broker = this.resolveBroker(await this.brokersOf(profileId), alert.broker);
         market = this.resolveSymbol(broker.exchange, alert.symbol!);
-        if (market === null) throw new AlertError(422, `Unknown symbol "${alert.symbol}" on ${broker.exchange} (broker "${broker.name}").`);
+        if (market === null) throw new AlertError(422, 'coreWebhooks.refused.unknownSymbol', { symbol: alert.symbol, exchange: broker.exchange, broker: broker.name });
       }
     } catch (e) {
-      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.message, parsed, undefined, broker);
+      if (e instanceof AlertError) return this.journalRefusal(profileId, a, e.status, e.reason, parsed, undefined, broker);
       throw e;
     }
     const base = {
@@ -469,7 +502,7 @@ export class WebhookService {
     };
     if (alert.action === 'PING') {
       const at = new Date(this.now());
-      const row = await this.journal.insert(profileId, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', reason: alert.expect ? `alive; next PING expected within ${alert.expect} min` : 'alive' }, async (c, r) => {
+      const row = await this.journal.insert(profileId, { ...base, dedupeKey: null, httpStatus: 200, status: 'processed', ...reasonCols(alert.expect ? reason('coreWebhooks.result.aliveExpect', { minutes: alert.expect }) : reason('coreWebhooks.result.alive')) }, async (c, r) => {
         await store.recordPing(c, base.sender!, at, a.ip, alert.expect);
         return r!;
       });
@@ -481,7 +514,7 @@ export class WebhookService {
     const row = await this.journal.insert(profileId, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null }, async (c, r) => {
       if (r) return { row: r, original: null };
       const original = await store.requestByDedupe(c, alert.id!);
-      const dup = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'duplicate', reason: `Duplicate of the alert received at ${original?.received_at.toISOString() ?? '?'} with the same id: no second order.` });
+      const dup = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'duplicate', ...reasonCols(reason('coreWebhooks.result.duplicate', { at: original?.received_at.toISOString() ?? '?' })) });
       return { row: dup!, original };
     });
     this.emitReceived(profileId, row.row);
@@ -525,8 +558,9 @@ export class WebhookService {
     while (this.running.size) await Promise.all([...this.running]);
   }
 
-  private async setStatus(profileId: string, id: string, status: store.RequestStatus, fields: { reason?: string | null; orderId?: string | null; market?: string | null } = {}): Promise<void> {
-    await this.journal.status(profileId, { id, status, ...fields });
+  private async setStatus(profileId: string, id: string, status: store.RequestStatus, fields: { reason?: Reason; orderId?: string | null; market?: string | null } = {}): Promise<void> {
+    const { reason: why, ...rest } = fields;
+    await this.journal.status(profileId, { id, status, ...rest, ...(why ? reasonCols(why) : {}) });
     this.emitUpdated(profileId, 'request', id);
   }
 
@@ -536,13 +570,13 @@ export class WebhookService {
     try {
       alert = parseAlert(row.payload ?? {});
     } catch (e) {
-      return this.setStatus(profileId, row.id, 'rejected', { reason: (e as Error).message });
+      return this.setStatus(profileId, row.id, 'rejected', { reason: e instanceof AlertError ? e.reason : reason('errors.external', { reason: (e as Error).message }) });
     }
     try {
       const { ex, broker } = await this.opts.brokers.exchangeFor(profileId, row.broker_id!);
       this.learnMarkets(ex);
       const market = this.resolveSymbol(ex.id, alert.symbol!);
-      if (!market) return this.setStatus(profileId, row.id, 'rejected', { reason: `Unknown symbol "${alert.symbol}" on ${broker.exchange} (broker "${broker.name}").` });
+      if (!market) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.unknownSymbol', { symbol: alert.symbol, exchange: broker.exchange, broker: broker.name }) });
       const sandbox = sandboxOf(ex);
       if (alert.action === 'MAJ') return await this.moveStops(profileId, row, alert, broker, sandbox, market);
       await this.trade(profileId, row, alert, ex, broker, sandbox, market);
@@ -551,23 +585,25 @@ export class WebhookService {
       const order = (err.details as { order?: { id?: string } } | undefined)?.order;
       const status = err.code === 'invalid_order' || err.code === 'insufficient_funds' || REFUSAL_CODES.has(err.code) ? 'rejected' : 'error';
       this.log.info({ request: row.id, code: err.code, status }, 'webhook not executed');
-      await this.setStatus(profileId, row.id, status, { reason: err.message, orderId: order?.id ?? null });
+      await this.setStatus(profileId, row.id, status, { reason: errorReason(err), orderId: order?.id ?? null });
     }
   }
 
   private async moveStops(profileId: string, row: store.RequestRow, alert: Alert, broker: Broker, sandbox: boolean, market: string): Promise<void> {
     const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
-    if (!pos || !pos.quantity.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `No open webhook position on ${market} (broker "${broker.name}"): nothing to move.`, market });
+    if (!pos || !pos.quantity.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.noPosition', { market, broker: broker.name }), market });
     const sl = alert.sl ?? pos.stop_loss;
     const tp = alert.tp ?? pos.take_profit;
-    if (sl && tp && !sl.lt(tp)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The stop-loss (${sl.toFixed()}) must stay below the take-profit (${tp.toFixed()}).`, market });
+    if (sl && tp && !sl.lt(tp)) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.slStaysBelowTp', { sl: sl.toFixed(), tp: tp.toFixed() }), market });
     const last = (await this.opts.orders.ticker(profileId, broker.id, market)).last;
     const bad = checkLevels({ stopLoss: sl, takeProfit: tp }, last);
-    if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: `Stop-loss / take-profit not moved: ${bad.map((b) => b.message).join('; ')}.`, market });
+    if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.notMoved', { issues: nested(levelReasons(bad, sl, tp, last)) }), market });
     await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET stop_loss = $2, take_profit = $3, updated_at = now() WHERE id = $1', [pos.id, sl?.toFixed() ?? null, tp?.toFixed() ?? null]));
     const moved = await this.ensureProtection(profileId, { ...pos, stop_loss: sl, take_profit: tp }, row.id);
     this.emitUpdated(profileId, 'position', pos.id);
-    await this.setStatus(profileId, row.id, 'processed', { reason: `Stop-loss ${sl?.toFixed() ?? '—'}, take-profit ${tp?.toFixed() ?? '—'} (${moved.mode === 'native' ? 'native orders at the exchange' : `watched by the app${moved.reason ? `: ${moved.reason}` : ''}`}).`, market });
+    const how = moved.mode === 'native' ? reason('coreWebhooks.result.movedNative') : moved.reason ? reason('coreWebhooks.result.movedWatchedWhy', { reason: moved.reason }) : reason('coreWebhooks.result.movedWatched');
+    const none = nested(reason('coreWebhooks.result.none'));
+    await this.setStatus(profileId, row.id, 'processed', { reason: reason('coreWebhooks.result.moved', { sl: sl?.toFixed() ?? none, tp: tp?.toFixed() ?? none, how: nested(how) }), market });
   }
 
   private async freeBalance(ex: Exchange, asset: string): Promise<Decimal> {
@@ -586,23 +622,23 @@ export class WebhookService {
       // Levels that cannot protect a long (a stop-loss above the price, …): refused before anything is bought.
       const reference = type === 'limit' ? alert.price! : (await this.opts.orders.ticker(profileId, broker.id, market)).last;
       const bad = checkLevels({ stopLoss: alert.sl, takeProfit: alert.tp }, reference);
-      if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: `Invalid stop-loss / take-profit: ${bad.map((b) => b.message).join('; ')}. Nothing was placed.`, market });
+      if (bad.length) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.invalidLevels', { issues: nested(levelReasons(bad, alert.sl, alert.tp, reference)) }), market });
     }
     if (side === 'buy') {
       if (alert.amount) amount = alert.amount;
       else {
         const free = await this.freeBalance(ex, String(m.quote));
         const spend = free.times(alert.percent!).div(100).toDecimalPlaces(8, Decimal.ROUND_DOWN);
-        if (!spend.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `No free ${m.quote} to spend (${alert.percent!.toFixed()} % of ${free.toFixed()}).`, market });
+        if (!spend.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.noFree', { quote: String(m.quote), percent: alert.percent!.toFixed(), free: free.toFixed() }), market });
         if (type === 'market') cost = spend;
         else amount = spend.div(alert.price!).toDecimalPlaces(12, Decimal.ROUND_DOWN);
       }
     } else {
       const book = await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
       const held = book.quantity;
-      if (!held.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The webhook position on ${market} (broker "${broker.name}") is empty: a webhook sells only what webhooks bought.`, market });
+      if (!held.gt(0)) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.emptyPosition', { market, broker: broker.name }), market });
       if (alert.amount) {
-        if (alert.amount.gt(held)) return this.setStatus(profileId, row.id, 'rejected', { reason: `The webhook position on ${market} holds ${held.toFixed()} ${m.base}; ${alert.amount.toFixed()} cannot be sold by a webhook (coins bought by hand are not touched).`, market });
+        if (alert.amount.gt(held)) return this.setStatus(profileId, row.id, 'rejected', { reason: reason('coreWebhooks.refused.overPosition', { market, held: held.toFixed(), base: String(m.base), amount: alert.amount.toFixed() }), market });
         amount = alert.amount;
       } else amount = held.times(alert.percent!).div(100);
       // Native stop-loss / take-profit hold the coins: cancelled first, placed again for what is left.
@@ -631,21 +667,24 @@ export class WebhookService {
       );
     }
     await this.recompute(profileId, broker.id, sandbox, broker.exchange, market, String(m.base), String(m.quote));
-    let note = '';
+    let note: Reason | null = null;
     const pos = await this.db.withProfile(profileId, (c) => store.positionOf(c, broker.id, sandbox, market));
     if (pos && pos.quantity.gt(0) && (pos.stop_loss || pos.take_profit)) {
       try {
         const p = await this.ensureProtection(profileId, pos, row.id);
-        note = p.mode === 'native' ? ' Stop-loss / take-profit: native orders at the exchange.' : ` Stop-loss / take-profit watched by the app (${p.reason})`;
+        note = p.mode === 'native' ? reason('coreWebhooks.result.nativeNote') : reason('coreWebhooks.result.watchedNote', { reason: p.reason });
       } catch (e) {
         // The order is placed; its protection falls back to the app's watch.
         const err = isAppError(e) ? e : externalError('internal', e);
-        await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
+        await this.setExitReason(profileId, pos.id, errorReason(err), "protection = 'watched'");
         await this.markProtection(profileId, row.id, 'watched');
-        note = ` Stop-loss / take-profit watched by the app: the native orders could not be placed (${err.message})`;
+        note = reason('coreWebhooks.result.fallbackNote', { error: err });
       }
     }
-    await this.setStatus(profileId, row.id, 'processed', { reason: `Order ${order.status}${order.filled.gt(0) ? `, ${order.filled.toFixed()} ${m.base} filled` : ''}.${note}`, orderId: order.id, market });
+    const done = order.filled.gt(0)
+      ? reason('coreWebhooks.result.orderFilled', { status: orderStatus(order.status), filled: order.filled.toFixed(), base: String(m.base), note: note ? nested(note) : '' })
+      : reason('coreWebhooks.result.order', { status: orderStatus(order.status), note: note ? nested(note) : '' });
+    await this.setStatus(profileId, row.id, 'processed', { reason: done, orderId: order.id, market });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -683,6 +722,13 @@ export class WebhookService {
       ),
     );
     return rows[0]?.oco_ref ?? null;
+  }
+
+  /** A webhook position's exit reason: its English text with its key and parameters (and `set`, more columns to change, parameters from $5). */
+  private async setExitReason(profileId: string, positionId: string, why: Reason, set = '', more: unknown[] = []): Promise<void> {
+    await this.db.withProfile(profileId, (c) =>
+      c.query(`UPDATE webhook_positions SET exit_reason = $2, exit_reason_key = $3, exit_reason_params = $4${set ? `, ${set}` : ''} WHERE id = $1`, [positionId, why.text, why.key, JSON.stringify(why.params), ...more]),
+    );
   }
 
   private async markProtection(profileId: string, requestId: string | null, mode: 'native' | 'watched'): Promise<void> {
@@ -728,7 +774,11 @@ export class WebhookService {
       sourceRef: `position:${pos.id}`,
       clientOrderId,
     });
-    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET protection = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, p.mode, p.mode === 'watched' ? p.reason : null]));
+    // The order service's reason for watching (its own words) is kept as a parameter.
+    const why = p.mode === 'watched' ? reason('errors.external', { reason: p.reason }) : null;
+    await this.db.withProfile(profileId, (c) =>
+      c.query('UPDATE webhook_positions SET protection = $2, exit_reason = $3, exit_reason_key = $4, exit_reason_params = $5, updated_at = now() WHERE id = $1', [pos.id, p.mode, why?.text ?? null, why?.key ?? null, why ? JSON.stringify(why.params) : null]),
+    );
     await this.markProtection(profileId, requestId, p.mode);
     this.emitUpdated(profileId, 'position', pos.id);
     this.log.info({ position: pos.id, mode: p.mode, how: p.how, reason: p.reason }, 'webhook position protection');
@@ -775,7 +825,7 @@ export class WebhookService {
         await this.ensureProtection(profileId, pos, request);
       } catch (e) {
         const err = isAppError(e) ? e : new AppError('internal', 'errors.webhooks.protectionNotPlaced', { reason: (e as Error).message });
-        await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2 WHERE id = $1", [pos.id, err.message]));
+        await this.setExitReason(profileId, pos.id, errorReason(err), "protection = 'watched'");
         await this.markProtection(profileId, request, 'watched');
         this.log.warn({ position: pos.id, err: err.message }, 'native stop-loss / take-profit not placed after the fill; watched by the app');
       }
@@ -837,23 +887,23 @@ export class WebhookService {
     if (!pair) return false;
     const s = await this.opts.orders.settleProtection(profileId, pos.broker_id, pos.sandbox, pair);
     if (s.filled) {
-      const label = s.filled.protects === 'stop_loss' ? 'Stop-loss' : 'Take-profit';
-      await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_reason = $2, updated_at = now() WHERE id = $1', [pos.id, `${label} executed at the exchange (order ${s.filled!.status}, ${s.filled!.filled.toFixed()} ${pos.base}).`]));
+      const label = nested(reason(s.filled.protects === 'stop_loss' ? 'coreWebhooks.exit.stopLoss' : 'coreWebhooks.exit.takeProfit'));
+      await this.setExitReason(profileId, pos.id, reason('coreWebhooks.exit.atExchange', { label, status: orderStatus(s.filled.status), filled: s.filled.filled.toFixed(), base: pos.base }), 'updated_at = now()');
       await this.recompute(profileId, pos.broker_id, pos.sandbox, pos.exchange, pos.symbol, pos.base, pos.quote);
       this.emitUpdated(profileId, 'position', pos.id);
       return true;
     }
     if (s.active) return true;
     this.log.warn({ position: pos.id, pair }, 'native stop-loss / take-profit no longer at the exchange; watched by the app');
-    await this.db.withProfile(profileId, (c) => c.query("UPDATE webhook_positions SET protection = 'watched', exit_reason = $2, updated_at = now() WHERE id = $1", [pos.id, 'The native stop-loss / take-profit orders are no longer at the exchange (cancelled or refused there); watched by the app.']));
+    await this.setExitReason(profileId, pos.id, reason('coreWebhooks.exit.nativeGone'), "protection = 'watched', updated_at = now()");
     this.emitUpdated(profileId, 'position', pos.id);
     return false;
   }
 
-  private async exit(profileId: string, pos: store.PositionRow, reason: 'stop_loss' | 'take_profit', price: Decimal): Promise<void> {
-    const label = reason === 'stop_loss' ? 'Stop-loss' : 'Take-profit';
+  private async exit(profileId: string, pos: store.PositionRow, why: 'stop_loss' | 'take_profit', price: Decimal): Promise<void> {
+    const label = nested(reason(why === 'stop_loss' ? 'coreWebhooks.exit.stopLoss' : 'coreWebhooks.exit.takeProfit'));
     let orderId: string | null = null;
-    let note: string;
+    let note: Reason;
     try {
       const order = await this.opts.orders.place(profileId, {
         brokerId: pos.broker_id,
@@ -866,20 +916,20 @@ export class WebhookService {
         clientOrderId: webhookClientOrderId(profileId, `exit:${pos.id}:${pos.generation}`),
       });
       orderId = order.id;
-      note = `${label} hit at ${price.toFixed()}: sold at market (order ${order.status}).`;
+      note = reason('coreWebhooks.exit.sold', { label, price: price.toFixed(), status: orderStatus(order.status) });
     } catch (e) {
       const err = isAppError(e) ? e : externalError('internal', e);
       orderId = (err.details as { order?: { id?: string } } | undefined)?.order?.id ?? null;
-      note = `${label} hit at ${price.toFixed()}, but the sale failed: ${err.message}`;
+      note = reason('coreWebhooks.exit.saleFailed', { label, price: price.toFixed(), error: err });
       if (!orderId) {
         // Nothing journaled (the exchange unreachable): the next pass tries again with the same client order id.
         this.log.warn({ position: pos.id, err: err.message }, 'stop-loss / take-profit sale not placed; retrying');
-        await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_reason = $2 WHERE id = $1', [pos.id, note]));
+        await this.setExitReason(profileId, pos.id, note);
         return;
       }
     }
-    this.log.info({ position: pos.id, reason, order: orderId }, 'webhook position exit');
-    await this.db.withProfile(profileId, (c) => c.query('UPDATE webhook_positions SET exit_order_id = $2, exit_reason = $3, updated_at = now() WHERE id = $1', [pos.id, orderId, note]));
+    this.log.info({ position: pos.id, reason: why, order: orderId }, 'webhook position exit');
+    await this.setExitReason(profileId, pos.id, note, 'exit_order_id = $5, updated_at = now()', [orderId]);
     const [base = pos.base, quote = pos.quote] = [pos.base, pos.quote];
     await this.recompute(profileId, pos.broker_id, pos.sandbox, pos.exchange, pos.symbol, base, quote);
     this.emitUpdated(profileId, 'position', pos.id);

@@ -1,6 +1,7 @@
 import type Decimal from 'decimal.js';
+import type { Params } from '../../shared/i18n';
 import type { Queryable } from '../db/database';
-import { storable } from './payload';
+import { storable, storableValue } from './payload';
 
 /** SQL of the webhook tables (migration 0008). Every function runs inside `Database.withProfile`. */
 
@@ -25,6 +26,9 @@ export interface RequestRow {
   http_status: number;
   status: RequestStatus;
   reason: string | null;
+  /** The reason's catalogue key and parameters (migration 0020); NULL on older rows (their English `reason` is shown). */
+  reason_key?: string | null;
+  reason_params?: Params | null;
   order_id: string | null;
   processed_at: Date | null;
   /** How the alert's stop-loss / take-profit are enforced (migration 0013): native orders, or watched by the app. */
@@ -47,19 +51,28 @@ export interface NewRequest {
   httpStatus: number;
   status: RequestStatus;
   reason: string | null;
+  reasonKey?: string | null;
+  reasonParams?: Params | null;
 }
 
-const COLS = 'sender_ip, content_type, alert_id, dedupe_key, action, symbol, market, broker_id, broker_name, sender, payload, raw, http_status, status, reason, processed_at';
+const COLS = 'sender_ip, content_type, alert_id, dedupe_key, action, symbol, market, broker_id, broker_name, sender, payload, raw, http_status, status, reason, processed_at, reason_key, reason_params';
 const t = (s: string | null): string | null => (s === null ? null : storable(s));
+/**
+ * A reason's parameters as PostgreSQL can keep them in jsonb: a sender's NUL characters and lone UTF-16
+ * surrogates (a cut-off quote of the body) replaced by U+FFFD, as they are in the English text column.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storableParams = (p: Params): Params => JSON.parse(JSON.stringify(storableValue(p), (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v))) as Params;
+const jp = (p: Params | null | undefined): string | null => (p ? JSON.stringify(storableParams(p)) : null);
 const values = (r: NewRequest) => [r.senderIp, t(r.contentType), t(r.alertId), t(r.dedupeKey), t(r.action), t(r.symbol), r.market, r.brokerId, t(r.brokerName), t(r.sender), r.payload, r.raw, r.httpStatus, r.status, t(r.reason)];
 
 /** Journals a request; null when its dedupe key was journaled before (the caller then records a duplicate). */
 export async function insertRequest(c: Queryable, r: NewRequest & { id?: string }): Promise<RequestRow | null> {
   const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
   const { rows } = await c.query<RequestRow>(
-    `INSERT INTO webhook_requests (id, ${COLS}) VALUES (COALESCE($17::uuid, gen_random_uuid()), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+    `INSERT INTO webhook_requests (id, ${COLS}) VALUES (COALESCE($17::uuid, gen_random_uuid()), $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$18,$19)
      ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
-    [...values(r), done, r.id ?? null],
+    [...values(r), done, r.id ?? null, r.reasonKey ?? null, jp(r.reasonParams)],
   );
   return rows[0] ?? null;
 }
@@ -80,7 +93,7 @@ export function rowOf(r: NewRow, set: Inserted): RequestRow {
   return {
     id: r.id, profile_id: set.profile_id, received_at: set.received_at, sender_ip: r.senderIp, content_type: t(r.contentType), alert_id: t(r.alertId), dedupe_key: t(r.dedupeKey),
     action: t(r.action), symbol: t(r.symbol), market: r.market, broker_id: r.brokerId, broker_name: t(r.brokerName), sender: t(r.sender), payload: r.payload, raw: r.raw,
-    http_status: r.httpStatus, status: r.status, reason: t(r.reason), order_id: null, processed_at: set.processed_at, protection: null,
+    http_status: r.httpStatus, status: r.status, reason: t(r.reason), reason_key: r.reasonKey ?? null, reason_params: r.reasonParams ? storableParams(r.reasonParams) : null, order_id: null, processed_at: set.processed_at, protection: null,
   };
 }
 
@@ -90,14 +103,14 @@ export function rowOf(r: NewRow, set: Inserted): RequestRow {
  * before (or earlier in the same batch: ON CONFLICT DO NOTHING skips the later row of the statement).
  */
 export async function insertRequests(c: Queryable, rs: NewRow[]): Promise<Map<string, Inserted>> {
-  const cols: unknown[][] = Array.from({ length: 17 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 19 }, () => []);
   for (const r of rs) {
     const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
-    [r.id, ...values(r), done].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : v));
+    [r.id, ...values(r), done, r.reasonKey ?? null, jp(r.reasonParams)].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : v));
   }
   const { rows } = await c.query<Inserted & { id: string }>(
     `INSERT INTO webhook_requests (id, ${COLS})
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::int[], $15::text[], $16::text[], $17::timestamptz[])
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::int[], $15::text[], $16::text[], $17::timestamptz[], $18::text[], $19::jsonb[])
      ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id, received_at, profile_id, processed_at`,
     cols,
   );
@@ -108,20 +121,25 @@ export interface StatusChange {
   id: string;
   status: RequestStatus;
   reason?: string | null;
+  reasonKey?: string | null;
+  reasonParams?: Params | null;
   orderId?: string | null;
   market?: string | null;
 }
 
 /** Many status changes in ONE statement (ids must be distinct). */
 export async function setRequestStatuses(c: Queryable, us: StatusChange[]): Promise<void> {
-  const cols: unknown[][] = [[], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
   for (const u of us) {
     const done = u.status === 'received' || u.status === 'processing' ? null : new Date();
-    [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done].forEach((v, i) => cols[i]!.push(v));
+    const key = u.reason ? (u.reasonKey ?? null) : null;
+    [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done, key, key ? jp(u.reasonParams) : null].forEach((v, i) => cols[i]!.push(v));
   }
+  // A new reason brings its own key (or none); without a new reason the row keeps its reason and key.
   await c.query(
-    `UPDATE webhook_requests r SET status = v.status, reason = COALESCE(v.reason, r.reason), order_id = COALESCE(v.order_id, r.order_id), market = COALESCE(v.market, r.market), processed_at = v.done
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[]) AS v(id, status, reason, order_id, market, done)
+    `UPDATE webhook_requests r SET status = v.status, reason = COALESCE(v.reason, r.reason), order_id = COALESCE(v.order_id, r.order_id), market = COALESCE(v.market, r.market), processed_at = v.done,
+            reason_key = CASE WHEN v.reason IS NULL THEN r.reason_key ELSE v.reason_key END, reason_params = CASE WHEN v.reason IS NULL THEN r.reason_params ELSE v.reason_params END
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[]) AS v(id, status, reason, order_id, market, done, reason_key, reason_params)
       WHERE r.id = v.id`,
     cols,
   );
@@ -228,6 +246,9 @@ export interface PositionRow {
   protection: 'native' | 'watched';
   exit_order_id: string | null;
   exit_reason: string | null;
+  /** The exit reason's catalogue key and parameters (migration 0020); NULL on older rows. */
+  exit_reason_key?: string | null;
+  exit_reason_params?: Params | null;
   generation: number;
   fills: number;
   updated_at: Date;

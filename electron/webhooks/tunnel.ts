@@ -1,4 +1,5 @@
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
+import type { Params } from '../../shared/i18n';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/store';
 
@@ -25,13 +26,23 @@ export const ngrokForward: Forward = async ({ addr, authtoken }) => {
 export interface TunnelState {
   running: boolean;
   publicUrl: string | null;
+  /** The last start's failure in English (the API), with its catalogue key and parameters (the page words it). */
   error: string | null;
+  errorKey: string | null;
+  errorParams: Params | null;
   hasToken: boolean;
+}
+
+/** ngrok did not answer in time (worded by key; its own errors are passed on as they are). */
+class NoAnswer extends Error {
+  constructor(readonly seconds: number) {
+    super(`no answer from ngrok within ${seconds} s`);
+  }
 }
 
 export class Tunnel {
   private handle: TunnelHandle | null = null;
-  private error: string | null = null;
+  private error: AppError | null = null;
   private hasToken = false;
 
   constructor(
@@ -41,7 +52,8 @@ export class Tunnel {
   async state(): Promise<TunnelState> {
     const store = this.opts.secrets();
     this.hasToken = store ? (await store.get(NGROK_TOKEN_REF).catch(() => null)) !== null : false;
-    return { running: this.handle !== null, publicUrl: this.handle?.url() ?? null, error: this.error, hasToken: this.hasToken };
+    const e = this.error;
+    return { running: this.handle !== null, publicUrl: this.handle?.url() ?? null, error: e?.message ?? null, errorKey: e?.key ?? null, errorParams: e?.params ?? null, hasToken: this.hasToken };
   }
 
   /** Starts the tunnel to `addr` (host:port of the listener); `authtoken`, when given, is stored first. */
@@ -53,8 +65,8 @@ export class Tunnel {
     }
     const token = store ? await store.get(NGROK_TOKEN_REF) : null;
     if (!token) {
-      const err = new AppError('invalid_input', 'errors.webhooks.noAuthtoken', {}, { issues: [{ path: 'authtoken', message: 'required', key: 'errors.webhooks.noAuthtoken', params: {} }] });
-      this.error = err.message;
+      const err = invalidField('authtoken', 'errors.webhooks.noAuthtoken');
+      this.error = err;
       throw err;
     }
     await this.stop();
@@ -65,7 +77,7 @@ export class Tunnel {
       this.handle = await Promise.race([
         opened,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from ngrok within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+          timer = setTimeout(() => reject(new NoAnswer(Math.round(timeoutMs / 1000))), timeoutMs);
         }),
       ]);
       // A tunnel that opened after the timeout is closed at once.
@@ -76,8 +88,9 @@ export class Tunnel {
       const raw = (e as Error).message ?? String(e);
       // ngrok's messages may quote the token: never pass it on.
       const msg = raw.split(token).join('•••').slice(0, 300);
-      const err = new AppError('unavailable', 'errors.webhooks.tunnelDidNotStart', { reason: msg });
-      this.error = err.message;
+      const why = e instanceof NoAnswer ? { key: 'coreWebhooks.tunnel.noAnswer', params: { seconds: e.seconds } } : msg;
+      const err = new AppError('unavailable', 'errors.webhooks.tunnelDidNotStart', { reason: why });
+      this.error = err;
       this.opts.log.warn({ err: msg }, 'tunnel failed to start');
       throw err;
     } finally {

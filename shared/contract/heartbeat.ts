@@ -48,7 +48,11 @@ export const HeartbeatStatusSchema = z.object({
   /** a backfill from the REST API is running */
   backfilling: z.boolean(),
   reconnects: z.number().int().nonnegative(),
+  /** the last error in English… */
   lastError: z.string().nullable(),
+  /** …and the same by catalogue key and parameters (keys `coreHeartbeat.*`): the page words it */
+  lastErrorKey: z.string().nullable().optional(),
+  lastErrorParams: z.record(z.string(), z.unknown()).nullable().optional(),
   /** malformed or unexpected stream messages, by kind */
   malformed: z.record(z.string(), z.number().int().nonnegative()),
 });

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { DecimalString, Id, method, NoInput } from './define';
 
+/** A core sentence's parameters (see shared/i18n): values, or nested `{key, params}` sentences. */
+const TextParams = z.record(z.string(), z.unknown());
+
 /** Webhooks: the TradingView listener, its journal, the webhook book and the tunnel. */
 
 export const WebhookStatus = z.enum(['received', 'processing', 'processed', 'rejected', 'error', 'duplicate']);
@@ -27,7 +30,8 @@ export const ListenerState = z.object({
   publicWebhookUrl: z.string().nullable(),
   /** Only TradingView's published addresses may call (X-Forwarded-For honoured only from the local tunnel or a trusted local proxy). */
   restrictToTradingView: z.boolean(),
-  tunnel: z.object({ running: z.boolean(), publicUrl: z.string().nullable(), error: z.string().nullable(), hasToken: z.boolean() }),
+  /** `error` in English; `errorKey` / `errorParams` the same by catalogue key (the page words it). */
+  tunnel: z.object({ running: z.boolean(), publicUrl: z.string().nullable(), error: z.string().nullable(), errorKey: z.string().nullable().optional(), errorParams: TextParams.nullable().optional(), hasToken: z.boolean() }),
   /** Requests counted but not journaled (no profile named, too large, malformed, aborted) since the app started. */
   counters: Counters,
 });
@@ -45,7 +49,11 @@ export const WebhookRequest = z.object({
   sender: z.string().nullable(),
   httpStatus: z.number().int(),
   status: WebhookStatus,
+  /** Why it was refused, or what it did, in English (scripts read it)… */
   reason: z.string().nullable(),
+  /** …and the same by catalogue key and parameters (null on rows journaled before keys: show `reason`). */
+  reasonKey: z.string().nullable().optional(),
+  reasonParams: TextParams.nullable().optional(),
   /** The payload as received, its secret replaced by •••. */
   payload: z.record(z.string(), z.unknown()).nullable(),
   raw: z.string().nullable(),
@@ -87,6 +95,8 @@ export const WebhookPosition = z.object({
   /** How SL/TP are enforced: `watched` = the app watches the price and sells at market. */
   protection: z.enum(['native', 'watched']),
   exitReason: z.string().nullable(),
+  exitReasonKey: z.string().nullable().optional(),
+  exitReasonParams: TextParams.nullable().optional(),
   fills: z.number().int(),
   updatedAt: z.string(),
 });

@@ -35,6 +35,10 @@ import enHeartbeatPage from './en/heartbeatPage';
 import frHeartbeatPage from './fr/heartbeatPage';
 import enTradingPage from './en/tradingPage';
 import frTradingPage from './fr/tradingPage';
+import enCoreWebhooks from './en/coreWebhooks';
+import frCoreWebhooks from './fr/coreWebhooks';
+import enCoreHeartbeat from './en/coreHeartbeat';
+import frCoreHeartbeat from './fr/coreHeartbeat';
 
 export const en = {
   common: enCommon,
@@ -53,6 +57,8 @@ export const en = {
   accountPage: enAccountPage,
   heartbeatPage: enHeartbeatPage,
   tradingPage: enTradingPage,
+  coreWebhooks: enCoreWebhooks,
+  coreHeartbeat: enCoreHeartbeat,
 };
 
 export const fr = {
@@ -72,4 +78,6 @@ export const fr = {
   accountPage: frAccountPage,
   heartbeatPage: frHeartbeatPage,
   tradingPage: frTradingPage,
+  coreWebhooks: frCoreWebhooks,
+  coreHeartbeat: frCoreHeartbeat,
 } satisfies Record<keyof typeof en, unknown>;

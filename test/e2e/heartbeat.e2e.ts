@@ -72,6 +72,8 @@ describe('heartbeat, end to end in Chromium', () => {
     sim.drop();
     await expect.poll(() => page.getAttribute('[data-test=status-heartbeat]', 'data-state'), { timeout: 15_000 }).toBe('danger');
     expect(await page.textContent('[data-test=hb-state]')).toBe('disconnected');
+    // why, worded from the status's key (no raw reason code such as `connect_failed`)
+    await expect.poll(() => page.textContent('[data-test=hb-last-error]'), { timeout: 15_000 }).toMatch(/^Last error: stream disconnected \((connection dropped|could not connect)\)$/);
     await page.screenshot({ path: `${app.dataDir}/heartbeat-down.png` });
     sim.rejectConnections(false);
     await expect.poll(() => page.getAttribute('[data-test=status-heartbeat]', 'data-state'), { timeout: 30_000 }).toBe('ok');

@@ -100,5 +100,18 @@ describe('the Webhooks page', () => {
     await poll(() => text('[data-test="wh-position-BTC/USDT"] [data-test=wh-position-protection]')).toBe('native orders');
     expect(sim.orders(KEY).filter((o) => o.type === 'STOP_LOSS' || o.type === 'TAKE_PROFIT').map((o) => o.status)).toEqual(['NEW', 'NEW']);
     await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
+
+    // in French: the journal's reasons come from the core by key and read in French; the journal's
+    // English text is only the fallback (an old row without a key)
+    await page.click('a[href="#/account"]');
+    await page.click('[data-test=lang-fr]');
+    await expect.poll(() => page.getAttribute('html', 'lang')).toBe('fr');
+    await page.click('a[href="#/webhooks"]');
+    await poll(() => refused.locator('[data-test=wh-request-reason]').textContent()).toBe('Action inconnue « BuyEverything » : utilisez l\'une de PING, BuyMarket, SellMarket, BuyLimit, SellLimit, MAJ.');
+    expect(await row.locator('[data-test=wh-request-reason]').textContent()).toMatch(/^Ordre exécuté, quantité exécutée : [\d.]+ BTC\.$/);
+    expect(await prot.locator('[data-test=wh-request-reason]').textContent()).toContain('Stop-loss / take-profit : ordres natifs sur la plateforme.');
+    const ping = page.locator('[data-test=wh-request][data-status=processed]').last();
+    expect(await ping.locator('[data-test=wh-request-reason]').textContent()).toBe('actif');
+    await page.screenshot({ path: join(SHOTS, 'webhooks-fr.png'), fullPage: true });
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentSandbox } from '../electron/trading/mode';
+import { wordField } from '../shared/i18n/wording';
 import { startHeadlessServer, TokenBackoff } from '../electron/transport/headless';
 import { startTestHost, WsClient, type TestHost } from './support/host';
 
@@ -36,7 +37,7 @@ afterAll(async () => {
   delete process.env.ARISTOBOT_EXCHANGE_URL_binance;
 });
 
-const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; details?: unknown }) => ({ code: e.code, message: e.message, details: e.details }));
+const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; key?: string; params?: Record<string, string>; details?: unknown }) => ({ code: e.code, message: e.message, key: e.key, params: e.params, details: e.details }));
 const brokerOf = (profileId: string, name: string) =>
   t.host.services!.db.withProfile(profileId, async (c) => (await c.query<{ id: string }>("INSERT INTO brokers (name, exchange, secret_ref) VALUES ($1, 'binance', 'sec_none') RETURNING id", [name])).rows[0]!.id);
 
@@ -78,7 +79,8 @@ describe('settings.update {defaultBrokerId}', () => {
     const own = await brokerOf(idB, 'B-broker');
     expect(await b.call('settings.update', { defaultBrokerId: own })).toMatchObject({ defaultBrokerId: own });
     const e = await err(b.call('settings.update', { defaultBrokerId: foreign, theme: 'light' }));
-    expect(e).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'defaultBrokerId' }] } });
+    expect(e).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'defaultBrokerId', key: 'errors.profiles.defaultBrokerMustOne' }] } });
+    expect(wordField('fr', e!, 'defaultBrokerId')).toBe("Le broker par défaut doit être l'un des brokers de ce profil.");
     expect(await b.call('settings.get')).toMatchObject({ defaultBrokerId: own, theme: 'dark' });
     // an id that is nobody's broker either
     expect(await err(b.call('settings.update', { defaultBrokerId: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ code: 'invalid_input' });

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AiSettings as AiSettingsSchema } from '../../shared/contract/ai';
 import { DEFAULT_OLLAMA_URL } from '../../shared/contract/ai';
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { newSecretRef, type SecretStore } from '../secrets/store';
@@ -98,7 +98,7 @@ export class AiSettingsStore {
       else next.openrouter_secret_ref = newRef = newSecretRef();
     }
     if (next.provider === 'openrouter' && next.openrouter_secret_ref === null) {
-      throw new AppError('invalid_input', 'errors.ai.enterOpenrouterApiKey', {}, { issues: [{ path: 'apiKey', message: 'an OpenRouter API key is required to switch OpenRouter on' }] });
+      throw invalidField('apiKey', 'errors.ai.enterOpenrouterApiKey');
     }
 
     // The key goes to the SecretStore before the row names it; a replaced key is restored if the row cannot be written.

@@ -8,7 +8,7 @@ import {
   type NotificationKindName,
   type NotificationSettings as SettingsSchema,
 } from '../../shared/contract/notifications';
-import { AppError, wireParams } from '../../shared/errors';
+import { AppError, invalidField, wireParams } from '../../shared/errors';
 import { pickLocale, translate, type Locale, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { BusEvent, EventBus } from '../events';
@@ -470,7 +470,7 @@ export class NotificationService {
             this.lastSentToChat.set(s.telegram_chat_id, this.cfg.now());
             await this.setTelegram(profileId, r.id, 'sent', r.telegram_attempts + 1, null, null);
           } catch (e) {
-            const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
+            const err = e instanceof TelegramError ? e : new TelegramError('network', 'coreRest.telegram.unreachable');
             const attempts = r.telegram_attempts + 1;
             if (err.retryable) {
               const wait = err.retryAfterMs ?? Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** Math.min(attempts - 1, 20));
@@ -546,11 +546,10 @@ export class NotificationService {
    */
   private async verifyTelegram(token: string, chatId: string, locale: Locale): Promise<{ username: string | null }> {
     const fail = (e: unknown, field: 'token' | 'chatId'): never => {
-      const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
-      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.message }, { retryable: true });
+      const err = e instanceof TelegramError ? e : new TelegramError('network', 'coreRest.telegram.unreachable');
+      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.text }, { retryable: true });
       const path = err.failure === 'token' ? 'token' : err.failure === 'chat' ? 'chatId' : field;
-      const msg = path === 'token' ? `The bot token is wrong: ${err.message} Check it with BotFather.` : `The chat id is wrong: ${err.message} Send /start to the bot from that chat (or add the bot to the group), then use the chat's id.`;
-      throw new AppError('invalid_input', 'errors.notifications.nothingWasSaved', { msg }, { issues: [{ path, message: err.message }] });
+      throw invalidField(path, path === 'token' ? 'errors.notifications.tokenWrong' : 'errors.notifications.chatIdWrong', { reason: err.text });
     };
     const bot = await this.telegram.getMe(token).catch((e: unknown) => fail(e, 'token'));
     await this.telegram.sendMessage(token, chatId, translate(locale, 'core.notify.telegramTest')).catch((e: unknown) => fail(e, 'chatId'));
@@ -567,16 +566,16 @@ export class NotificationService {
     let newToken: string | null = null;
     let newRef: string | null = null;
     if (patch.telegramDisconnect) {
-      if (patch.telegram) throw new AppError('invalid_input', 'errors.notifications.eitherNewTelegramCredentials', {}, { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
+      if (patch.telegram) throw invalidField('telegramDisconnect', 'errors.notifications.eitherNewTelegramCredentials');
       dropRef = cur.telegram_secret_ref;
       Object.assign(next, { telegram_secret_ref: null, telegram_token_hint: null, telegram_bot_username: null, telegram_chat_id: null });
       for (const k of NOTIFICATION_KINDS) next.routes[k] = routesOf(next)[k].filter((c) => c !== 'telegram');
     } else if (patch.telegram) {
       let token = patch.telegram.token ?? null;
       if (!token) {
-        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'errors.notifications.enterBotTokenFrom', {}, { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
+        if (!cur.telegram_secret_ref) throw invalidField('telegram.token', 'errors.notifications.enterBotTokenFrom');
         token = await this.store().get(cur.telegram_secret_ref);
-        if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
+        if (!token) throw invalidField('telegram.token', 'errors.notifications.storedBotTokenMissing');
       } else {
         newToken = token;
       }
@@ -591,7 +590,7 @@ export class NotificationService {
     }
     const telegramRouted = NOTIFICATION_KINDS.some((k) => routesOf(next)[k].includes('telegram'));
     if (telegramRouted && !next.telegram_secret_ref) {
-      throw new AppError('invalid_input', 'errors.notifications.setUpTelegramFirst', {}, { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
+      throw invalidField('routes', 'errors.notifications.setUpTelegramFirst');
     }
 
     // The token reaches the SecretStore before the row names it; restored if the row cannot be written.
@@ -628,14 +627,14 @@ export class NotificationService {
   async test(profileId: string, input: { channel: NotificationChannelName; token?: string; chatId?: string }): Promise<{ ok: true; channel: NotificationChannelName; notificationId: string | null; saved: boolean }> {
     if (input.channel === 'telegram') {
       if (input.token !== undefined || input.chatId !== undefined) {
-        if (!input.chatId) throw new AppError('invalid_input', 'errors.notifications.enterChatIdWith', {}, { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
+        if (!input.chatId) throw invalidField('chatId', 'errors.notifications.enterChatIdWith');
         await this.updateSettings(profileId, { telegram: { token: input.token, chatId: input.chatId } });
         return { ok: true, channel: 'telegram', notificationId: null, saved: true };
       }
       const s = await this.settingsRow(profileId);
-      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'errors.notifications.telegramNotSetUp', {}, { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
+      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw invalidField('token', 'errors.notifications.telegramNotSetUp');
       const token = await this.store().get(s.telegram_secret_ref);
-      if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'token', message: 'enter the bot token again' }] });
+      if (!token) throw invalidField('token', 'errors.notifications.storedBotTokenMissing');
       await this.verifyTelegram(token, s.telegram_chat_id, await this.profileLocale(profileId));
       return { ok: true, channel: 'telegram', notificationId: null, saved: false };
     }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationKindName } from '../shared/contract/notifications';
 import { NOTIFICATION_KINDS } from '../shared/contract/notifications';
 import { isAppError } from '../shared/errors';
+import { translate, type Params } from '../shared/i18n';
 import { wordError, wordField } from '../shared/i18n/wording';
 import { EventBus, type BusEvent } from '../electron/events';
 import { createLogger, type Logger } from '../electron/log';
@@ -228,6 +229,22 @@ describe('events become notifications on the chosen channels', () => {
     expect(unread).toBeGreaterThan(2);
     expect(await svc.markRead(tr.profileId, { ids: [items[0]!.id] })).toEqual({ unread: unread - 1 });
     expect(await svc.markRead(tr.profileId, { all: true })).toEqual({ unread: 0 });
+  });
+
+  it("a failed backtest's reason nests as a message (worded in French); an event without a key keeps its English", async () => {
+    await svc.updateSettings(tr.profileId, { routes: { backtest_finished: ['in_app'] } });
+    const keyed = '55555555-5555-4555-8555-555555555555';
+    const plain = '66666666-6666-4666-8666-666666666666';
+    tr.bus.emit('backtests.done', { runId: keyed, status: 'failed', error: 'The app stopped during the run.', errorKey: 'coreRest.backtest.appStopped', errorParams: {} }, { profileId: tr.profileId });
+    tr.bus.emit('backtests.done', { runId: plain, status: 'failed', error: 'no candles' }, { profileId: tr.profileId });
+    await svc.idle();
+    const items = await list();
+    const a = items.find((n) => n.ref === keyed)!;
+    expect(a.body).toBe('Failed: The app stopped during the run.');
+    expect(translate('fr', a.bodyText!.key, a.bodyText!.params as Params)).toBe("Échec : L'application s'est arrêtée pendant le backtest.");
+    const b = items.find((n) => n.ref === plain)!;
+    expect(b.body).toBe('Failed: no candles');
+    expect(translate('fr', b.bodyText!.key, b.bodyText!.params as Params)).toBe('Échec : no candles');
   });
 });
 

@@ -262,7 +262,7 @@ export class NotificationService {
         break;
       }
       case 'backtests.done': {
-        const data = e.data as { runId: string; status: string; error: string | null };
+        const data = e.data as { runId: string; status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null };
         if (p && data.status !== 'running') this.track(this.fromBacktest(p, data));
         break;
       }
@@ -351,12 +351,12 @@ export class NotificationService {
     await this.notify(profileId, { kind: 'sltp_executed', level: d.status === 'error' ? 'danger' : 'warning', title, body, ref: d.activationId, dedupeKey: `sltp:bot:${d.id}` });
   }
 
-  private async fromBacktest(profileId: string, d: { runId: string; status: string; error: string | null }): Promise<void> {
+  private async fromBacktest(profileId: string, d: { runId: string; status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null }): Promise<void> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string | null; symbol: string; timeframe: string; metrics: Record<string, unknown> | null }>('SELECT strategy_name, symbol, timeframe, metrics FROM backtest_runs WHERE id = $1', [d.runId]));
     const r = rows[0];
     const what = r ? msg('core.notify.backtestWhat', { strategy: r.strategy_name ?? msg('core.notify.aStrategy'), symbol: r.symbol, timeframe: r.timeframe }) : msg('core.notify.aBacktest');
     const ret = r?.metrics && typeof r.metrics.returnPct === 'number' ? r.metrics.returnPct.toFixed(2) : null;
-    const body = d.status === 'done' ? (ret !== null ? msg('core.notify.backtestReturn', { ret }) : msg('core.notify.backtestDone')) : d.status === 'cancelled' ? msg('core.notify.backtestCancelledBody') : msg('core.notify.backtestFailedBody', { reason: d.error ?? 'error' });
+    const body = d.status === 'done' ? (ret !== null ? msg('core.notify.backtestReturn', { ret }) : msg('core.notify.backtestDone')) : d.status === 'cancelled' ? msg('core.notify.backtestCancelledBody') : msg('core.notify.backtestFailedBody', { reason: d.errorKey ? { key: d.errorKey, params: d.errorParams ?? {} } : (d.error ?? 'error') });
     const title = d.status === 'done' ? 'core.notify.backtestFinished' : d.status === 'cancelled' ? 'core.notify.backtestCancelled' : d.status === 'failed' ? 'core.notify.backtestFailed' : 'core.notify.backtestOther';
     await this.notify(profileId, { kind: 'backtest_finished', level: d.status === 'done' ? 'success' : d.status === 'failed' ? 'danger' : 'info', title: msg(title, { what, status: d.status }), body, ref: d.runId, dedupeKey: `backtest:${d.runId}` });
   }

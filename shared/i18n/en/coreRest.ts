@@ -4,6 +4,22 @@
  * them, worded in the profile's language by the renderer (`coreText`).
  */
 export default {
+  backtest: {
+    appStopped: 'The app stopped during the run.',
+  },
+  csv: {
+    fields: 'expected {need} fields, found {found}',
+    time: '"{value}" is not an ISO date/time or epoch milliseconds',
+    number: '{column} "{value}" is not a number',
+    positive: 'prices must be positive',
+    volume: 'volume must not be negative',
+    inconsistent: 'inconsistent candle: high {high} / low {low} do not contain open {open} and close {close}',
+    duplicate: 'the time {time} is already on line {dup}',
+    row: '{line}: {problem}.',
+    rows1: '{a}',
+    rows2: '{a} {b}',
+    rows3: '{a} {b} {c}',
+  },
   telegram: {
     unreachable: 'Telegram could not be reached.',
     unreachableWhy: 'Telegram could not be reached ({why}).',

@@ -2,6 +2,22 @@ import type { Shape } from '../index';
 import type en from '../en/coreRest';
 
 export default {
+  backtest: {
+    appStopped: 'L\'application s\'est arrêtée pendant le backtest.',
+  },
+  csv: {
+    fields: '{need} champs attendus, {found} trouvés',
+    time: '« {value} » n\'est ni une date/heure ISO ni un horodatage epoch en millisecondes',
+    number: '{column} « {value} » n\'est pas un nombre',
+    positive: 'les prix doivent être positifs',
+    volume: 'le volume ne doit pas être négatif',
+    inconsistent: 'bougie incohérente : high {high} / low {low} n\'encadrent pas open {open} et close {close}',
+    duplicate: 'l\'heure {time} figure déjà à la ligne {dup}',
+    row: '{line} : {problem}.',
+    rows1: '{a}',
+    rows2: '{a} {b}',
+    rows3: '{a} {b} {c}',
+  },
   telegram: {
     unreachable: 'Impossible de joindre Telegram.',
     unreachableWhy: 'Impossible de joindre Telegram ({why}).',

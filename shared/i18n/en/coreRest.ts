@@ -20,6 +20,11 @@ export default {
     rows2: '{a} {b}',
     rows3: '{a} {b} {c}',
   },
+  stats: {
+    lotsUnpriced: 'no price of {base} in {currency} in the latest snapshot: its open lots are left out of the unrealised P&L',
+    lotsOtherQuote: 'open lots quoted in {quote} are not valued in {currency}',
+    assetUnpriced: 'no {asset}/{currency} price at the latest snapshot: {asset} is left out of the equity',
+  },
   telegram: {
     unreachable: 'Telegram could not be reached.',
     unreachableWhy: 'Telegram could not be reached ({why}).',

@@ -18,6 +18,11 @@ export default {
     rows2: '{a} {b}',
     rows3: '{a} {b} {c}',
   },
+  stats: {
+    lotsUnpriced: 'aucun prix de {base} en {currency} dans le dernier instantané : ses lots ouverts sont exclus du P&L latent',
+    lotsOtherQuote: 'les lots ouverts cotés en {quote} ne sont pas valorisés en {currency}',
+    assetUnpriced: 'aucun prix {asset}/{currency} au dernier instantané : {asset} est exclu du capital',
+  },
   telegram: {
     unreachable: 'Impossible de joindre Telegram.',
     unreachableWhy: 'Impossible de joindre Telegram ({why}).',

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentSandbox } from '../electron/trading/mode';
+import { translate } from '../shared/i18n';
 import { wordField } from '../shared/i18n/wording';
 import { startHeadlessServer, TokenBackoff } from '../electron/transport/headless';
 import { startTestHost, WsClient, type TestHost } from './support/host';
@@ -100,9 +101,14 @@ describe('what a caller without login sees', () => {
     expect(s.dataDir).toBe('');
     expect(s.database).toEqual({ mode: 'external', url: '' });
     expect(s.secrets.message).toBe('');
+    expect(s.secrets).not.toHaveProperty('key');
     expect(JSON.stringify(s)).not.toContain(t.config.dataDir);
-    const full = await a.call<{ dataDir: string; database: { url: string } }>('app.status');
+    const full = await a.call<{ dataDir: string; database: { url: string }; secrets: { message: string; key: string; params: Record<string, string> } }>('app.status');
     expect(full.dataDir).toBe(t.config.dataDir);
+    // the secret store's state by key: the Account page words it in French
+    expect(full.secrets.key).toMatch(/^coreRest\.secrets\./);
+    expect(translate('en', full.secrets.key, full.secrets.params)).toBe(full.secrets.message);
+    expect(translate('fr', full.secrets.key, full.secrets.params)).toMatch(/^(Les secrets sont conservés|Aucun trousseau|Le coffre)/);
     expect(full.database.url).toContain('127.0.0.1');
     anon.close();
   });

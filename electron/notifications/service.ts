@@ -162,7 +162,7 @@ export class NotificationService {
       db: Database;
       bus: EventBus;
       log: Logger;
-      secrets: { store: SecretStore | null; message: string };
+      secrets: { store: SecretStore | null; message: string; text?: Text };
       telegram?: TelegramClient;
       config?: Partial<NotifyConfig>;
       /** The heartbeat's current state, read at each tick (a status emitted before this service subscribed is not missed). */
@@ -536,7 +536,7 @@ export class NotificationService {
   }
 
   private store(): SecretStore {
-    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.message });
+    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.text ?? this.d.secrets.message });
     return this.d.secrets.store;
   }
 

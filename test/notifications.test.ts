@@ -10,6 +10,7 @@ import { wordError, wordField } from '../shared/i18n/wording';
 import { EventBus, type BusEvent } from '../electron/events';
 import { createLogger, type Logger } from '../electron/log';
 import { NotificationService, type NotificationDto } from '../electron/notifications/service';
+import { desktopNotificationFor } from '../electron/notifications/desktop';
 import { TelegramClient } from '../electron/notifications/telegram';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
@@ -232,7 +233,7 @@ describe('events become notifications on the chosen channels', () => {
   });
 
   it("a failed backtest's reason nests as a message (worded in French); an event without a key keeps its English", async () => {
-    await svc.updateSettings(tr.profileId, { routes: { backtest_finished: ['in_app'] } });
+    await svc.updateSettings(tr.profileId, { routes: { backtest_finished: ['in_app', 'desktop'] } });
     const keyed = '55555555-5555-4555-8555-555555555555';
     const plain = '66666666-6666-4666-8666-666666666666';
     tr.bus.emit('backtests.done', { runId: keyed, status: 'failed', error: 'The app stopped during the run.', errorKey: 'coreRest.backtest.appStopped', errorParams: {} }, { profileId: tr.profileId });
@@ -245,6 +246,9 @@ describe('events become notifications on the chosen channels', () => {
     const b = items.find((n) => n.ref === plain)!;
     expect(b.body).toBe('Failed: no candles');
     expect(translate('fr', b.bodyText!.key, b.bodyText!.params as Params)).toBe('Échec : no candles');
+    // the Electron shell's desktop notification of the same event, for a French profile
+    const ev = emitted.find((e) => e.event === 'notifications.new' && (e.data as NotificationDto).ref === keyed)!;
+    expect(desktopNotificationFor(ev, tr.profileId, 'fr')).toEqual({ title: expect.stringMatching(/^Backtest en échec : /), body: "Échec : L'application s'est arrêtée pendant le backtest." });
   });
 });
 

@@ -297,7 +297,7 @@ export class CoreHost {
       startedAt: this.startedAt.toISOString(),
       debugAvailable: debug.available,
       debugEnabled: debug.enabled,
-      secrets: this.core ? { backend: this.core.secrets.backend, message: this.core.secrets.message } : { backend: 'none', message: 'Not started.' },
+      secrets: this.core ? { backend: this.core.secrets.backend, message: this.core.secrets.message, key: this.core.secrets.text.key, params: this.core.secrets.text.params ?? {} } : { backend: 'none', message: 'Not started.', key: 'coreRest.secrets.notStarted', params: {} },
       shell: this.shell,
     };
     if (session && !session.profile && this.core) return { ...full, dataDir: '', database: { mode: full.database.mode, url: '' }, secrets: { backend: full.secrets.backend, message: '' } };

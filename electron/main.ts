@@ -7,7 +7,7 @@ import { loadConfig } from './config';
 import { errorPayload } from '../shared/errors';
 import { CoreHost } from './core';
 import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
-import { desktopNotificationFor } from './notifications/desktop';
+import { showDesktopNotification } from './notifications/desktop';
 
 /**
  * The Electron shell: one instance, one window, a tray toggle. The core (shared with the headless
@@ -137,13 +137,23 @@ if (!app.requestSingleInstanceLock()) {
     return host.call(String(method), params, session);
   });
 
-  // Desktop notifications (the notification service routes them; the renderer here does not show them).
+  // Desktop notifications (the notification service routes them; the renderer here does not show
+  // them), worded in the window's profile language, else the system's.
   host.bus.on((ev) => {
-    const n = win && !win.isDestroyed() ? desktopNotificationFor(ev, sessions.get(win.webContents.id)?.profile?.id) : null;
-    if (!n || !Notification.isSupported()) return;
-    const shown = new Notification({ title: n.title, body: n.body, silent: false });
-    shown.on('click', () => win?.show());
-    shown.show();
+    const session = win && !win.isDestroyed() ? sessions.get(win.webContents.id) : undefined;
+    if (!session || !Notification.isSupported()) return;
+    void showDesktopNotification(ev, session.profile?.id, {
+      language: async () => {
+        const r = await host.call('settings.get', {}, session);
+        return 'result' in r ? (r.result as { language: string | null }).language : null;
+      },
+      systemLocale: () => app.getLocale(),
+      show: (n) => {
+        const shown = new Notification({ title: n.title, body: n.body, silent: false });
+        shown.on('click', () => win?.show());
+        shown.show();
+      },
+    });
   });
 
   host.bus.on((ev) => {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../shared/contract';
+import { wordField } from '../shared/i18n/wording';
 import { STRATEGY_API_DTS } from '../shared/strategy-api';
 import { EXPLANATION, RSI_STRATEGY, RSI_STRATEGY_TYPO, answerWith } from './sim/ai/answers';
 import { startAiStub, type AiStub } from './sim/ai/server';
@@ -30,7 +31,7 @@ async function fresh(name: string): Promise<WsClient> {
 }
 
 type Done = { requestId: string; mode: string; text: string; code: string | null; check: { ok: boolean; diagnostics: { line: number; column: number; message: string }[] } | null; repaired: boolean; firstCheck: { ok: boolean; diagnostics: { line: number; message: string }[] } | null; error: { code: string; message: string; retryAfterMs?: number } | null };
-const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; details?: unknown }) => ({ code: e.code, message: e.message, details: e.details }));
+const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; key?: string; params?: Record<string, string>; details?: unknown }) => ({ code: e.code, message: e.message, key: e.key, params: e.params, details: e.details }));
 
 async function login(client: WsClient, name: string): Promise<void> {
   await client.call('profiles.create', { name, password: 'pw-12345' });
@@ -107,6 +108,10 @@ describe('AI settings', () => {
       if (path) expect((e?.details as { issues: { path: string }[] }).issues[0]!.path, JSON.stringify(input)).toBe(path);
     }
     expect(await settings()).toEqual(before);
+    // the core's own field refusal carries its key: the renderer words it in French under the field
+    const noKey = (await err(c.call('ai.settings.update', { provider: 'openrouter' })))!;
+    expect(noKey.details).toEqual({ issues: [{ path: 'apiKey', key: 'errors.ai.enterOpenrouterApiKey', params: {}, message: noKey.message }] });
+    expect(wordField('fr', noKey, 'apiKey')).toBe("Saisissez une clé d'API OpenRouter pour activer OpenRouter.");
   });
 
   it('refuses bad questions with the reason', async () => {

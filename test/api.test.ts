@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wordField } from '../shared/i18n/wording';
 import { asOwner } from './support/db';
 import { startTestHost, WsClient, type TestHost } from './support/host';
 
@@ -122,7 +123,9 @@ describe('headless transport', () => {
       await cl.call('profiles.login', { name: n, password: 'pw-12345' });
       await cl.call('events.subscribe', { events: ['settings.changed'] });
     }
-    expect((await a1.request('events.subscribe', { events: ['no.such.event'] })).error?.code).toBe('invalid_input');
+    const unknown = (await a1.request('events.subscribe', { events: ['no.such.event'] })).error!;
+    expect(unknown).toMatchObject({ code: 'invalid_input', key: 'errors.api.unknownEvent', details: { issues: [{ path: 'events', key: 'errors.api.unknownEvent', params: { unknown: 'no.such.event' } }] } });
+    expect(wordField('fr', unknown, 'events')).toBe('Événement inconnu : no.such.event');
     await a1.call('settings.update', { timezone: 'UTC' });
     expect((await a2.waitForEvent('settings.changed')).data).toMatchObject({ timezone: 'UTC' });
     await new Promise((r) => setTimeout(r, 100));

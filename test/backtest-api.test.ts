@@ -37,7 +37,7 @@ describe('backtests over the API', () => {
     // the core answers while the run computes
     expect((await c.call<{ state: string }>('app.status')).state).toBe('ready');
     const done = await c.waitForEvent('backtests.done', 30_000);
-    expect(done.data).toEqual({ runId, status: 'done', error: null });
+    expect(done.data).toEqual({ runId, status: 'done', error: null, errorKey: null, errorParams: null });
     expect(c.events.some((e) => e.event === 'backtests.progress' && (e.data as { runId: string }).runId === runId)).toBe(true);
     const r = await c.call<{ status: string; metrics: { tradeCount: number; totalFees: number }; trades: unknown[]; equity: { time: number[] } }>('backtests.get', { runId });
     expect(r.status).toBe('done');

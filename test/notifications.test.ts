@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationKindName } from '../shared/contract/notifications';
 import { NOTIFICATION_KINDS } from '../shared/contract/notifications';
 import { isAppError } from '../shared/errors';
+import { translate, type Params } from '../shared/i18n';
+import { wordError, wordField } from '../shared/i18n/wording';
 import { EventBus, type BusEvent } from '../electron/events';
 import { createLogger, type Logger } from '../electron/log';
 import { NotificationService, type NotificationDto } from '../electron/notifications/service';
+import { desktopNotificationFor } from '../electron/notifications/desktop';
 import { TelegramClient } from '../electron/notifications/telegram';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
@@ -41,7 +44,9 @@ let logFile: string;
 let offsetMs = 0;
 const emitted: BusEvent[] = [];
 
-const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (isAppError(e) ? { code: e.code, message: e.message, details: e.details as { issues?: { path: string }[] } } : { code: 'thrown', message: String(e), details: undefined }));
+const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (isAppError(e) ? { code: e.code, message: e.message, key: e.key as string, params: e.params, details: e.details as { issues?: { path: string; key?: string }[] } } : { code: 'thrown', message: String(e), key: undefined, params: undefined, details: undefined }));
+/** The message the renderer shows under a field, in French. */
+const frField = (e: Awaited<ReturnType<typeof err>>, path: string) => wordField('fr', e!, path);
 const list = async (): Promise<NotificationDto[]> => (await svc.list(tr.profileId, { limit: 500 })).items;
 const settingsRows = () => tr.db.withProfile(tr.profileId, async (c) => (await c.query('SELECT * FROM notification_settings')).rows);
 const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 8000) => {
@@ -84,10 +89,14 @@ describe('Telegram setup', () => {
     expect(wrongToken).toMatchObject({ code: 'invalid_input' });
     expect(wrongToken!.message).toMatch(/bot token is wrong.*401 Unauthorized.*Nothing was saved/);
     expect(wrongToken!.details!.issues!.map((i) => i.path)).toEqual(['token']);
+    // keyed, with Telegram's own words nested as a message: the whole sentence comes out in French
+    expect(wrongToken!.details!.issues![0]!.key).toBe('errors.notifications.tokenWrong');
+    expect(frField(wrongToken, 'token')).toMatch(/^Le jeton du bot est erroné : Telegram a refusé le jeton du bot \(401 Unauthorized\)\. .*Rien n'a été enregistré\.$/);
 
     const wrongChat = await err(svc.updateSettings(tr.profileId, { telegram: { token: BOT.token, chatId: '999999' } }));
     expect(wrongChat!.message).toMatch(/chat id is wrong.*chat not found/);
     expect(wrongChat!.details!.issues!.map((i) => i.path)).toEqual(['chatId']);
+    expect(frField(wrongChat, 'chatId')).toMatch(/^Le chat id est erroné : Telegram ne peut pas livrer de message dans ce chat \(400 Bad Request: chat not found\)/);
 
     const blocked = await err(svc.test(tr.profileId, { channel: 'telegram', token: BOT.token, chatId: BLOCKED }));
     expect(blocked!.message).toMatch(/chat id is wrong.*403 Forbidden: bot was blocked/);
@@ -98,10 +107,26 @@ describe('Telegram setup', () => {
     tg.down = false;
     expect(down).toMatchObject({ code: 'unavailable' });
     expect(down!.message).toMatch(/could not be reached.*Nothing was saved/);
+    expect(wordError('fr', down!)).toMatch(/^Impossible de joindre Telegram.*Rien n'a été enregistré ; réessayez plus tard\.$/);
 
     // telegram chosen as a channel before it is set up: refused
     const early = await err(svc.updateSettings(tr.profileId, { routes: { order_filled: ['telegram'] } }));
     expect(early!.details!.issues!.map((i) => i.path)).toEqual(['routes']);
+    expect(frField(early, 'routes')).toMatch(/^Configurez d'abord Telegram/);
+
+    // every other refusal names its field with a key; the renderer words it in French under the field
+    const refusals: [() => Promise<unknown>, string, string, RegExp][] = [
+      [() => svc.updateSettings(tr.profileId, { telegramDisconnect: true, telegram: { token: BOT.token, chatId: CHAT } }), 'telegramDisconnect', 'errors.notifications.eitherNewTelegramCredentials', /^Soit de nouveaux identifiants Telegram, soit une déconnexion/],
+      [() => svc.updateSettings(tr.profileId, { telegram: { chatId: CHAT } }), 'telegram.token', 'errors.notifications.enterBotTokenFrom', /^Saisissez le jeton du bot/],
+      [() => svc.test(tr.profileId, { channel: 'telegram', token: BOT.token, chatId: '' }), 'chatId', 'errors.notifications.enterChatIdWith', /^Saisissez le chat id/],
+      [() => svc.test(tr.profileId, { channel: 'telegram' }), 'token', 'errors.notifications.telegramNotSetUp', /^Telegram n'est pas configuré/],
+    ];
+    for (const [call, path, key, french] of refusals) {
+      const e = await err(call());
+      expect(e, path).toMatchObject({ code: 'invalid_input', key });
+      expect(e!.details!.issues).toEqual([{ path, key, params: {}, message: e!.message }]);
+      expect(frField(e, path)).toMatch(french);
+    }
 
     // nothing of the above reached the database or sent a message
     expect(await settingsRows()).toEqual([]);
@@ -205,6 +230,25 @@ describe('events become notifications on the chosen channels', () => {
     expect(unread).toBeGreaterThan(2);
     expect(await svc.markRead(tr.profileId, { ids: [items[0]!.id] })).toEqual({ unread: unread - 1 });
     expect(await svc.markRead(tr.profileId, { all: true })).toEqual({ unread: 0 });
+  });
+
+  it("a failed backtest's reason nests as a message (worded in French); an event without a key keeps its English", async () => {
+    await svc.updateSettings(tr.profileId, { routes: { backtest_finished: ['in_app', 'desktop'] } });
+    const keyed = '55555555-5555-4555-8555-555555555555';
+    const plain = '66666666-6666-4666-8666-666666666666';
+    tr.bus.emit('backtests.done', { runId: keyed, status: 'failed', error: 'The app stopped during the run.', errorKey: 'coreRest.backtest.appStopped', errorParams: {} }, { profileId: tr.profileId });
+    tr.bus.emit('backtests.done', { runId: plain, status: 'failed', error: 'no candles' }, { profileId: tr.profileId });
+    await svc.idle();
+    const items = await list();
+    const a = items.find((n) => n.ref === keyed)!;
+    expect(a.body).toBe('Failed: The app stopped during the run.');
+    expect(translate('fr', a.bodyText!.key, a.bodyText!.params as Params)).toBe("Échec : L'application s'est arrêtée pendant le backtest.");
+    const b = items.find((n) => n.ref === plain)!;
+    expect(b.body).toBe('Failed: no candles');
+    expect(translate('fr', b.bodyText!.key, b.bodyText!.params as Params)).toBe('Échec : no candles');
+    // the Electron shell's desktop notification of the same event, for a French profile
+    const ev = emitted.find((e) => e.event === 'notifications.new' && (e.data as NotificationDto).ref === keyed)!;
+    expect(desktopNotificationFor(ev, tr.profileId, 'fr')).toEqual({ title: expect.stringMatching(/^Backtest en échec : /), body: "Échec : L'application s'est arrêtée pendant le backtest." });
   });
 });
 

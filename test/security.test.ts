@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentSandbox } from '../electron/trading/mode';
+import { translate } from '../shared/i18n';
+import { wordField } from '../shared/i18n/wording';
 import { startHeadlessServer, TokenBackoff } from '../electron/transport/headless';
 import { startTestHost, WsClient, type TestHost } from './support/host';
 
@@ -36,7 +38,7 @@ afterAll(async () => {
   delete process.env.ARISTOBOT_EXCHANGE_URL_binance;
 });
 
-const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; details?: unknown }) => ({ code: e.code, message: e.message, details: e.details }));
+const err = async (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; key?: string; params?: Record<string, string>; details?: unknown }) => ({ code: e.code, message: e.message, key: e.key, params: e.params, details: e.details }));
 const brokerOf = (profileId: string, name: string) =>
   t.host.services!.db.withProfile(profileId, async (c) => (await c.query<{ id: string }>("INSERT INTO brokers (name, exchange, secret_ref) VALUES ($1, 'binance', 'sec_none') RETURNING id", [name])).rows[0]!.id);
 
@@ -78,7 +80,8 @@ describe('settings.update {defaultBrokerId}', () => {
     const own = await brokerOf(idB, 'B-broker');
     expect(await b.call('settings.update', { defaultBrokerId: own })).toMatchObject({ defaultBrokerId: own });
     const e = await err(b.call('settings.update', { defaultBrokerId: foreign, theme: 'light' }));
-    expect(e).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'defaultBrokerId' }] } });
+    expect(e).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'defaultBrokerId', key: 'errors.profiles.defaultBrokerMustOne' }] } });
+    expect(wordField('fr', e!, 'defaultBrokerId')).toBe("Le broker par défaut doit être l'un des brokers de ce profil.");
     expect(await b.call('settings.get')).toMatchObject({ defaultBrokerId: own, theme: 'dark' });
     // an id that is nobody's broker either
     expect(await err(b.call('settings.update', { defaultBrokerId: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ code: 'invalid_input' });
@@ -98,9 +101,14 @@ describe('what a caller without login sees', () => {
     expect(s.dataDir).toBe('');
     expect(s.database).toEqual({ mode: 'external', url: '' });
     expect(s.secrets.message).toBe('');
+    expect(s.secrets).not.toHaveProperty('key');
     expect(JSON.stringify(s)).not.toContain(t.config.dataDir);
-    const full = await a.call<{ dataDir: string; database: { url: string } }>('app.status');
+    const full = await a.call<{ dataDir: string; database: { url: string }; secrets: { message: string; key: string; params: Record<string, string> } }>('app.status');
     expect(full.dataDir).toBe(t.config.dataDir);
+    // the secret store's state by key: the Account page words it in French
+    expect(full.secrets.key).toMatch(/^coreRest\.secrets\./);
+    expect(translate('en', full.secrets.key, full.secrets.params)).toBe(full.secrets.message);
+    expect(translate('fr', full.secrets.key, full.secrets.params)).toMatch(/^(Les secrets sont conservés|Aucun trousseau|Le coffre)/);
     expect(full.database.url).toContain('127.0.0.1');
     anon.close();
   });

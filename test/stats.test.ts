@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
+import { translate } from '../shared/i18n';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import type { OrderService } from '../electron/trading/orders';
 import { StatsQueries } from '../electron/stats/queries';
@@ -131,6 +132,14 @@ describe('statistics over the real order journal', () => {
     expect(s.missing.some((x) => x.asset === 'BTC' && x.brokerId === tr.brokerId && /no BTC\/USDT price/.test(x.reason))).toBe(true);
     expect(s.unrealisedPnl).toBeNull();
     expect(s.missing.some((x) => x.asset === 'BTC' && /unrealised/.test(x.reason))).toBe(true);
+    // every gap carries its key: the page words it in French, the English stays in `reason`
+    for (const m of s.missing) {
+      expect(m.reasonKey, m.reason).toBeTruthy();
+      expect(translate('en', m.reasonKey!, m.reasonParams)).toBe(m.reason);
+    }
+    const fr = s.missing.map((m) => translate('fr', m.reasonKey!, m.reasonParams));
+    expect(fr).toContain('aucun prix BTC/USDT au dernier instantané : BTC est exclu du capital');
+    expect(fr).toContain('aucun prix de BTC en USDT dans le dernier instantané : ses lots ouverts sont exclus du P&L latent');
   });
 
   it('bad input: unknown broker, a custom period ending before it starts, an unknown currency → invalid_input, nothing changed', async () => {

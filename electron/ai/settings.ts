@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { AiSettings as AiSettingsSchema } from '../../shared/contract/ai';
 import { DEFAULT_OLLAMA_URL } from '../../shared/contract/ai';
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
+import type { Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { newSecretRef, type SecretStore } from '../secrets/store';
@@ -49,7 +50,7 @@ export function maskKey(key: string): string {
 export class AiSettingsStore {
   constructor(
     private readonly db: Database,
-    private readonly secrets: { store: SecretStore | null; message: string },
+    private readonly secrets: { store: SecretStore | null; message: string; text?: Text },
     private readonly log: Logger,
     private readonly callsPerMinute: number,
   ) {}
@@ -81,7 +82,7 @@ export class AiSettingsStore {
     if (patch.provider !== undefined) next.provider = patch.provider;
 
     const store = (): SecretStore => {
-      if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
+      if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.text ?? this.secrets.message });
       return this.secrets.store;
     };
     let newRef: string | null = null;
@@ -98,7 +99,7 @@ export class AiSettingsStore {
       else next.openrouter_secret_ref = newRef = newSecretRef();
     }
     if (next.provider === 'openrouter' && next.openrouter_secret_ref === null) {
-      throw new AppError('invalid_input', 'errors.ai.enterOpenrouterApiKey', {}, { issues: [{ path: 'apiKey', message: 'an OpenRouter API key is required to switch OpenRouter on' }] });
+      throw invalidField('apiKey', 'errors.ai.enterOpenrouterApiKey');
     }
 
     // The key goes to the SecretStore before the row names it; a replaced key is restored if the row cannot be written.
@@ -140,7 +141,7 @@ export class AiSettingsStore {
     }
     if (provider === 'ollama') return { provider, model: r.ollama_model, ollamaUrl: r.ollama_url };
     if (!r.openrouter_secret_ref) throw new AppError('ai_off', 'errors.ai.noOpenrouterApiKey');
-    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
+    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.text ?? this.secrets.message });
     const apiKey = await this.secrets.store.get(r.openrouter_secret_ref);
     if (!apiKey) throw new AppError('secrets_unavailable', 'errors.ai.openrouterApiKeyMissing', { backend: this.secrets.store.backend });
     return { provider, model: r.openrouter_model, ollamaUrl: r.ollama_url, apiKey };

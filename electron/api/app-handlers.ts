@@ -1,5 +1,5 @@
 import { isEventName } from '../../shared/contract';
-import { AppError } from '../../shared/errors';
+import { invalidField } from '../../shared/errors';
 import type { DebugService } from '../profiles/debug';
 import { DEV_PROFILE } from '../profiles/debug';
 import type { ProfileService } from '../profiles/service';
@@ -67,7 +67,7 @@ export function appHandlers({ profiles, debug, sessions, bus, onProfileDeletion 
     },
     'events.subscribe': async ({ events }, { session }) => {
       const unknown = events.filter((e) => !isEventName(e));
-      if (unknown.length) throw new AppError('invalid_input', 'errors.api.unknownEvent', { unknown: unknown.join(', ') }, { issues: [{ path: 'events', message: `unknown: ${unknown.join(', ')}` }] });
+      if (unknown.length) throw invalidField('events', 'errors.api.unknownEvent', { unknown: unknown.join(', ') });
       for (const e of events) session.subscriptions.add(e);
       return { events: [...session.subscriptions] };
     },

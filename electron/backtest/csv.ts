@@ -1,4 +1,5 @@
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
 
 /**
  * CSV candles (date/time, open, high, low, close, volume) as people already have them: a header is
@@ -16,9 +17,12 @@ export interface CsvCandle {
   volume: string;
 }
 
+/** A bad row: its English `message`, and the same as a catalogue key and parameters. */
 export interface CsvProblem {
   line: number;
   message: string;
+  key: MessageKey;
+  params: Params;
 }
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -52,7 +56,7 @@ function splitLine(line: string, delimiter: string): string[] {
 export function parseCandleCsv(csv: string): CsvCandle[] {
   const lines = csv.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   let first = lines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new AppError('invalid_input', 'errors.backtest.csvFileEmpty', {}, { issues: [{ path: 'csv', message: 'empty' }] });
+  if (first < 0) throw invalidField('csv', 'errors.backtest.csvFileEmpty');
   const head = lines[first]!;
   const delimiter = [',', ';', '\t'].reduce((best, d) => (head.split(d).length > head.split(best).length ? d : best), ',');
   const headFields = splitLine(head, delimiter);
@@ -68,7 +72,7 @@ export function parseCandleCsv(csv: string): CsvCandle[] {
     const named = at.open >= 0 && at.high >= 0 && at.low >= 0 && at.close >= 0;
     if (named) idx = at;
     else if (headFields.length < 5) {
-      throw new AppError('invalid_input', 'errors.backtest.lineExpectedColumnsDate', { first: first + 1, head }, { issues: [{ path: 'csv', message: 'no open/high/low/close columns' }] });
+      throw invalidField('csv', 'errors.backtest.lineExpectedColumnsDate', { first: first + 1, head });
     }
     first++;
   }
@@ -82,54 +86,57 @@ export function parseCandleCsv(csv: string): CsvCandle[] {
     if (raw.trim() === '') continue;
     const line = i + 1;
     const f = splitLine(raw, delimiter);
-    const fail = (message: string) => {
-      if (problems.length < MAX_PROBLEMS) problems.push({ line, message });
+    const fail = (key: MessageKey, params: Params = {}) => {
+      if (problems.length < MAX_PROBLEMS) problems.push({ line, message: translate('en', key, params), key, params });
     };
     if (f.length < need && !(idx.volume === need - 1 && f.length === need - 1)) {
-      fail(`expected ${need} fields, found ${f.length}`);
+      fail('coreRest.csv.fields', { need, found: f.length });
       continue;
     }
     const time = parseTime(f[idx.time]!);
     if (!Number.isFinite(time)) {
-      fail(`"${f[idx.time]}" is not an ISO date/time or epoch milliseconds`);
+      fail('coreRest.csv.time', { value: f[idx.time]! });
       continue;
     }
     const [open, high, low, close] = [f[idx.open]!, f[idx.high]!, f[idx.low]!, f[idx.close]!];
     const volume = idx.volume >= 0 && f[idx.volume] !== undefined && f[idx.volume] !== '' ? f[idx.volume]! : '0';
     const bad = [['open', open], ['high', high], ['low', low], ['close', close], ['volume', volume]].find(([, v]) => !NUMBER.test(v!));
     if (bad) {
-      fail(`${bad[0]} "${bad[1]}" is not a number`);
+      fail('coreRest.csv.number', { column: bad[0]!, value: bad[1]! });
       continue;
     }
     const [o, h, l, c, v] = [open, high, low, close, volume].map(Number) as [number, number, number, number, number];
     if (!(o > 0 && h > 0 && l > 0 && c > 0)) {
-      fail('prices must be positive');
+      fail('coreRest.csv.positive');
       continue;
     }
     if (v < 0) {
-      fail('volume must not be negative');
+      fail('coreRest.csv.volume');
       continue;
     }
     if (h < Math.max(o, c, l) || l > Math.min(o, c)) {
-      fail(`inconsistent candle: high ${high} / low ${low} do not contain open ${open} and close ${close}`);
+      fail('coreRest.csv.inconsistent', { high, low, open, close });
       continue;
     }
     const dup = seen.get(time);
     if (dup !== undefined) {
-      fail(`the time ${new Date(time).toISOString()} is already on line ${dup}`);
+      fail('coreRest.csv.duplicate', { time: new Date(time).toISOString(), dup });
       continue;
     }
     seen.set(time, line);
     out.push({ time, open, high, low, close, volume });
   }
   if (problems.length) {
-    const rows = problems.slice(0, 3).map((p) => `${p.line}: ${p.message}.`).join(' ');
+    // the first three rows, each "line: problem.", as one nested message worded in the reader's language
+    const shown = problems.slice(0, 3);
+    const list = ['a', 'b', 'c'].slice(0, shown.length);
+    const rows: Text = { key: `coreRest.csv.rows${shown.length}`, params: Object.fromEntries(shown.map((p, i) => [list[i]!, { key: 'coreRest.csv.row', params: { line: p.line, problem: { key: p.key, params: p.params } } }])) };
     throw new AppError('invalid_input', problems.length === MAX_PROBLEMS ? 'errors.backtest.csvBadRowsMore' : 'errors.backtest.csvBadRows', { rows }, {
-      issues: problems.map((p) => ({ path: `csv:${p.line}`, message: p.message })),
+      issues: problems.map((p) => ({ path: `csv:${p.line}`, message: p.message, key: p.key, params: p.params })),
       lines: problems,
     });
   }
-  if (out.length === 0) throw new AppError('invalid_input', 'errors.backtest.csvHasNoCandles', {}, { issues: [{ path: 'csv', message: 'no rows' }] });
+  if (out.length === 0) throw invalidField('csv', 'errors.backtest.csvHasNoCandles');
   out.sort((a, b) => a.time - b.time);
   return out;
 }

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
+import { translate, type Params } from '../../shared/i18n';
+import { wordField } from '../../shared/i18n/wording';
 import { BacktestOptimiseInput, BacktestRunInput, type BacktestRunParams } from '../../shared/contract/backtest';
 import { pointExchangeAt } from '../exchanges/urls';
 import { Kernel } from '../kernel';
@@ -112,11 +114,11 @@ const BROKER = '00000000-0000-4000-8000-000000000001';
 const goog = (over: Partial<BacktestRunParams> = {}): BacktestRunParams =>
   BacktestRunInput.parse({ strategyId: 'example:sma-cross', exchange: 'csv-goog', symbol: 'GOOG/USD', timeframe: '1d', from: Date.UTC(2004, 0, 1), to: Date.UTC(2014, 0, 1), initialBalance: '10000', ...over });
 
-async function waitDone(runId: string, timeoutMs = 60_000): Promise<{ status: string; error: string | null }> {
+async function waitDone(runId: string, timeoutMs = 60_000): Promise<{ status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null }> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const e = events.find((x) => x.event === 'backtests.done' && x.data.runId === runId);
-    if (e) return e.data as { status: string; error: string | null };
+    if (e) return e.data as { status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null };
     if (Date.now() > until) throw new Error(`run ${runId} did not end`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -216,6 +218,11 @@ describe('a run', () => {
     expect(r.error).toMatch(/boom at 100/);
     expect(r.errorLine).toBe(7);
     expect(r.metrics).toBeNull();
+    // the kernel's AppError keeps its key and params (the strategy's own words inside, as is): the page words it in French
+    expect(d).toMatchObject({ errorKey: 'errors.kernel.message', errorParams: { reason: expect.stringMatching(/boom at 100/) } });
+    expect(r).toMatchObject({ errorKey: 'errors.kernel.message', errorParams: d.errorParams });
+    expect(translate('en', r.errorKey!, r.errorParams as Params)).toBe(r.error);
+    expect(translate('fr', r.errorKey!, r.errorParams as Params)).toMatch(/^Error : boom at 100 /); // French typography; the kernel's own {where}/{during} are not keyed yet
   });
 
   it('a runaway strategy: failed, naming the CPU limit', async () => {
@@ -223,6 +230,25 @@ describe('a run', () => {
     const d = await waitDone(runId);
     expect(d.status).toBe('failed');
     expect(d.error).toMatch(/exceeded the CPU limit of \d+ ms/);
+    expect(translate('fr', d.errorKey!, d.errorParams!)).toMatch(/la stratégie a dépassé la limite CPU de \d+ ms/);
+  });
+
+  it('a run left running by a crash is failed at start with a keyed reason; an older row without a key keeps its English', async () => {
+    const { runId } = await svc.run(profileId, goog());
+    await waitDone(runId);
+    const old = (await svc.run(profileId, goog())).runId;
+    await waitDone(old);
+    // as a crash leaves them: one row still running, one failed before keys existed
+    await t.db.withProfile(profileId, async (c) => {
+      await c.query(`UPDATE backtest_runs SET status = 'running', finished_at = NULL WHERE id = $1`, [runId]);
+      await c.query(`UPDATE backtest_runs SET status = 'failed', error = 'Something from an older version.', error_key = NULL, error_params = NULL WHERE id = $1`, [old]);
+    });
+    await service().start();
+    const r = await svc.get(profileId, runId);
+    expect(r).toMatchObject({ status: 'failed', error: 'The app stopped during the run.', errorKey: 'coreRest.backtest.appStopped', errorParams: {} });
+    expect(translate('fr', r.errorKey!, r.errorParams as Params)).toBe("L'application s'est arrêtée pendant le backtest.");
+    const o = (await svc.list(profileId)).find((x) => x.runId === old)!;
+    expect(o).toMatchObject({ status: 'failed', error: 'Something from an older version.', errorKey: null, errorParams: null });
   });
 
   it('bad inputs: invalid_input with the reason, nothing stored', async () => {
@@ -256,6 +282,11 @@ describe('a run', () => {
       expect((e as Error).message).toMatch(why);
     }
     expect(await runCount()).toBe(before);
+    // a strategy that does not load: the field's message carries the key, the kernel's reason nested, and the line stays
+    const broken = (await svc.run(profileId, goog({ strategyId: 'broken' })).catch((x: unknown) => x)) as AppError;
+    expect(broken.details).toMatchObject({ issues: [{ path: 'strategyId', key: 'errors.backtest.strategyDoesNotCompile' }] });
+    expect(broken.details).toHaveProperty('line');
+    expect(wordField('fr', broken, 'strategyId')).toMatch(/^La stratégie ne compile pas ou ne se charge pas : /);
     // an imported data set may not take an exchange's name
     await expect(svc.importCsv({ exchange: 'binance', symbol: 'GOOG/USD', timeframe: '1d', csv: GOOG_CSV })).rejects.toMatchObject({ code: 'invalid_input' });
   });

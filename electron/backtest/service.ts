@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import ccxt, { type Exchange, type Market } from 'ccxt';
 import { AppError, invalidField, isAppError } from '../../shared/errors';
-import type { MessageKey } from '../../shared/i18n';
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { BacktestOptimiseParams, BacktestRunDetailDto, BacktestRunParams, BacktestRunSummaryDto, EquityDto, OptimiseRowDto } from '../../shared/contract/backtest';
 import type { EventData } from '../../shared/contract';
@@ -95,6 +95,9 @@ const DISPLAY_POINTS = 1500;
 /** Metrics where a smaller value ranks first. */
 const LOWER_IS_BETTER = new Set<string>(['annualVolatilityPct', 'maxDrawdownDuration', 'totalFees']);
 
+/** The reason of a run left 'running' by a previous process. */
+const STOPPED: MessageKey = 'coreRest.backtest.appStopped';
+
 const invalid = (key: MessageKey, params: Record<string, unknown>, path = '(params)') => invalidField(path, key, params);
 
 /** The run's equity and candles merged into at most `points` bars, with buy-and-hold beside. */
@@ -150,6 +153,15 @@ function rank(metric: string, a: Metrics | null, b: Metrics | null): number {
   return LOWER_IS_BETTER.has(metric) ? x - y : y - x;
 }
 
+/**
+ * Why a run failed, as a catalogue key and parameters: an AppError's own (the kernel's, a download's),
+ * anything else (an exception from outside the app) passed as is in `errors.external`.
+ */
+export function failureText(e: unknown): Text {
+  if (isAppError(e)) return e.text;
+  return { key: 'errors.external', params: { reason: e instanceof Error ? e.message : String(e) } };
+}
+
 function errorLine(e: unknown): number | null {
   const d = (e as { details?: { line?: unknown } }).details;
   return d && typeof d.line === 'number' ? d.line : null;
@@ -176,6 +188,8 @@ interface RunRow {
   equity: EquityDto | null;
   results: OptimiseRowDto[] | null;
   error: string | null;
+  error_key: string | null;
+  error_params: Params | null;
   error_line: number | null;
   created_at: Date;
   duration_ms: number | null;
@@ -183,7 +197,7 @@ interface RunRow {
 
 const SELECT = `SELECT id, kind, status, strategy_id, strategy_version, strategy_name, params, exchange, symbol, timeframe,
   (extract(epoch FROM range_from) * 1000)::bigint AS from_ms, (extract(epoch FROM range_to) * 1000)::bigint AS to_ms,
-  initial_balance::text AS initial_balance, inputs, candles, metrics, error, error_line, created_at, duration_ms`;
+  initial_balance::text AS initial_balance, inputs, candles, metrics, error, error_key, error_params, error_line, created_at, duration_ms`;
 
 export class BacktestService {
   readonly candles: BacktestCandles;
@@ -200,7 +214,9 @@ export class BacktestService {
   async start(): Promise<void> {
     const { rows } = await this.d.db.query<{ id: string }>('SELECT id FROM profiles');
     for (const p of rows) {
-      await this.d.db.withProfile(p.id, (c) => c.query(`UPDATE backtest_runs SET status = 'failed', error = 'The app stopped during the run.', finished_at = now() WHERE status = 'running'`));
+      await this.d.db.withProfile(p.id, (c) =>
+        c.query(`UPDATE backtest_runs SET status = 'failed', error = $1, error_key = $2, error_params = '{}', finished_at = now() WHERE status = 'running'`, [translate('en', STOPPED), STOPPED]),
+      );
     }
   }
 
@@ -229,7 +245,9 @@ export class BacktestService {
     try {
       info = await this.d.kernel.info(compiled);
     } catch (e) {
-      throw new AppError('invalid_input', 'errors.backtest.strategyDoesNotCompile', { reason: (e as Error).message }, { issues: [{ path: 'strategyId', message: (e as Error).message }], line: errorLine(e) });
+      // the kernel's reason nests as a message; the issue carries the same key so the field is worded too
+      const f = invalidField('strategyId', 'errors.backtest.strategyDoesNotCompile', { reason: failureText(e) });
+      throw new AppError('invalid_input', 'errors.backtest.strategyDoesNotCompile', f.params, { ...(f.details as object), line: errorLine(e) });
     }
     const params: Record<string, number> = {};
     for (const [name, spec] of Object.entries(info.params)) params[name] = spec.default;
@@ -380,20 +398,19 @@ export class BacktestService {
   private startJob(profileId: string, runId: string, work: (signal: AbortSignal) => Promise<void>): void {
     const abort = new AbortController();
     const started = performance.now();
-    const finish = async (status: 'cancelled' | 'failed', error: string | null, line: number | null) => {
+    const finish = async (status: 'cancelled' | 'failed', error: string | null, text: Text | null, line: number | null) => {
       await this.d.db.withProfile(profileId, (c) =>
-        c.query(`UPDATE backtest_runs SET status = $2, error = $3, error_line = $4, metrics = NULL, trades = NULL, equity = NULL, results = NULL, finished_at = now(), duration_ms = $5 WHERE id = $1 AND status = 'running'`, [
-          runId,
-          status,
-          error,
-          line,
-          Math.round(performance.now() - started),
-        ]),
+        c.query(
+          `UPDATE backtest_runs SET status = $2, error = $3, error_key = $4, error_params = $5, error_line = $6, metrics = NULL, trades = NULL, equity = NULL, results = NULL, finished_at = now(), duration_ms = $7
+            WHERE id = $1 AND status = 'running'`,
+          [runId, status, error, text?.key ?? null, text ? JSON.stringify(text.params ?? {}) : null, line, Math.round(performance.now() - started)],
+        ),
       );
     };
     const done = (async () => {
       let status: 'done' | 'cancelled' | 'failed' = 'done';
       let error: string | null = null;
+      let text: Text | null = null;
       try {
         await work(abort.signal);
       } catch (e) {
@@ -401,18 +418,19 @@ export class BacktestService {
           status = 'cancelled';
         } else {
           status = 'failed';
-          error = (e as Error).message;
+          text = failureText(e);
+          error = translate('en', text.key, text.params);
           this.d.log.info({ runId, err: error }, 'backtest failed');
         }
         try {
-          await finish(status, error, status === 'failed' ? errorLine(e) : null);
+          await finish(status, error, text, status === 'failed' ? errorLine(e) : null);
         } catch (e2) {
           this.d.log.error({ runId, err: (e2 as Error).message }, 'could not record the end of a backtest');
         }
       } finally {
         this.jobs.delete(profileId);
         this.busy.delete(profileId);
-        this.d.emit('backtests.done', { runId, status, error }, { profileId });
+        this.d.emit('backtests.done', { runId, status, error, errorKey: text?.key ?? null, errorParams: text?.params ?? null }, { profileId });
       }
     })();
     this.jobs.set(profileId, { runId, abort, done });
@@ -457,6 +475,8 @@ export class BacktestService {
       returnPct: r.metrics?.returnPct ?? null,
       tradeCount: r.metrics?.tradeCount ?? null,
       error: r.error,
+      errorKey: r.error_key,
+      errorParams: r.error_params,
       createdAt: r.created_at.toISOString(),
       durationMs: r.duration_ms,
     };
@@ -609,7 +629,8 @@ export class BacktestService {
             rows[idx] = { params: combos[idx]!, metrics, holdout, error: null };
           } catch (e) {
             if (signal.aborted) throw e;
-            rows[idx] = { params: combos[idx]!, metrics: null, holdout: null, error: (e as Error).message };
+            const why = failureText(e);
+            rows[idx] = { params: combos[idx]!, metrics: null, holdout: null, error: translate('en', why.key, why.params), errorKey: why.key, errorParams: why.params ?? {} };
           }
           finished++;
           progress('compute', (finished / combos.length) * 100);

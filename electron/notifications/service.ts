@@ -8,7 +8,7 @@ import {
   type NotificationKindName,
   type NotificationSettings as SettingsSchema,
 } from '../../shared/contract/notifications';
-import { AppError, wireParams } from '../../shared/errors';
+import { AppError, invalidField, wireParams } from '../../shared/errors';
 import { pickLocale, translate, type Locale, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { BusEvent, EventBus } from '../events';
@@ -162,7 +162,7 @@ export class NotificationService {
       db: Database;
       bus: EventBus;
       log: Logger;
-      secrets: { store: SecretStore | null; message: string };
+      secrets: { store: SecretStore | null; message: string; text?: Text };
       telegram?: TelegramClient;
       config?: Partial<NotifyConfig>;
       /** The heartbeat's current state, read at each tick (a status emitted before this service subscribed is not missed). */
@@ -262,7 +262,7 @@ export class NotificationService {
         break;
       }
       case 'backtests.done': {
-        const data = e.data as { runId: string; status: string; error: string | null };
+        const data = e.data as { runId: string; status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null };
         if (p && data.status !== 'running') this.track(this.fromBacktest(p, data));
         break;
       }
@@ -351,12 +351,12 @@ export class NotificationService {
     await this.notify(profileId, { kind: 'sltp_executed', level: d.status === 'error' ? 'danger' : 'warning', title, body, ref: d.activationId, dedupeKey: `sltp:bot:${d.id}` });
   }
 
-  private async fromBacktest(profileId: string, d: { runId: string; status: string; error: string | null }): Promise<void> {
+  private async fromBacktest(profileId: string, d: { runId: string; status: string; error: string | null; errorKey?: string | null; errorParams?: Params | null }): Promise<void> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string | null; symbol: string; timeframe: string; metrics: Record<string, unknown> | null }>('SELECT strategy_name, symbol, timeframe, metrics FROM backtest_runs WHERE id = $1', [d.runId]));
     const r = rows[0];
     const what = r ? msg('core.notify.backtestWhat', { strategy: r.strategy_name ?? msg('core.notify.aStrategy'), symbol: r.symbol, timeframe: r.timeframe }) : msg('core.notify.aBacktest');
     const ret = r?.metrics && typeof r.metrics.returnPct === 'number' ? r.metrics.returnPct.toFixed(2) : null;
-    const body = d.status === 'done' ? (ret !== null ? msg('core.notify.backtestReturn', { ret }) : msg('core.notify.backtestDone')) : d.status === 'cancelled' ? msg('core.notify.backtestCancelledBody') : msg('core.notify.backtestFailedBody', { reason: d.error ?? 'error' });
+    const body = d.status === 'done' ? (ret !== null ? msg('core.notify.backtestReturn', { ret }) : msg('core.notify.backtestDone')) : d.status === 'cancelled' ? msg('core.notify.backtestCancelledBody') : msg('core.notify.backtestFailedBody', { reason: d.errorKey ? { key: d.errorKey, params: d.errorParams ?? {} } : (d.error ?? 'error') });
     const title = d.status === 'done' ? 'core.notify.backtestFinished' : d.status === 'cancelled' ? 'core.notify.backtestCancelled' : d.status === 'failed' ? 'core.notify.backtestFailed' : 'core.notify.backtestOther';
     await this.notify(profileId, { kind: 'backtest_finished', level: d.status === 'done' ? 'success' : d.status === 'failed' ? 'danger' : 'info', title: msg(title, { what, status: d.status }), body, ref: d.runId, dedupeKey: `backtest:${d.runId}` });
   }
@@ -470,7 +470,7 @@ export class NotificationService {
             this.lastSentToChat.set(s.telegram_chat_id, this.cfg.now());
             await this.setTelegram(profileId, r.id, 'sent', r.telegram_attempts + 1, null, null);
           } catch (e) {
-            const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
+            const err = e instanceof TelegramError ? e : new TelegramError('network', 'coreRest.telegram.unreachable');
             const attempts = r.telegram_attempts + 1;
             if (err.retryable) {
               const wait = err.retryAfterMs ?? Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** Math.min(attempts - 1, 20));
@@ -536,7 +536,7 @@ export class NotificationService {
   }
 
   private store(): SecretStore {
-    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.message });
+    if (!this.d.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.d.secrets.text ?? this.d.secrets.message });
     return this.d.secrets.store;
   }
 
@@ -546,11 +546,10 @@ export class NotificationService {
    */
   private async verifyTelegram(token: string, chatId: string, locale: Locale): Promise<{ username: string | null }> {
     const fail = (e: unknown, field: 'token' | 'chatId'): never => {
-      const err = e instanceof TelegramError ? e : new TelegramError('network', 'Telegram could not be reached.');
-      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.message }, { retryable: true });
+      const err = e instanceof TelegramError ? e : new TelegramError('network', 'coreRest.telegram.unreachable');
+      if (err.retryable) throw new AppError('unavailable', 'errors.notifications.nothingWasSavedTry', { reason: err.text }, { retryable: true });
       const path = err.failure === 'token' ? 'token' : err.failure === 'chat' ? 'chatId' : field;
-      const msg = path === 'token' ? `The bot token is wrong: ${err.message} Check it with BotFather.` : `The chat id is wrong: ${err.message} Send /start to the bot from that chat (or add the bot to the group), then use the chat's id.`;
-      throw new AppError('invalid_input', 'errors.notifications.nothingWasSaved', { msg }, { issues: [{ path, message: err.message }] });
+      throw invalidField(path, path === 'token' ? 'errors.notifications.tokenWrong' : 'errors.notifications.chatIdWrong', { reason: err.text });
     };
     const bot = await this.telegram.getMe(token).catch((e: unknown) => fail(e, 'token'));
     await this.telegram.sendMessage(token, chatId, translate(locale, 'core.notify.telegramTest')).catch((e: unknown) => fail(e, 'chatId'));
@@ -567,16 +566,16 @@ export class NotificationService {
     let newToken: string | null = null;
     let newRef: string | null = null;
     if (patch.telegramDisconnect) {
-      if (patch.telegram) throw new AppError('invalid_input', 'errors.notifications.eitherNewTelegramCredentials', {}, { issues: [{ path: 'telegramDisconnect', message: 'not with telegram' }] });
+      if (patch.telegram) throw invalidField('telegramDisconnect', 'errors.notifications.eitherNewTelegramCredentials');
       dropRef = cur.telegram_secret_ref;
       Object.assign(next, { telegram_secret_ref: null, telegram_token_hint: null, telegram_bot_username: null, telegram_chat_id: null });
       for (const k of NOTIFICATION_KINDS) next.routes[k] = routesOf(next)[k].filter((c) => c !== 'telegram');
     } else if (patch.telegram) {
       let token = patch.telegram.token ?? null;
       if (!token) {
-        if (!cur.telegram_secret_ref) throw new AppError('invalid_input', 'errors.notifications.enterBotTokenFrom', {}, { issues: [{ path: 'telegram.token', message: 'the bot token is required the first time' }] });
+        if (!cur.telegram_secret_ref) throw invalidField('telegram.token', 'errors.notifications.enterBotTokenFrom');
         token = await this.store().get(cur.telegram_secret_ref);
-        if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'telegram.token', message: 'enter the bot token again' }] });
+        if (!token) throw invalidField('telegram.token', 'errors.notifications.storedBotTokenMissing');
       } else {
         newToken = token;
       }
@@ -591,7 +590,7 @@ export class NotificationService {
     }
     const telegramRouted = NOTIFICATION_KINDS.some((k) => routesOf(next)[k].includes('telegram'));
     if (telegramRouted && !next.telegram_secret_ref) {
-      throw new AppError('invalid_input', 'errors.notifications.setUpTelegramFirst', {}, { issues: [{ path: 'routes', message: 'Telegram is not set up' }] });
+      throw invalidField('routes', 'errors.notifications.setUpTelegramFirst');
     }
 
     // The token reaches the SecretStore before the row names it; restored if the row cannot be written.
@@ -628,14 +627,14 @@ export class NotificationService {
   async test(profileId: string, input: { channel: NotificationChannelName; token?: string; chatId?: string }): Promise<{ ok: true; channel: NotificationChannelName; notificationId: string | null; saved: boolean }> {
     if (input.channel === 'telegram') {
       if (input.token !== undefined || input.chatId !== undefined) {
-        if (!input.chatId) throw new AppError('invalid_input', 'errors.notifications.enterChatIdWith', {}, { issues: [{ path: 'chatId', message: 'the chat id is required' }] });
+        if (!input.chatId) throw invalidField('chatId', 'errors.notifications.enterChatIdWith');
         await this.updateSettings(profileId, { telegram: { token: input.token, chatId: input.chatId } });
         return { ok: true, channel: 'telegram', notificationId: null, saved: true };
       }
       const s = await this.settingsRow(profileId);
-      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw new AppError('invalid_input', 'errors.notifications.telegramNotSetUp', {}, { issues: [{ path: 'token', message: 'Telegram is not set up' }] });
+      if (!s.telegram_secret_ref || !s.telegram_chat_id) throw invalidField('token', 'errors.notifications.telegramNotSetUp');
       const token = await this.store().get(s.telegram_secret_ref);
-      if (!token) throw new AppError('invalid_input', 'errors.notifications.storedBotTokenMissing', {}, { issues: [{ path: 'token', message: 'enter the bot token again' }] });
+      if (!token) throw invalidField('token', 'errors.notifications.storedBotTokenMissing');
       await this.verifyTelegram(token, s.telegram_chat_id, await this.profileLocale(profileId));
       return { ok: true, channel: 'telegram', notificationId: null, saved: false };
     }

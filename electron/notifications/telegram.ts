@@ -6,6 +6,8 @@
  * is part of the URL: it is never put in an error message or a log line.
  */
 
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
+
 export type TelegramFailure =
   /** the bot token is refused (401 Unauthorized; 404 Not Found for a malformed token) */
   | 'token'
@@ -20,15 +22,22 @@ export type TelegramFailure =
   /** any other refusal (a bad request that retrying will not fix) */
   | 'other';
 
+/**
+ * A failure of a Telegram call. `text` is its sentence as a catalogue key and parameters (Telegram's
+ * own description passed as is); `message` is the same in English (logs, the stored queue error).
+ */
 export class TelegramError extends Error {
+  readonly text: Text;
   constructor(
     readonly failure: TelegramFailure,
-    message: string,
+    key: MessageKey,
+    params: Params = {},
     readonly errorCode: number | null = null,
     readonly retryAfterMs: number | null = null,
   ) {
-    super(message);
+    super(translate('en', key, params));
     this.name = 'TelegramError';
+    this.text = { key, params };
   }
   get retryable(): boolean {
     return this.failure === 'network' || this.failure === 'rate_limit' || this.failure === 'server';
@@ -68,8 +77,8 @@ export class TelegramClient {
       });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string } };
-      const why = err.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err.cause?.code ?? 'connection failed');
-      throw new TelegramError('network', `Telegram could not be reached (${why}).`);
+      if (err.name === 'TimeoutError') throw new TelegramError('network', 'coreRest.telegram.timeout', { ms: this.timeoutMs });
+      throw err.cause?.code ? new TelegramError('network', 'coreRest.telegram.unreachableWhy', { why: err.cause.code }) : new TelegramError('network', 'coreRest.telegram.unreachable');
     }
     const text = await res.text().catch(() => '');
     let json: Answer | null = null;
@@ -84,14 +93,14 @@ export class TelegramClient {
     const description = (json?.description ?? `HTTP ${res.status}`).replaceAll(token, '•••').slice(0, 300);
     if (code === 429) {
       const after = json?.parameters?.retry_after;
-      throw new TelegramError('rate_limit', `Telegram asks to slow down (${description}).`, code, typeof after === 'number' && after >= 0 ? after * 1000 : null);
+      throw new TelegramError('rate_limit', 'coreRest.telegram.slowDown', { description }, code, typeof after === 'number' && after >= 0 ? after * 1000 : null);
     }
-    if (code >= 500) throw new TelegramError('server', `Telegram answered an error (${code} ${description}).`, code);
-    if (code === 401 || code === 404) throw new TelegramError('token', `Telegram refused the bot token (${code} ${description}).`, code);
+    if (code >= 500) throw new TelegramError('server', 'coreRest.telegram.server', { code, description }, code);
+    if (code === 401 || code === 404) throw new TelegramError('token', 'coreRest.telegram.token', { code, description }, code);
     if (method === 'sendMessage' && (code === 403 || /chat|user|bot was|not a member|kicked|deactivated|blocked/i.test(description))) {
-      throw new TelegramError('chat', `Telegram cannot deliver to this chat (${code} ${description}).`, code);
+      throw new TelegramError('chat', 'coreRest.telegram.chat', { code, description }, code);
     }
-    throw new TelegramError('other', `Telegram refused the message (${code} ${description}).`, code);
+    throw new TelegramError('other', 'coreRest.telegram.other', { code, description }, code);
   }
 
   async getMe(token: string): Promise<TelegramBot> {

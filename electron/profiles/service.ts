@@ -1,4 +1,4 @@
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { hashPassword, verifyPassword } from './password';
@@ -182,7 +182,7 @@ export class ProfileService {
     await this.db.withProfile(profileId, async (c) => {
       // Only one of this profile's brokers (RLS hides the others; the foreign key of 0006 backs this up).
       if (patch.defaultBrokerId && !(await c.query('SELECT 1 FROM brokers WHERE id = $1', [patch.defaultBrokerId])).rowCount) {
-        throw new AppError('invalid_input', 'errors.profiles.defaultBrokerMustOne', {}, { issues: [{ path: 'defaultBrokerId', message: 'no such broker in this profile' }] });
+        throw invalidField('defaultBrokerId', 'errors.profiles.defaultBrokerMustOne');
       }
       await c.query(
         `UPDATE profile_settings SET theme = coalesce($1, theme), timezone = coalesce($2, timezone),

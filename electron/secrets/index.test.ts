@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../shared/errors';
+import { translate } from '../../shared/i18n';
+import { wordError } from '../../shared/i18n/wording';
 import { createLogger, silentLogger } from '../log';
 import { isSecretRef, newSecretRef, openSecretStore, openVault, requireSecrets, secretsConfigFromEnv, type KeychainCheck, type SecretStoreResult } from './index';
 import type { ScryptParams } from './vault';
@@ -126,6 +128,42 @@ describe('openSecretStore: which backend', () => {
     expect(r.message).not.toContain('wrong-passphrase');
     expect(readFileSync(vaultPath).equals(before)).toBe(true);
     expect(() => requireSecrets(r)).toThrow(/passphrase is wrong/);
+  });
+
+  it('every state message has its key and parameters: the English one is its wording, and it reads in French, also inside the error', async () => {
+    const fr = (r: SecretStoreResult) => translate('fr', r.text.key, r.text.params);
+    const cases: [Partial<Parameters<typeof openSecretStore>[0]>, string, RegExp][] = [
+      [{ probe: answers }, 'coreRest.secrets.keychainUsed', /^Les secrets sont conservés dans le trousseau du système \(service « Aristobot3 »\)\.$/],
+      [{ probe: answers, passphrase: 'pw' }, 'coreRest.secrets.keychainUsedPassphraseSet', /est définie mais inutile/],
+      [{ probe: silent }, 'coreRest.secrets.noStore', /^Aucun trousseau du système n'a répondu et ARISTOBOT_VAULT_PASSPHRASE n'est pas définie : .*sont donc indisponibles\. Pour y remédier/],
+      [{ mode: 'keychain', probe: silent }, 'coreRest.secrets.noKeychain', /^Aucun trousseau du système n'a répondu \(no Secret Service on the bus\) : /],
+      [{ mode: 'keychain', probe: () => Promise.resolve({ ok: false, reason: 'no answer within 5 ms', text: { key: 'coreRest.secrets.noAnswer', params: { ms: 5 } } }) }, 'coreRest.secrets.noKeychain', /^Aucun trousseau du système n'a répondu \(aucune réponse en 5 ms\)/],
+      [{ mode: 'vault', probe: answers }, 'coreRest.secrets.vaultNoPassphrase', /^Le coffre a été choisi .* Pour y remédier, définissez ARISTOBOT_VAULT_PASSPHRASE/],
+      [{ probe: silent, passphrase: 'pw' }, 'coreRest.secrets.vaultUsedNoKeychain', /^Les secrets sont conservés dans le coffre chiffré .* \(aucun trousseau du système n'a répondu\)\.$/],
+      [{ mode: 'vault', passphrase: 'pw' }, 'coreRest.secrets.vaultUsed', /^Les secrets sont conservés dans le coffre chiffré [^(]*\.$/],
+      [{ probe: answers, passphrase: 'pw' }, 'coreRest.secrets.vaultUsedExisting', /\(il existe et ARISTOBOT_VAULT_PASSPHRASE est définie\)/],
+      [{ probe: answers }, 'coreRest.secrets.keychainUsedVaultIgnored', /Un fichier de coffre existe dans .*; ses secrets ne sont utilisés que si/],
+      [{ mode: 'vault', passphrase: 'wrong' }, 'coreRest.secrets.vaultFailed', /^La phrase secrète du coffre est fausse.* D'ici là, les fonctions qui ont besoin de secrets/],
+    ];
+    for (const [args, key, french] of cases) {
+      const r = await open(args);
+      expect(r.text.key, key).toBe(key);
+      expect(translate('en', r.text.key, r.text.params)).toBe(r.message);
+      expect(fr(r), key).toMatch(french);
+      if (!r.store) {
+        // the refusal a feature gives: the whole sentence, the state nested, in French
+        const e = (() => {
+          try {
+            requireSecrets(r);
+          } catch (x) {
+            return x as AppError;
+          }
+          throw new Error('no refusal');
+        })();
+        expect(e.message).toBe(r.message);
+        expect(wordError('fr', e)).toBe(fr(r));
+      }
+    }
   });
 
   it('auto with the real probe picks the keychain (on Linux: run under scripts/with-keyring.sh)', async () => {

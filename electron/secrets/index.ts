@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { AppError, isAppError } from '../../shared/errors';
+import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Logger } from '../log';
 import { checkKeychain, DEFAULT_PROBE_TIMEOUT_MS, KeychainSecretStore, type KeychainCheck } from './keychain';
 import type { SecretStore } from './store';
@@ -36,13 +37,17 @@ export interface SecretStoreResult {
   backend: 'keychain' | 'vault' | 'none';
   /** For a person: which store is used, or why none is and how to fix it. Never contains a secret. */
   message: string;
+  /** `message` as a catalogue key and parameters (`coreRest.secrets.*`), worded in the reader's language. */
+  text: Text;
   /** Why no store was opened, when that was an error (e.g. code 'wrong_password'). */
   error?: AppError;
 }
 
-const FEATURES = 'features that need secrets (exchange API keys, AI keys, an external database password) are unavailable';
-const FIX_KEYCHAIN = 'install and unlock an OS keychain (macOS Keychain, Windows Credential Manager, or on Linux a Secret Service such as GNOME Keyring or KWallet)';
-const FIX_VAULT = (path: string): string => `set ARISTOBOT_VAULT_PASSPHRASE to use an encrypted vault file (${path})`;
+/** The store's state as a message: its key and parameters, and the same in English. */
+function said(key: MessageKey, params: Record<string, string | number | Text> = {}): { message: string; text: Text } {
+  const p = params as Params;
+  return { message: translate('en', key, p), text: { key, params: p } };
+}
 
 /**
  * Opens the store for secrets. Never falls back to plaintext and never throws for an expected
@@ -57,54 +62,57 @@ export async function openSecretStore(opts: OpenSecretStoreOptions): Promise<Sec
   const timeoutMs = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const probe = opts.probe ?? ((ms: number) => checkKeychain(ms, { service: opts.keychainService }));
 
-  const useVault = async (why: string): Promise<SecretStoreResult> => {
+  const useVault = async (why: 'vaultUsed' | 'vaultUsedExisting' | 'vaultUsedNoKeychain'): Promise<SecretStoreResult> => {
     try {
       const store = await openVault({ path: vaultPath, passphrase: passphrase ?? '', kdf: opts.vaultKdf, log });
-      const message = `Secrets are kept in the encrypted vault ${vaultPath}${why}.`;
-      log.info({ backend: 'vault', path: vaultPath }, message);
-      return { store, backend: 'vault', message };
+      const s = said(`coreRest.secrets.${why}`, { path: vaultPath });
+      log.info({ backend: 'vault', path: vaultPath }, s.message);
+      return { store, backend: 'vault', ...s };
     } catch (e) {
       const error = isAppError(e) ? e : new AppError('internal', 'errors.secrets.vaultCouldNotOpened', { vaultPath, reason: e instanceof Error ? e.message : String(e) });
-      const message = `${error.message} Until then, ${FEATURES}.`;
-      log.error({ backend: 'none', code: error.code, path: vaultPath }, message);
-      return { store: null, backend: 'none', message, error };
+      const s = said('coreRest.secrets.vaultFailed', { error: error.text });
+      log.error({ backend: 'none', code: error.code, path: vaultPath }, s.message);
+      return { store: null, backend: 'none', ...s, error };
     }
   };
-  const none = (message: string): SecretStoreResult => {
-    log.warn({ backend: 'none' }, message);
-    return { store: null, backend: 'none', message };
+  const none = (s: { message: string; text: Text }): SecretStoreResult => {
+    log.warn({ backend: 'none' }, s.message);
+    return { store: null, backend: 'none', ...s };
   };
 
   if (mode === 'vault') {
-    if (!passphrase) return none(`The vault was chosen (ARISTOBOT_SECRETS_BACKEND=vault) but ARISTOBOT_VAULT_PASSPHRASE is not set, so ${FEATURES}. To fix it, ${FIX_VAULT(vaultPath)}.`);
-    return useVault('');
+    if (!passphrase) return none(said('coreRest.secrets.vaultNoPassphrase', { path: vaultPath }));
+    return useVault('vaultUsed');
   }
 
   if (mode === 'auto' && passphrase && existsSync(vaultPath)) {
-    return useVault(' (it exists and ARISTOBOT_VAULT_PASSPHRASE is set)');
+    return useVault('vaultUsedExisting');
   }
 
   const check = await probe(timeoutMs);
   if (check.ok) {
     const store = new KeychainSecretStore({ service: opts.keychainService, log });
-    let message = `Secrets are kept in the OS keychain (service "${store.service}").`;
-    if (mode === 'auto' && passphrase) message += ' ARISTOBOT_VAULT_PASSPHRASE is set but not needed; set ARISTOBOT_SECRETS_BACKEND=vault to use the vault file instead.';
-    if (mode === 'auto' && !passphrase && existsSync(vaultPath)) message += ` A vault file exists at ${vaultPath}; its secrets are not used unless ARISTOBOT_VAULT_PASSPHRASE is set.`;
-    log.info({ backend: 'keychain' }, message);
-    return { store, backend: 'keychain', message };
+    const s =
+      mode === 'auto' && passphrase
+        ? said('coreRest.secrets.keychainUsedPassphraseSet', { service: store.service })
+        : mode === 'auto' && existsSync(vaultPath)
+          ? said('coreRest.secrets.keychainUsedVaultIgnored', { service: store.service, path: vaultPath })
+          : said('coreRest.secrets.keychainUsed', { service: store.service });
+    log.info({ backend: 'keychain' }, s.message);
+    return { store, backend: 'keychain', ...s };
   }
   log.info({ reason: check.reason }, 'no OS keychain answered');
 
   if (mode === 'keychain') {
-    return none(`No OS keychain answered (${check.reason}), so ${FEATURES}. To fix it, ${FIX_KEYCHAIN}, or choose the vault (ARISTOBOT_SECRETS_BACKEND=vault and ARISTOBOT_VAULT_PASSPHRASE).`);
+    return none(said('coreRest.secrets.noKeychain', { reason: check.text ?? { key: 'errors.external', params: { reason: check.reason } } }));
   }
-  if (passphrase) return useVault(' (no OS keychain answered)');
-  return none(`No OS keychain answered and ARISTOBOT_VAULT_PASSPHRASE is not set, so ${FEATURES}. To fix it, ${FIX_KEYCHAIN}, or ${FIX_VAULT(vaultPath)}.`);
+  if (passphrase) return useVault('vaultUsedNoKeychain');
+  return none(said('coreRest.secrets.noStore', { path: vaultPath }));
 }
 
-/** The store, or AppError('secrets_unavailable') carrying the explanation. */
+/** The store, or AppError('secrets_unavailable') carrying the explanation (worded in the reader's language). */
 export function requireSecrets(result: SecretStoreResult): SecretStore {
-  if (!result.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: result.message });
+  if (!result.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: result.text });
   return result.store;
 }
 

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 interface ChildReport {
   probe: boolean;
-  check: { ok: boolean; reason?: string };
+  check: { ok: boolean; reason?: string; text?: { key: string; params?: Record<string, string> } };
   backend: string;
   message: string;
   roundTrip: string | null;
@@ -112,6 +112,8 @@ describe('OS keychain', () => {
       expect(report.probe).toBe(false);
       expect(report.check.ok).toBe(false);
       expect(report.check.reason).toMatch(/nonexistent|connect|D-?Bus/i);
+      // the library's own words pass as they are, as a message the state sentence nests
+      expect(report.check.text).toEqual({ key: 'errors.external', params: { reason: report.check.reason } });
       expect(report.backend).toBe('none');
       expect(report.message).toMatch(/features that need secrets .* are unavailable/);
       expect(report.roundTrip).toBeNull();

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
 import { AppError } from '../../shared/errors';
+import { translate, type Text } from '../../shared/i18n';
 import type { Logger } from '../log';
 import { assertValidRef, type SecretStore } from './store';
 
@@ -69,8 +70,8 @@ export class KeychainSecretStore implements SecretStore {
   private call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return withTimeout(this.timeoutMs, fn).catch((e: unknown) => {
       if (e instanceof TimeoutError) {
-        const reason = `no answer within ${this.timeoutMs} ms`;
-        throw new AppError('secrets_unavailable', 'errors.secrets.osKeychainDidNot', { timeoutMs: this.timeoutMs, what }, { reason });
+        const text = noAnswer(this.timeoutMs);
+        throw new AppError('secrets_unavailable', 'errors.secrets.osKeychainDidNot', { timeoutMs: this.timeoutMs, what }, { reason: translate('en', text.key, text.params), reasonText: text });
       }
       const reason = describe(e);
       throw new AppError('secrets_unavailable', 'errors.secrets.osKeychainRefusedCheck', { what, reason }, { reason });
@@ -103,12 +104,20 @@ function describe(e: unknown): string {
   return message.replace(/\s+/g, ' ').trim().slice(0, 300) || 'unknown error';
 }
 
-function reasonOf(e: unknown): string {
-  if (e instanceof AppError && typeof e.details === 'object' && e.details !== null && 'reason' in e.details && typeof e.details.reason === 'string') return e.details.reason;
-  return e instanceof Error ? e.message : describe(e);
+const noAnswer = (ms: number): Text => ({ key: 'coreRest.secrets.noAnswer', params: { ms } });
+
+/** Why a keychain call failed, as a message: ours by key, the library's or the OS's words as they are. */
+function reasonOf(e: unknown): Text {
+  const d = e instanceof AppError && typeof e.details === 'object' && e.details !== null ? (e.details as { reason?: unknown; reasonText?: Text }) : null;
+  if (d?.reasonText) return d.reasonText;
+  const reason = d && typeof d.reason === 'string' ? d.reason : e instanceof Error ? e.message : describe(e);
+  return { key: 'errors.external', params: { reason } };
 }
 
-export type KeychainCheck = { ok: true } | { ok: false; reason: string };
+const failed = (text: Text): KeychainCheck => ({ ok: false, reason: translate('en', text.key, text.params), text });
+
+/** `reason` in English (logs); `text` the same as a catalogue key and parameters. */
+export type KeychainCheck = { ok: true } | { ok: false; reason: string; text?: Text };
 
 /**
  * Whether an OS keychain answers: writes, reads back and deletes a random probe entry, all within
@@ -122,16 +131,16 @@ export async function checkKeychain(timeoutMs: number = DEFAULT_PROBE_TIMEOUT_MS
     await store.set(ref, value);
     const read = await store.get(ref);
     await store.delete(ref);
-    if (read !== value) return { ok: false, reason: 'the keychain did not return the probe value it was given' };
-    if ((await store.get(ref)) !== null) return { ok: false, reason: 'the keychain did not delete the probe entry' };
+    if (read !== value) return failed({ key: 'coreRest.secrets.probeValue' });
+    if ((await store.get(ref)) !== null) return failed({ key: 'coreRest.secrets.probeDelete' });
     return { ok: true };
   };
   try {
     // Each call has its own bound; this one bounds the whole probe.
     return await withTimeout(timeoutMs, probe);
   } catch (e) {
-    if (e instanceof TimeoutError) return { ok: false, reason: `no answer within ${timeoutMs} ms` };
-    return { ok: false, reason: reasonOf(e) };
+    if (e instanceof TimeoutError) return failed(noAnswer(timeoutMs));
+    return failed(reasonOf(e));
   }
 }
 

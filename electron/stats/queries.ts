@@ -154,7 +154,7 @@ export class StatsQueries {
     let total: Decimal | null = null;
     for (const r of rows) {
       if (r.value === null) {
-        missing.push({ brokerId: r.broker_id, asset: r.base, reason: r.quote === sc.currency ? `no price of ${r.base} in ${sc.currency} in the latest snapshot: its open lots are left out of the unrealised P&L` : `open lots quoted in ${r.quote} are not valued in ${sc.currency}` });
+        missing.push(r.quote === sc.currency ? gap(r.broker_id, r.base, 'coreRest.stats.lotsUnpriced', { base: r.base, currency: sc.currency }) : gap(r.broker_id, r.base, 'coreRest.stats.lotsOtherQuote', { quote: r.quote, currency: sc.currency }));
         continue;
       }
       by.set(r.k ?? '', (by.get(r.k ?? '') ?? new Decimal(0)).plus(r.value));
@@ -228,7 +228,7 @@ export class StatsQueries {
            ) y ORDER BY taken_at LIMIT 1) st ON true`,
       [sc.ids, sc.modes, sc.currency, sc.to, sc.from],
     );
-    for (const r of ends) for (const a of r.missing ?? []) missing.push({ brokerId: r.broker_id, asset: a, reason: `no ${a}/${sc.currency} price at the latest snapshot: ${a} is left out of the equity` });
+    for (const r of ends) for (const a of r.missing ?? []) missing.push(gap(r.broker_id, a, 'coreRest.stats.assetUnpriced', { asset: a, currency: sc.currency }));
     for (const b of sc.brokers) if (!ends.some((r) => r.broker_id === b.id && r.end_at)) missing.push(gap(b.id, '*', 'stats.gaps.noSnapshot', { broker: b.name, currency: sc.currency }));
     const snapshotAt = ends.reduce<Date | null>((m, r) => (r.end_at && (!m || r.end_at > m) ? r.end_at : m), null);
     const present = ends.filter((r) => r.end_at && r.start_at);

@@ -23,7 +23,8 @@ export const AppStatus = z.object({
   startedAt: z.string(),
   debugAvailable: z.boolean(),
   debugEnabled: z.boolean(),
-  secrets: z.object({ backend: z.enum(['keychain', 'vault', 'none']), message: z.string() }),
+  /** `message` in English; `key`/`params` word it in the reader's language (absent when there is no message). */
+  secrets: z.object({ backend: z.enum(['keychain', 'vault', 'none']), message: z.string(), key: z.string().optional(), params: z.record(z.string(), z.unknown()).optional() }),
   shell: z.enum(['electron', 'headless']),
 });
 

@@ -116,12 +116,18 @@ export const EquitySchema = z.object({
   close: z.array(z.number()),
 });
 
+/** A core text's parameters: strings, numbers, or nested {key, params} messages. */
+const CoreParams = z.record(z.string(), z.unknown());
+
 export const OptimiseRow = z.object({
   params: ParamValues,
   metrics: MetricsSchema.nullable(),
   /** The same parameters on the held-out period, when one was given. */
   holdout: MetricsSchema.nullable(),
   error: z.string().nullable(),
+  /** `error` as a catalogue key and parameters (worded in the profile's language); absent on older rows. */
+  errorKey: z.string().nullable().optional(),
+  errorParams: CoreParams.nullable().optional(),
 });
 
 export const BacktestInputs = z.record(z.string(), z.unknown());
@@ -143,7 +149,10 @@ export const BacktestRunSummary = z.object({
   candles: z.number().int().nullable(),
   returnPct: z.number().nullable(),
   tradeCount: z.number().int().nullable(),
+  /** Why the run failed, in English (scripts); `errorKey`/`errorParams` word it (null on older rows). */
   error: z.string().nullable(),
+  errorKey: z.string().nullable().optional(),
+  errorParams: CoreParams.nullable().optional(),
   createdAt: z.string(),
   durationMs: z.number().int().nullable(),
 });
@@ -188,7 +197,7 @@ export const backtestMethods = {
 
 export const backtestEvents = {
   'backtests.progress': z.object({ runId: Id, phase: z.enum(['download', 'compute']), percent: z.number().min(0).max(100) }),
-  'backtests.done': z.object({ runId: Id, status: BacktestStatus, error: z.string().nullable() }),
+  'backtests.done': z.object({ runId: Id, status: BacktestStatus, error: z.string().nullable(), errorKey: z.string().nullable().optional(), errorParams: CoreParams.nullable().optional() }),
 } as const;
 
 export type BacktestRunParams = z.output<typeof BacktestRunInput>;

@@ -39,6 +39,8 @@ import enCoreWebhooks from './en/coreWebhooks';
 import frCoreWebhooks from './fr/coreWebhooks';
 import enCoreHeartbeat from './en/coreHeartbeat';
 import frCoreHeartbeat from './fr/coreHeartbeat';
+import enCoreRest from './en/coreRest';
+import frCoreRest from './fr/coreRest';
 
 export const en = {
   common: enCommon,
@@ -59,6 +61,7 @@ export const en = {
   tradingPage: enTradingPage,
   coreWebhooks: enCoreWebhooks,
   coreHeartbeat: enCoreHeartbeat,
+  coreRest: enCoreRest,
 };
 
 export const fr = {
@@ -80,4 +83,5 @@ export const fr = {
   tradingPage: frTradingPage,
   coreWebhooks: frCoreWebhooks,
   coreHeartbeat: frCoreHeartbeat,
+  coreRest: frCoreRest,
 } satisfies Record<keyof typeof en, unknown>;

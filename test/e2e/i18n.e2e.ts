@@ -46,9 +46,9 @@ const ALL_PAGES = ['/account', '/heartbeat', '/trading', '/bot', '/strategies', 
 /**
  * Text shown as data, not as words of the app: names (the backtest's strategy list holds the
  * example strategy's English name, a name the user may change), symbols, numbers, CCXT's exchange names. And
- * text the core wrote that it does not send by key yet (the secret store's state: English only).
+ * text the core wrote that it does not send by key yet.
  */
-const NOT_WORDING = ['.mono', '[data-test=profile-name]', '[data-test=exchange-select]', '[data-test=secrets-message]', '[data-test=bt-strategy]'];
+const NOT_WORDING = ['.mono', '[data-test=profile-name]', '[data-test=exchange-select]', '[data-test=bt-strategy]'];
 
 /**
  * Words that exist in English and not in French: one of them in a French page is an untranslated

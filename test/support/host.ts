@@ -21,7 +21,7 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-type Reply = { id: number | string | null; result?: unknown; error?: { code: string; message: string; details?: unknown } };
+type Reply = { id: number | string | null; result?: unknown; error?: { code: string; message: string; key?: string; params?: Record<string, string>; details?: unknown } };
 
 /** A scripted API client over the real WebSocket transport (what a headless user writes). */
 export class WsClient {
@@ -62,7 +62,7 @@ export class WsClient {
   /** The result, or throws an Error carrying `code`. */
   async call<T = unknown>(method: string, params?: unknown): Promise<T> {
     const r = await this.request(method, params);
-    if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code, details: r.error.details });
+    if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code, key: r.error.key, params: r.error.params, details: r.error.details });
     return r.result as T;
   }
   sendRaw(data: string): Promise<Reply> {

@@ -8,4 +8,6 @@ export default {
   setUpTelegramFirst: 'Set up Telegram first (bot token and chat id, checked with "Send test message") before sending notifications there.',
   enterChatIdWith: 'Enter the chat id with the bot token.',
   telegramNotSetUp: 'Telegram is not set up: enter the bot token and chat id.',
+  tokenWrong: 'The bot token is wrong: {reason} Check it with BotFather. Nothing was saved.',
+  chatIdWrong: 'The chat id is wrong: {reason} Send /start to the bot from that chat (or add the bot to the group), then use the chat’s id. Nothing was saved.',
 };

@@ -327,7 +327,10 @@ export class BotEngine {
 
   private async prepare(l: Live): Promise<void> {
     if (!l.js || this.stopped) return;
-    await this.sandboxOf(l).catch(() => undefined); // a load failure is reported at the decision
+    // the isolate loaded and its decision context set up (a failure is reported at the decision)
+    await this.sandboxOf(l)
+      .then((sb) => sb.keepContext())
+      .catch(() => undefined);
     if ((await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE)) !== HEARTBEAT_EXCHANGE) return;
     l.window ??= await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l));
   }

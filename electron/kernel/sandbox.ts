@@ -507,6 +507,11 @@ export class StrategySandbox {
   /** The isolate's CPU time of the last kept decision, ms: it picks how the next one runs. */
   private lastDecisionMs = 0;
 
+  /** The isolate's CPU time so far, ms (all its calls; for the benches and diagnostics). */
+  get cpuMs(): number {
+    return this.isolate.isDisposed ? Number.NaN : Number(this.isolate.cpuTime) / 1e6;
+  }
+
   /** How the next kept decision runs: on the calling thread (`sync`) or on isolated-vm's pool (`async`). */
   get decisionMode(): 'sync' | 'async' {
     const budget = this.limits.syncDecisionMs ?? DEFAULT_SYNC_DECISION_MS;

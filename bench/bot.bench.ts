@@ -68,6 +68,11 @@ async function main(): Promise<void> {
     type Marks = { signal?: number; decideIn?: number; decideOut?: number; journaled?: number };
     const marks = new Map<string, Marks>();
     const stages: Record<'signal' | 'queue' | 'decide' | 'journal' | 'order', number[]> = { signal: [], queue: [], decide: [], journal: [], order: [] };
+    // CPU: the isolate's per decision (and whether it ran on the calling thread), the process's per burst
+    const decideCpu: number[] = [];
+    const burstCpu: number[] = [];
+    let syncDecisions = 0;
+    let decisions = 0;
     const byClose = new Map<number, string>();
     const symbolOf = new Map<string, string>();
     const timed = {
@@ -97,8 +102,12 @@ async function main(): Promise<void> {
           const sym = byClose.get(window.close[window.close.length - 1]!);
           const m = sym ? marks.get(sym) : undefined;
           if (m) m.decideIn = hrNow();
+          const cpu0 = sb.cpuMs;
+          decisions++;
+          if (sb.decisionMode === 'sync') syncDecisions++;
           const out = await decideKept(params, window, state, config);
           if (m) m.decideOut = hrNow();
+          decideCpu.push(sb.cpuMs - cpu0);
           return out;
         };
         return sb;
@@ -136,11 +145,14 @@ async function main(): Promise<void> {
     console.log(`bot bench: ${A} activations on ${A} of ${N} symbols, ${MINUTES} minutes, burst closings, Node ${process.version}`);
     for (let m = 0; m < MINUTES; m++) {
       const boundary = Math.floor(stream.now() / MIN) * MIN + MIN;
+      const cpu0 = process.cpuUsage();
       stream.advance(boundary - stream.now() + 1000); // every closing message at once
       const want = m * A; // the first minute is the strategy's warm-up
       const until = Date.now() + 15_000;
       while (lat.length < want && Date.now() < until) await sleep(5);
       await bot.idle();
+      const cpu = process.cpuUsage(cpu0);
+      if (m > 0) burstCpu.push((cpu.user + cpu.system) / 1000);
       if (process.env.DBG) console.log(m, lat.length, JSON.stringify((await bot.decisions(tr.profileId, ids[0]!, 2)).map((d) => [d.action, d.reason, d.error])));
       // flat again for the next minute's opening decision (outside the measured path)
       for (const id of ids) await bot.sell(tr.profileId, id).catch(() => undefined);
@@ -151,6 +163,7 @@ async function main(): Promise<void> {
     if (BREAKDOWN) {
       const names = { signal: 'receipt → signal (heartbeat)', queue: 'signal → strategy called (engine)', decide: 'the strategy (sandbox)', journal: 'decision → journaled (plan, INSERT)', order: 'journaled → order request' };
       for (const [k, xs] of Object.entries(stages)) console.log(`  ${names[k as keyof typeof names].padEnd(38)} n ${xs.length}, p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`);
+      console.log(`  CPU: the isolate per decision p50 ${pct(decideCpu, 50).toFixed(3)} ms, p99 ${pct(decideCpu, 99).toFixed(3)} ms (${syncDecisions} of ${decisions} decisions on the calling thread); the process (all threads) per burst, until idle: p50 ${pct(burstCpu, 50).toFixed(1)} ms, p99 ${pct(burstCpu, 99).toFixed(1)} ms`);
     }
     console.log(`(the decisions journal's candle close → order request, simulated clock: n ${decided.length}, p50 ${pct(decided, 50).toFixed(0)} ms, p99 ${pct(decided, 99).toFixed(0)} ms)`);
   } catch (e) {

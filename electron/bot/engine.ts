@@ -263,6 +263,8 @@ export class BotEngine {
       });
     }
     this.unsubscribe = this.d.heartbeat.onSignal((s) => this.onSignal(s));
+    // a signal that went out before this subscription (the heartbeat starts first) is taken up
+    for (const l of this.live.values()) if (l.row.state === 'running') this.enqueue(l, () => this.catchUp(l));
     // another source's order (manual, webhook) moves a broker's balances: re-read them in the background
     this.offBus = this.d.bus.on((e) => {
       if (e.event !== 'orders.updated' || !e.profileId) return;
@@ -327,7 +329,10 @@ export class BotEngine {
 
   private async prepare(l: Live): Promise<void> {
     if (!l.js || this.stopped) return;
-    await this.sandboxOf(l).catch(() => undefined); // a load failure is reported at the decision
+    // the isolate loaded and its decision context set up (a failure is reported at the decision)
+    await this.sandboxOf(l)
+      .then((sb) => sb.keepContext())
+      .catch(() => undefined);
     if ((await this.exchangeOf(l).catch(() => HEARTBEAT_EXCHANGE)) !== HEARTBEAT_EXCHANGE) return;
     l.window ??= await this.d.heartbeat.recentCandles(l.row.symbol, l.row.timeframe, this.windowSize(l));
   }
@@ -469,6 +474,25 @@ export class BotEngine {
       );
     }
     return l.sandbox;
+  }
+
+  /**
+   * At start: the activation's latest closed candle, when it is at most one timeframe old and not
+   * decided yet, is decided now (its signal went out before the engine listened). Older ones are
+   * left alone (never acted on late); a live signal for the same candle queued behind this finds it
+   * decided (the journal's unique key) and places nothing again.
+   */
+  private async catchUp(l: Live): Promise<void> {
+    const row = l.row;
+    if (row.state !== 'running' || this.stopped) return;
+    const tf = timeframeMs(row.timeframe);
+    const now = this.clock.now();
+    const last = (await this.d.heartbeat.recentCandles(row.symbol, row.timeframe, 1, now - tf)).at(-1);
+    if (!last || now - (last.openTime + tf) > tf) return;
+    const decided = await this.d.db.withProfile(row.profile_id, async (c) => (await c.query("SELECT 1 FROM bot_decisions WHERE activation_id = $1 AND kind IN ('signal', 'skipped') AND candle_time = $2", [row.id, new Date(last.openTime)])).rowCount);
+    if (decided) return;
+    this.log.info({ activation: row.id, candle: new Date(last.openTime).toISOString() }, 'bot: taking up the latest candle, closed before the engine started');
+    await this.decideOn(l, { exchange: HEARTBEAT_EXCHANGE, symbol: row.symbol, timeframe: row.timeframe, openTime: last.openTime, closeTime: last.openTime + tf - 1, candle: { ...last }, backfilled: true, receivedAt: null });
   }
 
   /** The strategy's decision on the signal's candle, and the orders it calls for. */

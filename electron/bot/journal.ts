@@ -1,12 +1,16 @@
+import type { QueryResult } from 'pg';
 import type { Database } from '../db/database';
+import { inlineParams } from '../db/one-trip';
 import type { DecisionKind, DecisionRow, Leg } from './store';
 
 /**
  * The decisions journal's writer on the signal path: the decisions of every activation of a
  * profile that are ready at the same moment (a burst of closings) go into ONE statement in one
  * transaction (a prepared multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING *`), instead of one
- * transaction of four round trips each. One batch per profile at a time: what arrives while a batch
- * is being written goes into the next one.
+ * transaction of four round trips each, and that transaction is ONE round trip (db/one-trip.ts:
+ * `BEGIN; set_config…; INSERT…; COMMIT` in one message). A batch is written as soon as the turn of
+ * the event loop that made it ends, beside any batch still in flight (each on its own pooled
+ * connection): a later decision never waits for an earlier batch's answer.
  *
  * The transaction commits with `synchronous_commit = off`: it does not wait for its own WAL flush.
  * The guarantee "journaled before sent" still holds, because the order service journals the order
@@ -50,7 +54,6 @@ const keyOf = (activationId: string, kind: string, candleTime: number) => `${act
 
 export class DecisionJournal {
   private readonly queued = new Map<string, Waiting[]>();
-  private readonly busy = new Set<string>();
 
   constructor(private readonly db: Pick<Database, 'pool'>) {}
 
@@ -62,36 +65,29 @@ export class DecisionJournal {
       q.push({ e, resolve, reject });
       // the first of a burst waits for the current turn of the event loop, so the decisions ready
       // together are written together
-      if (q.length === 1 && !this.busy.has(e.profileId)) setImmediate(() => void this.flush(e.profileId));
+      if (q.length === 1) setImmediate(() => void this.flush(e.profileId));
     });
   }
 
   private async flush(profileId: string): Promise<void> {
-    if (this.busy.has(profileId)) return;
     const batch = this.queued.get(profileId) ?? [];
     this.queued.delete(profileId);
     if (batch.length === 0) return;
-    this.busy.add(profileId);
     try {
-      try {
-        const rows = await this.write(profileId, batch.map((w) => w.e));
-        const byKey = new Map(rows.map((r) => [keyOf(r.activation_id, r.kind, r.candle_time.getTime()), r]));
-        for (const w of batch) w.resolve(byKey.get(keyOf(w.e.activationId, w.e.kind, w.e.candleTime)) ?? null);
-      } catch (err) {
-        if (batch.length === 1) batch[0]!.reject(err);
-        else {
-          for (const w of batch) {
-            try {
-              w.resolve((await this.write(profileId, [w.e]))[0] ?? null);
-            } catch (e) {
-              w.reject(e);
-            }
+      const rows = await this.write(profileId, batch.map((w) => w.e));
+      const byKey = new Map(rows.map((r) => [keyOf(r.activation_id, r.kind, r.candle_time.getTime()), r]));
+      for (const w of batch) w.resolve(byKey.get(keyOf(w.e.activationId, w.e.kind, w.e.candleTime)) ?? null);
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else {
+        for (const w of batch) {
+          try {
+            w.resolve((await this.write(profileId, [w.e]))[0] ?? null);
+          } catch (e) {
+            w.reject(e);
           }
         }
       }
-    } finally {
-      this.busy.delete(profileId);
-      if (this.queued.has(profileId)) void this.flush(profileId);
     }
   }
 
@@ -100,9 +96,7 @@ export class DecisionJournal {
     const c = await this.db.pool.connect();
     try {
       try {
-        // one round trip: the transaction, its profile (RLS) and its commit mode
-        await c.query(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true), set_config('synchronous_commit', 'off', true)`);
-        const r = await c.query<DecisionRow>({
+        const q = {
           ...INSERT,
           values: [
             es.map((e) => e.activationId),
@@ -114,9 +108,11 @@ export class DecisionJournal {
             es.map((e) => e.error),
             es.map((e) => JSON.stringify(e.plan)),
           ],
-        });
-        await c.query('COMMIT');
-        return r.rows;
+        };
+        // ONE round trip (one simple-protocol message, db/one-trip.ts): the transaction, its
+        // profile (RLS), its commit mode, the INSERT with its values as literals, the commit
+        const r = (await c.query(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true), set_config('synchronous_commit', 'off', true); ${inlineParams(q.text, q.values)}; COMMIT`)) as unknown as QueryResult<DecisionRow>[];
+        return r[2]!.rows;
       } catch (e) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw e;

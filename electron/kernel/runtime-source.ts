@@ -559,6 +559,20 @@ const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, st
   return decide(state, allowShort);
 });
 
+/**
+ * Live, on a context the host keeps between decisions (sandbox.ts decideKept): the columns (the
+ * host's shared buffers, which it updates in place between calls) and the params are bound once
+ * and passed again only when they change; each decision then crosses with its state alone. The
+ * same two steps as prepareDecide: a new instance, init() on the window, the rule on its last candle.
+ */
+let bound = null, boundParams = null;
+const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
+  if (layout) bound = [layout, b0, b1, b2, b3, b4, b5];
+  if (params) boundParams = params;
+  if (bound === null) throw kernelError('invalid_input', 'no columns bound to this context');
+  return prepareDecide(boundParams, bound[0], bound[1], bound[2], bound[3], bound[4], bound[5], bound[6], state, allowShort);
+});
+
 const currentPhase = function () { return phase; };
 
 /** ta.<name>(...args) on copied arrays: what strategies get, for the host's tests and charts. */
@@ -569,5 +583,5 @@ const indicator = guard(function (name, args) {
   return ta[name].apply(undefined, conv);
 });
 
-return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, phase: currentPhase, indicator: indicator };
+return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, phase: currentPhase, indicator: indicator };
 })()`;

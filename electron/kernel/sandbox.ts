@@ -529,60 +529,175 @@ export class StrategySandbox {
   }
 
   /** The context `decideKept` keeps between decisions (dropped after any failure). */
-  private kept: { context: ivm.Context; api: ivm.Reference<Record<string, unknown>> } | null = null;
+  private kept: KeptContext | null = null;
+  /** The isolate's CPU time of the last kept decision, ms: it picks how the next one runs. */
+  private lastDecisionMs = 0;
+
+  /** The isolate's CPU time so far, ms (all its calls; for the benches and diagnostics). */
+  get cpuMs(): number {
+    return this.isolate.isDisposed ? Number.NaN : Number(this.isolate.cpuTime) / 1e6;
+  }
+
+  /** How the next kept decision runs: on the calling thread (`sync`) or on isolated-vm's pool (`async`). */
+  get decisionMode(): 'sync' | 'async' {
+    const budget = this.limits.syncDecisionMs ?? DEFAULT_SYNC_DECISION_MS;
+    return budget > 0 && this.lastDecisionMs <= SYNC_DECISION_CPU_MS ? 'sync' : 'async';
+  }
+
+  /** Sets up the kept context ahead of the first decision (the live bot, when an activation is loaded). */
+  keepContext(): Promise<void> {
+    return this.serial(async () => {
+      if (this.disposed) throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed');
+      if (!this.kept) await this.newKept(this.limits.callTimeoutMs);
+    });
+  }
+
+  private async newKept(timeout: number): Promise<KeptContext> {
+    const context = await this.isolate.createContext();
+    let api: ivm.Reference<Record<string, unknown>> | undefined;
+    let fn: ivm.Reference<(...a: unknown[]) => unknown> | undefined;
+    try {
+      api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+      await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
+      await this.invoke(api, 'load', [], timeout, 'load');
+      fn = (await api.get('decideBound', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
+    } catch (e) {
+      api?.release();
+      context.release();
+      throw e;
+    }
+    const k: KeptContext = { context, api, fn, buffers: null, layout: '', params: null };
+    this.kept = k;
+    return k;
+  }
+
+  private dropKept(k: KeptContext): void {
+    if (this.kept === k) this.kept = null;
+    k.fn.release();
+    k.api.release();
+    if (!this.isolate.isDisposed) k.context.release();
+  }
 
   /**
    * `decide`, on a context kept from one call to the next (the live bot): the runtime and the
-   * strategy module are set up once, not at every decision (~5 ms each). The rule and the result are
-   * `decide`'s: `prepare` makes a new strategy instance and runs `init()` on the window every time;
-   * only module-level variables live on between decisions, as they do between the candles of a
-   * backtest. After a failure (an error, the CPU limit) the context is dropped and the next call
-   * sets up a fresh one.
+   * strategy module are set up once, not at every decision (~5 ms each), and the window's shared
+   * buffers and the params are bound to the context once (passed again only when they change: the
+   * engine updates its window in place), so a decision crosses the isolate boundary once, with
+   * its state. The rule and the result are `decide`'s: a new strategy instance and `init()` on the
+   * window every time; only module-level variables live on between decisions, as they do between
+   * the candles of a backtest. After a failure (an error, the CPU limit) the context is dropped and
+   * the next call sets up a fresh one.
+   *
+   * A cheap decision (the last one took at most SYNC_DECISION_CPU_MS of the isolate's CPU time)
+   * runs synchronously on the calling thread, limited to `syncDecisionMs`: no hop to isolated-vm's
+   * pool and back (two thread wake-ups, which under load cost milliseconds each, and twice the
+   * CPU). One that goes over that limit is stopped, its context dropped, and it is decided again
+   * on a fresh context off the calling thread with the full `callTimeoutMs`; costly decisions keep
+   * running there until one is cheap again (so a runaway strategy holds the app's thread for
+   * `syncDecisionMs` once, and a heavy one never).
    */
   async decideKept(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
     checkColumns(window);
     if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'errors.kernel.balanceMustNumber0');
     const timeout = this.limits.callTimeoutMs;
+    const budget = this.limits.syncDecisionMs ?? DEFAULT_SYNC_DECISION_MS;
+    const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
     const run = async (): Promise<Decision> => {
       if (this.disposed) throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed');
-      let k = this.kept;
-      if (!k) {
-        const context = await this.isolate.createContext();
-        let api: ivm.Reference<Record<string, unknown>> | undefined;
-        try {
-          api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
-          await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
-          await this.invoke(api, 'load', [], timeout, 'load');
-        } catch (e) {
-          api?.release();
-          context.release();
-          throw e;
-        }
-        k = { context, api };
-        this.kept = k;
+      if (this.kept && this.decisionMode === 'sync') {
+        // no await before this call: an idle sandbox decides in the caller's turn
+        const out = this.decideSync(this.kept, params, window, st, !!config.allowShort, budget);
+        if (out !== OVER_BUDGET) return out;
+        this.lastDecisionMs = Number.POSITIVE_INFINITY;
       }
-      try {
-        const api = k.api;
-        const colArgs = columnArgs(window);
-        const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
-        // init() and the decision in one crossing of the isolate boundary (the same two steps as decide())
-        const out = await this.call(
-          () => this.apply(api, 'prepareDecide', [new ivm.ExternalCopy(params ?? {}).copyInto({ release: true }), ...colArgs, new ivm.ExternalCopy(st).copyInto({ release: true }), !!config.allowShort], { timeout, result: { copy: true } }),
-          'init()',
-          timeout,
-          api,
-        );
-        if (isKernelError(out)) throw strategyError(out, this.compiled);
-        return out as Decision;
-      } catch (e) {
-        if (this.kept === k) this.kept = null;
-        k.api.release();
-        if (!this.isolate.isDisposed) k.context.release();
-        throw e;
-      }
+      const k = this.kept ?? (await this.newKept(timeout));
+      return this.decideAsync(k, params, window, st, !!config.allowShort, timeout);
     };
     return this.serial(run);
   }
+
+  /** The arguments of `decideBound`: params, columns (null where the context has them bound already), state. */
+  private boundArgs(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean): unknown[] {
+    const { buffers, layout } = shareForRun(window);
+    const layoutKey = layout.join(',');
+    const sameCols = k.buffers !== null && k.layout === layoutKey && k.buffers.length === buffers.length && buffers.every((b, i) => b === k.buffers![i]);
+    const paramsKey = JSON.stringify(params ?? {});
+    const args: unknown[] = [paramsKey === k.params ? null : new ivm.ExternalCopy(params ?? {}).copyInto({ release: true })];
+    if (sameCols) args.push(null, null, null, null, null, null, null);
+    else {
+      args.push(new ivm.ExternalCopy(layout).copyInto({ release: true }), ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })));
+      for (let i = buffers.length; i < COLUMN_KEYS.length; i++) args.push(null);
+    }
+    args.push(new ivm.ExternalCopy(st).copyInto({ release: true }), allowShort);
+    // bound from this call on (a failed call drops the context, and its bindings with it)
+    k.buffers = buffers;
+    k.layout = layoutKey;
+    k.params = paramsKey;
+    return args;
+  }
+
+  /** A kept decision on the calling thread; OVER_BUDGET when it was stopped at `budget` ms (its context dropped). */
+  private decideSync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean, budget: number): Decision | typeof OVER_BUDGET {
+    const cpu = this.isolate.cpuTime;
+    let out: unknown;
+    try {
+      out = k.fn.applySync(undefined, this.boundArgs(k, params, window, st, allowShort) as ivm.Transferable[], { timeout: budget, result: { copy: true } });
+    } catch (e) {
+      this.dropKept(k);
+      if (!this.isolate.isDisposed && /timed out/i.test(e instanceof Error ? e.message : String(e))) return OVER_BUDGET;
+      throw this.mapSyncError(e);
+    }
+    this.lastDecisionMs = Number(this.isolate.cpuTime - cpu) / 1e6;
+    if (isKernelError(out)) {
+      this.dropKept(k);
+      throw strategyError(out, this.compiled);
+    }
+    return out as Decision;
+  }
+
+  /** isolated-vm's failures of a synchronous call as the kernel's codes (`call`'s mapping; a timeout is handled by the caller). */
+  private mapSyncError(e: unknown): AppError {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (this.isolate.isDisposed || /memory limit/i.test(msg)) {
+      if (this.memoryExceeded || /memory limit/i.test(msg)) return new AppError('strategy_memory', 'errors.kernel.strategyExceededMemoryLimit', { memoryMb: this.limits.memoryMb }, { limitMb: this.limits.memoryMb });
+      return new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed2');
+    }
+    if (e instanceof AppError) return e;
+    if (e instanceof Error && e.name === 'SyntaxError') return syntaxError(e, this.compiled);
+    return externalError('strategy_error', msg);
+  }
+
+  /** A kept decision on isolated-vm's pool, with the full CPU limit. */
+  private async decideAsync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean, timeout: number): Promise<Decision> {
+    const cpu = this.isolate.cpuTime;
+    try {
+      const args = this.boundArgs(k, params, window, st, allowShort);
+      const out = await this.call(() => k.fn.apply(undefined, args as ivm.Transferable[], { timeout, result: { copy: true } }), 'init()', timeout, k.api);
+      if (isKernelError(out)) throw strategyError(out, this.compiled);
+      if (!this.isolate.isDisposed) this.lastDecisionMs = Number(this.isolate.cpuTime - cpu) / 1e6;
+      return out as Decision;
+    } catch (e) {
+      this.dropKept(k);
+      throw e;
+    }
+  }
+}
+
+/** The most a kept decision holds the calling thread (KernelLimits.syncDecisionMs's default). */
+export const DEFAULT_SYNC_DECISION_MS = 100;
+/** A kept decision runs on the calling thread when the previous one took at most this much of the isolate's CPU time (ms). */
+export const SYNC_DECISION_CPU_MS = 2;
+const OVER_BUDGET = Symbol('over the synchronous budget');
+
+interface KeptContext {
+  context: ivm.Context;
+  api: ivm.Reference<Record<string, unknown>>;
+  /** `api.decideBound`, fetched once. */
+  fn: ivm.Reference<(...a: unknown[]) => unknown>;
+  /** What the context has bound: the columns' buffers (by identity) and layout, the params (JSON). */
+  buffers: SharedArrayBuffer[] | null;
+  layout: string;
+  params: string | null;
 }
 
 function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {

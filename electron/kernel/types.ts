@@ -108,6 +108,8 @@ export interface KernelLimits {
   callTimeoutMs: number;
   /** CPU-time limit of a whole backtest loop. */
   runTimeoutMs: number;
+  /** The live bot's kept decisions: the most a cheap one may hold the calling thread (sandbox.ts decideKept; 0 = never on it). Default 100. */
+  syncDecisionMs?: number;
 }
 
 export type ExitReason = 'signal' | 'reverse' | 'stop_loss' | 'take_profit' | 'end';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
-import { AppError, ERROR_CODES, externalError, isAppError, type ErrorCode } from '../../shared/errors';
+import { AppError, ERROR_CODES, externalError, invalidField, isAppError, type ErrorCode } from '../../shared/errors';
+import type { MessageKey, Params } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker } from '../exchanges/brokers';
@@ -33,7 +34,8 @@ import {
   type OrderSourceT,
 } from './journal';
 import { currentSandbox, exchangeIn, sandboxOf, type BrokerAccess } from './mode';
-import { amountFromCost, checkOrder, describeProblems, roundToTick, type OrderProblem } from './precision';
+import { worded } from '../exchanges/texts';
+import { amountFromCost, checkOrder, orderProblem, problemsText, roundToTick } from './precision';
 import { checkLevels, nativeSupport, type ProtectLeg } from './protection';
 
 export type { BrokerAccess } from './mode';
@@ -109,7 +111,10 @@ export interface Protection {
   /** 'native': orders at the exchange; 'watched': the caller watches the price (the reason says why). */
   mode: 'native' | 'watched';
   how: 'oco' | 'separate' | 'single' | null;
+  /** English; `reasonKey`/`reasonParams` word the same in the profile's language. */
   reason: string;
+  reasonKey: MessageKey;
+  reasonParams: Params;
   orders: OrderRow[];
   ocoRef: string | null;
 }
@@ -117,7 +122,10 @@ export interface Protection {
 export interface CheckItem {
   name: 'market' | 'amount' | 'price' | 'cost' | 'balance';
   ok: boolean;
+  /** English; `key`/`params` word the same in the renderer's language (a problem list nests as `coreTrading.list`). */
   message: string;
+  key: string | null;
+  params: Params | null;
 }
 
 export interface Validation {
@@ -142,7 +150,11 @@ export interface Validation {
 export interface Problem {
   field: string;
   code: string;
+  /** English (the key's English wording). */
   message: string;
+  /** The same by catalogue key (`coreTrading.problem.*`) and parameters. */
+  key: MessageKey;
+  params: Params;
 }
 
 export interface OrderHooks {
@@ -215,7 +227,7 @@ function toDecimal(v: Decimal.Value | undefined, field: string): Decimal | null 
     if (!d.isFinite()) throw new Error('not finite');
     return d;
   } catch {
-    throw new AppError('invalid_input', 'errors.trading.mustDecimalNumberE', { field }, { issues: [{ path: field, message: 'not a decimal number' }] });
+    throw invalidField(field, 'errors.trading.mustDecimalNumberE', { field });
   }
 }
 
@@ -310,6 +322,12 @@ interface Prepared {
   problems: Problem[];
   balance: { asset: string; free: Decimal; required: Decimal } | null;
   balanceChecked: boolean;
+}
+
+/** A protection's reason: English, and by key and parameters (the renderer words it). */
+function reasonOf(key: MessageKey, params: Record<string, unknown> = {}): Pick<Protection, 'reason' | 'reasonKey' | 'reasonParams'> {
+  const w = worded(key, params);
+  return { reason: w.message, reasonKey: w.key, reasonParams: w.params };
 }
 
 export class OrderService {
@@ -442,7 +460,7 @@ export class OrderService {
   /** The ticker, cached for 2 s per exchange and symbol (validation as the user types). */
   async ticker(profileId: string, brokerId: string, symbol: string): Promise<{ symbol: string; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
     const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
-    if (!ex.markets?.[symbol]) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!ex.markets?.[symbol]) throw invalidField('symbol', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol });
     return { symbol, ...(await this.tickerOf(ex, symbol, 0)) };
   }
 
@@ -465,13 +483,13 @@ export class OrderService {
     const out: Prepared = { ex, broker, sandbox: sandboxOf(ex), market: null, amount: null, price: null, referencePrice: null, cost: null, requestedAmount, requestedCost, requestedPrice, problems: [], balance: null, balanceChecked: false };
     const m = this.marketOf(ex, broker.exchange, req.symbol);
     if (!m) {
-      out.problems.push({ field: 'symbol', code: 'symbol_unknown', message: `${broker.exchange} has no market ${req.symbol}` });
+      out.problems.push(orderProblem('symbol', 'symbol_unknown', 'coreTrading.problem.symbolUnknown', { exchange: broker.exchange, symbol: req.symbol }));
       return out;
     }
     const market = m.record;
     out.market = market;
-    if (!market.active) out.problems.push({ field: 'symbol', code: 'market_inactive', message: `${req.symbol} is not trading on ${broker.exchange} right now` });
-    if (requestedAmount === null && requestedCost === null) out.problems.push({ field: 'amount', code: 'amount_required', message: 'Give an amount or a cost' });
+    if (!market.active) out.problems.push(orderProblem('symbol', 'market_inactive', 'coreTrading.problem.marketInactive', { symbol: req.symbol, exchange: broker.exchange }));
+    if (requestedAmount === null && requestedCost === null) out.problems.push(orderProblem('amount', 'amount_required', 'coreTrading.problem.amountRequired'));
 
     // The price the cost is computed at: the limit price, or the last price for a market order.
     let reference: Decimal | null = null;
@@ -480,14 +498,14 @@ export class OrderService {
     } else {
       const t = await this.tickerOf(ex, req.symbol);
       reference = t.last;
-      if (!reference || !reference.gt(0)) out.problems.push({ field: 'price', code: 'price_unavailable', message: `No current price for ${req.symbol}; the cost cannot be estimated` });
+      if (!reference || !reference.gt(0)) out.problems.push(orderProblem('price', 'price_unavailable', 'coreTrading.problem.priceUnavailable', { symbol: req.symbol }));
     }
     out.referencePrice = reference;
 
     let amountIn: Decimal | null = requestedAmount;
     if (requestedCost !== null) {
       if (!requestedCost.gt(0)) {
-        out.problems.push({ field: 'cost', code: 'cost_invalid', message: `Cost ${requestedCost.toFixed()} is not a positive number` });
+        out.problems.push(orderProblem('cost', 'cost_invalid', 'coreTrading.problem.costInvalid', { cost: requestedCost.toFixed() }));
       } else if (reference) {
         const step = dec(market.precision.amount);
         amountIn = step && step.gt(0) ? amountFromCost(requestedCost, reference, step) : requestedCost.div(reference).toDecimalPlaces(8, Decimal.ROUND_DOWN);
@@ -501,16 +519,16 @@ export class OrderService {
       out.price = check.price;
       out.cost = check.cost;
     } else if (req.type === 'limit' && requestedPrice === null) {
-      out.problems.push({ field: 'price', code: 'price_required', message: 'A limit order needs a price' });
+      out.problems.push(orderProblem('price', 'price_required', 'coreTrading.problem.priceRequired'));
     }
 
     // CCXT takes JavaScript numbers: a value that cannot be handed over exactly is refused here,
     // before anything is journaled, never after the order is marked sent.
     if (out.amount && out.amount.gt(0) && !fitsCcxtNumber(out.amount)) {
-      out.problems.push({ field: 'amount', code: 'amount_not_representable', message: `Amount ${out.amount.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
+      out.problems.push(orderProblem('amount', 'amount_not_representable', 'coreTrading.problem.amountNotRepresentable', { amount: out.amount.toFixed() }));
     }
     if (req.type === 'limit' && out.price && out.price.gt(0) && !fitsCcxtNumber(out.price)) {
-      out.problems.push({ field: 'price', code: 'price_not_representable', message: `Price ${out.price.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
+      out.problems.push(orderProblem('price', 'price_not_representable', 'coreTrading.problem.priceNotRepresentable', { price: out.price.toFixed() }));
     }
 
     if (opts.balance && out.problems.length === 0 && out.amount) {
@@ -522,7 +540,7 @@ export class OrderService {
         out.balance = { asset, free, required };
         out.balanceChecked = true;
         if (required.gt(free)) {
-          out.problems.push({ field: req.side === 'buy' ? 'cost' : 'amount', code: 'insufficient_balance', message: `Not enough ${asset}: the order needs ${required.toFixed()} ${asset}, ${free.toFixed()} ${asset} is available` });
+          out.problems.push(orderProblem(req.side === 'buy' ? 'cost' : 'amount', 'insufficient_balance', 'coreTrading.problem.insufficientBalance', { asset, required: required.toFixed(), free: free.toFixed() }));
         }
       }
     }
@@ -531,32 +549,41 @@ export class OrderService {
 
   private checksOf(p: Prepared, req: { type: Kind; side: Side }): CheckItem[] {
     const has = (field: string) => p.problems.filter((x) => x.field === field);
-    const msg = (list: Problem[], ok: string) => (list.length ? list.map((x) => x.message).join('; ') : ok);
+    /** The item's text: its problems (a list by key), else what is fine, by key. */
+    const item = (name: CheckItem['name'], list: Problem[], ok: { key: MessageKey; params?: Record<string, unknown> } | null): CheckItem => {
+      if (list.length) {
+        const text = problemsText(list);
+        return { name, ok: false, message: list.map((x) => x.message).join('; '), key: typeof text === 'string' ? null : text.key, params: typeof text === 'string' ? null : (text.params ?? {}) };
+      }
+      if (!ok) return { name, ok: true, message: '', key: null, params: null };
+      const w = worded(ok.key, ok.params);
+      return { name, ok: true, message: w.message, key: w.key, params: w.params };
+    };
     const m = p.market;
     const items: CheckItem[] = [];
-    items.push({ name: 'market', ok: has('symbol').length === 0, message: msg(has('symbol'), m ? `${m.symbol} is trading` : '') });
+    items.push(item('market', has('symbol'), m ? { key: 'coreTrading.check.marketTrading', params: { symbol: m.symbol } } : null));
     if (!m) return items;
     const step = m.precision.amount;
-    items.push({
-      name: 'amount',
-      ok: has('amount').length === 0,
-      message: msg(has('amount'), `Amount ${p.amount?.toFixed() ?? '—'} ${m.base}${step ? ` (step ${step}` : ''}${m.limits.amount.min ? `, minimum ${m.limits.amount.min}` : ''}${step ? ')' : ''}`),
-    });
-    if (req.type === 'limit') items.push({ name: 'price', ok: has('price').length === 0, message: msg(has('price'), `Price ${p.price?.toFixed() ?? '—'} ${m.quote}${m.precision.price ? ` (tick ${m.precision.price})` : ''}`) });
-    else if (has('price').length) items.push({ name: 'price', ok: false, message: msg(has('price'), '') });
-    items.push({
-      name: 'cost',
-      ok: has('cost').filter((x) => x.code !== 'insufficient_balance').length === 0,
-      message: msg(
-        has('cost').filter((x) => x.code !== 'insufficient_balance'),
-        `${req.type === 'market' ? 'Estimated cost' : 'Cost'} ${p.cost?.toFixed() ?? '—'} ${m.quote}${m.limits.cost.min ? ` (minimum ${m.limits.cost.min})` : ''}`,
-      ),
-    });
+    const min = m.limits.amount.min;
+    const amount = { amount: p.amount?.toFixed() ?? '—', base: m.base, step, min };
+    items.push(item('amount', has('amount'), { key: step ? (min ? 'coreTrading.check.amountStepMin' : 'coreTrading.check.amountStep') : min ? 'coreTrading.check.amountMin' : 'coreTrading.check.amount', params: amount }));
+    const price = { price: p.price?.toFixed() ?? '—', quote: m.quote, tick: m.precision.price };
+    if (req.type === 'limit') items.push(item('price', has('price'), { key: m.precision.price ? 'coreTrading.check.priceTick' : 'coreTrading.check.price', params: price }));
+    else if (has('price').length) items.push(item('price', has('price'), null));
+    const estimated = req.type === 'market';
+    const costMin = m.limits.cost.min;
+    items.push(
+      item('cost', has('cost').filter((x) => x.code !== 'insufficient_balance'), {
+        key: estimated ? (costMin ? 'coreTrading.check.estimatedCostMin' : 'coreTrading.check.estimatedCost') : costMin ? 'coreTrading.check.costMin' : 'coreTrading.check.cost',
+        params: { cost: p.cost?.toFixed() ?? '—', quote: m.quote, min: costMin },
+      }),
+    );
     const balanceProblems = p.problems.filter((x) => x.code === 'insufficient_balance');
     if (p.balanceChecked && p.balance) {
-      items.push({ name: 'balance', ok: balanceProblems.length === 0, message: msg(balanceProblems, `${p.balance.free.toFixed()} ${p.balance.asset} available, ${p.balance.required.toFixed()} needed`) });
+      items.push(item('balance', balanceProblems, { key: 'coreTrading.check.balance', params: { free: p.balance.free.toFixed(), asset: p.balance.asset, required: p.balance.required.toFixed() } }));
     } else {
-      items.push({ name: 'balance', ok: false, message: p.problems.length ? 'Not checked (fix the problems above first)' : 'Not checked yet' });
+      const w = worded(p.problems.length ? 'coreTrading.check.balanceAfterProblems' : 'coreTrading.check.balanceNotYet');
+      items.push({ name: 'balance', ok: false, message: w.message, key: w.key, params: w.params });
     }
     return items;
   }
@@ -621,7 +648,7 @@ export class OrderService {
   /** `place`, on the given exchange instance (cancel-and-replace: the replaced order's mode), untracked. */
   private async placeNow(profileId: string, req: PlaceRequest, target?: Target): Promise<OrderRow> {
     if (req.clientOrderId !== undefined && !CLIENT_ID.test(req.clientOrderId)) {
-      throw new AppError('invalid_input', 'errors.trading.clientOrderId1', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw invalidField('clientOrderId', 'errors.trading.clientOrderId1');
     }
     const clientOrderId = req.clientOrderId ?? newClientOrderId(req.source);
     // The broker's exchange in the mode the order goes to. Failing here (no such broker, inactive,
@@ -643,10 +670,10 @@ export class OrderService {
     }
     if (p.problems.length) {
       const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
-      const message = describeProblems(p.problems as OrderProblem[]);
-      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, message);
+      const refusal = new AppError(code, 'errors.trading.problems', { problems: problemsText(p.problems) }, { problems: p.problems });
+      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, refusal.message);
       if (!inserted) return this.answerExisting(row);
-      throw new AppError(code, 'errors.trading.problems', { problems: message }, { problems: p.problems, order: toOrderDto(row) });
+      throw new AppError(code, refusal.key, refusal.params, { problems: p.problems, order: toOrderDto(row) });
     }
     // Checked by prepare(): these conversions are exact.
     const amount = toCcxtNumber(p.amount!, 'amount');
@@ -989,8 +1016,8 @@ export class OrderService {
     // Validate the new values before anything changes (no balance check: the change releases the old order's funds).
     const p = await this.prepare(profileId, req, { balance: false }, target);
     if (p.problems.length) {
-      const message = describeProblems(p.problems as OrderProblem[]);
-      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', message);
+      const message = problemsText(p.problems);
+      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', p.problems.map((x) => x.message).join('; '));
       throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message }, { problems: p.problems, order: toOrderDto(row) });
     }
 
@@ -1138,33 +1165,33 @@ export class OrderService {
 
   private async protectNow(profileId: string, req: ProtectRequest): Promise<Protection> {
     if (!CLIENT_ID.test(req.clientOrderId) || req.clientOrderId.length > 33) {
-      throw new AppError('invalid_input', 'errors.trading.protectionClientOrderId', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw invalidField('clientOrderId', 'errors.trading.protectionClientOrderId');
     }
     const sl = toDecimal(req.stopLoss ?? undefined, 'stopLoss');
     const tp = toDecimal(req.takeProfit ?? undefined, 'takeProfit');
     const amountIn = toDecimal(req.amount, 'amount');
     const entry = toDecimal(req.entryPrice, 'entryPrice');
     const early = checkLevels({ stopLoss: sl, takeProfit: tp }, null);
-    if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', message: 'the amount to protect must be a positive number' });
-    if (early.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: early.map((p) => p.message).join('; ') }, { issues: early });
+    if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', ...worded('coreTrading.level.amountNotPositive') });
+    if (early.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: problemsText(early) }, { issues: early });
 
     const target = await this.brokers.exchangeFor(profileId, req.brokerId);
     const { ex, broker } = target;
     const sandbox = sandboxOf(ex);
     const existing = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
-    if (existing.length) return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: existing, ocoRef: req.clientOrderId };
+    if (existing.length) return { mode: 'native', how: null, ...reasonOf('coreTrading.protection.alreadyPlaced'), orders: existing, ocoRef: req.clientOrderId };
 
     const m = this.marketOf(ex, broker.exchange, req.symbol);
-    if (!m) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol: req.symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!m) throw invalidField('symbol', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol: req.symbol });
     const reference = entry ?? (await this.tickerOf(ex, req.symbol, 0)).last;
     const levels = checkLevels({ stopLoss: sl, takeProfit: tp }, reference);
-    if (levels.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: levels.map((p) => p.message).join('; ') }, { issues: levels });
+    if (levels.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: problemsText(levels) }, { issues: levels });
 
     const legs: { leg: ProtectLeg; level: Decimal }[] = [];
     if (sl) legs.push({ leg: 'stop_loss', level: sl });
     if (tp) legs.push({ leg: 'take_profit', level: tp });
     const support = nativeSupport(ex, req.symbol, legs.map((l) => l.leg));
-    if (!support.native) return { mode: 'watched', how: null, reason: support.reason, orders: [], ocoRef: null };
+    if (!support.native) return { mode: 'watched', how: null, reason: support.reason, reasonKey: support.reasonKey, reasonParams: support.reasonParams, orders: [], ocoRef: null };
 
     // Precision and limits at each trigger price.
     const market = m.record;
@@ -1178,12 +1205,12 @@ export class OrderService {
     const problems: Problem[] = prepared.flatMap((p) => p.problems);
     const amount = prepared[0]!.amount;
     if (!problems.length && (!amount || !fitsCcxtNumber(amount) || prepared.some((p) => !fitsCcxtNumber(p.trigger)))) {
-      problems.push({ field: 'amount', code: 'amount_not_representable', message: 'The amount or a trigger price has more significant digits than can be sent exactly (at most 15)' });
+      problems.push(orderProblem('amount', 'amount_not_representable', 'coreTrading.problem.protectionNotRepresentable'));
     }
     const after = checkLevels({ stopLoss: prepared.find((p) => p.leg === 'stop_loss')?.trigger ?? null, takeProfit: prepared.find((p) => p.leg === 'take_profit')?.trigger ?? null }, reference);
-    if (after.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit2', { reason: after.map((p) => p.message).join('; ') }, { issues: after });
+    if (after.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit2', { reason: problemsText(after) }, { issues: after });
     if (problems.length) {
-      throw new AppError('invalid_order', 'errors.trading.stopLossTakeProfit3', { describeProblems: describeProblems(problems as OrderProblem[]) }, { problems });
+      throw new AppError('invalid_order', 'errors.trading.stopLossTakeProfit3', { describeProblems: problemsText(problems) }, { problems });
     }
 
     // Journal every leg (one transaction) before anything is sent.
@@ -1218,7 +1245,7 @@ export class OrderService {
     });
     if (!rows) {
       // Journaled a moment ago by someone else: those legs are the ones.
-      return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId), ocoRef: req.clientOrderId };
+      return { mode: 'native', how: null, ...reasonOf('coreTrading.protection.alreadyPlaced'), orders: await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId), ocoRef: req.clientOrderId };
     }
     for (const r of rows) this.inflight.add(r.id);
     try {
@@ -1284,8 +1311,8 @@ export class OrderService {
       }
       const orders = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
       this.log.info({ ocoRef: req.clientOrderId, symbol: req.symbol, how: support.how, statuses: orders.map((o) => o.status), refused: refusal?.message }, 'protective orders placed');
-      if (refusal) return { mode: 'watched', how: support.how, reason: `The exchange refused the protective orders (${refusal.message}); watched by the app instead.`, orders, ocoRef: req.clientOrderId };
-      return { mode: 'native', how: support.how, reason: support.how === 'oco' ? 'OCO order list at the exchange.' : support.how === 'separate' ? 'Separate orders at the exchange; the app cancels the other leg when one fills.' : 'Order at the exchange.', orders, ocoRef: req.clientOrderId };
+      if (refusal) return { mode: 'watched', how: support.how, ...reasonOf('coreTrading.protection.refusedWatched', { reason: refusal }), orders, ocoRef: req.clientOrderId };
+      return { mode: 'native', how: support.how, ...reasonOf(`coreTrading.protection.${support.how}`), orders, ocoRef: req.clientOrderId };
     } finally {
       for (const r of rows) this.inflight.delete(r.id);
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
 import { AppError, ERROR_CODES, externalError, invalidField, isAppError, type ErrorCode } from '../../shared/errors';
-import type { MessageKey, Params } from '../../shared/i18n';
+import { hasKey, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker } from '../exchanges/brokers';
@@ -21,6 +21,7 @@ import {
   insertOrder,
   markSent,
   markStatus,
+  type JournalError,
   OPEN_STATUSES,
   PENDING_STATUSES,
   queryJournal,
@@ -324,6 +325,29 @@ interface Prepared {
   balanceChecked: boolean;
 }
 
+/** An AppError as the journal keeps it: its code, English message, key and params. */
+function journalError(err: AppError): JournalError {
+  return { code: err.code, message: err.message, key: err.key, params: err.params };
+}
+
+/** A journal reason of our own, by key (its English wording is the message). */
+function journalText(code: string | null, key: MessageKey, params: Record<string, unknown> = {}): JournalError {
+  const w = worded(key, params);
+  return { code, message: w.message, key: w.key, params: w.params };
+}
+
+/** A refused order's journaled reason as an error: by its key when it has one, else its stored (English or the exchange's) words. */
+function journaledError(row: OrderRow): AppError {
+  const details = { order: toOrderDto(row) };
+  if (row.error_key && hasKey(row.error_key)) return new AppError(asErrorCode(row.error_code), row.error_key as MessageKey, row.error_params ?? {}, details);
+  return externalError(asErrorCode(row.error_code), row.error_message ?? '', details);
+}
+
+/** A journaled reason as a message parameter: its key when it has one, else its stored words. */
+function journaledReason(row: OrderRow): Text | string | null {
+  return row.error_key && hasKey(row.error_key) ? { key: row.error_key, params: row.error_params ?? {} } : row.error_message;
+}
+
 /** A protection's reason: English, and by key and parameters (the renderer words it). */
 function reasonOf(key: MessageKey, params: Record<string, unknown> = {}): Pick<Protection, 'reason' | 'reasonKey' | 'reasonParams'> {
   const w = worded(key, params);
@@ -615,9 +639,10 @@ export class OrderService {
   // Placing
 
   /** Journals a local refusal; `inserted` false when the client order id was journaled meanwhile (that row is returned). */
-  private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, code: string, message: string): Promise<{ row: OrderRow; inserted: boolean }> {
+  private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, refusal: AppError): Promise<{ row: OrderRow; inserted: boolean }> {
+    const code = refusal.code;
     const { row, inserted } = await this.db.withProfile(profileId, async (c) => {
-      const r = await insertOrder(c, { ...journalFields(req, p, clientOrderId, p.price), status: 'rejected', errorCode: code, errorMessage: message });
+      const r = await insertOrder(c, { ...journalFields(req, p, clientOrderId, p.price), status: 'rejected', errorCode: code, errorMessage: refusal.message, errorKey: refusal.key, errorParams: refusal.params });
       return r ? { row: r, inserted: true } : { row: (await getByClientId(c, req.brokerId, p.sandbox, clientOrderId))!, inserted: false };
     });
     if (inserted) {
@@ -633,7 +658,7 @@ export class OrderService {
    */
   private answerExisting(row: OrderRow): OrderRow {
     if (row.status !== 'rejected') return row;
-    throw new AppError(asErrorCode(row.error_code), 'errors.trading.orderWithClientOrder', { client_order_id: row.client_order_id, error_message: row.error_message ?? 'no reason was recorded' }, { order: toOrderDto(row) }
+    throw new AppError(asErrorCode(row.error_code), 'errors.trading.orderWithClientOrder', { client_order_id: row.client_order_id, error_message: journaledReason(row) ?? 'no reason was recorded' }, { order: toOrderDto(row) }
     );
   }
 
@@ -671,7 +696,7 @@ export class OrderService {
     if (p.problems.length) {
       const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
       const refusal = new AppError(code, 'errors.trading.problems', { problems: problemsText(p.problems) }, { problems: p.problems });
-      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, refusal.message);
+      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, refusal);
       if (!inserted) return this.answerExisting(row);
       throw new AppError(code, refusal.key, refusal.params, { problems: p.problems, order: toOrderDto(row) });
     }
@@ -716,7 +741,7 @@ export class OrderService {
     if (sent) return sent;
     const now = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id))) ?? row;
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, status: now.status }, 'order not sent: its journal row is no longer an intent');
-    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: now.status.replace('_', ' '), reason: now.error_message }, { order: toOrderDto(now) });
+    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: now.status.replace('_', ' '), reason: journaledReason(now) }, { order: toOrderDto(now) });
   }
 
   /**
@@ -724,7 +749,7 @@ export class OrderService {
    * another operation or a reconciliation changed it since it was read — the row as it is now,
    * with `moved` set; the caller decides from that, never from its stale copy.
    */
-  private async transition(profileId: string, id: string, status: OrderRow['status'], error: { code: string | null; message: string | null } | null, from: readonly OrderRow['status'][]): Promise<{ row: OrderRow; moved: boolean }> {
+  private async transition(profileId: string, id: string, status: OrderRow['status'], error: JournalError | null, from: readonly OrderRow['status'][]): Promise<{ row: OrderRow; moved: boolean }> {
     return this.db.withProfile(profileId, async (c) => {
       const done = await markStatus(c, id, status, error, from);
       return done ? { row: done, moved: false } : { row: (await getOrder(c, id))!, moved: true };
@@ -736,17 +761,17 @@ export class OrderService {
     const err = isAppError(e) ? e : new AppError('exchange_error', 'errors.trading.message', { id: ex.id, reason: (e as Error).message }, { retryable: true });
     if (isRefusal(err)) {
       const said = exchangeSaid(err);
-      const { row: rejected } = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: err.message }, ['sent']);
+      const { row: rejected } = await this.transition(profileId, row.id, 'rejected', journalError(err), ['sent']);
       this.log.info({ order: row.id, clientOrderId: row.client_order_id, code: err.code, exchangeSaid: said }, 'the exchange refused the order');
       this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
       throw new AppError(err.code, err.key, err.params, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
     }
     // The answer is lost (timeout, 429, 5xx, connection reset): did the exchange take the order?
-    const marked = await this.transition(profileId, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }, ['sent']);
+    const marked = await this.transition(profileId, row.id, 'unknown', journalText(err.code, 'coreTrading.journal.noAnswer', { reason: err, clientOrderId: row.client_order_id }), ['sent']);
     let current = marked.row;
     if (marked.moved && !PENDING_STATUSES.includes(current.status)) {
       // Resolved meanwhile (a reconciliation found it): that is the outcome.
-      if (current.status === 'rejected') throw current.error_message ? externalError(asErrorCode(current.error_code), current.error_message, { order: toOrderDto(current) }) : new AppError(err.code, err.key, err.params, { order: toOrderDto(current) });
+      if (current.status === 'rejected') throw current.error_message ? journaledError(current) : new AppError(err.code, err.key, err.params, { order: toOrderDto(current) });
       return current;
     }
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code, httpStatus: httpStatusFromError(err) }, 'order answer lost; looking it up by client order id');
@@ -768,7 +793,7 @@ export class OrderService {
     if (found.kind === 'absent' && rateLimited) {
       // The exchange answered 429 — a refusal — and says it has no such order: it was not placed.
       const refused = new AppError(err.code, 'errors.trading.notPlacedNotFound', { reason: err }, { ...(err.details as object | undefined) });
-      const t = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: refused.message }, ['unknown']);
+      const t = await this.transition(profileId, row.id, 'rejected', journalError(refused), ['unknown']);
       current = t.row;
       if (t.moved && current.status !== 'rejected') return current;
       this.emitOrders(profileId, row.broker_id, [current], 'rejected');
@@ -1016,9 +1041,9 @@ export class OrderService {
     // Validate the new values before anything changes (no balance check: the change releases the old order's funds).
     const p = await this.prepare(profileId, req, { balance: false }, target);
     if (p.problems.length) {
-      const message = problemsText(p.problems);
-      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', p.problems.map((x) => x.message).join('; '));
-      throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message }, { problems: p.problems, order: toOrderDto(row) });
+      const refusal = new AppError('invalid_order', 'errors.trading.problems', { problems: problemsText(p.problems) });
+      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), refusal);
+      throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message: refusal }, { problems: p.problems, order: toOrderDto(row) });
     }
 
     if (method === 'cancel_replace') {
@@ -1092,7 +1117,7 @@ export class OrderService {
         // Edited in place (same exchange id): the original row carries the new values.
         const updated = await this.db.withProfile(profileId, async (c) => {
           await c.query('UPDATE orders SET amount = $2, price = $3, requested_amount = $2, requested_price = $3, updated_at = now() WHERE id = $1', [old.id, p.amount!.toFixed(), p.price!.toFixed()]);
-          await markStatus(c, sent.id, 'cancelled', { code: null, message: `The exchange edited order ${old.exchange_order_id} in place; this attempt is merged into it.` }, ['sent']);
+          await markStatus(c, sent.id, 'cancelled', journalText(null, 'coreTrading.journal.editedInPlace', { exchangeOrderId: old.exchange_order_id }), ['sent']);
           return (await getOrder(c, old.id))!;
         });
         const order = await this.settle(profileId, ex, updated, parsed, 'modified');
@@ -1301,7 +1326,7 @@ export class OrderService {
               // The other legs are not sent; a leg already placed is cancelled: the pair is watched instead.
               for (const rest of sent) {
                 if (settled.some((s) => s.id === rest.id) || rest.id === row.id) continue;
-                settled.push((await this.transition(profileId, rest.id, 'rejected', { code: 'not_sent', message: `Not sent: the ${row.protects === 'stop_loss' ? 'stop-loss' : 'take-profit'} leg was refused (${refusal.message}).` }, ['sent'])).row);
+                settled.push((await this.transition(profileId, rest.id, 'rejected', journalText('not_sent', 'coreTrading.journal.legRefused', { leg: { key: `coreTrading.protection.leg.${row.protects ?? 'stop_loss'}` }, reason: refusal }), ['sent'])).row);
               }
               for (const placed of settled) if (OPEN_STATUSES.includes(placed.status)) await this.cancelNow(profileId, placed.id).catch((err: unknown) => this.log.warn({ order: placed.id, err: (err as Error).message }, 'could not cancel a protective leg after its pair was refused'));
               break;
@@ -1341,7 +1366,7 @@ export class OrderService {
   private async resolveLeg(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
     const found = await this.lookupPatiently(ex, row, [0]);
     if (found.kind === 'found') return this.settle(profileId, ex, row, found.order, 'placed');
-    return (await this.transition(profileId, row.id, 'unknown', { code: 'exchange_error', message: 'Not listed in the OCO answer; looking it up by its client order id.' }, ['sent'])).row;
+    return (await this.transition(profileId, row.id, 'unknown', journalText('exchange_error', 'coreTrading.journal.notInOcoAnswer'), ['sent'])).row;
   }
 
   /** The journal rows of a protective pair, stop-loss first. */
@@ -1595,7 +1620,7 @@ export class OrderService {
         // Never marked sent, so never sent (the mark is committed before the request leaves, and
         // only an intent is marked sent).
         after = await this.db.withProfile(profileId, (c) =>
-          markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }, from),
+          markStatus(c, row.id, 'rejected', journalText('not_sent', 'coreTrading.journal.neverSent'), from),
         );
       } else {
         // Only the exchange's own "no such client order id" proves absence; not seeing it in its lists does not.
@@ -1603,17 +1628,11 @@ export class OrderService {
         const age = Date.now() - (row.sent_at ?? row.created_at).getTime();
         if (limit !== null && age > limit) {
           after = await this.db.withProfile(profileId, (c) =>
-            markStatus(c, row.id, 'rejected', {
-              code: 'not_sent',
-              message: `Never reached the exchange: not found by its client order id ${Math.round(age / 1000)} s after it was sent, longer than the exchange accepts a request (its recvWindow).`,
-            }, from),
+            markStatus(c, row.id, 'rejected', journalText('not_sent', 'coreTrading.journal.neverArrived', { seconds: Math.round(age / 1000) }), from),
           );
         } else if (row.status === 'sent') {
-          const message =
-            r.kind === 'absent'
-              ? 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.'
-              : "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.";
-          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message }, from));
+          const why = journalText('exchange_network', r.kind === 'absent' ? 'coreTrading.journal.sentUnknown' : 'coreTrading.journal.sentNotListed');
+          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', why, from));
         } else {
           attempted = false;
         }

@@ -47,6 +47,9 @@ export const Order = z.object({
   fees: z.array(z.object({ cost: DecimalString, currency: z.string() })),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  /** errorMessage by catalogue key and parameters (worded in the profile's language); null on older rows and on the exchange's own words. */
+  errorKey: z.string().nullable().optional(),
+  errorParams: z.record(z.string(), z.unknown()).nullable().optional(),
   replacesOrderId: z.string().nullable(),
   /** Placed on the exchange's testnet (sandbox), not live. Looked up, cancelled and modified there. */
   sandbox: z.boolean(),

@@ -74,6 +74,18 @@ export default {
       take_profit: 'take-profit',
     },
   },
+  /** Why an order is where it is in the journal (orders.error_message; the key in error_key). */
+  journal: {
+    exchangeRejected: 'The exchange rejected the order.',
+    noAnswer: 'No answer to the order request ({reason}); looking it up by its client order id {clientOrderId}.',
+    editedInPlace: 'The exchange edited order {exchangeOrderId} in place; this attempt is merged into it.',
+    legRefused: 'Not sent: the {leg} leg was refused ({reason}).',
+    notInOcoAnswer: 'Not listed in the OCO answer; looking it up by its client order id.',
+    neverSent: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).',
+    neverArrived: 'Never reached the exchange: not found by its client order id {seconds} s after it was sent, longer than the exchange accepts a request (its recvWindow).',
+    sentUnknown: 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.',
+    sentNotListed: "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.",
+  },
   modify: {
     binance: 'Modify uses Binance’s cancel-replace: one request cancels the order and places the new one; the new order gets a new id.',
     edit: 'Modify uses {name}’s own order editing.',

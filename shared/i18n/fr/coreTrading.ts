@@ -70,6 +70,17 @@ export default {
       take_profit: 'take-profit',
     },
   },
+  journal: {
+    exchangeRejected: 'La plateforme a rejeté l’ordre.',
+    noAnswer: 'Pas de réponse à la demande d’ordre ({reason}) ; recherche de l’ordre par son identifiant client {clientOrderId}.',
+    editedInPlace: 'La plateforme a modifié l’ordre {exchangeOrderId} sur place ; cette tentative y est fusionnée.',
+    legRefused: 'Non envoyé : la jambe {leg} a été refusée ({reason}).',
+    notInOcoAnswer: 'Absent de la réponse OCO ; recherche de l’ordre par son identifiant client.',
+    neverSent: 'N’a jamais atteint la plateforme : l’application s’est arrêtée après avoir journalisé l’ordre et avant de l’envoyer (introuvable sur la plateforme par son identifiant client).',
+    neverArrived: 'N’a jamais atteint la plateforme : introuvable par son identifiant client {seconds} s après l’envoi, au-delà du délai qu’accepte la plateforme pour une requête (sa recvWindow).',
+    sentUnknown: 'Envoyé, mais aucune réponse n’a été enregistrée et la plateforme ne connaît pas encore l’ordre ; nouvelle vérification plus tard.',
+    sentNotListed: 'Envoyé, mais aucune réponse n’a été enregistrée et l’ordre ne figure pas parmi les ordres ouverts et récents de la plateforme ; nouvelle vérification plus tard.',
+  },
   modify: {
     binance: 'Modifier utilise le cancel-replace de Binance : une seule requête annule l’ordre et place le nouveau, qui reçoit un nouvel identifiant.',
     edit: 'Modifier utilise la modification d’ordre propre à {name}.',

@@ -338,9 +338,9 @@ function journalText(code: string | null, key: MessageKey, params: Record<string
 
 /** A refused order's journaled reason as an error: by its key when it has one, else its stored (English or the exchange's) words. */
 function journaledError(row: OrderRow): AppError {
+  const reason = journaledReason(row);
   const details = { order: toOrderDto(row) };
-  if (row.error_key && hasKey(row.error_key)) return new AppError(asErrorCode(row.error_code), row.error_key as MessageKey, row.error_params ?? {}, details);
-  return externalError(asErrorCode(row.error_code), row.error_message ?? '', details);
+  return reason && typeof reason === 'object' ? new AppError(asErrorCode(row.error_code), 'errors.trading.journaled', { reason }, details) : externalError(asErrorCode(row.error_code), reason ?? '', details);
 }
 
 /** A journaled reason as a message parameter: its key when it has one, else its stored words. */

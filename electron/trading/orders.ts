@@ -325,6 +325,11 @@ interface Prepared {
   balanceChecked: boolean;
 }
 
+/** An order status as a message parameter (the trading page's own word for it, in the reader's language). */
+function statusText(status: OrderRow['status']): Text {
+  return { key: `tradingPage.status.${status}`, params: {} };
+}
+
 /** An AppError as the journal keeps it: its code, English message, key and params. */
 function journalError(err: AppError): JournalError {
   return { code: err.code, message: err.message, key: err.key, params: err.params };
@@ -741,7 +746,7 @@ export class OrderService {
     if (sent) return sent;
     const now = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id))) ?? row;
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, status: now.status }, 'order not sent: its journal row is no longer an intent');
-    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: now.status.replace('_', ' '), reason: journaledReason(now) }, { order: toOrderDto(now) });
+    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: statusText(now.status), reason: journaledReason(now) }, { order: toOrderDto(now) });
   }
 
   /**
@@ -800,12 +805,12 @@ export class OrderService {
       throw new AppError(err.code, refused.key, refused.params, { ...(err.details as object | undefined), order: toOrderDto(current) });
     }
     this.emitOrders(profileId, row.broker_id, [current], 'unknown');
-    const sofar =
+    const sofar: Text =
       found.kind === 'absent'
-        ? `it is not found at the exchange by its client order id ${row.client_order_id} so far`
+        ? { key: 'coreTrading.lookup.absent', params: { clientOrderId: row.client_order_id } }
         : found.kind === 'not_seen'
-          ? `it is not among the exchange's open and recent orders so far (client order id ${row.client_order_id})`
-          : `looking it up by its client order id ${row.client_order_id} failed so far (${found.error.message})`;
+          ? { key: 'coreTrading.lookup.notSeen', params: { clientOrderId: row.client_order_id } }
+          : { key: 'coreTrading.lookup.failed', params: { clientOrderId: row.client_order_id, reason: found.error.text } };
     throw new AppError(err.code, 'errors.trading.whetherOrderWasPlaced', { reason: err, sofar }, { ...(err.details as object | undefined), order: toOrderDto(current) }
     );
   }
@@ -908,7 +913,7 @@ export class OrderService {
     const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
     if (!row) throw new AppError('not_found', 'errors.trading.noSuchOrderJournal', {}, { field: 'orderId' });
     if (PENDING_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderSOutcomeNot', { status: row.status }, { order: toOrderDto(row) });
-    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderAlready', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
+    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderAlready', { replace: statusText(row.status) }, { order: toOrderDto(row) });
     if (!row.broker_id || !row.exchange_order_id) throw new AppError('conflict', 'errors.trading.brokerOrderWasDeleted', {}, { order: toOrderDto(row) });
     return row;
   }
@@ -976,7 +981,7 @@ export class OrderService {
       if (isNotFound(e) || (isAppError(e) && e.code === 'invalid_order')) {
         row = await this.refresh(profileId, ex, row);
         if (TERMINAL_STATUSES.includes(row.status)) {
-          throw new AppError('conflict', 'errors.trading.orderCouldNotCancelled', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
+          throw new AppError('conflict', 'errors.trading.orderCouldNotCancelled', { replace: statusText(row.status) }, { order: toOrderDto(row) });
         }
       }
       throw e;
@@ -1023,7 +1028,7 @@ export class OrderService {
       if (method === 'edit') throw new AppError(err.code, 'errors.trading.orderSFillsCould', { reason: err }, err.details);
       old = seen;
     }
-    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', 'errors.trading.orderAlreadyExchangeNothing', { replace: old.status.replace('_', ' ') }, { order: toOrderDto(old) });
+    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', 'errors.trading.orderAlreadyExchangeNothing', { replace: statusText(old.status) }, { order: toOrderDto(old) });
     const remaining = total.minus(old.filled);
     if (remaining.lte(0)) throw new AppError('conflict', 'errors.trading.orderHasFilledMeanwhile', { filled: old.filled.toFixed() }, { order: toOrderDto(old) });
     const req: PlaceRequest = {
@@ -1100,7 +1105,7 @@ export class OrderService {
         answer = await callExchange(this.gateway, ex, 'edit order', () => ex.editOrder(old.exchange_order_id!, old.symbol, 'limit', old.side, newAmount, newPrice, { clientOrderId }));
       } catch (e) {
         const before = await this.refresh(profileId, ex, old);
-        const note = OPEN_STATUSES.includes(before.status) ? 'The original order is unchanged.' : `The original order is now ${before.status.replace('_', ' ')}.`;
+        const note: Text = OPEN_STATUSES.includes(before.status) ? { key: 'coreTrading.modify.originalUnchanged', params: {} } : { key: 'coreTrading.modify.originalNow', params: { status: statusText(before.status) } };
         try {
           const recovered = await this.afterLostOrRefused(profileId, ex, sent, e);
           const replaced = await this.refresh(profileId, ex, before);

@@ -32,7 +32,7 @@ beforeAll(async () => {
     ],
   });
   sim.series.setPrice('BTC/USDT', '60000');
-  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' } });
+  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' }, timeoutMs: 110_000 });
   // The profile and its broker, set up over the API (the Account page has its own tests).
   const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
   await ws.call('profiles.create', { name: 'Trader', password: 'pw-12345' });

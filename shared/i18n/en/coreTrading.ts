@@ -86,7 +86,15 @@ export default {
     sentUnknown: 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.',
     sentNotListed: "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.",
   },
+  /** Where looking a lost order up stands (inside errors.trading.whetherOrderWasPlaced). */
+  lookup: {
+    absent: 'it is not found at the exchange by its client order id {clientOrderId} so far',
+    notSeen: "it is not among the exchange's open and recent orders so far (client order id {clientOrderId})",
+    failed: 'looking it up by its client order id {clientOrderId} failed so far ({reason})',
+  },
   modify: {
+    originalUnchanged: 'The original order is unchanged.',
+    originalNow: 'The original order is now {status}.',
     binance: 'Modify uses Binance’s cancel-replace: one request cancels the order and places the new one; the new order gets a new id.',
     edit: 'Modify uses {name}’s own order editing.',
     cancelReplace: '{name} cannot edit orders: Modify cancels the order, then places a new one (two steps).',

@@ -81,7 +81,14 @@ export default {
     sentUnknown: 'Envoyé, mais aucune réponse n’a été enregistrée et la plateforme ne connaît pas encore l’ordre ; nouvelle vérification plus tard.',
     sentNotListed: 'Envoyé, mais aucune réponse n’a été enregistrée et l’ordre ne figure pas parmi les ordres ouverts et récents de la plateforme ; nouvelle vérification plus tard.',
   },
+  lookup: {
+    absent: 'la plateforme ne le trouve pas encore par son identifiant client {clientOrderId}',
+    notSeen: 'il ne figure pas encore parmi les ordres ouverts et récents de la plateforme (identifiant client {clientOrderId})',
+    failed: 'sa recherche par l’identifiant client {clientOrderId} a échoué jusqu’ici ({reason})',
+  },
   modify: {
+    originalUnchanged: 'L’ordre d’origine est inchangé.',
+    originalNow: 'L’ordre d’origine est désormais {status}.',
     binance: 'Modifier utilise le cancel-replace de Binance : une seule requête annule l’ordre et place le nouveau, qui reçoit un nouvel identifiant.',
     edit: 'Modifier utilise la modification d’ordre propre à {name}.',
     cancelReplace: '{name} ne sait pas modifier un ordre : Modifier annule l’ordre, puis en place un nouveau (deux étapes).',

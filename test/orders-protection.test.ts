@@ -1,6 +1,8 @@
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isAppError } from '../shared/errors';
+import { isAppError, type AppError } from '../shared/errors';
+import { translate } from '../shared/i18n';
+import { wordError } from '../shared/i18n/wording';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import type { OrderRow } from '../electron/trading/journal';
 import type { OrderService } from '../electron/trading/orders';
@@ -123,6 +125,10 @@ describe('native stop-loss / take-profit', () => {
     const p = await protect({ symbol: ETH, amount: '1', stopLoss: '2500', takeProfit: '3500' });
     expect(p.mode).toBe('watched');
     expect(p.reason).toMatch(/does not accept STOP_LOSS orders on ETH\/USDT/);
+    // the reason by key beside its English: French for a French profile
+    expect(p.reasonKey).toBe('coreTrading.protection.typeNotAccepted');
+    expect(translate('en', p.reasonKey, p.reasonParams)).toBe(p.reason);
+    expect(translate('fr', p.reasonKey, p.reasonParams)).toBe('binance n’accepte pas les ordres STOP_LOSS sur ETH/USDT.');
     expect(p.orders).toEqual([]);
     expect(simOrders()).toHaveLength(before);
     expect((await rows()).filter((o) => o.oco_ref)).toEqual([]);
@@ -146,7 +152,13 @@ describe('native stop-loss / take-profit', () => {
       const e = await protect(input).then(() => null, (x: unknown) => x);
       expect(isAppError(e) && e.code, String(message)).toBe('invalid_input');
       expect((e as Error).message).toMatch(message);
+      // each issue names its field with a key; the whole refusal words in French
+      const issues = ((e as AppError).details as { issues: { path: string; key: string; params: Record<string, string>; message: string }[] }).issues;
+      for (const i of issues) expect(translate('en', i.key, i.params), i.key).toBe(i.message);
+      expect(wordError('fr', (e as AppError).toPayload())).not.toMatch(/must be|give a|is not a positive|amount to protect/);
     }
+    const e = await protect({ stopLoss: '61000', takeProfit: '65000' }).then(() => null, (x: unknown) => x as AppError);
+    expect(wordError('fr', e!.toPayload())).toBe('Stop-loss / take-profit non placé : le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue.');
     expect(simOrders()).toHaveLength(count);
     expect((await rows()).length).toBe(journal);
   });

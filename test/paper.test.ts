@@ -1,6 +1,8 @@
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../shared/errors';
+import { isAppError, type AppError } from '../shared/errors';
+import { translate, type Params } from '../shared/i18n';
+import { wordField } from '../shared/i18n/wording';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { toOrderDto, type OrderRow } from '../electron/trading/journal';
 import type { OrderService } from '../electron/trading/orders';
@@ -151,7 +153,17 @@ describe('paper exchange vs the exchange simulator', () => {
       const e = await tr.brokers.createPaper(tr.profileId, { name: `Bad ${exchange}`, exchange, balances }).then(() => null, (x: unknown) => x);
       expect(isAppError(e) && e.code, JSON.stringify(balances)).toBe('invalid_input');
       expect((e as Error).message).toMatch(msg);
+      // every issue names its field by key: its English is the key's, and the form words it in French
+      const payload = (e as AppError).toPayload();
+      const issues = (payload.details as { issues: { path: string; key: string; params: Params; message: string }[] }).issues;
+      expect(issues.length).toBeGreaterThan(0);
+      for (const i of issues) {
+        expect(translate('en', i.key, i.params)).toBe(i.message);
+        expect(wordField('fr', payload, i.path)).toBe(translate('fr', i.key, i.params));
+      }
     }
+    const negative = await tr.brokers.createPaper(tr.profileId, { name: 'Bad fr', exchange: 'binance', balances: { USDT: '-5' } }).then(() => null, (x: unknown) => (x as AppError).toPayload());
+    expect(wordField('fr', negative!, 'balances.USDT')).toBe('le solde USDT -5 est négatif');
     const e = await tr.brokers.createPaper(tr.profileId, { name: 'Bad slip', exchange: 'binance', balances: {}, slippage: '2' }).then(() => null, (x: unknown) => x);
     expect(isAppError(e) && e.code).toBe('invalid_input');
     expect(await count()).toBe(n);

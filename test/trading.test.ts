@@ -5,6 +5,9 @@ import type { MethodOutput } from '../shared/contract';
 import { pointExchangeAt } from '../electron/exchanges/urls';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
 import { startTestHost, type TestHost, type WsClient } from './support/host';
+import { asOwner } from './support/db';
+import { translate, type Params } from '../shared/i18n';
+import { wordError } from '../shared/i18n/wording';
 
 /**
  * Manual trading through the real API (WebSocket → core → CCXT → the Binance simulator): orders,
@@ -132,6 +135,60 @@ describe('bad input is refused before any exchange call and journaled as rejecte
     expect(row.errorMessage).toMatch(message);
     const [latest] = await journal({ limit: 1 });
     expect(latest).toEqual(row);
+  });
+});
+
+describe('the order check speaks French: every line by key and params (issue 15)', () => {
+  type Worded = { key: string; params: Params; message: string };
+  it('a refusal by the check: the error, its problems and the journal row carry keys; French from the same keys', async () => {
+    const posts = orderPosts().length;
+    const r = await c.request('orders.place', { brokerId, symbol: BTC, side: 'buy', type: 'limit', amount: '0.00001', price: '59000.005' });
+    if (!('error' in r)) throw new Error('expected a refusal');
+    const e = r.error as { code: string; message: string; key: string; params: Params; details: { problems: (Worded & { code: string })[]; order: Order } };
+    expect(orderPosts().length).toBe(posts);
+    expect(e).toMatchObject({ code: 'invalid_order', key: 'errors.trading.problems' });
+    expect(e.details.problems.map((p) => [p.code, p.key])).toEqual([
+      ['price_not_on_tick', 'coreTrading.problem.priceNotOnTick'],
+      ['cost_below_min', 'coreTrading.problem.costBelowMin'],
+    ]);
+    // The English message is the keys' English; each line and the whole message come out in French.
+    for (const p of e.details.problems) expect(translate('en', p.key, p.params)).toBe(p.message);
+    expect(wordError('en', e)).toBe(e.message);
+    expect(e.message).toBe('Price 59000.005 is not a multiple of the tick 0.01 (nearest valid price: 59000.01); Cost 0.59000005 USDT is below the minimum 5 USDT');
+    expect(wordError('fr', e)).toBe('Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01) ; Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT');
+    // The journal row keeps the English and, beside it, the same key and params.
+    const row = e.details.order;
+    expect(row).toMatchObject({ status: 'rejected', errorMessage: e.message, errorKey: 'errors.trading.problems', errorParams: e.params });
+    const [latest] = await journal({ limit: 1 });
+    expect(latest).toMatchObject({ id: row.id, errorKey: 'errors.trading.problems', errorParams: e.params });
+    expect(translate('fr', latest!.errorKey!, latest!.errorParams as Params)).toBe(wordError('fr', e));
+  });
+
+  it('validate: problems and check items by key, French wording of each', async () => {
+    const v = await c.call<MethodOutput<'orders.validate'>>('orders.validate', { brokerId, symbol: BTC, side: 'buy', type: 'limit', amount: '0.2', price: '60000' });
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([{ field: 'cost', code: 'insufficient_balance', key: 'coreTrading.problem.insufficientBalance', params: { asset: 'USDT', required: '12000', free: '10000' }, message: 'Not enough USDT: the order needs 12000 USDT, 10000 USDT is available' }]);
+    expect(translate('fr', v.problems[0]!.key!, v.problems[0]!.params as Params)).toBe('Solde USDT insuffisant : l’ordre demande 12000 USDT, 10000 USDT disponible');
+    for (const check of v.checks) {
+      expect(check.key, check.name).toBeTruthy();
+      expect(translate('en', check.key!, check.params as Params)).toBe(check.message);
+    }
+    const fr = Object.fromEntries(v.checks.map((x) => [x.name, translate('fr', x.key!, x.params as Params)]));
+    expect(fr).toMatchObject({ market: 'BTC/USDT est négocié', price: 'Prix 60000 USDT (échelon de prix 0.01)', balance: 'Solde USDT insuffisant : l’ordre demande 12000 USDT, 10000 USDT disponible' });
+    expect(fr.amount).toMatch(/^Quantité 0\.2 BTC \(pas de /);
+    const caps = await c.call<MethodOutput<'trading.capabilities'>>('trading.capabilities', { brokerId });
+    expect(caps.modifyNoteKey).toBe('coreTrading.modify.binance');
+    expect(translate('fr', caps.modifyNoteKey!, caps.modifyNoteParams as Params)).toMatch(/^Modifier utilise le cancel-replace de Binance/);
+  });
+
+  it('an older journal row (no key) still shows its stored English', async () => {
+    const e = await err(c.call('orders.place', { brokerId, symbol: 'DOGE/USDT', side: 'buy', type: 'market', amount: '10' }));
+    const id = e!.details.order!.id;
+    await asOwner(t.db.ownerUrl, (q) => q.query('UPDATE orders SET error_key = NULL, error_params = NULL WHERE id = $1', [id]));
+    const old = (await journal({ limit: 50 })).find((o) => o.id === id)!;
+    expect(old).toMatchObject({ errorKey: null, errorParams: null, errorMessage: 'binance has no market DOGE/USDT' });
+    // What the page shows (coreText / wordError): no key, so the stored English.
+    expect(wordError('fr', { message: old.errorMessage!, key: old.errorKey, params: old.errorParams as Params | null })).toBe('binance has no market DOGE/USDT');
   });
 });
 

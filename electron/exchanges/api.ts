@@ -1,4 +1,4 @@
-import { AppError } from '../../shared/errors';
+import { invalidField } from '../../shared/errors';
 import type { Handlers } from '../api/dispatch';
 import type { EventBus } from '../events';
 import type { BrokerService, TestnetMode } from './brokers';
@@ -17,12 +17,12 @@ export function exchangeHandlers(d: { gateway: ExchangeGateway; brokers: BrokerS
     'brokers.create': async (input, { profile }) => {
       let b;
       if (input.paper) {
-        if (input.credentials && Object.keys(input.credentials).length) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerTakesNo', {}, { issues: [{ path: 'credentials', message: 'not for a paper broker' }] });
-        if (input.testnet) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerTradesLive', {}, { issues: [{ path: 'testnet', message: 'not for a paper broker' }] });
-        if (!input.balances) throw new AppError('invalid_input', 'errors.exchanges.paperBrokerNeedsStarting', {}, { issues: [{ path: 'balances', message: 'required' }] });
+        if (input.credentials && Object.keys(input.credentials).length) throw invalidField('credentials', 'errors.exchanges.paperBrokerTakesNo');
+        if (input.testnet) throw invalidField('testnet', 'errors.exchanges.paperBrokerTradesLive');
+        if (!input.balances) throw invalidField('balances', 'errors.exchanges.paperBrokerNeedsStarting');
         b = await d.brokers.createPaper(profile.id, { name: input.name, exchange: input.exchange, balances: input.balances, slippage: input.slippage }, d.paperSlippage ?? process.env.ARISTOBOT_PAPER_SLIPPAGE ?? '0');
       } else {
-        if (input.balances || input.slippage !== undefined) throw new AppError('invalid_input', 'errors.exchanges.startingBalancesSlippageAre', {}, { issues: [{ path: input.balances ? 'balances' : 'slippage', message: 'only with paper: true' }] });
+        if (input.balances || input.slippage !== undefined) throw invalidField(input.balances ? 'balances' : 'slippage', 'errors.exchanges.startingBalancesSlippageAre');
         b = await d.brokers.create(profile.id, { name: input.name, exchange: input.exchange, credentials: input.credentials ?? {}, testnet: input.testnet });
       }
       changed(profile.id, 'created');

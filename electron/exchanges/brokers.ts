@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import type { Exchange } from 'ccxt';
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
+import { listText } from './texts';
 import type { MessageKey } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
@@ -108,7 +109,7 @@ export class BrokerService {
     for (const k of Object.keys(credentials)) if (!(CREDENTIAL_FIELDS as readonly string[]).includes(k)) issues.push({ path: `credentials.${k}`, message: `${k} is not a credential field`, key: 'errors.exchanges.notCredentialField', params: { field: k } });
     for (const f of info.requiredCredentials) if (!credentials[f]?.trim()) issues.push({ path: `credentials.${f}`, message: `${f} is required for ${info.name}`, key: 'errors.exchanges.credentialRequired', params: { field: f, name: info.name } });
     if (testnet && !info.hasSandbox) issues.push({ path: 'testnet', message: `${info.name} has no testnet`, key: 'errors.exchanges.noTestnet', params: { name: info.name } });
-    if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.credentialProblems', { problems: issues.map((i) => i.message).join('; ') }, { issues });
+    if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.credentialProblems', { problems: listText(issues) }, { issues });
     const out: Credentials = {};
     for (const [k, v] of Object.entries(credentials)) if (v.trim()) out[k as CredentialField] = v.trim();
     return out;
@@ -160,7 +161,7 @@ export class BrokerService {
     const info = this.gateway.info(input.exchange);
     const balances = parseBalances(input.balances);
     if (!this.gateway.hasPublicMarketData(input.exchange)) {
-      throw new AppError('invalid_input', 'errors.exchanges.doesNotPublishMarkets', { name: info.name }, { issues: [{ path: 'exchange', message: 'no public market data' }] });
+      throw invalidField('exchange', 'errors.exchanges.doesNotPublishMarkets', { name: info.name });
     }
     const slippage = parseSlippage(input.slippage ?? defaultSlippage);
     try {
@@ -184,7 +185,7 @@ export class BrokerService {
   /** A paper broker starts again from the given balances; its open paper orders are cancelled. */
   async resetPaper(profileId: string, id: string, balancesIn: unknown): Promise<{ broker: Broker; balances: BalanceRow[] }> {
     const cur = await this.row(profileId, id);
-    if (!cur.paper) throw new AppError('invalid_input', 'errors.exchanges.notPaperBrokerOnly', { name: cur.name }, { issues: [{ path: 'id', message: 'not a paper broker' }] });
+    if (!cur.paper) throw invalidField('id', 'errors.exchanges.notPaperBrokerOnly', { name: cur.name });
     const balances = parseBalances(balancesIn);
     await this.db.withProfile(profileId, (c) => resetPaperAccount(c, id, balances));
     this.gateway.invalidate(id);
@@ -201,13 +202,13 @@ export class BrokerService {
   async update(profileId: string, input: { id: string; name?: string; credentials?: Record<string, string>; testnet?: boolean; active?: boolean }): Promise<Broker> {
     const cur = await this.row(profileId, input.id);
     if (cur.paper && (input.credentials || input.testnet)) {
-      throw new AppError('invalid_input', 'errors.exchanges.paperBrokerHasNo', {}, { issues: [{ path: input.credentials ? 'credentials' : 'testnet', message: 'not for a paper broker' }] });
+      throw invalidField(input.credentials ? 'credentials' : 'testnet', 'errors.exchanges.paperBrokerHasNo');
     }
     const testnet = input.testnet ?? cur.testnet;
     let creds: Credentials | null = null;
     if (input.credentials) creds = this.validateCredentials(cur.exchange, input.credentials, testnet);
     else if (input.testnet && !this.gateway.info(cur.exchange).hasSandbox) {
-      throw new AppError('invalid_input', 'errors.exchanges.hasNoTestnet', { exchange: cur.exchange }, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+      throw invalidField('testnet', 'errors.exchanges.hasNoTestnet', { exchange: cur.exchange });
     }
     const store = creds ? this.store() : null;
     let previous: string | null = null;
@@ -326,7 +327,7 @@ export class BrokerService {
 export function parseSlippage(raw: unknown): Decimal {
   const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
   if (!/^\d+(\.\d+)?$/.test(s) || !new Decimal(s).lt(1)) {
-    throw new AppError('invalid_input', 'errors.exchanges.slippageNotFractionBetween', { raw: String(raw) }, { issues: [{ path: 'slippage', message: 'not a fraction in [0, 1)' }] });
+    throw invalidField('slippage', 'errors.exchanges.slippageNotFractionBetween', { raw: String(raw) });
   }
   return new Decimal(s);
 }

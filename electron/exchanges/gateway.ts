@@ -1,5 +1,5 @@
 import ccxt, { type Exchange, type Market } from 'ccxt';
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
 import type { Logger } from '../log';
 import { mapExchangeError } from './errors';
 import { hasPublicMarketData, makePaperExchange, type PaperAccount } from './paper';
@@ -48,7 +48,7 @@ export class ExchangeGateway {
 
   private klass(id: string): ExchangeClass {
     const cls = (ccxt as unknown as Record<string, ExchangeClass | undefined>)[id];
-    if (!ccxt.exchanges.includes(id) || typeof cls !== 'function') throw new AppError('invalid_input', 'errors.exchanges.unknownExchangeCcxtDoes', { id }, { issues: [{ path: 'exchange', message: `unknown exchange "${id}"` }] });
+    if (!ccxt.exchanges.includes(id) || typeof cls !== 'function') throw invalidField('exchange', 'errors.exchanges.unknownExchangeCcxtDoes', { id });
     return cls;
   }
 
@@ -75,7 +75,7 @@ export class ExchangeGateway {
     const Cls = this.klass(id);
     const ex = new Cls({ ...credentials, enableRateLimit: true, timeout: this.timeoutMs });
     if (sandbox) {
-      if (!(ex.urls as Record<string, unknown>).test) throw new AppError('invalid_input', 'errors.exchanges.hasNoTestnetSandbox', { id }, { issues: [{ path: 'testnet', message: 'this exchange has no testnet' }] });
+      if (!(ex.urls as Record<string, unknown>).test) throw invalidField('testnet', 'errors.exchanges.hasNoTestnetSandbox', { id });
       ex.setSandboxMode(true);
     }
     const override = exchangeUrlOverride(id, this.env);

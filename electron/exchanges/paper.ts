@@ -1,7 +1,9 @@
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
 import type pg from 'pg';
-import { AppError } from '../../shared/errors';
+import { AppError, invalidField } from '../../shared/errors';
+import type { MessageKey } from '../../shared/i18n';
+import { listText, worded, type Worded } from './texts';
 import type { Database } from '../db/database';
 
 /**
@@ -53,35 +55,36 @@ export function hasPublicMarketData(ex: Exchange): boolean {
  * invalid_input naming each bad entry.
  */
 export function parseBalances(input: unknown): Record<string, Decimal> {
-  const issues: { path: string; message: string }[] = [];
+  const issues: ({ path: string } & Worded)[] = [];
+  const issue = (path: string, key: MessageKey, params: Record<string, unknown> = {}) => issues.push({ path, ...worded(key, params) });
   const out: Record<string, Decimal> = {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new AppError('invalid_input', 'errors.exchanges.startingBalancesAreObject', {}, { issues: [{ path: 'balances', message: 'not an object' }] });
+    throw invalidField('balances', 'errors.exchanges.startingBalancesAreObject');
   }
   const entries = Object.entries(input as Record<string, unknown>);
-  if (entries.length > 50) issues.push({ path: 'balances', message: 'at most 50 assets' });
+  if (entries.length > 50) issue('balances', 'errors.exchanges.balance.tooMany', { max: 50 });
   for (const [asset, raw] of entries) {
     if (!/^[A-Za-z0-9]{1,20}$/.test(asset)) {
-      issues.push({ path: `balances.${asset}`, message: `"${asset}" is not an asset code` });
+      issue(`balances.${asset}`, 'errors.exchanges.balance.notAsset', { asset });
       continue;
     }
     const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
     if (!/^\d+(\.\d+)?$/.test(s) && !/^-\d+(\.\d+)?$/.test(s)) {
-      issues.push({ path: `balances.${asset}`, message: `the ${asset} balance "${String(raw)}" is not a number` });
+      issue(`balances.${asset}`, 'errors.exchanges.balance.notNumber', { asset, raw: String(raw) });
       continue;
     }
     const v = new Decimal(s);
     if (v.isNegative()) {
-      issues.push({ path: `balances.${asset}`, message: `the ${asset} balance ${s} is negative` });
+      issue(`balances.${asset}`, 'errors.exchanges.balance.negative', { asset, value: s });
       continue;
     }
     if (v.decimalPlaces() > 18 || v.gte('1e24')) {
-      issues.push({ path: `balances.${asset}`, message: `the ${asset} balance ${s} is out of range (at most 18 decimals, below 10^24)` });
+      issue(`balances.${asset}`, 'errors.exchanges.balance.outOfRange', { asset, value: s });
       continue;
     }
     out[asset.toUpperCase()] = v;
   }
-  if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.badStartingBalances', { reason: issues.map((i) => i.message).join('; ') }, { issues });
+  if (issues.length) throw new AppError('invalid_input', 'errors.exchanges.badStartingBalances', { reason: listText(issues) }, { issues });
   return out;
 }
 

@@ -23,7 +23,7 @@ function validationDto(v: Validation, market: MarketRecord | null) {
     price: s(v.price),
     referencePrice: s(v.referencePrice),
     cost: s(v.cost),
-    problems: v.problems.map((p) => ({ field: p.field, code: p.code, message: p.message })),
+    problems: v.problems.map((p) => ({ field: p.field, code: p.code, message: p.message, key: p.key, params: p.params })),
     checks: v.checks,
     balance: v.balance ? { asset: v.balance.asset, free: v.balance.free.toFixed(), required: v.balance.required.toFixed() } : null,
     market,

@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import type { z } from 'zod';
 import type { Fill, Order, OrderSource, OrderStatus } from '../../shared/contract/trading';
+import { translate, type Params } from '../../shared/i18n';
 import type { Queryable } from '../db/database';
 import type { ParsedOrder, ParsedTrade } from './ccxt-io';
 import { positionFromFills } from './positions';
@@ -49,6 +50,9 @@ export interface OrderRow {
   fees: { cost: string; currency: string }[];
   error_code: string | null;
   error_message: string | null;
+  /** error_message by catalogue key and parameters (migration 0020); NULL on older rows and on the exchange's own words. */
+  error_key?: string | null;
+  error_params?: Params | null;
   replaces_order_id: string | null;
   /** Placed on the exchange's testnet (sandbox) rather than live. */
   sandbox: boolean;
@@ -116,6 +120,8 @@ export function toOrderDto(r: OrderRow): OrderDto {
     fees: r.fees.map(feeDto),
     errorCode: r.error_code,
     errorMessage: r.error_message,
+    errorKey: r.error_key ?? null,
+    errorParams: r.error_params ?? null,
     replacesOrderId: r.replaces_order_id,
     sandbox: r.sandbox,
     mode: r.paper ? 'paper' : r.sandbox ? 'testnet' : 'live',
@@ -164,6 +170,8 @@ export interface NewOrder {
   status: 'intent' | 'rejected';
   errorCode?: string | null;
   errorMessage?: string | null;
+  errorKey?: string | null;
+  errorParams?: Params | null;
   replacesOrderId?: string | null;
   /** A protective leg: its trigger price, which leg, and its pair. */
   triggerPrice?: Decimal | null;
@@ -175,13 +183,14 @@ export interface NewOrder {
 export async function insertOrder(c: Queryable, o: NewOrder): Promise<OrderRow | null> {
   const { rows } = await c.query<OrderRow>(
     `INSERT INTO orders (broker_id, exchange, source, source_ref, symbol, side, type, requested_amount, requested_cost, requested_price, amount, price,
-                         client_order_id, status, error_code, error_message, replaces_order_id, sandbox, closed_at, trigger_price, protects, oco_ref)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, CASE WHEN $14 = 'rejected' THEN now() END, $19, $20, $21)
+                         client_order_id, status, error_code, error_message, replaces_order_id, sandbox, closed_at, trigger_price, protects, oco_ref, error_key, error_params)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18, CASE WHEN $14 = 'rejected' THEN now() END, $19, $20, $21, $22, $23::jsonb)
      ON CONFLICT (profile_id, broker_id, sandbox, client_order_id) WHERE source <> 'external' DO NOTHING
      RETURNING *`,
     [
       o.brokerId, o.exchange, o.source, o.sourceRef ?? null, o.symbol, o.side, o.type, s(o.requestedAmount), s(o.requestedCost), s(o.requestedPrice), s(o.amount), s(o.price),
       o.clientOrderId, o.status, o.errorCode ?? null, o.errorMessage ?? null, o.replacesOrderId ?? null, o.sandbox, s(o.triggerPrice ?? null), o.protects ?? null, o.ocoRef ?? null,
+      o.errorKey ?? null, o.errorParams ? JSON.stringify(o.errorParams) : null,
     ],
   );
   return rows[0] ?? null;
@@ -204,15 +213,28 @@ export async function markSent(c: Queryable, id: string): Promise<OrderRow | nul
 }
 
 /**
+ * Why an order is where it is: the English message (the public API) and, beside it, its catalogue key
+ * and parameters (none for the exchange's own words, shown as they are).
+ */
+export interface JournalError {
+  code: string | null;
+  message: string | null;
+  key?: string | null;
+  params?: Params | null;
+}
+
+/**
  * A status transition, made only from the statuses in `from` (checked in the UPDATE itself, so two
  * writers never both win); null when the row is in another status by now (re-read it to decide).
  */
-export async function markStatus(c: Queryable, id: string, status: OrderStatusT, error: { code: string | null; message: string | null } | null, from: readonly OrderStatusT[]): Promise<OrderRow | null> {
+export async function markStatus(c: Queryable, id: string, status: OrderStatusT, error: JournalError | null, from: readonly OrderStatusT[]): Promise<OrderRow | null> {
+  // A new message brings its own key (or none: the exchange's own words); no message keeps both.
   const { rows } = await c.query<OrderRow>(
-    `UPDATE orders SET status = $2, error_code = coalesce($3, error_code), error_message = coalesce($4, error_message), updated_at = now(),
+    `UPDATE orders SET status = $2, error_code = coalesce($3, error_code), error_message = coalesce($4, error_message),
+            error_key = CASE WHEN $4::text IS NULL THEN error_key ELSE $6 END, error_params = CASE WHEN $4::text IS NULL THEN error_params ELSE $7::jsonb END, updated_at = now(),
             closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce(closed_at, now()) ELSE closed_at END
       WHERE id = $1 AND status = ANY($5) RETURNING *`,
-    [id, status, error?.code ?? null, error?.message ?? null, from],
+    [id, status, error?.code ?? null, error?.message ?? null, from, error?.key ?? null, error?.params ? JSON.stringify(error.params) : null],
   );
   return rows[0] ?? null;
 }
@@ -261,7 +283,8 @@ export async function settleOrder(c: Queryable, stale: OrderRow, p: ParsedOrder)
             fee = CASE WHEN ${HAS_FILLS} THEN fee ELSE coalesce($9, fee) END, fee_currency = CASE WHEN ${HAS_FILLS} THEN fee_currency ELSE coalesce($10, fee_currency) END,
             fees = CASE WHEN ${HAS_FILLS} THEN fees ELSE coalesce($11::jsonb, fees) END,
             error_code = CASE WHEN $2 = 'rejected' THEN coalesce(error_code, 'exchange_error') ELSE error_code END,
-            error_message = CASE WHEN $2 = 'rejected' THEN coalesce(error_message, 'The exchange rejected the order.') ELSE error_message END,
+            error_key = CASE WHEN $2 = 'rejected' AND error_message IS NULL THEN 'coreTrading.journal.exchangeRejected' ELSE error_key END,
+            error_message = CASE WHEN $2 = 'rejected' THEN coalesce(error_message, '${translate('en', 'coreTrading.journal.exchangeRejected').replace(/'/g, "''")}') ELSE error_message END,
             updated_at = now(), closed_at = CASE WHEN $2 IN ('filled', 'cancelled', 'rejected') THEN coalesce($12, closed_at, now()) ELSE NULL END
       WHERE id = $1 RETURNING *`,
     [row.id, status, p.id, filled.toFixed(), s(cost), s(average), s(p.amount), s(p.price), p.fees.length === 1 ? p.fees[0]!.cost.toFixed() : null, p.fees.length === 1 ? p.fees[0]!.currency : null, feesJson(p.fees),

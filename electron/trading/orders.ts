@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import ccxt, { type Exchange, type Market, type Order as CcxtOrder, type Trade as CcxtTrade } from 'ccxt';
 import Decimal from 'decimal.js';
-import { AppError, ERROR_CODES, externalError, isAppError, type ErrorCode } from '../../shared/errors';
+import { AppError, ERROR_CODES, externalError, invalidField, isAppError, type ErrorCode } from '../../shared/errors';
+import { hasKey, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker } from '../exchanges/brokers';
@@ -20,6 +21,7 @@ import {
   insertOrder,
   markSent,
   markStatus,
+  type JournalError,
   OPEN_STATUSES,
   PENDING_STATUSES,
   queryJournal,
@@ -33,7 +35,8 @@ import {
   type OrderSourceT,
 } from './journal';
 import { currentSandbox, exchangeIn, sandboxOf, type BrokerAccess } from './mode';
-import { amountFromCost, checkOrder, describeProblems, roundToTick, type OrderProblem } from './precision';
+import { worded } from '../exchanges/texts';
+import { amountFromCost, checkOrder, orderProblem, problemsText, roundToTick } from './precision';
 import { checkLevels, nativeSupport, type ProtectLeg } from './protection';
 
 export type { BrokerAccess } from './mode';
@@ -109,7 +112,10 @@ export interface Protection {
   /** 'native': orders at the exchange; 'watched': the caller watches the price (the reason says why). */
   mode: 'native' | 'watched';
   how: 'oco' | 'separate' | 'single' | null;
+  /** English; `reasonKey`/`reasonParams` word the same in the profile's language. */
   reason: string;
+  reasonKey: MessageKey;
+  reasonParams: Params;
   orders: OrderRow[];
   ocoRef: string | null;
 }
@@ -117,7 +123,10 @@ export interface Protection {
 export interface CheckItem {
   name: 'market' | 'amount' | 'price' | 'cost' | 'balance';
   ok: boolean;
+  /** English; `key`/`params` word the same in the renderer's language (a problem list nests as `coreTrading.list`). */
   message: string;
+  key: string | null;
+  params: Params | null;
 }
 
 export interface Validation {
@@ -142,7 +151,11 @@ export interface Validation {
 export interface Problem {
   field: string;
   code: string;
+  /** English (the key's English wording). */
   message: string;
+  /** The same by catalogue key (`coreTrading.problem.*`) and parameters. */
+  key: MessageKey;
+  params: Params;
 }
 
 export interface OrderHooks {
@@ -215,7 +228,7 @@ function toDecimal(v: Decimal.Value | undefined, field: string): Decimal | null 
     if (!d.isFinite()) throw new Error('not finite');
     return d;
   } catch {
-    throw new AppError('invalid_input', 'errors.trading.mustDecimalNumberE', { field }, { issues: [{ path: field, message: 'not a decimal number' }] });
+    throw invalidField(field, 'errors.trading.mustDecimalNumberE', { field });
   }
 }
 
@@ -310,6 +323,40 @@ interface Prepared {
   problems: Problem[];
   balance: { asset: string; free: Decimal; required: Decimal } | null;
   balanceChecked: boolean;
+}
+
+/** An order status as a message parameter (the trading page's own word for it, in the reader's language). */
+function statusText(status: OrderRow['status']): Text {
+  return { key: `tradingPage.status.${status}`, params: {} };
+}
+
+/** An AppError as the journal keeps it: its code, English message, key and params. */
+function journalError(err: AppError): JournalError {
+  return { code: err.code, message: err.message, key: err.key, params: err.params };
+}
+
+/** A journal reason of our own, by key (its English wording is the message). */
+function journalText(code: string | null, key: MessageKey, params: Record<string, unknown> = {}): JournalError {
+  const w = worded(key, params);
+  return { code, message: w.message, key: w.key, params: w.params };
+}
+
+/** A refused order's journaled reason as an error: by its key when it has one, else its stored (English or the exchange's) words. */
+function journaledError(row: OrderRow): AppError {
+  const reason = journaledReason(row);
+  const details = { order: toOrderDto(row) };
+  return reason && typeof reason === 'object' ? new AppError(asErrorCode(row.error_code), 'errors.trading.journaled', { reason }, details) : externalError(asErrorCode(row.error_code), reason ?? '', details);
+}
+
+/** A journaled reason as a message parameter: its key when it has one, else its stored words. */
+function journaledReason(row: OrderRow): Text | string | null {
+  return row.error_key && hasKey(row.error_key) ? { key: row.error_key, params: row.error_params ?? {} } : row.error_message;
+}
+
+/** A protection's reason: English, and by key and parameters (the renderer words it). */
+function reasonOf(key: MessageKey, params: Record<string, unknown> = {}): Pick<Protection, 'reason' | 'reasonKey' | 'reasonParams'> {
+  const w = worded(key, params);
+  return { reason: w.message, reasonKey: w.key, reasonParams: w.params };
 }
 
 export class OrderService {
@@ -442,7 +489,7 @@ export class OrderService {
   /** The ticker, cached for 2 s per exchange and symbol (validation as the user types). */
   async ticker(profileId: string, brokerId: string, symbol: string): Promise<{ symbol: string; last: Decimal | null; bid: Decimal | null; ask: Decimal | null; timestamp: number | null }> {
     const { ex, broker } = await this.brokers.exchangeFor(profileId, brokerId);
-    if (!ex.markets?.[symbol]) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!ex.markets?.[symbol]) throw invalidField('symbol', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol });
     return { symbol, ...(await this.tickerOf(ex, symbol, 0)) };
   }
 
@@ -465,13 +512,13 @@ export class OrderService {
     const out: Prepared = { ex, broker, sandbox: sandboxOf(ex), market: null, amount: null, price: null, referencePrice: null, cost: null, requestedAmount, requestedCost, requestedPrice, problems: [], balance: null, balanceChecked: false };
     const m = this.marketOf(ex, broker.exchange, req.symbol);
     if (!m) {
-      out.problems.push({ field: 'symbol', code: 'symbol_unknown', message: `${broker.exchange} has no market ${req.symbol}` });
+      out.problems.push(orderProblem('symbol', 'symbol_unknown', 'coreTrading.problem.symbolUnknown', { exchange: broker.exchange, symbol: req.symbol }));
       return out;
     }
     const market = m.record;
     out.market = market;
-    if (!market.active) out.problems.push({ field: 'symbol', code: 'market_inactive', message: `${req.symbol} is not trading on ${broker.exchange} right now` });
-    if (requestedAmount === null && requestedCost === null) out.problems.push({ field: 'amount', code: 'amount_required', message: 'Give an amount or a cost' });
+    if (!market.active) out.problems.push(orderProblem('symbol', 'market_inactive', 'coreTrading.problem.marketInactive', { symbol: req.symbol, exchange: broker.exchange }));
+    if (requestedAmount === null && requestedCost === null) out.problems.push(orderProblem('amount', 'amount_required', 'coreTrading.problem.amountRequired'));
 
     // The price the cost is computed at: the limit price, or the last price for a market order.
     let reference: Decimal | null = null;
@@ -480,14 +527,14 @@ export class OrderService {
     } else {
       const t = await this.tickerOf(ex, req.symbol);
       reference = t.last;
-      if (!reference || !reference.gt(0)) out.problems.push({ field: 'price', code: 'price_unavailable', message: `No current price for ${req.symbol}; the cost cannot be estimated` });
+      if (!reference || !reference.gt(0)) out.problems.push(orderProblem('price', 'price_unavailable', 'coreTrading.problem.priceUnavailable', { symbol: req.symbol }));
     }
     out.referencePrice = reference;
 
     let amountIn: Decimal | null = requestedAmount;
     if (requestedCost !== null) {
       if (!requestedCost.gt(0)) {
-        out.problems.push({ field: 'cost', code: 'cost_invalid', message: `Cost ${requestedCost.toFixed()} is not a positive number` });
+        out.problems.push(orderProblem('cost', 'cost_invalid', 'coreTrading.problem.costInvalid', { cost: requestedCost.toFixed() }));
       } else if (reference) {
         const step = dec(market.precision.amount);
         amountIn = step && step.gt(0) ? amountFromCost(requestedCost, reference, step) : requestedCost.div(reference).toDecimalPlaces(8, Decimal.ROUND_DOWN);
@@ -501,16 +548,16 @@ export class OrderService {
       out.price = check.price;
       out.cost = check.cost;
     } else if (req.type === 'limit' && requestedPrice === null) {
-      out.problems.push({ field: 'price', code: 'price_required', message: 'A limit order needs a price' });
+      out.problems.push(orderProblem('price', 'price_required', 'coreTrading.problem.priceRequired'));
     }
 
     // CCXT takes JavaScript numbers: a value that cannot be handed over exactly is refused here,
     // before anything is journaled, never after the order is marked sent.
     if (out.amount && out.amount.gt(0) && !fitsCcxtNumber(out.amount)) {
-      out.problems.push({ field: 'amount', code: 'amount_not_representable', message: `Amount ${out.amount.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
+      out.problems.push(orderProblem('amount', 'amount_not_representable', 'coreTrading.problem.amountNotRepresentable', { amount: out.amount.toFixed() }));
     }
     if (req.type === 'limit' && out.price && out.price.gt(0) && !fitsCcxtNumber(out.price)) {
-      out.problems.push({ field: 'price', code: 'price_not_representable', message: `Price ${out.price.toFixed()} has more significant digits than can be sent exactly (at most 15)` });
+      out.problems.push(orderProblem('price', 'price_not_representable', 'coreTrading.problem.priceNotRepresentable', { price: out.price.toFixed() }));
     }
 
     if (opts.balance && out.problems.length === 0 && out.amount) {
@@ -522,7 +569,7 @@ export class OrderService {
         out.balance = { asset, free, required };
         out.balanceChecked = true;
         if (required.gt(free)) {
-          out.problems.push({ field: req.side === 'buy' ? 'cost' : 'amount', code: 'insufficient_balance', message: `Not enough ${asset}: the order needs ${required.toFixed()} ${asset}, ${free.toFixed()} ${asset} is available` });
+          out.problems.push(orderProblem(req.side === 'buy' ? 'cost' : 'amount', 'insufficient_balance', 'coreTrading.problem.insufficientBalance', { asset, required: required.toFixed(), free: free.toFixed() }));
         }
       }
     }
@@ -531,32 +578,41 @@ export class OrderService {
 
   private checksOf(p: Prepared, req: { type: Kind; side: Side }): CheckItem[] {
     const has = (field: string) => p.problems.filter((x) => x.field === field);
-    const msg = (list: Problem[], ok: string) => (list.length ? list.map((x) => x.message).join('; ') : ok);
+    /** The item's text: its problems (a list by key), else what is fine, by key. */
+    const item = (name: CheckItem['name'], list: Problem[], ok: { key: MessageKey; params?: Record<string, unknown> } | null): CheckItem => {
+      if (list.length) {
+        const text = problemsText(list);
+        return { name, ok: false, message: list.map((x) => x.message).join('; '), key: typeof text === 'string' ? null : text.key, params: typeof text === 'string' ? null : (text.params ?? {}) };
+      }
+      if (!ok) return { name, ok: true, message: '', key: null, params: null };
+      const w = worded(ok.key, ok.params);
+      return { name, ok: true, message: w.message, key: w.key, params: w.params };
+    };
     const m = p.market;
     const items: CheckItem[] = [];
-    items.push({ name: 'market', ok: has('symbol').length === 0, message: msg(has('symbol'), m ? `${m.symbol} is trading` : '') });
+    items.push(item('market', has('symbol'), m ? { key: 'coreTrading.check.marketTrading', params: { symbol: m.symbol } } : null));
     if (!m) return items;
     const step = m.precision.amount;
-    items.push({
-      name: 'amount',
-      ok: has('amount').length === 0,
-      message: msg(has('amount'), `Amount ${p.amount?.toFixed() ?? '—'} ${m.base}${step ? ` (step ${step}` : ''}${m.limits.amount.min ? `, minimum ${m.limits.amount.min}` : ''}${step ? ')' : ''}`),
-    });
-    if (req.type === 'limit') items.push({ name: 'price', ok: has('price').length === 0, message: msg(has('price'), `Price ${p.price?.toFixed() ?? '—'} ${m.quote}${m.precision.price ? ` (tick ${m.precision.price})` : ''}`) });
-    else if (has('price').length) items.push({ name: 'price', ok: false, message: msg(has('price'), '') });
-    items.push({
-      name: 'cost',
-      ok: has('cost').filter((x) => x.code !== 'insufficient_balance').length === 0,
-      message: msg(
-        has('cost').filter((x) => x.code !== 'insufficient_balance'),
-        `${req.type === 'market' ? 'Estimated cost' : 'Cost'} ${p.cost?.toFixed() ?? '—'} ${m.quote}${m.limits.cost.min ? ` (minimum ${m.limits.cost.min})` : ''}`,
-      ),
-    });
+    const min = m.limits.amount.min;
+    const amount = { amount: p.amount?.toFixed() ?? '—', base: m.base, step, min };
+    items.push(item('amount', has('amount'), { key: step ? (min ? 'coreTrading.check.amountStepMin' : 'coreTrading.check.amountStep') : min ? 'coreTrading.check.amountMin' : 'coreTrading.check.amount', params: amount }));
+    const price = { price: p.price?.toFixed() ?? '—', quote: m.quote, tick: m.precision.price };
+    if (req.type === 'limit') items.push(item('price', has('price'), { key: m.precision.price ? 'coreTrading.check.priceTick' : 'coreTrading.check.price', params: price }));
+    else if (has('price').length) items.push(item('price', has('price'), null));
+    const estimated = req.type === 'market';
+    const costMin = m.limits.cost.min;
+    items.push(
+      item('cost', has('cost').filter((x) => x.code !== 'insufficient_balance'), {
+        key: estimated ? (costMin ? 'coreTrading.check.estimatedCostMin' : 'coreTrading.check.estimatedCost') : costMin ? 'coreTrading.check.costMin' : 'coreTrading.check.cost',
+        params: { cost: p.cost?.toFixed() ?? '—', quote: m.quote, min: costMin },
+      }),
+    );
     const balanceProblems = p.problems.filter((x) => x.code === 'insufficient_balance');
     if (p.balanceChecked && p.balance) {
-      items.push({ name: 'balance', ok: balanceProblems.length === 0, message: msg(balanceProblems, `${p.balance.free.toFixed()} ${p.balance.asset} available, ${p.balance.required.toFixed()} needed`) });
+      items.push(item('balance', balanceProblems, { key: 'coreTrading.check.balance', params: { free: p.balance.free.toFixed(), asset: p.balance.asset, required: p.balance.required.toFixed() } }));
     } else {
-      items.push({ name: 'balance', ok: false, message: p.problems.length ? 'Not checked (fix the problems above first)' : 'Not checked yet' });
+      const w = worded(p.problems.length ? 'coreTrading.check.balanceAfterProblems' : 'coreTrading.check.balanceNotYet');
+      items.push({ name: 'balance', ok: false, message: w.message, key: w.key, params: w.params });
     }
     return items;
   }
@@ -588,9 +644,10 @@ export class OrderService {
   // Placing
 
   /** Journals a local refusal; `inserted` false when the client order id was journaled meanwhile (that row is returned). */
-  private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, code: string, message: string): Promise<{ row: OrderRow; inserted: boolean }> {
+  private async journalRefusal(profileId: string, req: PlaceRequest, p: Prepared, clientOrderId: string, refusal: AppError): Promise<{ row: OrderRow; inserted: boolean }> {
+    const code = refusal.code;
     const { row, inserted } = await this.db.withProfile(profileId, async (c) => {
-      const r = await insertOrder(c, { ...journalFields(req, p, clientOrderId, p.price), status: 'rejected', errorCode: code, errorMessage: message });
+      const r = await insertOrder(c, { ...journalFields(req, p, clientOrderId, p.price), status: 'rejected', errorCode: code, errorMessage: refusal.message, errorKey: refusal.key, errorParams: refusal.params });
       return r ? { row: r, inserted: true } : { row: (await getByClientId(c, req.brokerId, p.sandbox, clientOrderId))!, inserted: false };
     });
     if (inserted) {
@@ -606,7 +663,7 @@ export class OrderService {
    */
   private answerExisting(row: OrderRow): OrderRow {
     if (row.status !== 'rejected') return row;
-    throw new AppError(asErrorCode(row.error_code), 'errors.trading.orderWithClientOrder', { client_order_id: row.client_order_id, error_message: row.error_message ?? 'no reason was recorded' }, { order: toOrderDto(row) }
+    throw new AppError(asErrorCode(row.error_code), 'errors.trading.orderWithClientOrder', { client_order_id: row.client_order_id, error_message: journaledReason(row) ?? 'no reason was recorded' }, { order: toOrderDto(row) }
     );
   }
 
@@ -621,7 +678,7 @@ export class OrderService {
   /** `place`, on the given exchange instance (cancel-and-replace: the replaced order's mode), untracked. */
   private async placeNow(profileId: string, req: PlaceRequest, target?: Target): Promise<OrderRow> {
     if (req.clientOrderId !== undefined && !CLIENT_ID.test(req.clientOrderId)) {
-      throw new AppError('invalid_input', 'errors.trading.clientOrderId1', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw invalidField('clientOrderId', 'errors.trading.clientOrderId1');
     }
     const clientOrderId = req.clientOrderId ?? newClientOrderId(req.source);
     // The broker's exchange in the mode the order goes to. Failing here (no such broker, inactive,
@@ -643,10 +700,10 @@ export class OrderService {
     }
     if (p.problems.length) {
       const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
-      const message = describeProblems(p.problems as OrderProblem[]);
-      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, code, message);
+      const refusal = new AppError(code, 'errors.trading.problems', { problems: problemsText(p.problems) }, { problems: p.problems });
+      const { row, inserted } = await this.journalRefusal(profileId, req, p, clientOrderId, refusal);
       if (!inserted) return this.answerExisting(row);
-      throw new AppError(code, 'errors.trading.problems', { problems: message }, { problems: p.problems, order: toOrderDto(row) });
+      throw new AppError(code, refusal.key, refusal.params, { problems: p.problems, order: toOrderDto(row) });
     }
     // Checked by prepare(): these conversions are exact.
     const amount = toCcxtNumber(p.amount!, 'amount');
@@ -689,7 +746,7 @@ export class OrderService {
     if (sent) return sent;
     const now = (await this.db.withProfile(profileId, (c) => getOrder(c, row.id))) ?? row;
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, status: now.status }, 'order not sent: its journal row is no longer an intent');
-    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: now.status.replace('_', ' '), reason: now.error_message }, { order: toOrderDto(now) });
+    throw new AppError('conflict', now.error_message ? 'errors.trading.notSentJournalSaysWhy' : 'errors.trading.notSentJournalSays', { status: statusText(now.status), reason: journaledReason(now) }, { order: toOrderDto(now) });
   }
 
   /**
@@ -697,7 +754,7 @@ export class OrderService {
    * another operation or a reconciliation changed it since it was read — the row as it is now,
    * with `moved` set; the caller decides from that, never from its stale copy.
    */
-  private async transition(profileId: string, id: string, status: OrderRow['status'], error: { code: string | null; message: string | null } | null, from: readonly OrderRow['status'][]): Promise<{ row: OrderRow; moved: boolean }> {
+  private async transition(profileId: string, id: string, status: OrderRow['status'], error: JournalError | null, from: readonly OrderRow['status'][]): Promise<{ row: OrderRow; moved: boolean }> {
     return this.db.withProfile(profileId, async (c) => {
       const done = await markStatus(c, id, status, error, from);
       return done ? { row: done, moved: false } : { row: (await getOrder(c, id))!, moved: true };
@@ -709,17 +766,17 @@ export class OrderService {
     const err = isAppError(e) ? e : new AppError('exchange_error', 'errors.trading.message', { id: ex.id, reason: (e as Error).message }, { retryable: true });
     if (isRefusal(err)) {
       const said = exchangeSaid(err);
-      const { row: rejected } = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: err.message }, ['sent']);
+      const { row: rejected } = await this.transition(profileId, row.id, 'rejected', journalError(err), ['sent']);
       this.log.info({ order: row.id, clientOrderId: row.client_order_id, code: err.code, exchangeSaid: said }, 'the exchange refused the order');
       this.emitOrders(profileId, row.broker_id, [rejected], 'rejected');
       throw new AppError(err.code, err.key, err.params, { ...(err.details as object | undefined), order: toOrderDto(rejected) });
     }
     // The answer is lost (timeout, 429, 5xx, connection reset): did the exchange take the order?
-    const marked = await this.transition(profileId, row.id, 'unknown', { code: err.code, message: `No answer to the order request (${err.message}); looking it up by its client order id ${row.client_order_id}.` }, ['sent']);
+    const marked = await this.transition(profileId, row.id, 'unknown', journalText(err.code, 'coreTrading.journal.noAnswer', { reason: err, clientOrderId: row.client_order_id }), ['sent']);
     let current = marked.row;
     if (marked.moved && !PENDING_STATUSES.includes(current.status)) {
       // Resolved meanwhile (a reconciliation found it): that is the outcome.
-      if (current.status === 'rejected') throw current.error_message ? externalError(asErrorCode(current.error_code), current.error_message, { order: toOrderDto(current) }) : new AppError(err.code, err.key, err.params, { order: toOrderDto(current) });
+      if (current.status === 'rejected') throw current.error_message ? journaledError(current) : new AppError(err.code, err.key, err.params, { order: toOrderDto(current) });
       return current;
     }
     this.log.warn({ order: row.id, clientOrderId: row.client_order_id, code: err.code, httpStatus: httpStatusFromError(err) }, 'order answer lost; looking it up by client order id');
@@ -741,19 +798,19 @@ export class OrderService {
     if (found.kind === 'absent' && rateLimited) {
       // The exchange answered 429 — a refusal — and says it has no such order: it was not placed.
       const refused = new AppError(err.code, 'errors.trading.notPlacedNotFound', { reason: err }, { ...(err.details as object | undefined) });
-      const t = await this.transition(profileId, row.id, 'rejected', { code: err.code, message: refused.message }, ['unknown']);
+      const t = await this.transition(profileId, row.id, 'rejected', journalError(refused), ['unknown']);
       current = t.row;
       if (t.moved && current.status !== 'rejected') return current;
       this.emitOrders(profileId, row.broker_id, [current], 'rejected');
       throw new AppError(err.code, refused.key, refused.params, { ...(err.details as object | undefined), order: toOrderDto(current) });
     }
     this.emitOrders(profileId, row.broker_id, [current], 'unknown');
-    const sofar =
+    const sofar: Text =
       found.kind === 'absent'
-        ? `it is not found at the exchange by its client order id ${row.client_order_id} so far`
+        ? { key: 'coreTrading.lookup.absent', params: { clientOrderId: row.client_order_id } }
         : found.kind === 'not_seen'
-          ? `it is not among the exchange's open and recent orders so far (client order id ${row.client_order_id})`
-          : `looking it up by its client order id ${row.client_order_id} failed so far (${found.error.message})`;
+          ? { key: 'coreTrading.lookup.notSeen', params: { clientOrderId: row.client_order_id } }
+          : { key: 'coreTrading.lookup.failed', params: { clientOrderId: row.client_order_id, reason: found.error.text } };
     throw new AppError(err.code, 'errors.trading.whetherOrderWasPlaced', { reason: err, sofar }, { ...(err.details as object | undefined), order: toOrderDto(current) }
     );
   }
@@ -856,7 +913,7 @@ export class OrderService {
     const row = await this.db.withProfile(profileId, (c) => getOrder(c, orderId));
     if (!row) throw new AppError('not_found', 'errors.trading.noSuchOrderJournal', {}, { field: 'orderId' });
     if (PENDING_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderSOutcomeNot', { status: row.status }, { order: toOrderDto(row) });
-    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderAlready', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
+    if (!OPEN_STATUSES.includes(row.status)) throw new AppError('conflict', 'errors.trading.orderAlready', { replace: statusText(row.status) }, { order: toOrderDto(row) });
     if (!row.broker_id || !row.exchange_order_id) throw new AppError('conflict', 'errors.trading.brokerOrderWasDeleted', {}, { order: toOrderDto(row) });
     return row;
   }
@@ -924,7 +981,7 @@ export class OrderService {
       if (isNotFound(e) || (isAppError(e) && e.code === 'invalid_order')) {
         row = await this.refresh(profileId, ex, row);
         if (TERMINAL_STATUSES.includes(row.status)) {
-          throw new AppError('conflict', 'errors.trading.orderCouldNotCancelled', { replace: row.status.replace('_', ' ') }, { order: toOrderDto(row) });
+          throw new AppError('conflict', 'errors.trading.orderCouldNotCancelled', { replace: statusText(row.status) }, { order: toOrderDto(row) });
         }
       }
       throw e;
@@ -971,7 +1028,7 @@ export class OrderService {
       if (method === 'edit') throw new AppError(err.code, 'errors.trading.orderSFillsCould', { reason: err }, err.details);
       old = seen;
     }
-    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', 'errors.trading.orderAlreadyExchangeNothing', { replace: old.status.replace('_', ' ') }, { order: toOrderDto(old) });
+    if (!OPEN_STATUSES.includes(old.status)) throw new AppError('conflict', 'errors.trading.orderAlreadyExchangeNothing', { replace: statusText(old.status) }, { order: toOrderDto(old) });
     const remaining = total.minus(old.filled);
     if (remaining.lte(0)) throw new AppError('conflict', 'errors.trading.orderHasFilledMeanwhile', { filled: old.filled.toFixed() }, { order: toOrderDto(old) });
     const req: PlaceRequest = {
@@ -989,9 +1046,9 @@ export class OrderService {
     // Validate the new values before anything changes (no balance check: the change releases the old order's funds).
     const p = await this.prepare(profileId, req, { balance: false }, target);
     if (p.problems.length) {
-      const message = describeProblems(p.problems as OrderProblem[]);
-      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), 'invalid_order', message);
-      throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message }, { problems: p.problems, order: toOrderDto(row) });
+      const refusal = new AppError('invalid_order', 'errors.trading.problems', { problems: problemsText(p.problems) });
+      const { row } = await this.journalRefusal(profileId, req, p, newClientOrderId(source), refusal);
+      throw new AppError('invalid_order', 'errors.trading.originalOrderUnchanged', { message: refusal }, { problems: p.problems, order: toOrderDto(row) });
     }
 
     if (method === 'cancel_replace') {
@@ -1048,7 +1105,7 @@ export class OrderService {
         answer = await callExchange(this.gateway, ex, 'edit order', () => ex.editOrder(old.exchange_order_id!, old.symbol, 'limit', old.side, newAmount, newPrice, { clientOrderId }));
       } catch (e) {
         const before = await this.refresh(profileId, ex, old);
-        const note = OPEN_STATUSES.includes(before.status) ? 'The original order is unchanged.' : `The original order is now ${before.status.replace('_', ' ')}.`;
+        const note: Text = OPEN_STATUSES.includes(before.status) ? { key: 'coreTrading.modify.originalUnchanged', params: {} } : { key: 'coreTrading.modify.originalNow', params: { status: statusText(before.status) } };
         try {
           const recovered = await this.afterLostOrRefused(profileId, ex, sent, e);
           const replaced = await this.refresh(profileId, ex, before);
@@ -1065,7 +1122,7 @@ export class OrderService {
         // Edited in place (same exchange id): the original row carries the new values.
         const updated = await this.db.withProfile(profileId, async (c) => {
           await c.query('UPDATE orders SET amount = $2, price = $3, requested_amount = $2, requested_price = $3, updated_at = now() WHERE id = $1', [old.id, p.amount!.toFixed(), p.price!.toFixed()]);
-          await markStatus(c, sent.id, 'cancelled', { code: null, message: `The exchange edited order ${old.exchange_order_id} in place; this attempt is merged into it.` }, ['sent']);
+          await markStatus(c, sent.id, 'cancelled', journalText(null, 'coreTrading.journal.editedInPlace', { exchangeOrderId: old.exchange_order_id }), ['sent']);
           return (await getOrder(c, old.id))!;
         });
         const order = await this.settle(profileId, ex, updated, parsed, 'modified');
@@ -1138,33 +1195,33 @@ export class OrderService {
 
   private async protectNow(profileId: string, req: ProtectRequest): Promise<Protection> {
     if (!CLIENT_ID.test(req.clientOrderId) || req.clientOrderId.length > 33) {
-      throw new AppError('invalid_input', 'errors.trading.protectionClientOrderId', {}, { issues: [{ path: 'clientOrderId', message: 'invalid characters or length' }] });
+      throw invalidField('clientOrderId', 'errors.trading.protectionClientOrderId');
     }
     const sl = toDecimal(req.stopLoss ?? undefined, 'stopLoss');
     const tp = toDecimal(req.takeProfit ?? undefined, 'takeProfit');
     const amountIn = toDecimal(req.amount, 'amount');
     const entry = toDecimal(req.entryPrice, 'entryPrice');
     const early = checkLevels({ stopLoss: sl, takeProfit: tp }, null);
-    if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', message: 'the amount to protect must be a positive number' });
-    if (early.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: early.map((p) => p.message).join('; ') }, { issues: early });
+    if (!amountIn || !amountIn.gt(0)) early.push({ path: 'amount', ...worded('coreTrading.level.amountNotPositive') });
+    if (early.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: problemsText(early) }, { issues: early });
 
     const target = await this.brokers.exchangeFor(profileId, req.brokerId);
     const { ex, broker } = target;
     const sandbox = sandboxOf(ex);
     const existing = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
-    if (existing.length) return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: existing, ocoRef: req.clientOrderId };
+    if (existing.length) return { mode: 'native', how: null, ...reasonOf('coreTrading.protection.alreadyPlaced'), orders: existing, ocoRef: req.clientOrderId };
 
     const m = this.marketOf(ex, broker.exchange, req.symbol);
-    if (!m) throw new AppError('invalid_input', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol: req.symbol }, { issues: [{ path: 'symbol', message: 'not on this exchange' }] });
+    if (!m) throw invalidField('symbol', 'errors.trading.hasNoMarket', { exchange: broker.exchange, symbol: req.symbol });
     const reference = entry ?? (await this.tickerOf(ex, req.symbol, 0)).last;
     const levels = checkLevels({ stopLoss: sl, takeProfit: tp }, reference);
-    if (levels.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: levels.map((p) => p.message).join('; ') }, { issues: levels });
+    if (levels.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit', { reason: problemsText(levels) }, { issues: levels });
 
     const legs: { leg: ProtectLeg; level: Decimal }[] = [];
     if (sl) legs.push({ leg: 'stop_loss', level: sl });
     if (tp) legs.push({ leg: 'take_profit', level: tp });
     const support = nativeSupport(ex, req.symbol, legs.map((l) => l.leg));
-    if (!support.native) return { mode: 'watched', how: null, reason: support.reason, orders: [], ocoRef: null };
+    if (!support.native) return { mode: 'watched', how: null, reason: support.reason, reasonKey: support.reasonKey, reasonParams: support.reasonParams, orders: [], ocoRef: null };
 
     // Precision and limits at each trigger price.
     const market = m.record;
@@ -1178,12 +1235,12 @@ export class OrderService {
     const problems: Problem[] = prepared.flatMap((p) => p.problems);
     const amount = prepared[0]!.amount;
     if (!problems.length && (!amount || !fitsCcxtNumber(amount) || prepared.some((p) => !fitsCcxtNumber(p.trigger)))) {
-      problems.push({ field: 'amount', code: 'amount_not_representable', message: 'The amount or a trigger price has more significant digits than can be sent exactly (at most 15)' });
+      problems.push(orderProblem('amount', 'amount_not_representable', 'coreTrading.problem.protectionNotRepresentable'));
     }
     const after = checkLevels({ stopLoss: prepared.find((p) => p.leg === 'stop_loss')?.trigger ?? null, takeProfit: prepared.find((p) => p.leg === 'take_profit')?.trigger ?? null }, reference);
-    if (after.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit2', { reason: after.map((p) => p.message).join('; ') }, { issues: after });
+    if (after.length) throw new AppError('invalid_input', 'errors.trading.stopLossTakeProfit2', { reason: problemsText(after) }, { issues: after });
     if (problems.length) {
-      throw new AppError('invalid_order', 'errors.trading.stopLossTakeProfit3', { describeProblems: describeProblems(problems as OrderProblem[]) }, { problems });
+      throw new AppError('invalid_order', 'errors.trading.stopLossTakeProfit3', { describeProblems: problemsText(problems) }, { problems });
     }
 
     // Journal every leg (one transaction) before anything is sent.
@@ -1218,7 +1275,7 @@ export class OrderService {
     });
     if (!rows) {
       // Journaled a moment ago by someone else: those legs are the ones.
-      return { mode: 'native', how: null, reason: 'Already placed (same client order id).', orders: await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId), ocoRef: req.clientOrderId };
+      return { mode: 'native', how: null, ...reasonOf('coreTrading.protection.alreadyPlaced'), orders: await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId), ocoRef: req.clientOrderId };
     }
     for (const r of rows) this.inflight.add(r.id);
     try {
@@ -1274,7 +1331,7 @@ export class OrderService {
               // The other legs are not sent; a leg already placed is cancelled: the pair is watched instead.
               for (const rest of sent) {
                 if (settled.some((s) => s.id === rest.id) || rest.id === row.id) continue;
-                settled.push((await this.transition(profileId, rest.id, 'rejected', { code: 'not_sent', message: `Not sent: the ${row.protects === 'stop_loss' ? 'stop-loss' : 'take-profit'} leg was refused (${refusal.message}).` }, ['sent'])).row);
+                settled.push((await this.transition(profileId, rest.id, 'rejected', journalText('not_sent', 'coreTrading.journal.legRefused', { leg: { key: `coreTrading.protection.leg.${row.protects ?? 'stop_loss'}` }, reason: refusal }), ['sent'])).row);
               }
               for (const placed of settled) if (OPEN_STATUSES.includes(placed.status)) await this.cancelNow(profileId, placed.id).catch((err: unknown) => this.log.warn({ order: placed.id, err: (err as Error).message }, 'could not cancel a protective leg after its pair was refused'));
               break;
@@ -1284,8 +1341,8 @@ export class OrderService {
       }
       const orders = await this.protectionLegs(profileId, req.brokerId, sandbox, req.clientOrderId);
       this.log.info({ ocoRef: req.clientOrderId, symbol: req.symbol, how: support.how, statuses: orders.map((o) => o.status), refused: refusal?.message }, 'protective orders placed');
-      if (refusal) return { mode: 'watched', how: support.how, reason: `The exchange refused the protective orders (${refusal.message}); watched by the app instead.`, orders, ocoRef: req.clientOrderId };
-      return { mode: 'native', how: support.how, reason: support.how === 'oco' ? 'OCO order list at the exchange.' : support.how === 'separate' ? 'Separate orders at the exchange; the app cancels the other leg when one fills.' : 'Order at the exchange.', orders, ocoRef: req.clientOrderId };
+      if (refusal) return { mode: 'watched', how: support.how, ...reasonOf('coreTrading.protection.refusedWatched', { reason: refusal }), orders, ocoRef: req.clientOrderId };
+      return { mode: 'native', how: support.how, ...reasonOf(`coreTrading.protection.${support.how}`), orders, ocoRef: req.clientOrderId };
     } finally {
       for (const r of rows) this.inflight.delete(r.id);
     }
@@ -1314,7 +1371,7 @@ export class OrderService {
   private async resolveLeg(profileId: string, ex: Exchange, row: OrderRow): Promise<OrderRow> {
     const found = await this.lookupPatiently(ex, row, [0]);
     if (found.kind === 'found') return this.settle(profileId, ex, row, found.order, 'placed');
-    return (await this.transition(profileId, row.id, 'unknown', { code: 'exchange_error', message: 'Not listed in the OCO answer; looking it up by its client order id.' }, ['sent'])).row;
+    return (await this.transition(profileId, row.id, 'unknown', journalText('exchange_error', 'coreTrading.journal.notInOcoAnswer'), ['sent'])).row;
   }
 
   /** The journal rows of a protective pair, stop-loss first. */
@@ -1568,7 +1625,7 @@ export class OrderService {
         // Never marked sent, so never sent (the mark is committed before the request leaves, and
         // only an intent is marked sent).
         after = await this.db.withProfile(profileId, (c) =>
-          markStatus(c, row.id, 'rejected', { code: 'not_sent', message: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).' }, from),
+          markStatus(c, row.id, 'rejected', journalText('not_sent', 'coreTrading.journal.neverSent'), from),
         );
       } else {
         // Only the exchange's own "no such client order id" proves absence; not seeing it in its lists does not.
@@ -1576,17 +1633,11 @@ export class OrderService {
         const age = Date.now() - (row.sent_at ?? row.created_at).getTime();
         if (limit !== null && age > limit) {
           after = await this.db.withProfile(profileId, (c) =>
-            markStatus(c, row.id, 'rejected', {
-              code: 'not_sent',
-              message: `Never reached the exchange: not found by its client order id ${Math.round(age / 1000)} s after it was sent, longer than the exchange accepts a request (its recvWindow).`,
-            }, from),
+            markStatus(c, row.id, 'rejected', journalText('not_sent', 'coreTrading.journal.neverArrived', { seconds: Math.round(age / 1000) }), from),
           );
         } else if (row.status === 'sent') {
-          const message =
-            r.kind === 'absent'
-              ? 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.'
-              : "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.";
-          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', { code: 'exchange_network', message }, from));
+          const why = journalText('exchange_network', r.kind === 'absent' ? 'coreTrading.journal.sentUnknown' : 'coreTrading.journal.sentNotListed');
+          after = await this.db.withProfile(profileId, (c) => markStatus(c, row.id, 'unknown', why, from));
         } else {
           attempted = false;
         }

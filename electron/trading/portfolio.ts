@@ -3,6 +3,8 @@ import type { Exchange, Ticker } from 'ccxt';
 import type { Database } from '../db/database';
 import type { ExchangeGateway } from '../exchanges/gateway';
 import { marketRecord, type MarketRecord } from '../exchanges/markets';
+import { worded } from '../exchanges/texts';
+import type { Params } from '../../shared/i18n';
 import type { Logger } from '../log';
 import { dec, readExchange, sleep, type ReadOptions } from './ccxt-io';
 import { currentSandbox, type BrokerAccess } from './mode';
@@ -30,7 +32,10 @@ export interface Capabilities {
   name: string;
   has: Record<'createMarketOrder' | 'createLimitOrder' | 'editOrder' | 'cancelOrder' | 'createStopOrder' | 'fetchOHLCV' | 'fetchOpenOrders' | 'fetchClosedOrders' | 'fetchMyTrades' | 'fetchTicker' | 'fetchBalance', boolean>;
   modify: 'edit' | 'cancel_replace';
+  /** English; `modifyNoteKey`/`modifyNoteParams` word it in the profile's language. */
   modifyNote: string;
+  modifyNoteKey: string;
+  modifyNoteParams: Params;
 }
 
 export interface PositionView {
@@ -50,6 +55,12 @@ export interface PositionView {
 }
 
 const yes = (v: unknown): boolean => v === true || v === 'emulated';
+
+/** How Modify works on this exchange, in English and by key. */
+function modifyNote(key: 'coreTrading.modify.binance' | 'coreTrading.modify.edit' | 'coreTrading.modify.cancelReplace', name: string): Pick<Capabilities, 'modifyNote' | 'modifyNoteKey' | 'modifyNoteParams'> {
+  const w = worded(key, { name });
+  return { modifyNote: w.message, modifyNoteKey: w.key, modifyNoteParams: w.params };
+}
 
 export class TradingReads {
   private readonly readOpts: ReadOptions;
@@ -163,11 +174,7 @@ export class TradingReads {
         fetchBalance: yes(h.fetchBalance),
       },
       modify: edit ? 'edit' : 'cancel_replace',
-      modifyNote: edit
-        ? broker.exchange.startsWith('binance')
-          ? 'Modify uses Binance’s cancel-replace: one request cancels the order and places the new one; the new order gets a new id.'
-          : `Modify uses ${String(ex.name ?? broker.exchange)}’s own order editing.`
-        : `${String(ex.name ?? broker.exchange)} cannot edit orders: Modify cancels the order, then places a new one (two steps).`,
+      ...modifyNote(edit ? (broker.exchange.startsWith('binance') ? 'coreTrading.modify.binance' : 'coreTrading.modify.edit') : 'coreTrading.modify.cancelReplace', String(ex.name ?? broker.exchange)),
     };
     this.capabilityCache.set(broker.exchange, caps);
     return caps;

@@ -2,6 +2,8 @@ import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
+import { translate } from '../../shared/i18n';
+import { wordError } from '../../shared/i18n/wording';
 import { amountFromCost, assertOrderOk, checkOrder, isOnTick, multiplyExact, roundToTick, truncateToStep, type MarketRules } from './precision';
 
 /** The test oracle: decimal.js with far more precision than any generated value needs. */
@@ -197,14 +199,14 @@ describe('checkOrder', () => {
 
   it('says what is wrong in words a person can act on', () => {
     const tooSmall = checkOrder({ side: 'buy', type: 'limit', amount: new Decimal('0.000001'), price: new Decimal('30000'), market: BTCUSDT });
-    expect(tooSmall.problems.find((p) => p.code === 'amount_below_min')).toEqual({ field: 'amount', code: 'amount_below_min', message: 'Amount 0.000001 is below the minimum 0.00001 BTC' });
+    expect(tooSmall.problems.find((p) => p.code === 'amount_below_min')).toEqual({ field: 'amount', code: 'amount_below_min', message: 'Amount 0.000001 is below the minimum 0.00001 BTC', key: 'coreTrading.problem.amountBelowMin', params: { amount: '0.000001', min: '0.00001', unit: ' BTC' } });
 
     const cheap = checkOrder({ side: 'buy', type: 'limit', amount: new Decimal('0.00032'), price: new Decimal('10000'), market: BTCUSDT });
-    expect(cheap.problems).toEqual([{ field: 'cost', code: 'cost_below_min', message: 'Cost 3.20 USDT is below the minimum 5 USDT' }]);
+    expect(cheap.problems).toEqual([{ field: 'cost', code: 'cost_below_min', message: 'Cost 3.20 USDT is below the minimum 5 USDT', key: 'coreTrading.problem.costBelowMin', params: { cost: '3.20', min: '5', unit: ' USDT' } }]);
     expect(cheap.cost?.toFixed()).toBe('3.2');
 
     const offTick = checkOrder({ side: 'sell', type: 'limit', amount: new Decimal('1'), price: new Decimal('100.005'), market: BTCUSDT });
-    expect(offTick.problems).toEqual([{ field: 'price', code: 'price_not_on_tick', message: 'Price 100.005 is not a multiple of the tick 0.01 (nearest valid price: 100.01)' }]);
+    expect(offTick.problems).toEqual([{ field: 'price', code: 'price_not_on_tick', message: 'Price 100.005 is not a multiple of the tick 0.01 (nearest valid price: 100.01)', key: 'coreTrading.problem.priceNotOnTick', params: { price: '100.005', tick: '0.01', nearest: '100.01' } }]);
     expect(offTick.price?.toFixed()).toBe('100.01');
 
     const truncatedBelow = checkOrder({ side: 'buy', type: 'limit', amount: '0.000155', price: '100', market: { ...BTCUSDT, precision: { amount: '0.0001', price: '0.01' }, limits: { amount: { min: '0.00015' } } } });
@@ -245,7 +247,7 @@ describe('checkOrder', () => {
     expect(noRef).toMatchObject({ price: null, cost: null, problems: [] });
     const withRef = checkOrder({ side: 'buy', type: 'market', amount: '0.00032', price: '10000.005', market: BTCUSDT });
     expect(withRef.price).toBeNull();
-    expect(withRef.problems).toEqual([{ field: 'cost', code: 'cost_below_min', message: 'Estimated cost 3.2000016 USDT is below the minimum 5 USDT' }]);
+    expect(withRef.problems).toEqual([{ field: 'cost', code: 'cost_below_min', message: 'Estimated cost 3.2000016 USDT is below the minimum 5 USDT', key: 'coreTrading.problem.estimatedCostBelowMin', params: { cost: '3.2000016', min: '5', unit: ' USDT' } }]);
   });
 
   it('reports missing and invalid inputs', () => {
@@ -264,6 +266,27 @@ describe('checkOrder', () => {
     })();
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: 'invalid_order', message: expect.stringMatching(/^Amount 0\.000001 is below the minimum 0\.00001 BTC; Price 100\.005 is not a multiple/) });
+  });
+
+  it('words every problem by key: the English message is the key\'s English, French by the same key and params', () => {
+    const market = { ...BTCUSDT, limits: { ...BTCUSDT.limits, amount: { min: '0.000015', max: '9000' } } };
+    const check = checkOrder({ side: 'buy', type: 'limit', amount: '0.000018', price: '100.005', market });
+    expect(check.problems.length).toBeGreaterThan(1);
+    for (const p of check.problems) expect(translate('en', p.key, p.params)).toBe(p.message);
+    expect(check.problems.map((p) => translate('fr', p.key, p.params))).toEqual([
+      'La quantité 0.000018 (0.00001 une fois arrondie au pas de 0.00001) est inférieure au minimum de 0.000015 BTC',
+      'Le prix 100.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 100.01)',
+      'Le montant 0.00100005 USDT est inférieur au minimum de 5 USDT',
+    ]);
+    // The whole refusal: English for scripts, the same lines in French from its key and nested params.
+    let err: AppError | undefined;
+    try {
+      assertOrderOk(check);
+    } catch (e) {
+      err = e as AppError;
+    }
+    expect(err?.message).toBe(check.problems.map((p) => p.message).join('; '));
+    expect(wordError('fr', err!.toPayload())).toBe(check.problems.map((p) => translate('fr', p.key, p.params)).join(' ; '));
   });
 
   it('accepts CCXT numbers and Decimals of other decimal.js clones exactly', () => {

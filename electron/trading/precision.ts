@@ -1,5 +1,7 @@
 import Decimal from 'decimal.js';
 import { AppError } from '../../shared/errors';
+import type { MessageKey, Params, Text } from '../../shared/i18n';
+import { listText, worded } from '../exchanges/texts';
 
 /**
  * Order precision and limits, as CCXT describes a market in TICK_SIZE precision mode: the amount
@@ -60,8 +62,16 @@ export type OrderProblemCode =
 export interface OrderProblem {
   field: OrderField;
   code: OrderProblemCode;
-  /** For a person, e.g. "Cost 3.20 USDT is below the minimum 5 USDT". */
+  /** For a person, in English, e.g. "Cost 3.20 USDT is below the minimum 5 USDT" (the key's English wording). */
   message: string;
+  /** The same sentence by catalogue key (`coreTrading.problem.*`) and parameters, worded by the renderer. */
+  key: MessageKey;
+  params: Params;
+}
+
+/** A problem of the order check, worded by key (its `message` is the English wording). */
+export function orderProblem<F extends string, C extends string>(field: F, code: C, key: MessageKey, params: Record<string, unknown> = {}): { field: F; code: C } & ReturnType<typeof worded> {
+  return { field, code, ...worded(key, params) };
 }
 
 export interface OrderCheck {
@@ -229,19 +239,20 @@ export function checkOrder(input: OrderCheckInput): OrderCheck {
   let amount = new Decimal(0);
   if (!requested || !amountOk) {
     const shown = input.amount instanceof Decimal ? input.amount.toString() : String(input.amount);
-    problems.push({ field: 'amount', code: 'amount_invalid', message: `Amount ${shown} is not a positive number` });
+    problems.push(orderProblem('amount', 'amount_invalid', 'coreTrading.problem.amountInvalid', { amount: shown }));
   } else {
     amount = step ? truncateToStep(requested, step) : requested;
-    const shown = amount.eq(requested) ? `Amount ${fmt(requested)}` : `Amount ${fmt(requested)} (${fmt(amount)} after rounding down to the step ${fmt(step ?? requested)})`;
+    const rounded = !amount.eq(requested);
+    const shown = { requested: fmt(requested), amount: fmt(rounded ? amount : requested), step: fmt(step ?? requested), unit: base };
     if (amountMin && requested.lt(amountMin)) {
-      problems.push({ field: 'amount', code: 'amount_below_min', message: `Amount ${fmt(requested)} is below the minimum ${fmt(amountMin)}${base}` });
+      problems.push(orderProblem('amount', 'amount_below_min', 'coreTrading.problem.amountBelowMin', { amount: fmt(requested), min: fmt(amountMin), unit: base }));
     } else if (amountMin && amount.lt(amountMin)) {
-      problems.push({ field: 'amount', code: 'amount_below_min', message: `${shown} is below the minimum ${fmt(amountMin)}${base}` });
+      problems.push(orderProblem('amount', 'amount_below_min', rounded ? 'coreTrading.problem.amountRoundedBelowMin' : 'coreTrading.problem.amountBelowMin', { ...shown, min: fmt(amountMin) }));
     } else if (amount.isZero() && step) {
-      problems.push({ field: 'amount', code: 'amount_below_step', message: `Amount ${fmt(requested)} is smaller than the step ${fmt(step)}${base}` });
+      problems.push(orderProblem('amount', 'amount_below_step', 'coreTrading.problem.amountBelowStep', { amount: fmt(requested), step: fmt(step), unit: base }));
     }
     if (amountMax && amount.gt(amountMax)) {
-      problems.push({ field: 'amount', code: 'amount_above_max', message: `${shown} is above the maximum ${fmt(amountMax)}${base}` });
+      problems.push(orderProblem('amount', 'amount_above_max', rounded ? 'coreTrading.problem.amountRoundedAboveMax' : 'coreTrading.problem.amountAboveMax', { ...shown, max: fmt(amountMax) }));
     }
   }
 
@@ -252,27 +263,27 @@ export function checkOrder(input: OrderCheckInput): OrderCheck {
   const givenPrice = priceGiven ? optional(input.price) : null;
   if (input.type === 'limit') {
     if (!priceGiven) {
-      problems.push({ field: 'price', code: 'price_required', message: 'A limit order needs a price' });
+      problems.push(orderProblem('price', 'price_required', 'coreTrading.problem.priceRequired'));
     } else if (!givenPrice || !givenPrice.gt(0)) {
-      problems.push({ field: 'price', code: 'price_invalid', message: `Price ${String(input.price)} is not a positive number` });
+      problems.push(orderProblem('price', 'price_invalid', 'coreTrading.problem.priceInvalid', { price: String(input.price) }));
     } else {
       price = givenPrice;
       if (tick && !isOnTick(givenPrice, tick)) {
         price = roundToTick(givenPrice, tick);
         if (!price.gt(0)) price = tick;
-        problems.push({ field: 'price', code: 'price_not_on_tick', message: `Price ${fmt(givenPrice)} is not a multiple of the tick ${fmt(tick)} (nearest valid price: ${fmt(price)})` });
+        problems.push(orderProblem('price', 'price_not_on_tick', 'coreTrading.problem.priceNotOnTick', { price: fmt(givenPrice), tick: fmt(tick), nearest: fmt(price) }));
       }
       if (priceMin && givenPrice.lt(priceMin)) {
-        problems.push({ field: 'price', code: 'price_below_min', message: `Price ${fmt(givenPrice)}${quote} is below the minimum ${fmt(priceMin)}${quote}` });
+        problems.push(orderProblem('price', 'price_below_min', 'coreTrading.problem.priceBelowMin', { price: fmt(givenPrice), min: fmt(priceMin), unit: quote }));
       }
       if (priceMax && givenPrice.gt(priceMax)) {
-        problems.push({ field: 'price', code: 'price_above_max', message: `Price ${fmt(givenPrice)}${quote} is above the maximum ${fmt(priceMax)}${quote}` });
+        problems.push(orderProblem('price', 'price_above_max', 'coreTrading.problem.priceAboveMax', { price: fmt(givenPrice), max: fmt(priceMax), unit: quote }));
       }
       costPrice = givenPrice;
     }
   } else if (priceGiven) {
     if (!givenPrice || !givenPrice.gt(0)) {
-      problems.push({ field: 'price', code: 'price_invalid', message: `Reference price ${String(input.price)} is not a positive number` });
+      problems.push(orderProblem('price', 'price_invalid', 'coreTrading.problem.referencePriceInvalid', { price: String(input.price) }));
     } else {
       costPrice = givenPrice;
     }
@@ -282,24 +293,32 @@ export function checkOrder(input: OrderCheckInput): OrderCheck {
   let cost: Decimal | null = null;
   if (costPrice && amountOk) {
     cost = multiplyExact(amount, costPrice);
-    const estimated = input.type === 'market' ? 'Estimated cost' : 'Cost';
+    const estimated = input.type === 'market';
     if (costMin && cost.lt(costMin)) {
-      problems.push({ field: 'cost', code: 'cost_below_min', message: `${estimated} ${fmt(cost, costDp)}${quote} is below the minimum ${fmt(costMin)}${quote}` });
+      problems.push(orderProblem('cost', 'cost_below_min', estimated ? 'coreTrading.problem.estimatedCostBelowMin' : 'coreTrading.problem.costBelowMin', { cost: fmt(cost, costDp), min: fmt(costMin), unit: quote }));
     }
     if (costMax && cost.gt(costMax)) {
-      problems.push({ field: 'cost', code: 'cost_above_max', message: `${estimated} ${fmt(cost, costDp)}${quote} is above the maximum ${fmt(costMax)}${quote}` });
+      problems.push(orderProblem('cost', 'cost_above_max', estimated ? 'coreTrading.problem.estimatedCostAboveMax' : 'coreTrading.problem.costAboveMax', { cost: fmt(cost, costDp), max: fmt(costMax), unit: quote }));
     }
   }
 
   return { amount, price, cost, problems };
 }
 
-/** The problems as one sentence list, e.g. "Amount … is below …; Cost … is below …". */
-export function describeProblems(problems: readonly OrderProblem[]): string {
+/** The problems as one sentence list, e.g. "Amount … is below …; Cost … is below …" (English). */
+export function describeProblems(problems: readonly { message: string }[]): string {
   return problems.map((p) => p.message).join('; ');
+}
+
+/**
+ * The problems as one message by key (`coreTrading.list` nesting each problem's key and params):
+ * its English wording is `describeProblems(problems)`, and the renderer words it in its language.
+ */
+export function problemsText(problems: readonly { key: string; params?: Params; message: string }[]): Text | string {
+  return listText(problems) ?? describeProblems(problems);
 }
 
 /** Throws AppError('invalid_order', <the messages>, { problems }) when the check found any. */
 export function assertOrderOk(check: OrderCheck): void {
-  if (check.problems.length > 0) throw new AppError('invalid_order', 'errors.trading.problems', { problems: describeProblems(check.problems) }, { problems: check.problems });
+  if (check.problems.length > 0) throw new AppError('invalid_order', 'errors.trading.problems', { problems: problemsText(check.problems) }, { problems: check.problems });
 }

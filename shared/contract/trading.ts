@@ -47,6 +47,9 @@ export const Order = z.object({
   fees: z.array(z.object({ cost: DecimalString, currency: z.string() })),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  /** errorMessage by catalogue key and parameters (worded in the profile's language); null on older rows and on the exchange's own words. */
+  errorKey: z.string().nullable().optional(),
+  errorParams: z.record(z.string(), z.unknown()).nullable().optional(),
   replacesOrderId: z.string().nullable(),
   /** Placed on the exchange's testnet (sandbox), not live. Looked up, cancelled and modified there. */
   sandbox: z.boolean(),
@@ -97,6 +100,9 @@ export const Position = z.object({
   updatedAt: z.string(),
 });
 
+/** A core sentence's catalogue parameters (a parameter may itself be a `{key, params}` message). */
+const TextParams = z.record(z.string(), z.unknown());
+
 export const Capabilities = z.object({
   exchange: z.string(),
   name: z.string(),
@@ -117,6 +123,9 @@ export const Capabilities = z.object({
   /** How Modify works here, for a person. */
   modify: z.enum(['edit', 'cancel_replace']),
   modifyNote: z.string(),
+  /** The note by key and parameters (coreTrading.modify.*), worded in the profile's language. */
+  modifyNoteKey: z.string().nullable().optional(),
+  modifyNoteParams: TextParams.nullable().optional(),
 });
 
 export const PortfolioAsset = z.object({
@@ -148,8 +157,9 @@ export const Ticker = z.object({
   timestamp: z.string().nullable(),
 });
 
-export const OrderProblem = z.object({ field: z.string(), code: z.string(), message: z.string() });
-export const OrderCheckItem = z.object({ name: z.string(), ok: z.boolean(), message: z.string() });
+/** `message` is English (scripts); `key` and `params` word it in the profile's language (coreTrading.problem.*). */
+export const OrderProblem = z.object({ field: z.string(), code: z.string(), message: z.string(), key: z.string().nullable().optional(), params: TextParams.nullable().optional() });
+export const OrderCheckItem = z.object({ name: z.string(), ok: z.boolean(), message: z.string(), key: z.string().nullable().optional(), params: TextParams.nullable().optional() });
 
 /** Input of orders.validate and orders.place: an amount (base) or a cost (quote), not both. */
 const OrderRequestShape = z.object({

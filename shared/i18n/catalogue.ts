@@ -41,6 +41,8 @@ import enCoreHeartbeat from './en/coreHeartbeat';
 import frCoreHeartbeat from './fr/coreHeartbeat';
 import enCoreRest from './en/coreRest';
 import frCoreRest from './fr/coreRest';
+import enCoreTrading from './en/coreTrading';
+import frCoreTrading from './fr/coreTrading';
 
 export const en = {
   common: enCommon,
@@ -62,6 +64,7 @@ export const en = {
   coreWebhooks: enCoreWebhooks,
   coreHeartbeat: enCoreHeartbeat,
   coreRest: enCoreRest,
+  coreTrading: enCoreTrading,
 };
 
 export const fr = {
@@ -84,4 +87,5 @@ export const fr = {
   coreWebhooks: frCoreWebhooks,
   coreHeartbeat: frCoreHeartbeat,
   coreRest: frCoreRest,
+  coreTrading: frCoreTrading,
 } satisfies Record<keyof typeof en, unknown>;

@@ -105,4 +105,26 @@ describe('brokers and markets, end to end in Chromium', () => {
     await page.waitForSelector('[data-test=status-testnet]', { state: 'detached' });
     await page.close();
   });
+
+  it('in French, the broker form says what is wrong with each field in French', async () => {
+    const page = await openApp(browser, app);
+    await page.click('[data-test=new-profile]');
+    await page.fill('[data-test=create-name]', 'Francophone');
+    await page.fill('[data-test=create-password]', 'pw-12345');
+    await page.fill('[data-test=create-password2]', 'pw-12345');
+    await page.click('[data-test=create-submit]');
+    await page.fill('[data-test=login-password]', 'pw-12345');
+    await page.click('[data-test=login-submit]');
+    await page.waitForSelector('[data-test=brokers]');
+    await page.click('[data-test=lang-fr]');
+    await expect.poll(() => page.getAttribute('html', 'lang')).toBe('fr');
+    await page.click('[data-test=add-broker]');
+    await page.fill('[data-test=exchange-search]', 'binance');
+    await page.selectOption('[data-test=exchange-select]', 'binance');
+    await page.fill('[data-test=cred-apiKey]', KEY); // the secret left empty
+    await page.click('[data-test=broker-test]');
+    await expect.poll(() => page.textContent('[data-test=cred-secret-error]')).toBe('secret est obligatoire pour Binance');
+    await page.screenshot({ path: `${app.dataDir}/broker-form-fr.png` });
+    await page.close();
+  });
 });

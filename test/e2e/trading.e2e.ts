@@ -32,7 +32,7 @@ beforeAll(async () => {
     ],
   });
   sim.series.setPrice('BTC/USDT', '60000');
-  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' } });
+  app = await startApp({ env: { ARISTOBOT_EXCHANGE_URL_binance: sim.url, ARISTOBOT_SECRETS_BACKEND: 'vault', ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase' }, timeoutMs: 110_000 });
   // The profile and its broker, set up over the API (the Account page has its own tests).
   const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
   await ws.call('profiles.create', { name: 'Trader', password: 'pw-12345' });
@@ -310,5 +310,43 @@ describe('manual trading in Chromium', () => {
     expect(seen.filter((s) => s.startsWith('broker '))).toEqual(['broker Other sim (binance) — default']);
     expect(seen.filter((s) => !s.startsWith('total ') && !s.startsWith('broker '))).toEqual(['asset-USDT']); // no BTC, no orders, no errors
     await page.screenshot({ path: join(SHOTS, '6-other-profile.png'), fullPage: true });
+  });
+
+  it('in French, the order check words every line in French: as you type, on Validate, and an order refused by the check at Execute', async () => {
+    // (still the profile "Other", 500 USDT)
+    await page.evaluate(`location.hash = '#/account'`);
+    await page.click('[data-test=lang-fr]');
+    await poll(() => page.getAttribute('html', 'lang')).toBe('fr');
+    await page.evaluate(`location.hash = '#/trading'`);
+    await page.waitForSelector('[data-test=trading]');
+    await page.fill('[data-test=market-search]', 'btc');
+    await page.click('[data-test="market-BTC/USDT"]');
+    await poll(() => text('[data-test=ticket-last]')).toMatch(/^60\s?000 USDT$/);
+    await page.click('[data-test=type-limit]');
+    await page.fill('[data-test=ticket-price]', '59000.005');
+    await page.fill('[data-test=ticket-amount]', '0.00001');
+    // as you type: the quick check's lines, in French
+    await poll(() => page.locator('[data-test=ticket-problem]').allTextContents()).toEqual([
+      'Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01)',
+      'Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT',
+    ]);
+    // Validate: the same lines in the status
+    await page.click('[data-test=validate]');
+    await poll(() => page.getAttribute('[data-test=validation-status]', 'data-state')).toBe('invalid');
+    expect(await text('[data-test=validation-status]')).toBe(
+      'Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01) ; Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT',
+    );
+    // Validated, then the balance drops before Execute: the check refuses the order, in French
+    await page.fill('[data-test=ticket-price]', '59000');
+    await page.fill('[data-test=ticket-amount]', '0.008');
+    await page.click('[data-test=validate]');
+    await poll(() => page.getAttribute('[data-test=validation-status]', 'data-state')).toBe('valid');
+    expect(await text('[data-test=validation-status]')).toContain('500 USDT disponible, 472 nécessaire');
+    sim.setBalance(OTHER_KEY, 'USDT', '100');
+    const posts = sim.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length;
+    await page.click('[data-test=execute]');
+    await poll(() => text('[data-test=ticket-result]')).toBe('Solde USDT insuffisant : l’ordre demande 472 USDT, 100 USDT disponible');
+    expect(sim.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length).toBe(posts);
+    await page.screenshot({ path: join(SHOTS, '7-refused-by-the-check-fr.png'), fullPage: true });
   });
 });

@@ -48,4 +48,11 @@ export default {
   notMarketOf: '{symbol} is not a market of {exchange}.',
   noFetchOhlcv: '{exchange} gives no candles through CCXT (fetchOHLCV).',
   noTimeframe: '{exchange} has no {timeframe} candles (it has {timeframes}).',
+  balance: {
+    tooMany: 'at most {max} assets',
+    notAsset: '"{asset}" is not an asset code',
+    notNumber: 'the {asset} balance "{raw}" is not a number',
+    negative: 'the {asset} balance {value} is negative',
+    outOfRange: 'the {asset} balance {value} is out of range (at most 18 decimals, below 10^24)',
+  },
 };

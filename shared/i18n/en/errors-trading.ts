@@ -39,6 +39,8 @@ export default {
   replacementRefused: 'The order was cancelled, but its replacement was refused: {reason}',
   replacementUnknown: 'The order was cancelled; whether its replacement was placed is not known yet ({status}), and it is being checked: {reason}',
   problems: '{problems}',
+  /** A refused order's reason as the journal keeps it (by key). */
+  journaled: '{reason}',
   notSentJournalSays: 'The order was not sent: the journal has it {status} by now.',
   notSentJournalSaysWhy: 'The order was not sent: the journal has it {status} by now ({reason}).',
   serverError: '{id} failed with a server error (HTTP {httpStatus}{code}{msg}); whether the request took effect is unknown.',

@@ -50,4 +50,11 @@ export default {
   notMarketOf: "{symbol} n'est pas un marché de {exchange}.",
   noFetchOhlcv: "{exchange} ne fournit pas de bougies via CCXT (fetchOHLCV).",
   noTimeframe: "{exchange} n'a pas de bougies {timeframe} (il propose {timeframes}).",
+  balance: {
+    tooMany: '{max} actifs au plus',
+    notAsset: '« {asset} » n’est pas un code d’actif',
+    notNumber: 'le solde {asset} « {raw} » n’est pas un nombre',
+    negative: 'le solde {asset} {value} est négatif',
+    outOfRange: 'le solde {asset} {value} est hors limites (18 décimales au plus, inférieur à 10^24)',
+  },
 } satisfies Shape<typeof en>;

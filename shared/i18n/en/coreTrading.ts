@@ -1,0 +1,102 @@
+/**
+ * Sentences the trading and exchanges core writes for a person outside errors: the order check's
+ * problem lines and check items, the stop-loss / take-profit mode's reason, the Modify note. The
+ * English wording stays in the DTO (`message`, `reason`, …); the key and parameters beside it let the
+ * renderer word it in the profile's language. The French side is fr/coreTrading.ts.
+ */
+export default {
+  /** Several lines of one message, in order (a list is nested: `{first}; {rest}`). */
+  list: '{first}; {rest}',
+  problem: {
+    amountInvalid: 'Amount {amount} is not a positive number',
+    amountBelowMin: 'Amount {amount} is below the minimum {min}{unit}',
+    amountRoundedBelowMin: 'Amount {requested} ({amount} after rounding down to the step {step}) is below the minimum {min}{unit}',
+    amountBelowStep: 'Amount {amount} is smaller than the step {step}{unit}',
+    amountAboveMax: 'Amount {amount} is above the maximum {max}{unit}',
+    amountRoundedAboveMax: 'Amount {requested} ({amount} after rounding down to the step {step}) is above the maximum {max}{unit}',
+    priceRequired: 'A limit order needs a price',
+    priceInvalid: 'Price {price} is not a positive number',
+    priceNotOnTick: 'Price {price} is not a multiple of the tick {tick} (nearest valid price: {nearest})',
+    priceBelowMin: 'Price {price}{unit} is below the minimum {min}{unit}',
+    priceAboveMax: 'Price {price}{unit} is above the maximum {max}{unit}',
+    referencePriceInvalid: 'Reference price {price} is not a positive number',
+    costBelowMin: 'Cost {cost}{unit} is below the minimum {min}{unit}',
+    costAboveMax: 'Cost {cost}{unit} is above the maximum {max}{unit}',
+    estimatedCostBelowMin: 'Estimated cost {cost}{unit} is below the minimum {min}{unit}',
+    estimatedCostAboveMax: 'Estimated cost {cost}{unit} is above the maximum {max}{unit}',
+    symbolUnknown: '{exchange} has no market {symbol}',
+    marketInactive: '{symbol} is not trading on {exchange} right now',
+    amountRequired: 'Give an amount or a cost',
+    priceUnavailable: 'No current price for {symbol}; the cost cannot be estimated',
+    costInvalid: 'Cost {cost} is not a positive number',
+    amountNotRepresentable: 'Amount {amount} has more significant digits than can be sent exactly (at most 15)',
+    priceNotRepresentable: 'Price {price} has more significant digits than can be sent exactly (at most 15)',
+    protectionNotRepresentable: 'The amount or a trigger price has more significant digits than can be sent exactly (at most 15)',
+    insufficientBalance: 'Not enough {asset}: the order needs {required} {asset}, {free} {asset} is available',
+  },
+  check: {
+    marketTrading: '{symbol} is trading',
+    amount: 'Amount {amount} {base}',
+    amountStep: 'Amount {amount} {base} (step {step})',
+    amountMin: 'Amount {amount} {base}, minimum {min}',
+    amountStepMin: 'Amount {amount} {base} (step {step}, minimum {min})',
+    price: 'Price {price} {quote}',
+    priceTick: 'Price {price} {quote} (tick {tick})',
+    cost: 'Cost {cost} {quote}',
+    costMin: 'Cost {cost} {quote} (minimum {min})',
+    estimatedCost: 'Estimated cost {cost} {quote}',
+    estimatedCostMin: 'Estimated cost {cost} {quote} (minimum {min})',
+    balance: '{free} {asset} available, {required} needed',
+    balanceAfterProblems: 'Not checked (fix the problems above first)',
+    balanceNotYet: 'Not checked yet',
+  },
+  level: {
+    required: 'give a stop-loss, a take-profit or both',
+    stopLossNotPositive: 'the stop-loss {price} is not a positive price',
+    takeProfitNotPositive: 'the take-profit {price} is not a positive price',
+    stopLossAboveTakeProfit: 'the stop-loss {stopLoss} must be below the take-profit {takeProfit}',
+    stopLossNotBelowPrice: 'the stop-loss {stopLoss} must be below the price {price} for a long position',
+    takeProfitNotAbovePrice: 'the take-profit {takeProfit} must be above the price {price} for a long position',
+    amountNotPositive: 'the amount to protect must be a positive number',
+  },
+  protection: {
+    noMarket: '{exchange} has no market {symbol}.',
+    ccxtCannot: 'CCXT does not place {leg} orders on {exchange} {kind} markets.',
+    typeNotAccepted: '{exchange} does not accept {type} orders on {symbol}.',
+    noOco: '{exchange} does not allow OCO orders on {symbol}, and two separate sell orders cannot both hold the same coins.',
+    alreadyPlaced: 'Already placed (same client order id).',
+    refusedWatched: 'The exchange refused the protective orders ({reason}); watched by the app instead.',
+    oco: 'OCO order list at the exchange.',
+    separate: 'Separate orders at the exchange; the app cancels the other leg when one fills.',
+    single: 'Order at the exchange.',
+    leg: {
+      stop_loss: 'stop-loss',
+      take_profit: 'take-profit',
+    },
+  },
+  /** Why an order is where it is in the journal (orders.error_message; the key in error_key). */
+  journal: {
+    exchangeRejected: 'The exchange rejected the order.',
+    noAnswer: 'No answer to the order request ({reason}); looking it up by its client order id {clientOrderId}.',
+    editedInPlace: 'The exchange edited order {exchangeOrderId} in place; this attempt is merged into it.',
+    legRefused: 'Not sent: the {leg} leg was refused ({reason}).',
+    notInOcoAnswer: 'Not listed in the OCO answer; looking it up by its client order id.',
+    neverSent: 'Never reached the exchange: the app stopped after journaling the order and before sending it (not found at the exchange by its client order id).',
+    neverArrived: 'Never reached the exchange: not found by its client order id {seconds} s after it was sent, longer than the exchange accepts a request (its recvWindow).',
+    sentUnknown: 'Sent, but no answer was stored and the exchange does not know the order yet; checking again later.',
+    sentNotListed: "Sent, but no answer was stored and the order is not among the exchange's open and recent orders; checking again later.",
+  },
+  /** Where looking a lost order up stands (inside errors.trading.whetherOrderWasPlaced). */
+  lookup: {
+    absent: 'it is not found at the exchange by its client order id {clientOrderId} so far',
+    notSeen: "it is not among the exchange's open and recent orders so far (client order id {clientOrderId})",
+    failed: 'looking it up by its client order id {clientOrderId} failed so far ({reason})',
+  },
+  modify: {
+    originalUnchanged: 'The original order is unchanged.',
+    originalNow: 'The original order is now {status}.',
+    binance: 'Modify uses Binance’s cancel-replace: one request cancels the order and places the new one; the new order gets a new id.',
+    edit: 'Modify uses {name}’s own order editing.',
+    cancelReplace: '{name} cannot edit orders: Modify cancels the order, then places a new one (two steps).',
+  },
+};

@@ -252,6 +252,27 @@ describe('events become notifications on the chosen channels', () => {
   });
 });
 
+describe('reasons other domains stored by key', () => {
+  it("a refused webhook's journaled reason key becomes the notification's (French); an old row keeps its English", async () => {
+    await svc.updateSettings(tr.profileId, { routes: { webhook_refused: ['in_app'] } });
+    const p = tr.profileId;
+    const insert = (key: string | null) =>
+      tr.db.withProfile(p, async (c) => (await c.query<{ id: string }>("INSERT INTO webhook_requests (http_status, status, reason, reason_key, reason_params, action, symbol) VALUES (401, 'rejected', 'Wrong secret: copy the alert template again (was the secret regenerated?).', $1, $2, 'SellMarket', 'ETHUSDT') RETURNING id", [key, key ? {} : null])).rows[0]!.id);
+    const keyedId = await insert('coreWebhooks.refused.wrongSecret');
+    const oldId = await insert(null);
+    for (const id of [keyedId, oldId]) tr.bus.emit('webhooks.received', { requestId: id, status: 'rejected', action: 'SellMarket', symbol: 'ETHUSDT', httpStatus: 401, receivedAt: new Date().toISOString() }, { profileId: p });
+    await svc.idle();
+    const items = await list();
+    const keyed = items.find((n) => n.ref === keyedId)!;
+    const old = items.find((n) => n.ref === oldId)!;
+    expect(keyed.body).toBe('SellMarket ETHUSDT: Wrong secret: copy the alert template again (was the secret regenerated?).');
+    expect(old.body).toBe(keyed.body);
+    expect(translate('fr', keyed.bodyText!.key, keyed.bodyText!.params as Params)).toBe("SellMarket ETHUSDT : Secret erroné : copiez à nouveau le modèle d'alerte (le secret a-t-il été régénéré ?).");
+    // the old row has no key: its English reason is quoted as is, inside a French sentence
+    expect(translate('fr', old.bodyText!.key, old.bodyText!.params as Params)).toBe('SellMarket ETHUSDT : Wrong secret: copy the alert template again (was the secret regenerated?).');
+  });
+});
+
 describe('the heartbeat outage', () => {
   it('is read from the heartbeat at each tick, and notified once the delay has passed', async () => {
     let state = { running: true, connected: false };

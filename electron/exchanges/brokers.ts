@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import type { Exchange } from 'ccxt';
 import { AppError, invalidField } from '../../shared/errors';
 import { listText } from './texts';
-import type { MessageKey } from '../../shared/i18n';
+import type { MessageKey, Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import { newSecretRef, type SecretStore } from '../secrets/store';
@@ -69,6 +69,8 @@ const toBroker = (r: BrokerRow): Broker => ({
 export interface SecretsProvider {
   store: SecretStore | null;
   message: string;
+  /** the message by key (worded in the reader's language); the English `message` when absent */
+  text?: Text;
 }
 
 /**
@@ -98,7 +100,7 @@ export class BrokerService {
   ) {}
 
   private store(): SecretStore {
-    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.message });
+    if (!this.secrets.store) throw new AppError('secrets_unavailable', 'errors.secrets.unavailable', { reason: this.secrets.text ?? this.secrets.message });
     return this.secrets.store;
   }
 

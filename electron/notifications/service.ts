@@ -9,7 +9,7 @@ import {
   type NotificationSettings as SettingsSchema,
 } from '../../shared/contract/notifications';
 import { AppError, invalidField, wireParams } from '../../shared/errors';
-import { pickLocale, translate, type Locale, type MessageKey, type Params, type Text } from '../../shared/i18n';
+import { hasKey, pickLocale, translate, type Locale, type MessageKey, type Params, type Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { BusEvent, EventBus } from '../events';
 import type { Logger } from '../log';
@@ -126,6 +126,8 @@ const maskToken = (t: string): string => `••••${t.slice(-4)}`;
 const fmt = (v: unknown): string => (v === null || v === undefined ? '?' : typeof v === 'object' && v !== null && 'toFixed' in v ? (v as { toFixed(): string }).toFixed() : String(v));
 /** A message by key (the notifications area of the catalogue). */
 const msg = (key: MessageKey, params: Record<string, unknown> = {}): Text => ({ key, params: wireParams(params) });
+/** A sentence another domain stored by key (NULL key: an older row, worded by its stored English instead). */
+const keyed = (key: string | null | undefined, params: Params | null | undefined): Text | null => (key && hasKey(key) ? { key, params: params ?? {} } : null);
 
 /** A stored notification in a language: its keys when it has them, its English text otherwise. */
 export function wordNotification(locale: Locale, r: { title: string; body: string; title_key: string | null; title_params: Params | null; body_key: string | null; body_params: Params | null }): { title: string; body: string } {
@@ -276,10 +278,10 @@ export class NotificationService {
   }
 
   private async fromOrders(profileId: string, ids: string[]): Promise<void> {
-    type O = { id: string; status: string; side: string; type: string; symbol: string; source: string; filled: unknown; amount: unknown; requested_amount: unknown; requested_cost: unknown; average_price: unknown; price: unknown; error_message: string | null };
+    type O = { id: string; status: string; side: string; type: string; symbol: string; source: string; filled: unknown; amount: unknown; requested_amount: unknown; requested_cost: unknown; average_price: unknown; price: unknown; error_message: string | null; error_key: string | null; error_params: Params | null };
     const { rows } = await this.d.db.withProfile(profileId, (c) =>
       c.query<O>(
-        `SELECT id, status, side, type, symbol, source, filled, amount, requested_amount, requested_cost, average_price, price, error_message FROM orders
+        `SELECT id, status, side, type, symbol, source, filled, amount, requested_amount, requested_cost, average_price, price, error_message, error_key, error_params FROM orders
           WHERE id = ANY($1) AND status IN ('filled', 'rejected') AND COALESCE(closed_at, updated_at) > now() - interval '1 hour'`,
         [ids],
       ),
@@ -290,7 +292,7 @@ export class NotificationService {
         await this.notify(profileId, { kind: 'order_filled', level: 'success', title: msg('core.notify.orderFilled', { symbol: o.symbol }), body: msg(buy ? 'core.notify.filledBuy' : 'core.notify.filledSell', { amount: fmt(o.filled), symbol: o.symbol, price: fmt(o.average_price ?? o.price), type: o.type, source: o.source }), ref: o.id, dedupeKey: `order_filled:${o.id}` });
       } else {
         const size = o.amount ?? o.requested_amount;
-        const reason = o.error_message ?? msg('core.notify.refused');
+        const reason = keyed(o.error_key, o.error_params) ?? o.error_message ?? msg('core.notify.refused');
         const body = size === null && o.requested_cost ? msg(buy ? 'core.notify.refusedBuyCost' : 'core.notify.refusedSellCost', { cost: fmt(o.requested_cost), symbol: o.symbol, type: o.type, source: o.source, reason }) : msg(buy ? 'core.notify.refusedBuy' : 'core.notify.refusedSell', { amount: fmt(size), symbol: o.symbol, type: o.type, source: o.source, reason });
         await this.notify(profileId, { kind: 'order_refused', level: 'danger', title: msg('core.notify.orderRefused', { symbol: o.symbol }), body, ref: o.id, dedupeKey: `order_refused:${o.id}` });
       }
@@ -298,19 +300,19 @@ export class NotificationService {
   }
 
   private async fromWebhookRequest(profileId: string, requestId: string): Promise<void> {
-    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ status: string; action: string | null; symbol: string | null; reason: string | null; http_status: number }>('SELECT status, action, symbol, reason, http_status FROM webhook_requests WHERE id = $1', [requestId]));
+    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ status: string; action: string | null; symbol: string | null; reason: string | null; reason_key: string | null; reason_params: Params | null; http_status: number }>('SELECT status, action, symbol, reason, reason_key, reason_params, http_status FROM webhook_requests WHERE id = $1', [requestId]));
     const r = rows[0];
     if (!r || r.status !== 'rejected') return;
     const what = [r.action, r.symbol].filter(Boolean).join(' ') || msg('core.notify.aWebhook');
-    await this.notify(profileId, { kind: 'webhook_refused', level: 'danger', title: msg('core.notify.webhookRefused'), body: msg('core.notify.webhookRefusedBody', { what, reason: r.reason ?? `HTTP ${r.http_status}` }), ref: requestId, dedupeKey: `webhook_refused:${requestId}` });
+    await this.notify(profileId, { kind: 'webhook_refused', level: 'danger', title: msg('core.notify.webhookRefused'), body: msg('core.notify.webhookRefusedBody', { what, reason: keyed(r.reason_key, r.reason_params) ?? r.reason ?? `HTTP ${r.http_status}` }), ref: requestId, dedupeKey: `webhook_refused:${requestId}` });
   }
 
   private async fromWebhookPosition(profileId: string, positionId: string): Promise<void> {
-    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ symbol: string; exit_order_id: string | null; exit_reason: string | null }>('SELECT symbol, exit_order_id, exit_reason FROM webhook_positions WHERE id = $1', [positionId]));
+    const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ symbol: string; exit_order_id: string | null; exit_reason: string | null; exit_reason_key: string | null; exit_reason_params: Params | null }>('SELECT symbol, exit_order_id, exit_reason, exit_reason_key, exit_reason_params FROM webhook_positions WHERE id = $1', [positionId]));
     const r = rows[0];
     if (!r?.exit_order_id) return;
     const failed = /failed/i.test(r.exit_reason ?? '');
-    await this.notify(profileId, { kind: 'sltp_executed', level: failed ? 'danger' : 'warning', title: msg('core.notify.sltpWebhook', { symbol: r.symbol }), body: r.exit_reason ? msg('errors.external', { reason: r.exit_reason }) : msg('core.notify.positionClosed'), ref: r.exit_order_id, dedupeKey: `sltp:webhook:${r.exit_order_id}` });
+    await this.notify(profileId, { kind: 'sltp_executed', level: failed ? 'danger' : 'warning', title: msg('core.notify.sltpWebhook', { symbol: r.symbol }), body: keyed(r.exit_reason_key, r.exit_reason_params) ?? (r.exit_reason ? msg('errors.external', { reason: r.exit_reason }) : msg('core.notify.positionClosed')), ref: r.exit_order_id, dedupeKey: `sltp:webhook:${r.exit_order_id}` });
   }
 
   private async fromSenders(profileId: string): Promise<void> {

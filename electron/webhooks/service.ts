@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Exchange } from 'ccxt';
 import Decimal from 'decimal.js';
 import { AppError, externalError, isAppError } from '../../shared/errors';
+import type { Text } from '../../shared/i18n';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { Broker, BrokerService } from '../exchanges/brokers';
@@ -74,7 +75,7 @@ export interface WebhookServiceOptions {
   brokers: Pick<BrokerService, 'list' | 'exchangeFor'>;
   gateway: Pick<ExchangeGateway, 'run'>;
   orders: Pick<OrderService, 'place' | 'ticker' | 'sync' | 'protect' | 'settleProtection' | 'cancelProtection'>;
-  secrets: { store: SecretStore | null; message: string };
+  secrets: { store: SecretStore | null; message: string; text?: Text };
   bus: EventBus;
   log: Logger;
   config: WebhookConfig;
@@ -167,7 +168,7 @@ export class WebhookService {
       knows: (token) => this.routes.has(sha(token)),
       trustForwarded: () => opts.config.trustProxy || this.tunnelRunning,
     });
-    this.tunnel = new Tunnel({ secrets: () => opts.secrets.store, secretsMessage: () => opts.secrets.message, log: opts.log, forward: opts.forward, timeoutMs: opts.tunnelTimeoutMs });
+    this.tunnel = new Tunnel({ secrets: () => opts.secrets.store, secretsMessage: () => opts.secrets.text ?? opts.secrets.message, log: opts.log, forward: opts.forward, timeoutMs: opts.tunnelTimeoutMs });
   }
 
   private tunnelRunning = false;
@@ -230,7 +231,7 @@ export class WebhookService {
 
   private secretStore(): SecretStore {
     const s = this.opts.secrets.store;
-    if (!s) throw new AppError('secrets_unavailable', 'errors.webhooks.webhookSecretCannotKept', { reason: this.opts.secrets.message });
+    if (!s) throw new AppError('secrets_unavailable', 'errors.webhooks.webhookSecretCannotKept', { reason: this.opts.secrets.text ?? this.opts.secrets.message });
     return s;
   }
 

@@ -1,5 +1,5 @@
 import { AppError, invalidField } from '../../shared/errors';
-import type { Params } from '../../shared/i18n';
+import type { Params, Text } from '../../shared/i18n';
 import type { Logger } from '../log';
 import type { SecretStore } from '../secrets/store';
 
@@ -46,7 +46,7 @@ export class Tunnel {
   private hasToken = false;
 
   constructor(
-    private readonly opts: { secrets: () => SecretStore | null; secretsMessage: () => string; log: Logger; forward?: Forward; timeoutMs?: number },
+    private readonly opts: { secrets: () => SecretStore | null; secretsMessage: () => string | Text; log: Logger; forward?: Forward; timeoutMs?: number },
   ) {}
 
   async state(): Promise<TunnelState> {

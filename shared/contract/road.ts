@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DecimalString, Id, method } from './define';
+import { TextParams } from './bot';
 
 /**
  * Paper trading's road to live (electron/bot/gate.ts) and live versus backtest
@@ -11,7 +12,12 @@ export const GateStep = z.object({
   key: GateStepKey,
   title: z.string(),
   ok: z.boolean(),
+  /** In English (scripts); the keys and params word `title` and `detail` in the profile's language. */
   detail: z.string(),
+  titleKey: z.string().optional(),
+  titleParams: TextParams.optional(),
+  detailKey: z.string().optional(),
+  detailParams: TextParams.optional(),
   /** Run ids, activation ids and dates that prove the step (null: nothing yet). */
   evidence: z
     .object({

@@ -35,6 +35,8 @@ import enHeartbeatPage from './en/heartbeatPage';
 import frHeartbeatPage from './fr/heartbeatPage';
 import enTradingPage from './en/tradingPage';
 import frTradingPage from './fr/tradingPage';
+import enCoreBot from './en/coreBot';
+import frCoreBot from './fr/coreBot';
 
 export const en = {
   common: enCommon,
@@ -53,6 +55,7 @@ export const en = {
   accountPage: enAccountPage,
   heartbeatPage: enHeartbeatPage,
   tradingPage: enTradingPage,
+  coreBot: enCoreBot,
 };
 
 export const fr = {
@@ -72,4 +75,5 @@ export const fr = {
   accountPage: frAccountPage,
   heartbeatPage: frHeartbeatPage,
   tradingPage: frTradingPage,
+  coreBot: frCoreBot,
 } satisfies Record<keyof typeof en, unknown>;

@@ -1,0 +1,88 @@
+/**
+ * Sentences the trading bot's core writes for a person (electron/bot): a decision's reason and error,
+ * an activation's state reason, the engine's note, the road to live's steps, and the decision rule's
+ * own reasons (electron/kernel/runtime-source.ts). Stored in English beside their keys and parameters
+ * (migrations/0020_i18nbot.sql); the renderer words them in the profile's language.
+ */
+export default {
+  engine: {
+    on: 'The engine is on: running activations trade on every signal.',
+    off: 'The engine is off: no activation opens or closes anything on a signal. Stop-loss and take-profit are still executed.',
+  },
+  /** The decision rule's answer: which calls decided (the same English as the kernel's `reason`). */
+  why: {
+    warmup: 'warm-up (needs {warmup} candles before the first decision, has {have})',
+    shouldLong: 'shouldLong()',
+    shouldShort: 'shouldShort()',
+    shouldExit: 'shouldExit()',
+    longReversal: 'shouldLong() (reversal)',
+    shortReversal: 'shouldShort() (reversal)',
+    shortCloseOnly: 'shouldShort() (shorting not allowed: close only)',
+    longFalse: 'shouldLong() false',
+    longShortFalse: 'shouldLong() and shouldShort() false',
+    shortExitFalse: 'shouldShort() and shouldExit() false',
+    longExitFalse: 'shouldLong() and shouldExit() false',
+  },
+  decision: {
+    late: 'signal {seconds} s late (more than one {timeframe} candle): not acted on',
+    engineOff: 'engine off',
+    noCandle: 'the candle is not available',
+    noCandleError: 'the signalled candle is neither in memory nor stored',
+    strategyFailed: 'the strategy failed',
+    nothingToDo: "{reason}; nothing to do for this activation's book",
+    stopLossReached: 'stop-loss {level} reached (1m candle low {low}, high {high})',
+    takeProfitReached: 'take-profit {level} reached (1m candle low {low}, high {high})',
+    stopLossNative: 'stop-loss executed at the exchange (native order {order})',
+    takeProfitNative: 'take-profit executed at the exchange (native order {order})',
+    soldByUser: 'sold by the user',
+    stoppedClosed: 'stopped by the user: position closed',
+    endReached: 'end date reached',
+    adopted: "adopted the exchange's state: position {own} → {next} {base} (the exchange holds {have} {base})",
+    adoptedOthers: "adopted the exchange's state: position {own} → {next} {base} (the exchange holds {have} {base}, {others} of them in other activations' books)",
+    orderRefused: 'order refused: {reason}',
+    outcomeUnknown: 'order {clientOrderId} outcome unknown so far ({reason}); never sent again',
+    noFill: 'order {status} without a fill',
+  },
+  state: {
+    suspendedByUser: 'suspended by the user',
+    stoppedByUser: 'stopped by the user',
+    stoppedLeft: 'stopped by the user; the position was left on the account',
+    endReached: 'end date reached',
+    endReachedClosed: 'end date reached; the position was closed',
+    resumeWhenReady: '{reason}; resume when ready',
+    orderRefused: 'order refused: {reason}',
+    outcomeUnknown: "an order's outcome is not known yet (client order id {clientOrderId})",
+    noFill: 'order {status} without a fill',
+    seeDecisions: 'see the decisions',
+  },
+  /** An order's status inside a sentence. */
+  orderStatus: {
+    intent: 'intent',
+    sent: 'sent',
+    open: 'open',
+    partially_filled: 'partially filled',
+    filled: 'filled',
+    cancelled: 'cancelled',
+    rejected: 'rejected',
+    expired: 'expired',
+    unknown: 'unknown',
+  },
+  gate: {
+    steps: { code: '① code checks', backtest: '② backtest', lookahead: '③ lookahead check', paper: '④ paper run' },
+    codeOk: 'Version {version} of "{name}" compiles and loads.',
+    codeFailed: 'Version {version} does not load: {reason}',
+    backtestOk: 'Backtest of version {version} on {symbol} {timeframe} ({from} → {to}).',
+    backtestMissing: 'No finished backtest of version {version} on {symbol} {timeframe} yet: run one on the Backtest page.',
+    lookaheadNeedsBacktest: 'Needs the backtest of step ② first.',
+    lookaheadCouldNotRun: 'The lookahead check could not run: {reason}',
+    lookaheadNotRecorded: 'The lookahead check was not recorded.',
+    lookaheadOk: 'No decision changes when the future is cut off ({checked} cuts checked).',
+    lookaheadFailed: '{count} decision changes when the future is cut off: the strategy reads candles it could not know.|{count} decisions change when the future is cut off: the strategy reads candles it could not know.',
+    lookaheadFailedAt:
+      '{count} decision changes when the future is cut off: the strategy reads candles it could not know (first at {at}: {full} with the future, {truncated} without).|{count} decisions change when the future is cut off: the strategy reads candles it could not know (first at {at}: {full} with the future, {truncated} without).',
+    paperOk: 'Paper activation on {symbol} ran {hours} h ({decisions} decisions) without an error.',
+    paperShort: 'Paper activation on {symbol} has run {hours} h of the {need} h required.',
+    paperFailed: 'The paper activation on {symbol} hit an error; fix the strategy (a new version) and run it on paper again.',
+    paperMissing: 'Run version {version} on a paper broker for {need} h.',
+  },
+};

@@ -67,6 +67,20 @@ export default {
     expired: 'expired',
     unknown: 'unknown',
   },
+  /** Live versus backtest (compare.ts): the note, a refused decision's fallback, the P&L gap's lines. */
+  compare: {
+    noDecision: 'No decision yet: the comparison starts with the first signal.',
+    noCandles: "No stored {symbol} {timeframe} candles for the activation's period.",
+    refused: 'refused',
+    error: 'error',
+    liveOnly: 'Trade entered {at}: live only',
+    backtestOnly: 'Trade entered on the {at} candle: backtest only',
+    entryPrice: 'Trade entered on the {at} candle: entry price {live} vs {backtest}',
+    exitPrice: 'Trade entered on the {at} candle: exit price {live} vs {backtest}',
+    amount: 'Trade entered on the {at} candle: amount {live} vs {backtest}',
+    fees: 'Trade entered on the {at} candle: fees {live} vs {backtest}',
+    rounding: 'Trade entered on the {at} candle: rounding (the backtest computes in float64; live P&L as booked)',
+  },
   gate: {
     steps: { code: '① code checks', backtest: '② backtest', lookahead: '③ lookahead check', paper: '④ paper run' },
     codeOk: 'Version {version} of "{name}" compiles and loads.',

@@ -124,6 +124,10 @@ describe('the road to live', () => {
     // live, nothing done yet: refused naming the red steps, nothing created
     const closed = await err(c.call('bot.create', { ...ok, brokerId: liveId }));
     expect(closed).toMatchObject({ code: 'gate_closed', message: expect.stringMatching(/② backtest, ③ lookahead check, ④ paper run are red/) });
+    // the red steps are named by key: worded in French with the rest of the sentence
+    const wire = (await c.request('bot.create', { ...ok, brokerId: liveId })).error as unknown as { code: string; key: string; params: Params };
+    expect(wire).toMatchObject({ code: 'gate_closed', key: 'errors.bot.activationTradesRealMoney', params: { count: 3 } });
+    expect(translate('fr', wire.key, wire.params)).toMatch(/: ② backtest, ③ test d’anticipation, ④ essai fictif sont en rouge\./);
     expect(await c.call('bot.list')).toEqual([]);
 
     // on paper: no gate

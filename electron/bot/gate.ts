@@ -1,5 +1,5 @@
 import { AppError, invalidField, isAppError } from '../../shared/errors';
-import type { MessageKey, Params } from '../../shared/i18n';
+import type { MessageKey, Params, Text } from '../../shared/i18n';
 import type { BacktestRunParams } from '../../shared/contract/backtest';
 import type { Database } from '../db/database';
 import type { Broker } from '../exchanges/brokers';
@@ -25,7 +25,13 @@ import { nested, saidOf, say } from './text';
 export type StepKey = 'code' | 'backtest' | 'lookahead' | 'paper';
 export const STEP_ORDER: StepKey[] = ['code', 'backtest', 'lookahead', 'paper'];
 const STEP_TITLE = (k: StepKey) => say(`coreBot.gate.steps.${k}`);
-const STEP_NAME: Record<StepKey, string> = { code: STEP_TITLE('code').text, backtest: STEP_TITLE('backtest').text, lookahead: STEP_TITLE('lookahead').text, paper: STEP_TITLE('paper').text };
+
+/** The red steps' titles as one message (each worded in the sentence's language). */
+function redList(red: StepKey[]): Text {
+  const names = ['a', 'b', 'c', 'd'] as const;
+  const size = (['one', 'two', 'three', 'four'] as const)[Math.min(red.length, 4) - 1] ?? 'one';
+  return { key: `coreBot.gate.list.${size}`, params: Object.fromEntries(red.slice(0, 4).map((k, i) => [names[i], nested(STEP_TITLE(k))])) };
+}
 
 /** A step with its title and detail in English and by key (the renderer words them in the profile's language). */
 function step(key: StepKey, ok: boolean, detailKey: MessageKey, params: Record<string, unknown>, evidence: GateStep['evidence']): GateStep {
@@ -131,7 +137,7 @@ export class RoadToLive {
     const g = await this.evaluate(profileId, target);
     if (!g.live || g.open) return g;
     if (!override) {
-      throw new AppError('gate_closed', 'errors.bot.activationTradesRealMoney', { red: g.red.map((k) => STEP_NAME[k]).join(', '), count: g.red.length }, { red: g.red, steps: g.steps }
+      throw new AppError('gate_closed', 'errors.bot.activationTradesRealMoney', { red: redList(g.red), count: g.red.length }, { red: g.red, steps: g.steps }
       );
     }
     return g;

@@ -83,6 +83,8 @@ export default {
   },
   gate: {
     steps: { code: '① code checks', backtest: '② backtest', lookahead: '③ lookahead check', paper: '④ paper run' },
+    /** The red steps named in a sentence (each a step title by key). */
+    list: { one: '{a}', two: '{a}, {b}', three: '{a}, {b}, {c}', four: '{a}, {b}, {c}, {d}' },
     codeOk: 'Version {version} of "{name}" compiles and loads.',
     codeFailed: 'Version {version} does not load: {reason}',
     backtestOk: 'Backtest of version {version} on {symbol} {timeframe} ({from} → {to}).',

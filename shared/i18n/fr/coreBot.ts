@@ -77,6 +77,7 @@ export default {
   },
   gate: {
     steps: { code: '① vérification du code', backtest: '② backtest', lookahead: '③ test d’anticipation', paper: '④ essai fictif' },
+    list: { one: '{a}', two: '{a}, {b}', three: '{a}, {b}, {c}', four: '{a}, {b}, {c}, {d}' },
     codeOk: 'La version {version} de « {name} » compile et se charge.',
     codeFailed: 'La version {version} ne se charge pas : {reason}',
     backtestOk: 'Backtest de la version {version} sur {symbol} {timeframe} ({from} → {to}).',

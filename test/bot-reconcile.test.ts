@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
+import { translate, type Params } from '../shared/i18n';
 import { BotEngine, botClientOrderId } from '../electron/bot/engine';
 import { Kernel } from '../electron/kernel';
 import { silentLogger } from '../electron/log';
@@ -140,7 +141,7 @@ describe('the bot reconciles its books with the exchange', () => {
   });
 
   it('coins sold outside the app suspend the activation with the reason (bot.get, bot.updated); it cannot be resumed as it is', async () => {
-    const events: { id: string; state: string; reason: string | null }[] = [];
+    const events: { id: string; state: string; reason: string | null; reasonKey?: string | null; reasonParams?: Params | null }[] = [];
     const off = tr.bus.on((e) => {
       if (e.event === 'bot.updated') events.push(e.data as (typeof events)[number]);
     });
@@ -159,8 +160,12 @@ describe('the bot reconciles its books with the exchange', () => {
     expect(g.state).toBe('suspended');
     expect(g.reason).toBe(`Book mismatch: the exchange holds ${left.toFixed()} BTC, less than this activation's position of ${held.toFixed()} BTC — sold outside the app? Adopt the exchange's quantity, or close.`);
     expect(g.position!.amount).toBe(held.toFixed()); // the book itself is not changed behind the user's back
-    expect(events).toContainEqual({ id: actId, state: 'suspended', reason: g.reason });
-    expect((await bot.decisions(tr.profileId, actId, 1))[0]).toMatchObject({ kind: 'reconcile', action: 'suspend', reason: g.reason });
+    // by key: the error's own key and parameters, worded in French by the renderer
+    expect(g).toMatchObject({ reasonKey: 'errors.bot.bookMismatch', reasonParams: { have: left.toFixed(), own: held.toFixed(), base: 'BTC' } });
+    expect(translate('en', g.reasonKey!, g.reasonParams as Params)).toBe(g.reason);
+    expect(translate('fr', g.reasonKey!, g.reasonParams as Params)).toBe(`Écart de carnet : l'exchange détient ${left.toFixed()} BTC, moins que la position de cette activation (${held.toFixed()} BTC) — vendu hors de l'application ? Reprenez la quantité de l'exchange, ou clôturez.`);
+    expect(events).toContainEqual({ id: actId, state: 'suspended', reason: g.reason, reasonKey: g.reasonKey, reasonParams: g.reasonParams });
+    expect((await bot.decisions(tr.profileId, actId, 1))[0]).toMatchObject({ kind: 'reconcile', action: 'suspend', reason: g.reason, reasonKey: g.reasonKey, reasonParams: g.reasonParams });
     off();
 
     // resuming the mismatched book is refused and changes nothing
@@ -183,6 +188,12 @@ describe('the bot reconciles its books with the exchange', () => {
     expect(adopted).toMatchObject({ state: 'suspended', reason: expect.stringMatching(/^adopted the exchange's state: position [\d.]+ → [\d.]+ BTC/) });
     const d = (await bot.decisions(tr.profileId, actId, 1))[0]!;
     expect(d).toMatchObject({ kind: 'adopt', action: 'adopt', status: 'done', reason: `adopted the exchange's state: position ${before.position!.amount} → ${left.toFixed()} BTC (the exchange holds ${left.toFixed()} BTC)` });
+    expect(d).toMatchObject({ reasonKey: 'coreBot.decision.adopted', reasonParams: { own: before.position!.amount, next: left.toFixed(), have: left.toFixed(), base: 'BTC' } });
+    expect(translate('fr', d.reasonKey!, d.reasonParams as Params)).toBe(`état de la plateforme adopté : position ${before.position!.amount} → ${left.toFixed()} BTC (la plateforme détient ${left.toFixed()} BTC)`);
+    // the state reason nests the decision's: "…; resume when ready", in French too
+    expect(adopted).toMatchObject({ reason: `${d.reason}; resume when ready`, reasonKey: 'coreBot.state.resumeWhenReady', reasonParams: { reason: { key: d.reasonKey, params: d.reasonParams } } });
+    expect(translate('en', adopted.reasonKey!, adopted.reasonParams as Params)).toBe(adopted.reason);
+    expect(translate('fr', adopted.reasonKey!, adopted.reasonParams as Params)).toBe(`${translate('fr', d.reasonKey!, d.reasonParams as Params)} ; reprenez quand vous serez prêt`);
     // the entry cost shrank in proportion: the book's P&L stays the trade's
     expect((await entryCost()).div(left).toDecimalPlaces(8).toFixed()).toBe(costBefore.div(before.position!.amount).toDecimalPlaces(8).toFixed());
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
+import { translate, type Params } from '../shared/i18n';
 import { floorToTimeframe } from '../shared/timeframes';
 import type { HeartbeatSignal } from '../shared/contract/heartbeat';
 import { BotEngine, botClientOrderId, toColumns } from '../electron/bot/engine';
@@ -96,6 +97,12 @@ async function run(minutes: number): Promise<void> {
 
 const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (isAppError(e) ? { code: e.code, message: e.message } : { code: 'thrown', message: String(e) }));
 const orderPosts = () => ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order');
+/** A core sentence by key: its stored English is the English catalogue's; its French as the renderer words it. */
+const french = (english: string | null | undefined, key: string | null | undefined, params: unknown) => {
+  expect(key, `a key for "${english}"`).toEqual(expect.any(String));
+  expect(translate('en', key!, (params ?? undefined) as Params | undefined)).toBe(english);
+  return translate('fr', key!, (params ?? undefined) as Params | undefined);
+};
 const activations = () => tdb.db.withProfile(tr.profileId, async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM bot_activations')).rows[0]!.n);
 
 let emaId: string;
@@ -139,6 +146,14 @@ describe('the trading bot on live signals', () => {
     expect(decisions.every((d) => d.status === 'done' && d.kind === 'signal')).toBe(true);
     const acted = decisions.filter((d) => d.action !== 'none');
     expect(acted.length).toBeGreaterThanOrEqual(2);
+    // the decision rule's reasons by key: warm-up first, then which calls decided, in French too
+    expect(decisions[0]).toMatchObject({ reason: expect.stringMatching(/^warm-up/), reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: expect.any(Number), have: expect.any(Number) } });
+    expect(french(decisions[0]!.reason, decisions[0]!.reasonKey, decisions[0]!.reasonParams)).toMatch(/^préchauffage \(il faut \d+ bougies avant la première décision, \d+ disponibles\)$/);
+    for (const d of decisions) expect(french(d.reason, d.reasonKey, d.reasonParams)).not.toBe(d.reason);
+    const opened = acted.find((d) => d.action === 'open_long')!;
+    expect(opened).toMatchObject({ reason: 'shouldLong()', reasonKey: 'coreBot.why.shouldLong' });
+    expect(french(opened.reason, opened.reasonKey, opened.reasonParams)).toBe('shouldLong() vrai');
+    expect(decisions.some((d) => d.reasonKey === 'coreBot.why.longFalse' && translate('fr', d.reasonKey, d.reasonParams as Params) === 'shouldLong() faux')).toBe(true);
 
     // the backtest of the same version on the same stored candles (fills at the decision candle's close)
     await hb.whenStored();
@@ -212,6 +227,8 @@ describe('the trading bot on live signals', () => {
     expect(orderPosts()).toHaveLength(posts);
     const d = (await bot.decisions(tr.profileId, z.id, 10)).find((x) => x.candleTime === new Date(candle).toISOString())!;
     expect(d).toMatchObject({ status: 'done', orderIds: [placed.id] });
+    // a row written without a key (as before migration 0020) keeps its English, with no key: the page shows that English
+    expect(d).toMatchObject({ reason: 'shouldLong()', reasonKey: null, reasonParams: null });
     const g = await bot.get(tr.profileId, z.id);
     expect(g.position).toMatchObject({ side: 'long', entryPrice: placed.average_price!.toFixed() });
     const net = placed.fee_currency === 'BTC' ? placed.filled.minus(placed.fee!) : placed.filled;
@@ -234,7 +251,14 @@ describe('the trading bot on live signals', () => {
     const x = await bot.create(tr.profileId, { strategyId: thrower.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '100' });
     await run(2);
     const [gb, gc, gx] = [await bot.get(tr.profileId, b.id), await bot.get(tr.profileId, c.id), await bot.get(tr.profileId, x.id)];
-    expect(gx).toMatchObject({ state: 'error', reason: expect.stringMatching(/boom in shouldLong.*line 4/) });
+    expect(gx).toMatchObject({ state: 'error', reason: expect.stringMatching(/boom in shouldLong.*line 4/), reasonKey: expect.stringMatching(/^errors\.kernel\./) });
+    // the strategy's own words stay as they are inside the French sentence
+    const frError = french(gx.reason, gx.reasonKey, gx.reasonParams);
+    expect(frError).toMatch(/boom in shouldLong/);
+    expect(frError).not.toBe(gx.reason);
+    const failed = (await bot.decisions(tr.profileId, x.id, 1))[0]!;
+    expect(failed).toMatchObject({ reason: 'the strategy failed', reasonKey: 'coreBot.decision.strategyFailed', status: 'error', error: gx.reason, errorKey: gx.reasonKey, errorParams: gx.reasonParams });
+    expect(french(failed.reason, failed.reasonKey, failed.reasonParams)).toBe('la stratégie a échoué');
     expect(gb.state).toBe('running');
     expect(gc.state).toBe('running');
     // each bought with half of its own budget
@@ -254,15 +278,19 @@ describe('the trading bot on live signals', () => {
     expect(btcBefore.minus(btcAfter).toFixed()).toBe(new Decimal(gb.position!.amount).toDecimalPlaces(5, Decimal.ROUND_DOWN).toFixed());
     expect((await bot.get(tr.profileId, c.id)).position).toEqual(gc.position);
     expect((await bot.trades(tr.profileId, b.id))[0]).toMatchObject({ exitReason: 'sell' });
+    const sale = (await bot.decisions(tr.profileId, b.id, 1))[0]!;
+    expect(sale).toMatchObject({ kind: 'sell', reason: 'sold by the user', reasonKey: 'coreBot.decision.soldByUser' });
+    expect(french(sale.reason, sale.reasonKey, sale.reasonParams)).toBe("vendu par l'utilisateur");
     expect(await bot.trades(tr.profileId, c.id)).toEqual([]);
     await bot.stopActivation(tr.profileId, x.id, false);
 
     // Suspend: no decisions; Resume: decisions again
-    await bot.suspendActivation(tr.profileId, c.id);
+    const suspended = await bot.suspendActivation(tr.profileId, c.id);
+    expect(french(suspended.reason, suspended.reasonKey, suspended.reasonParams)).toBe("suspendue par l'utilisateur");
     const before = (await bot.decisions(tr.profileId, c.id, 1000)).length;
     await run(1);
     expect((await bot.decisions(tr.profileId, c.id, 1000)).length).toBe(before);
-    await bot.startActivation(tr.profileId, c.id);
+    expect(await bot.startActivation(tr.profileId, c.id)).toMatchObject({ state: 'running', reason: null, reasonKey: null, reasonParams: null });
     await run(1);
     expect((await bot.decisions(tr.profileId, c.id, 1000)).length).toBe(before + 1);
 
@@ -275,7 +303,8 @@ describe('the trading bot on live signals', () => {
     expect(gb2.position).not.toBeNull();
     const btc = new Decimal(ex.balances(tr.credentials.apiKey).BTC!.free);
     const kept = await bot.stopActivation(tr.profileId, b.id, false);
-    expect(kept).toMatchObject({ state: 'stopped', position: gb2.position, reason: expect.stringMatching(/left on the account/) });
+    expect(kept).toMatchObject({ state: 'stopped', position: gb2.position, reason: expect.stringMatching(/left on the account/), reasonKey: 'coreBot.state.stoppedLeft' });
+    expect(french(kept.reason, kept.reasonKey, kept.reasonParams)).toBe("arrêtée par l'utilisateur ; la position a été laissée sur le compte");
     expect(new Decimal(ex.balances(tr.credentials.apiKey).BTC!.free).toFixed()).toBe(btc.toFixed());
   }, 60_000);
 
@@ -307,7 +336,9 @@ describe('the trading bot on live signals', () => {
     // wait for the 3m candle that opens the position
     for (let i = 0; i < 4 && !(await bot.get(tr.profileId, t.id)).position; i++) await run(1);
     expect((await bot.get(tr.profileId, t.id)).position).not.toBeNull();
-    expect(await bot.engineSet(tr.profileId, false)).toMatchObject({ running: false, note: expect.stringMatching(/still executed/) });
+    const off = await bot.engineSet(tr.profileId, false);
+    expect(off).toMatchObject({ running: false, note: expect.stringMatching(/still executed/), noteKey: 'coreBot.engine.off' });
+    expect(french(off.note, off.noteKey, {})).toMatch(/restent exécutés/);
     // a restarted engine remembers the switch
     await bot.stop();
     bot = newBot();
@@ -319,12 +350,17 @@ describe('the trading bot on live signals', () => {
     const after = await bot.get(tr.profileId, t.id);
     expect(after.position).toBeNull();
     expect((await bot.trades(tr.profileId, t.id))[0]).toMatchObject({ exitReason: 'stop_loss' });
+    const stop = (await bot.decisions(tr.profileId, t.id, 20)).find((d) => d.kind === 'stop_loss')!;
+    expect(stop).toMatchObject({ reason: expect.stringMatching(/^stop-loss \S+ reached \(1m candle low/), reasonKey: 'coreBot.decision.stopLossReached', reasonParams: { level: expect.any(String), low: expect.any(String), high: expect.any(String) } });
+    expect(french(stop.reason, stop.reasonKey, stop.reasonParams)).toBe(`stop-loss ${String(stop.reasonParams!.level)} atteint (bougie 1m : plus bas ${String(stop.reasonParams!.low)}, plus haut ${String(stop.reasonParams!.high)})`);
     expect(orderPosts()).toHaveLength(posts + 1);
     // and no new position on the next 3m signals while off
     await run(6);
     expect((await bot.get(tr.profileId, t.id)).position).toBeNull();
     expect(orderPosts()).toHaveLength(posts + 1);
-    expect((await bot.decisions(tr.profileId, t.id, 3)).some((d) => d.reason === 'engine off')).toBe(true);
+    const engineOff = (await bot.decisions(tr.profileId, t.id, 3)).find((d) => d.reason === 'engine off')!;
+    expect(engineOff).toMatchObject({ reasonKey: 'coreBot.decision.engineOff' });
+    expect(french(engineOff.reason, engineOff.reasonKey, engineOff.reasonParams)).toBe('moteur arrêté');
     await bot.engineSet(tr.profileId, true);
   }, 60_000);
 
@@ -335,7 +371,9 @@ describe('the trading bot on live signals', () => {
     await run(1);
     expect((await bot.get(tr.profileId, e.id)).position).not.toBeNull();
     await run(2);
-    expect(await bot.get(tr.profileId, e.id)).toMatchObject({ state: 'stopped', position: null, reason: expect.stringMatching(/end date reached; the position was closed/) });
+    const ended = await bot.get(tr.profileId, e.id);
+    expect(ended).toMatchObject({ state: 'stopped', position: null, reason: expect.stringMatching(/end date reached; the position was closed/), reasonKey: 'coreBot.state.endReachedClosed' });
+    expect(french(ended.reason, ended.reasonKey, ended.reasonParams)).toBe('date de fin atteinte ; la position a été clôturée');
     expect(await bot.trades(tr.profileId, e.id)).toEqual([expect.objectContaining({ exitReason: 'stop' })]);
     expect(await err(bot.startActivation(tr.profileId, e.id))).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/end date/) });
   }, 60_000);

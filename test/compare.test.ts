@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveVsBacktest } from '../electron/bot/compare';
+import { translate } from '../shared/i18n';
 import { Kernel } from '../electron/kernel';
 import { StrategyService } from '../electron/strategies/service';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
@@ -136,5 +137,13 @@ describe('live versus backtest', () => {
     expect(r.pnl.lines.map((l) => l.label)).toEqual(expect.arrayContaining([expect.stringMatching(/entry price 101\.05 vs 101$/), expect.stringMatching(/live only$/), expect.stringMatching(/backtest only$/)]));
     const entryLine = r.pnl.lines.find((l) => /entry price 101\.05/.test(l.label))!;
     expect(entryLine.amount).toBe('-0.49'); // (101 − 101.05) × 9.8
+    // every line by key: the English is the catalogue's, the French reads as a French trader expects
+    for (const l of r.pnl.lines) expect(translate('en', l.labelKey, l.labelParams)).toBe(l.label);
+    expect(entryLine).toMatchObject({ labelKey: 'coreBot.compare.entryPrice', labelParams: { at: at(1).toISOString(), live: '101.05', backtest: '101' } });
+    expect(translate('fr', entryLine.labelKey, entryLine.labelParams)).toBe(`Trade ouvert sur la bougie du ${at(1).toISOString()} : prix d'entrée 101.05 contre 101`);
+    // the exchange's own refusal is passed as is, inside no translation
+    const refused = r.decisions.find((d) => d.status === 'refused')!;
+    expect(refused).toMatchObject({ messageKey: 'errors.external', messageParams: { reason: refused.message } });
+    expect(r.note).toBeNull();
   });
 });

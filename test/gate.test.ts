@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { translate, type Params } from '../shared/i18n';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
 import { startTestHost, type TestHost, type WsClient } from './support/host';
 
@@ -10,7 +11,7 @@ import { startTestHost, type TestHost, type WsClient } from './support/host';
 
 const KEY = 'GateTestKey000000000000000000000000000000000000000000000000001';
 const SECRET = 'GateTestSecret00000000000000000000000000000000000000000000001';
-type Step = { key: string; ok: boolean; detail: string; evidence: Record<string, unknown> | null };
+type Step = { key: string; ok: boolean; title: string; detail: string; titleKey: string; titleParams: Params; detailKey: string; detailParams: Params; evidence: Record<string, unknown> | null };
 type Gate = { live: boolean; mode: string; open: boolean; red: string[]; steps: Step[]; override: { at: string; redSteps: string[] } | null; version: number };
 
 let sim: ExchangeSim;
@@ -24,6 +25,12 @@ let profileId: string;
 const err = (p: Promise<unknown>) => p.then(() => null, (e: Error & { code?: string; details?: unknown }) => ({ code: e.code, message: e.message }));
 const stepOf = (g: Gate, key: string) => g.steps.find((s) => s.key === key)!;
 const states = (g: Gate) => Object.fromEntries(g.steps.map((s) => [s.key, s.ok]));
+/** A step's detail as the renderer words it in French (and its English is the catalogue's). */
+const french = (s: Step) => {
+  expect(translate('en', s.detailKey, s.detailParams)).toBe(s.detail);
+  expect(translate('en', s.titleKey, s.titleParams)).toBe(s.title);
+  return translate('fr', s.detailKey, s.detailParams);
+};
 
 /** 600 synthetic 5m candles of BTC/USDT, imported as a data set (backtests run on it). */
 function csv(): string {
@@ -117,6 +124,10 @@ describe('the road to live', () => {
     // live, nothing done yet: refused naming the red steps, nothing created
     const closed = await err(c.call('bot.create', { ...ok, brokerId: liveId }));
     expect(closed).toMatchObject({ code: 'gate_closed', message: expect.stringMatching(/② backtest, ③ lookahead check, ④ paper run are red/) });
+    // the red steps are named by key: worded in French with the rest of the sentence
+    const wire = (await c.request('bot.create', { ...ok, brokerId: liveId })).error as unknown as { code: string; key: string; params: Params };
+    expect(wire).toMatchObject({ code: 'gate_closed', key: 'errors.bot.activationTradesRealMoney', params: { count: 3 } });
+    expect(translate('fr', wire.key, wire.params)).toMatch(/: ② backtest, ③ test d’anticipation, ④ essai fictif sont en rouge\./);
     expect(await c.call('bot.list')).toEqual([]);
 
     // on paper: no gate
@@ -131,12 +142,17 @@ describe('the road to live', () => {
     g = await c.call<Gate>('bot.gate', { id: paper.id });
     expect(states(g)).toEqual({ code: true, backtest: true, lookahead: true, paper: false });
     expect(stepOf(g, 'backtest').evidence).toMatchObject({ runId });
-    expect(stepOf(g, 'lookahead')).toMatchObject({ evidence: { runId }, detail: expect.stringMatching(/No decision changes/) });
+    expect(stepOf(g, 'lookahead')).toMatchObject({ evidence: { runId }, detail: expect.stringMatching(/No decision changes/), detailKey: 'coreBot.gate.lookaheadOk', detailParams: { checked: expect.any(Number) } });
+    expect(french(stepOf(g, 'lookahead'))).toMatch(/^Aucune décision ne change quand on coupe le futur \(\d+ coupures vérifiées\)\.$/);
+    expect(stepOf(g, 'backtest')).toMatchObject({ titleKey: 'coreBot.gate.steps.backtest', detailKey: 'coreBot.gate.backtestOk', detailParams: { symbol: 'BTC/USDT', timeframe: '5m', version: 1 } });
+    expect(french(stepOf(g, 'backtest'))).toMatch(/^Backtest de la version 1 sur BTC\/USDT 5m \(2026-01-01 → 2026-01-0\d\)\.$/);
+    expect(translate('fr', stepOf(g, 'paper').titleKey)).toBe('④ essai fictif');
 
     // ④: the paper activation's decisions span 2 h, then 25 h
     await decisionsAt(paper.id, [2, 0]);
     g = await c.call<Gate>('bot.gate', { id: paper.id });
-    expect(stepOf(g, 'paper')).toMatchObject({ ok: false, detail: expect.stringMatching(/has run 2\.0 h of the 24 h/) });
+    expect(stepOf(g, 'paper')).toMatchObject({ ok: false, detail: expect.stringMatching(/has run 2\.0 h of the 24 h/), detailKey: 'coreBot.gate.paperShort', detailParams: { symbol: 'BTC/USDT', hours: '2.0', need: 24 } });
+    expect(french(stepOf(g, 'paper'))).toBe('Activation fictive sur BTC/USDT : 2.0 h sur les 24 h requises.');
     // the override: a live activation started with ④ red, recorded with it
     const live = await c.call<{ id: string; state: string }>('bot.create', { ...ok, brokerId: liveId, override: true });
     expect(live.state).toBe('running');
@@ -182,7 +198,8 @@ export default class Peek extends Strategy {
     const a = await c.call<{ id: string }>('bot.create', { strategyId: peek.id, brokerId: paperId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' });
     const g = await c.call<Gate>('bot.gate', { id: a.id });
     expect(stepOf(g, 'backtest').ok).toBe(true);
-    expect(stepOf(g, 'lookahead')).toMatchObject({ ok: false, detail: expect.stringMatching(/reads candles it could not know/) });
+    expect(stepOf(g, 'lookahead')).toMatchObject({ ok: false, detail: expect.stringMatching(/reads candles it could not know/), detailKey: 'coreBot.gate.lookaheadFailedAt', detailParams: { count: expect.any(Number) } });
+    expect(french(stepOf(g, 'lookahead'))).toMatch(/changen?t? quand on coupe le futur : la stratégie lit des bougies qu'elle ne pouvait pas connaître \(la première le .+ avec le futur, .+ sans\)\.$/);
     await c.call('bot.stop', { id: a.id, closePosition: false });
 
     // EMA version 2: everything done for version 1 no longer counts
@@ -201,5 +218,23 @@ export default class Peek extends Strategy {
     const broken = await err(c.call('bot.create', { strategyId: emaId, version: 9, brokerId: liveId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' }));
     expect(broken).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/version 9\) does not load: Error: broken/) });
     expect((await c.call<unknown[]>('bot.list')).length).toBe(activations);
+  });
+
+  it('an activation whose strategy version is gone: the gate answers invalid_input naming strategyId, with the key', async () => {
+    const s = await c.call<{ id: string }>('strategies.create', { name: 'Gone', template: 'ema-cross' });
+    const a = await c.call<{ id: string }>('bot.create', { strategyId: s.id, brokerId: paperId, symbol: 'BTC/USDT', timeframe: '5m', budget: '100' });
+    await c.call('bot.stop', { id: a.id, closePosition: false });
+    await t.db.db.withProfile(profileId, (q) => q.query('DELETE FROM strategy_versions WHERE strategy_id = $1', [s.id]));
+    const e = await c.call('bot.gate', { id: a.id }).then(
+      () => null,
+      (x: Error & { code?: string; details?: { issues: { path: string; message: string; key: string; params: Params }[] } }) => ({ code: x.code, message: x.message, details: x.details }),
+    );
+    expect(e).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'strategyId', key: expect.stringMatching(/^errors\./) }] } });
+    const issue = e!.details!.issues[0]!;
+    expect(issue.message).toBe(e!.message);
+    expect(translate('en', issue.key, issue.params)).toBe(issue.message);
+    expect(translate('fr', issue.key, issue.params)).not.toBe(issue.message);
+    // nothing changed: the activation is still there, stopped
+    expect(await c.call('bot.get', { id: a.id })).toMatchObject({ state: 'stopped' });
   });
 });

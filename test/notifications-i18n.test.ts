@@ -86,4 +86,19 @@ describe('notifications in the profile language', () => {
     await until('the Telegram message', () => tg.messages.length === 3);
     expect(tg.messages[2]!.text).toBe('Bot engine switched off\nNo new positions are opened; stop-losses and take-profits keep being executed.');
   });
+
+  it("a bot's stop-loss, sent with its reason's key, reaches a French profile in French (the stored row keeps the English)", async () => {
+    await setLanguage('fr');
+    await svc.updateSettings(tr.profileId, { routes: { sltp_executed: ['in_app', 'telegram'] } });
+    const reason = { key: 'coreBot.decision.stopLossReached', params: { level: '58000', low: '57990', high: '58100' } };
+    tr.bus.emit(
+      'bot.decision',
+      { id: '33333333-3333-4333-8333-333333333333', activationId: '44444444-4444-4444-8444-444444444444', kind: 'stop_loss', candleTime: new Date().toISOString(), action: 'close', reason: translate('en', reason.key, reason.params), reasonKey: reason.key, reasonParams: reason.params, status: 'done', orderIds: [], error: null, errorKey: null, errorParams: null, latencyMs: null, createdAt: new Date().toISOString() },
+      { profileId: tr.profileId },
+    );
+    await until('the Telegram message', () => tg.messages.length === 4);
+    expect(tg.messages[3]!.text).toBe(`${translate('fr', 'core.notify.stopLoss')}\nstop-loss 58000 atteint (bougie 1m : plus bas 57990, plus haut 58100) : position clôturée.`);
+    const [n] = (await svc.list(tr.profileId)).items;
+    expect(n).toMatchObject({ kind: 'sltp_executed', body: 'stop-loss 58000 reached (1m candle low 57990, high 58100): position closed.' });
+  });
 });

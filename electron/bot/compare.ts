@@ -1,9 +1,11 @@
 import Decimal from 'decimal.js';
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../shared/errors';
+import type { Params } from '../../shared/i18n';
 import { timeframeMs, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { Columns, SimConfig, SimResult } from '../kernel/types';
+import { saidAs, say, type Said } from './text';
 
 /**
  * Live versus backtest: the backtest of the activation's version over exactly the candles it decided
@@ -41,6 +43,9 @@ export interface DecisionLine {
   status: Status;
   lateBy?: number;
   message?: string;
+  /** `message` by key (an order's refusal is the exchange's own words, as is). */
+  messageKey?: string;
+  messageParams?: Params;
 }
 interface Side {
   entryTime: string;
@@ -67,8 +72,10 @@ export interface Comparison {
   decisions: DecisionLine[];
   counts: Record<Status, number>;
   trades: TradeLine[];
-  pnl: { live: string; backtest: string; gap: string; lines: { label: string; amount: string }[] };
+  pnl: { live: string; backtest: string; gap: string; lines: { label: string; amount: string; labelKey: string; labelParams: Params }[] };
   note: string | null;
+  noteKey?: string;
+  noteParams?: Params;
 }
 
 const D = (v: Decimal.Value | number) => new Decimal(typeof v === 'number' ? String(v) : v);
@@ -84,8 +91,8 @@ export class LiveVsBacktest {
         [id],
       );
       if (!ar.rows[0]) throw new AppError('not_found', 'errors.bot.noSuchActivation', {}, { id });
-      const dr = await c.query<{ candle_time: Date; action: string; status: string; error: string | null; order_ids: string[] }>(
-        "SELECT candle_time, action, status, error, order_ids FROM bot_decisions WHERE activation_id = $1 AND kind = 'signal' ORDER BY candle_time",
+      const dr = await c.query<{ candle_time: Date; action: string; status: string; error: string | null; error_key: string | null; error_params: Params | null; order_ids: string[] }>(
+        "SELECT candle_time, action, status, error, error_key, error_params, order_ids FROM bot_decisions WHERE activation_id = $1 AND kind = 'signal' ORDER BY candle_time",
         [id],
       );
       const tr = await c.query<{ entry_time: Date; exit_time: Date; entry_price: Decimal; exit_price: Decimal; amount: Decimal; fees: Decimal; pnl: Decimal; entry_order_id: string | null }>(
@@ -96,12 +103,12 @@ export class LiveVsBacktest {
       const rj = ids.length
         ? await c.query<{ id: string; error_message: string | null }>("SELECT id, error_message FROM orders WHERE id = ANY($1::uuid[]) AND status = 'rejected'", [ids])
         : { rows: [] as { id: string; error_message: string | null }[] };
-      return { a: ar.rows[0], decisions: dr.rows, trades: tr.rows, rejected: new Map(rj.rows.map((r) => [r.id, r.error_message ?? 'refused'])) };
+      return { a: ar.rows[0], decisions: dr.rows, trades: tr.rows, rejected: new Map(rj.rows.map((r) => [r.id, r.error_message ? say('errors.external', { reason: r.error_message }) : say('coreBot.compare.refused')])) };
     });
     if (!a.strategy_id) throw new AppError('conflict', 'errors.bot.strategyActivationWasDeleted');
     const v = await this.d.strategies.getVersion(profileId, a.strategy_id, a.version);
     const tf = timeframeMs(a.timeframe);
-    const empty = (note: string): Comparison => ({
+    const empty = (said: Said): Comparison => ({
       activationId: id,
       version: a.version,
       symbol: a.symbol,
@@ -112,9 +119,11 @@ export class LiveVsBacktest {
       counts: { matched: 0, different: 0, missed: 0, late: 0, extra: 0, refused: 0 },
       trades: [],
       pnl: { live: '0', backtest: '0', gap: '0', lines: [] },
-      note,
+      note: said.text,
+      noteKey: said.key,
+      noteParams: said.params,
     });
-    if (decisions.length === 0) return empty('No decision yet: the comparison starts with the first signal.');
+    if (decisions.length === 0) return empty(say('coreBot.compare.noDecision'));
     const first = decisions[0]!.candle_time.getTime();
     const last = decisions.at(-1)!.candle_time.getTime();
 
@@ -133,7 +142,7 @@ export class LiveVsBacktest {
     }
     const columns = await this.candles(a.symbol, a.timeframe, first - v.warmup * tf, last);
     const n = columns.time.length;
-    if (n === 0) return empty(`No stored ${a.symbol} ${a.timeframe} candles for the activation's period.`);
+    if (n === 0) return empty(say('coreBot.compare.noCandles', { symbol: a.symbol, timeframe: a.timeframe }));
     const config: SimConfig = { initialBalance: Number(a.budget.toString()), fees, slippageBps: 0, fillAt: 'close', allowShort: false, amountStep, minAmount };
     const bt = await this.d.kernel.backtest({ js: v.js }, a.params, columns, config);
 
@@ -147,9 +156,12 @@ export class LiveVsBacktest {
     const times = [...new Set([...btAt.keys(), ...decisions.map((r) => r.candle_time.getTime())])].sort((x, y) => x - y);
     const used = new Set<number>();
     const lines: DecisionLine[] = [];
-    const refusalOf = (r: { status: string; error: string | null; order_ids: string[] }) => {
+    // the decision's own error, by its key when it has one
+    const errorOf = (r: { error: string | null; error_key: string | null; error_params: Params | null }): Said =>
+      r.error ? saidAs(r.error, r.error_key, r.error_params) : say('coreBot.compare.error');
+    const refusalOf = (r: { status: string; error: string | null; error_key: string | null; error_params: Params | null; order_ids: string[] }) => {
       const refusedOrder = r.order_ids.map((o) => rejected.get(o)).find((m) => m !== undefined);
-      return refusedOrder ?? (r.status === 'error' ? (r.error ?? 'error') : null);
+      return refusedOrder ?? (r.status === 'error' ? errorOf(r) : null);
     };
     for (const t of times) {
       const b = btAt.get(t) ?? 'none';
@@ -157,9 +169,9 @@ export class LiveVsBacktest {
       const la = l?.action ?? 'none';
       if (b === 'none' && (la === 'none' || la === 'error') && !(l && l.status === 'error')) continue;
       if (used.has(t)) continue;
-      const refusal = l && la !== 'none' ? refusalOf(l) : l?.status === 'error' ? (l.error ?? 'error') : null;
+      const refusal = l && la !== 'none' ? refusalOf(l) : l?.status === 'error' ? errorOf(l) : null;
       if (refusal) {
-        lines.push({ candleTime: iso(t), backtest: b, live: la, status: 'refused', message: refusal });
+        lines.push({ candleTime: iso(t), backtest: b, live: la, status: 'refused', message: refusal.text, messageKey: refusal.key, messageParams: refusal.params });
       } else if (b !== 'none' && la === b) {
         lines.push({ candleTime: iso(t), backtest: b, live: la, status: 'matched' });
       } else if (b !== 'none' && la !== 'none') {
@@ -191,13 +203,13 @@ export class LiveVsBacktest {
     const out: TradeLine[] = [];
     const liveSide = (x: (typeof trades)[number]): Side => ({ entryTime: x.entry_time.toISOString(), exitTime: x.exit_time.toISOString(), entryPrice: x.entry_price.toFixed(), exitPrice: x.exit_price.toFixed(), amount: x.amount.toFixed(), fees: x.fees.toFixed(), pnl: x.pnl.toFixed() });
     const btSide = (x: (typeof btTrades)[number]): Side => ({ entryTime: iso(x.entryTime), exitTime: iso(x.exitTime), entryPrice: D(x.entryPrice).toFixed(), exitPrice: D(x.exitPrice).toFixed(), amount: D(x.amount).toFixed(), fees: D(x.fees).toFixed(), pnl: D(x.pnl).toFixed() });
-    const pnlLines: { label: string; amount: Decimal }[] = [];
+    const pnlLines: { label: Said; amount: Decimal }[] = [];
     for (const x of trades) {
       const candle = x.entry_order_id ? (candleOfOrder.get(x.entry_order_id) ?? null) : null;
       const j = candle === null ? -1 : btTrades.findIndex((b, k) => !takenBt.has(k) && b.entryTime === candle);
       if (j < 0) {
         out.push({ entryCandle: candle === null ? null : iso(candle), live: liveSide(x), backtest: null, gaps: null });
-        pnlLines.push({ label: `Trade entered ${x.entry_time.toISOString()}: live only`, amount: x.pnl });
+        pnlLines.push({ label: say('coreBot.compare.liveOnly', { at: x.entry_time.toISOString() }), amount: x.pnl });
         continue;
       }
       takenBt.add(j);
@@ -206,23 +218,23 @@ export class LiveVsBacktest {
       const [eB, xB, aB, fB, pB] = [D(b.entryPrice), D(b.exitPrice), D(b.amount), D(b.fees), D(b.pnl)];
       const gaps = { entryPrice: eL.minus(eB).toFixed(), exitPrice: xL.minus(xB).toFixed(), amount: aL.minus(aB).toFixed(), fees: fL.minus(fB).toFixed(), pnl: pL.minus(pB).toFixed() };
       out.push({ entryCandle: iso(candle!), live: liveSide(x), backtest: btSide(b), gaps });
-      const label = `Trade entered on the ${iso(candle!)} candle`;
+      const at = iso(candle!);
       const entryEffect = eB.minus(eL).times(aL);
       const exitEffect = xL.minus(xB).times(aL);
       const sizeEffect = xB.minus(eB).times(aL.minus(aB));
       const feeEffect = fB.minus(fL);
       const explained = entryEffect.plus(exitEffect).plus(sizeEffect).plus(feeEffect);
-      pnlLines.push({ label: `${label}: entry price ${eL.toFixed()} vs ${eB.toFixed()}`, amount: entryEffect });
-      pnlLines.push({ label: `${label}: exit price ${xL.toFixed()} vs ${xB.toFixed()}`, amount: exitEffect });
-      pnlLines.push({ label: `${label}: amount ${aL.toFixed()} vs ${aB.toFixed()}`, amount: sizeEffect });
-      pnlLines.push({ label: `${label}: fees ${fL.toFixed()} vs ${fB.toFixed()}`, amount: feeEffect });
+      pnlLines.push({ label: say('coreBot.compare.entryPrice', { at, live: eL.toFixed(), backtest: eB.toFixed() }), amount: entryEffect });
+      pnlLines.push({ label: say('coreBot.compare.exitPrice', { at, live: xL.toFixed(), backtest: xB.toFixed() }), amount: exitEffect });
+      pnlLines.push({ label: say('coreBot.compare.amount', { at, live: aL.toFixed(), backtest: aB.toFixed() }), amount: sizeEffect });
+      pnlLines.push({ label: say('coreBot.compare.fees', { at, live: fL.toFixed(), backtest: fB.toFixed() }), amount: feeEffect });
       const rest = pL.minus(pB).minus(explained);
-      if (!rest.isZero()) pnlLines.push({ label: `${label}: rounding (the backtest computes in float64; live P&L as booked)`, amount: rest });
+      if (!rest.isZero()) pnlLines.push({ label: say('coreBot.compare.rounding', { at }), amount: rest });
     }
     btTrades.forEach((b, k) => {
       if (takenBt.has(k)) return;
       out.push({ entryCandle: iso(b.entryTime), live: null, backtest: btSide(b), gaps: null });
-      pnlLines.push({ label: `Trade entered on the ${iso(b.entryTime)} candle: backtest only`, amount: D(b.pnl).negated() });
+      pnlLines.push({ label: say('coreBot.compare.backtestOnly', { at: iso(b.entryTime) }), amount: D(b.pnl).negated() });
     });
     const livePnl = trades.reduce((s, x) => s.plus(x.pnl), new Decimal(0));
     const btPnl = btTrades.reduce((s, x) => s.plus(D(x.pnl)), new Decimal(0));
@@ -239,7 +251,7 @@ export class LiveVsBacktest {
       decisions: lines,
       counts,
       trades: out,
-      pnl: { live: livePnl.toFixed(), backtest: btPnl.toFixed(), gap: gap.toFixed(), lines: pnlLines.map((l) => ({ label: l.label, amount: l.amount.toFixed() })) },
+      pnl: { live: livePnl.toFixed(), backtest: btPnl.toFixed(), gap: gap.toFixed(), lines: pnlLines.map((l) => ({ label: l.label.text, labelKey: l.label.key, labelParams: l.label.params, amount: l.amount.toFixed() })) },
       note: null,
     };
   }

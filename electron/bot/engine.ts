@@ -20,6 +20,8 @@ import type { OrderService } from '../trading/orders';
 import type { BotProtection } from './protection';
 import { BrokerCandles } from './candles';
 import { DecisionJournal } from './journal';
+import { nested, saidAs, saidOf, say, type Said } from './text';
+import type { Text } from '../../shared/i18n';
 import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type ActivationRow, type DecisionKind, type DecisionRow, type Leg, type TradeRow } from './store';
 
 /**
@@ -146,8 +148,6 @@ interface Live {
 /** The exchange the heartbeat's candles are from (electron/heartbeat/service.ts EXCHANGE). */
 const HEARTBEAT_EXCHANGE = 'binance';
 
-const ENGINE_NOTE_OFF = 'The engine is off: no activation opens or closes anything on a signal. Stop-loss and take-profit are still executed.';
-const ENGINE_NOTE_ON = 'The engine is on: running activations trade on every signal.';
 
 /** `a3s` + 24 hex digits of sha256(activation, kind, candle or decision, leg): 27 characters, as the order service's own ids. */
 export function botClientOrderId(activationId: string, kind: DecisionKind, key: string | number, leg: Leg['leg']): string {
@@ -186,6 +186,12 @@ function shiftColumns(cols: Columns, c: StoredCandle): void {
 }
 
 const bad = invalidField;
+
+/** An activation's state reason as a message (its key when it has one), for another message's parameters. */
+function stateReasonText(r: ActivationRow): Text | string {
+  if (r.state_reason_key) return { key: r.state_reason_key, params: r.state_reason_params ?? {} };
+  return r.state_reason ?? { key: 'coreBot.state.seeDecisions' };
+}
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function parseWhen(v: string | number | null | undefined, path: string): Date | null {
@@ -508,16 +514,16 @@ export class BotEngine {
     const age = this.clock.now() - closeAt;
     if (age > timeframeMs(row.timeframe)) {
       this.log.warn({ activation: row.id, symbol: row.symbol, timeframe: row.timeframe, candle: new Date(s.openTime).toISOString(), ageMs: age }, 'bot: signal older than one timeframe skipped');
-      await this.journal(l, { kind: 'skipped', candleTime: s.openTime, action: 'none', reason: `signal ${Math.round(age / 1000)} s late (more than one ${row.timeframe} candle): not acted on` });
+      await this.journal(l, { kind: 'skipped', candleTime: s.openTime, action: 'none', reason: say('coreBot.decision.late', { seconds: Math.round(age / 1000), timeframe: row.timeframe }) });
       return;
     }
     if (!(this.engineOn.get(row.profile_id) ?? (await this.engineRunning(row.profile_id)))) {
-      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'engine off' });
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: say('coreBot.decision.engineOff') });
       return;
     }
     const candles = this.windowNow(l, s) ?? (await this.windowAt(l, s));
     if (candles.at(-1)?.openTime !== s.openTime) {
-      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: 'the candle is not available', status: 'error', error: 'the signalled candle is neither in memory nor stored' });
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'none', reason: say('coreBot.decision.noCandle'), status: 'error', error: say('coreBot.decision.noCandleError') });
       return;
     }
     const available = Decimal.max(0, row.budget.plus(row.realised_pnl));
@@ -531,23 +537,23 @@ export class BotEngine {
         { allowShort: false },
       );
     } catch (e) {
-      const message = errMessage(e);
-      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'error', reason: 'the strategy failed', status: 'error', error: message });
+      const message = saidOf(e);
+      await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: 'error', reason: say('coreBot.decision.strategyFailed'), status: 'error', error: message });
       await this.setState(l, 'error', message);
       this.unloadSandbox(l);
       return;
     }
     let plan: Leg[] = [];
-    let reason = decision.reason;
+    let reason = saidAs(decision.reason, decision.reasonKey, decision.reasonParams);
     try {
       plan = await this.plan(l, decision, s.openTime, available);
     } catch (e) {
-      const message = errMessage(e);
+      const message = saidOf(e);
       await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, status: 'error', error: message });
       await this.setReason(l, message);
       return;
     }
-    if (plan.length === 0 && decision.action !== 'none') reason = `${reason}; nothing to do for this activation's book`;
+    if (plan.length === 0 && decision.action !== 'none') reason = say('coreBot.decision.nothingToDo', { reason: nested(reason) });
     const d = await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, plan });
     if (d && plan.length) await this.executeLegs(l, d, closeAt);
   }
@@ -597,7 +603,7 @@ export class BotEngine {
     if (native) {
       // A native leg executed: booked as the close leg (its client order id answers the journaled order).
       const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: native.clientOrderId, exitReason: native.kind }];
-      const d = await this.journal(l, { kind: native.kind, candleTime: s.openTime, action: 'close', reason: `${native.kind === 'stop_loss' ? 'stop-loss' : 'take-profit'} executed at the exchange (native order ${native.clientOrderId})`, plan });
+      const d = await this.journal(l, { kind: native.kind, candleTime: s.openTime, action: 'close', reason: say(native.kind === 'stop_loss' ? 'coreBot.decision.stopLossNative' : 'coreBot.decision.takeProfitNative', { order: native.clientOrderId }), plan });
       if (d) await this.executeLegs(l, d, null);
       return;
     }
@@ -607,17 +613,17 @@ export class BotEngine {
     if (!kind) return;
     const level = kind === 'stop_loss' ? row.stop_loss! : row.take_profit!;
     const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: botClientOrderId(row.id, kind, s.openTime, 'close'), exitReason: kind }];
-    const d = await this.journal(l, { kind, candleTime: s.openTime, action: 'close', reason: `${kind === 'stop_loss' ? 'stop-loss' : 'take-profit'} ${level.toFixed()} reached (1m candle low ${s.candle.low}, high ${s.candle.high})`, plan });
+    const d = await this.journal(l, { kind, candleTime: s.openTime, action: 'close', reason: say(kind === 'stop_loss' ? 'coreBot.decision.stopLossReached' : 'coreBot.decision.takeProfitReached', { level: level.toFixed(), low: s.candle.low, high: s.candle.high }), plan });
     if (d) await this.executeLegs(l, d, s.closeTime + 1);
   }
 
   private async endReached(l: Live): Promise<void> {
     const hadPosition = !!l.row.position_side;
     if (hadPosition) {
-      const ok = await this.closeNow(l, 'stop', 'end date reached').catch(() => false);
+      const ok = await this.closeNow(l, 'stop', say('coreBot.decision.endReached')).catch(() => false);
       if (!ok) return; // the refusal is journaled and shown; tried again at the next signal
     }
-    await this.setState(l, 'stopped', hadPosition ? 'end date reached; the position was closed' : 'end date reached');
+    await this.setState(l, 'stopped', say(hadPosition ? 'coreBot.state.endReachedClosed' : 'coreBot.state.endReached'));
     this.unload(l);
   }
 
@@ -661,21 +667,23 @@ export class BotEngine {
             continue;
           }
         }
-        const message = `order refused: ${errMessage(e)}`;
-        d = await this.settleDecision(l, d, { status: 'error', error: message, orderId, latency });
-        await this.setReason(l, message);
+        const cause = nested(saidOf(e));
+        d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.orderRefused', { reason: cause }), orderId, latency });
+        await this.setReason(l, say('coreBot.state.orderRefused', { reason: cause }));
         return false;
       }
       const filled = order.filled;
       if (order.status === 'intent' || order.status === 'sent' || order.status === 'unknown') {
         // The answer is lost: the order service looks it up; the next start replays this leg with the same id.
-        d = await this.settleDecision(l, d, { status: 'pending', error: `order ${order.client_order_id} outcome unknown so far (${order.error_message ?? order.status}); never sent again`, orderId: order.id, latency });
-        await this.setReason(l, `an order's outcome is not known yet (client order id ${order.client_order_id})`);
+        const why = order.error_message ?? { key: `coreBot.orderStatus.${order.status}` };
+        d = await this.settleDecision(l, d, { status: 'pending', error: say('coreBot.decision.outcomeUnknown', { clientOrderId: order.client_order_id, reason: why }), orderId: order.id, latency });
+        await this.setReason(l, say('coreBot.state.outcomeUnknown', { clientOrderId: order.client_order_id }));
         return false;
       }
       if (filled.lte(0)) {
-        d = await this.settleDecision(l, d, { status: 'error', error: `order ${order.status} without a fill`, orderId: order.id, latency });
-        await this.setReason(l, `order ${order.status} without a fill`);
+        const status = { key: `coreBot.orderStatus.${order.status}` };
+        d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.noFill', { status }), orderId: order.id, latency });
+        await this.setReason(l, say('coreBot.state.noFill', { status }));
         return false;
       }
       d = await this.applyFill(l, d, i, leg, order, latency);
@@ -743,7 +751,7 @@ export class BotEngine {
            latency_ms = COALESCE($5::numeric, latency_ms), updated_at = now() WHERE id = $1 RETURNING *`,
         [d.id, index + 1, o.id, done, latency],
       );
-      const reason = a.state === 'running' && a.state_reason ? ', state_reason = NULL' : '';
+      const reason = a.state === 'running' && a.state_reason ? ', state_reason = NULL, state_reason_key = NULL, state_reason_params = NULL' : '';
       const ar = await c.query<ActivationRow>(`UPDATE bot_activations SET last_decision_at = now()${reason} WHERE id = $1 RETURNING *`, [a.id]);
       return { row: ar.rows[0]!, decision: dr.rows[0]! };
     });
@@ -757,12 +765,12 @@ export class BotEngine {
     return decision;
   }
 
-  private async settleDecision(l: Live, d: DecisionRow, s: { status: DecisionRow['status']; error: string; orderId: string | null; latency?: number | null }): Promise<DecisionRow> {
+  private async settleDecision(l: Live, d: DecisionRow, s: { status: DecisionRow['status']; error: Said; orderId: string | null; latency?: number | null }): Promise<DecisionRow> {
     const r = await this.d.db.withProfile(l.row.profile_id, (c) =>
       c.query<DecisionRow>(
         `UPDATE bot_decisions SET status = $2, error = $3, order_ids = CASE WHEN $4::uuid IS NULL OR $4::uuid = ANY(order_ids) THEN order_ids ELSE array_append(order_ids, $4::uuid) END,
-           latency_ms = COALESCE($5::numeric, latency_ms), updated_at = now() WHERE id = $1 RETURNING *`,
-        [d.id, s.status, s.error, s.orderId, s.latency ?? null],
+           latency_ms = COALESCE($5::numeric, latency_ms), error_key = $6, error_params = $7::jsonb, updated_at = now() WHERE id = $1 RETURNING *`,
+        [d.id, s.status, s.error.text, s.orderId, s.latency ?? null, s.error.key, JSON.stringify(s.error.params)],
       ),
     );
     const out = r.rows[0]!;
@@ -771,10 +779,13 @@ export class BotEngine {
   }
 
   /** Journals a decision (unique per activation, kind and candle): null when that candle was decided before. */
-  private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: string; plan?: Leg[]; status?: DecisionRow['status']; error?: string }): Promise<DecisionRow | null> {
+  private async journal(l: Live, j: { kind: DecisionKind; candleTime: number; action: string; reason: Said; plan?: Leg[]; status?: DecisionRow['status']; error?: Said }): Promise<DecisionRow | null> {
     const status = j.status ?? (j.plan && j.plan.length ? 'pending' : 'done');
     // batched with the other activations' decisions of the same moment (journal.ts): one statement
-    const r = await this.decisionJournal.insert({ profileId: l.row.profile_id, activationId: l.row.id, kind: j.kind, candleTime: j.candleTime, action: j.action, reason: j.reason, status, error: j.error ?? null, plan: j.plan ?? [] });
+    const r = await this.decisionJournal.insert({
+      profileId: l.row.profile_id, activationId: l.row.id, kind: j.kind, candleTime: j.candleTime, action: j.action, reason: j.reason.text, status, error: j.error?.text ?? null, plan: j.plan ?? [],
+      reasonKey: j.reason.key, reasonParams: j.reason.params, errorKey: j.error?.key ?? null, errorParams: j.error?.params ?? null,
+    });
     if (!r) {
       this.log.info({ activation: l.row.id, kind: j.kind, candle: new Date(j.candleTime).toISOString() }, 'bot: this candle was decided before; not again');
       return null;
@@ -783,11 +794,11 @@ export class BotEngine {
     return r;
   }
 
-  private async closeNow(l: Live, kind: 'sell' | 'stop', reason: string): Promise<boolean> {
+  private async closeNow(l: Live, kind: 'sell' | 'stop', reason: Said): Promise<boolean> {
     const row = l.row;
     if (!row.position_side) return true;
     const d = await this.d.db.withProfile(row.profile_id, async (c) => {
-      const ins = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, $2, now(), 'close', $3, 'pending') RETURNING *`, [row.id, kind, reason]);
+      const ins = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, reason_key, reason_params) VALUES ($1, $2, now(), 'close', $3, 'pending', $4, $5::jsonb) RETURNING *`, [row.id, kind, reason.text, reason.key, JSON.stringify(reason.params)]);
       const dr = ins.rows[0]!;
       const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: botClientOrderId(row.id, kind, dr.id, 'close'), exitReason: kind }];
       return (await c.query<DecisionRow>('UPDATE bot_decisions SET plan = $2::jsonb WHERE id = $1 RETURNING *', [dr.id, JSON.stringify(plan)])).rows[0]!;
@@ -803,13 +814,21 @@ export class BotEngine {
     void sb?.then((s) => s.dispose()).catch(() => undefined);
   }
 
-  private async setState(l: Live, state: ActivationRow['state'], reason: string | null): Promise<void> {
-    const r = await this.d.db.withProfile(l.row.profile_id, (c) => c.query<ActivationRow>('UPDATE bot_activations SET state = $2, state_reason = $3, updated_at = now() WHERE id = $1 RETURNING *', [l.row.id, state, reason]));
+  private async setState(l: Live, state: ActivationRow['state'], reason: Said | null): Promise<void> {
+    const r = await this.d.db.withProfile(l.row.profile_id, (c) =>
+      c.query<ActivationRow>('UPDATE bot_activations SET state = $2, state_reason = $3, state_reason_key = $4, state_reason_params = $5::jsonb, updated_at = now() WHERE id = $1 RETURNING *', [
+        l.row.id,
+        state,
+        reason?.text ?? null,
+        reason?.key ?? null,
+        reason ? JSON.stringify(reason.params) : null,
+      ]),
+    );
     if (r.rows[0]) l.row = r.rows[0];
     this.emitUpdated(l.row);
   }
 
-  private async setReason(l: Live, reason: string | null): Promise<void> {
+  private async setReason(l: Live, reason: Said | null): Promise<void> {
     await this.setState(l, l.row.state, reason);
   }
 
@@ -818,7 +837,7 @@ export class BotEngine {
   }
 
   private emitUpdated(row: ActivationRow): void {
-    this.d.bus.emit('bot.updated', { id: row.id, state: row.state, reason: row.state_reason }, { profileId: row.profile_id });
+    this.d.bus.emit('bot.updated', { id: row.id, state: row.state, reason: row.state_reason, reasonKey: row.state_reason_key, reasonParams: row.state_reason_params }, { profileId: row.profile_id });
   }
 
   // ── balances and reconciliation ─────────────────────────────────────────────────────────────────
@@ -914,9 +933,9 @@ export class BotEngine {
           continue;
         }
         short = this.shortBooks(profileId, brokerId);
-        for (const { l, reason } of short) {
+        for (const { l, reason, error } of short) {
           report.mismatched.push({ id: l.row.id, reason });
-          await this.enqueue(l, () => this.suspendMismatched(l, reason));
+          await this.enqueue(l, () => this.suspendMismatched(l, saidOf(error)));
         }
       }
     }
@@ -960,15 +979,22 @@ export class BotEngine {
     return out;
   }
 
-  private async suspendMismatched(l: Live, reason: string): Promise<void> {
-    if (l.row.state === 'suspended' && l.row.state_reason === reason) return;
+  private async suspendMismatched(l: Live, reason: Said): Promise<void> {
+    if (l.row.state === 'suspended' && l.row.state_reason === reason.text) return;
     const was = l.row.state;
     await this.setState(l, 'suspended', reason);
     const d = await this.d.db.withProfile(l.row.profile_id, async (c) =>
-      (await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, 'reconcile', now(), 'suspend', $2, 'done') RETURNING *`, [l.row.id, reason])).rows[0]!,
+      (
+        await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, reason_key, reason_params) VALUES ($1, 'reconcile', now(), 'suspend', $2, 'done', $3, $4::jsonb) RETURNING *`, [
+          l.row.id,
+          reason.text,
+          reason.key,
+          JSON.stringify(reason.params),
+        ])
+      ).rows[0]!,
     );
     this.emitDecision(l.row, d);
-    this.log.warn({ activation: l.row.id, was, reason }, 'bot: the book no longer matches the exchange; activation suspended');
+    this.log.warn({ activation: l.row.id, was, reason: reason.text }, 'bot: the book no longer matches the exchange; activation suspended');
   }
 
   /**
@@ -1000,20 +1026,26 @@ export class BotEngine {
           : new AppError('conflict', 'errors.bot.bookMatches', { have: have.toFixed(), own: own.toFixed(), base });
         return;
       }
-      const reason = `adopted the exchange's state: position ${own.toFixed()} → ${next.toFixed()} ${base} (the exchange holds ${have.toFixed()} ${base}${others.gt(0) ? `, ${others.toFixed()} of them in other activations' books` : ''})`;
+      const reason = say(others.gt(0) ? 'coreBot.decision.adoptedOthers' : 'coreBot.decision.adopted', { own: own.toFixed(), next: next.toFixed(), base, have: have.toFixed(), others: others.toFixed() });
+      const stateReason = say('coreBot.state.resumeWhenReady', { reason: nested(reason) });
       const share = own.gt(0) ? next.div(own) : new Decimal(0);
       const r = await this.d.db.withProfile(profileId, async (c) => {
         const a = next.gt(0)
           ? await c.query<ActivationRow>(
-              'UPDATE bot_activations SET position_amount = $2, entry_cost = entry_cost * $3, entry_fee = entry_fee * $3, state_reason = $4, updated_at = now() WHERE id = $1 RETURNING *',
-              [row.id, next.toFixed(), share.toFixed(), `${reason}; resume when ready`],
+              'UPDATE bot_activations SET position_amount = $2, entry_cost = entry_cost * $3, entry_fee = entry_fee * $3, state_reason = $4, state_reason_key = $5, state_reason_params = $6::jsonb, updated_at = now() WHERE id = $1 RETURNING *',
+              [row.id, next.toFixed(), share.toFixed(), stateReason.text, stateReason.key, JSON.stringify(stateReason.params)],
             )
           : await c.query<ActivationRow>(
               `UPDATE bot_activations SET position_side = NULL, position_amount = 0, entry_price = NULL, entry_cost = NULL, entry_fee = NULL, entry_time = NULL, entry_order_id = NULL,
-                 stop_loss = NULL, take_profit = NULL, state_reason = $2, updated_at = now() WHERE id = $1 RETURNING *`,
-              [row.id, `${reason}; resume when ready`],
+                 stop_loss = NULL, take_profit = NULL, state_reason = $2, state_reason_key = $3, state_reason_params = $4::jsonb, updated_at = now() WHERE id = $1 RETURNING *`,
+              [row.id, stateReason.text, stateReason.key, JSON.stringify(stateReason.params)],
             );
-        const d = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status) VALUES ($1, 'adopt', now(), 'adopt', $2, 'done') RETURNING *`, [row.id, reason]);
+        const d = await c.query<DecisionRow>(`INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, reason_key, reason_params) VALUES ($1, 'adopt', now(), 'adopt', $2, 'done', $3, $4::jsonb) RETURNING *`, [
+          row.id,
+          reason.text,
+          reason.key,
+          JSON.stringify(reason.params),
+        ]);
         return { row: a.rows[0]!, decision: d.rows[0]! };
       });
       l.row = r.row;
@@ -1144,7 +1176,7 @@ export class BotEngine {
     const cur = await this.row(profileId, id);
     if (cur.state === 'stopped') throw new AppError('conflict', 'errors.bot.activationStoppedStartInstead');
     const l = await this.register(cur);
-    await this.enqueue(l, () => this.setState(l, 'suspended', 'suspended by the user'));
+    await this.enqueue(l, () => this.setState(l, 'suspended', say('coreBot.state.suspendedByUser')));
     return toActivationDto(l.row);
   }
 
@@ -1154,13 +1186,13 @@ export class BotEngine {
     let failure: unknown = null;
     await this.enqueue(l, async () => {
       if (closePosition && l.row.position_side) {
-        const ok = await this.closeNow(l, 'stop', 'stopped by the user: position closed');
+        const ok = await this.closeNow(l, 'stop', say('coreBot.decision.stoppedClosed'));
         if (!ok) {
-          failure = new AppError('conflict', 'errors.bot.positionCouldNotClosed', { state_reason: l.row.state_reason ?? 'see the decisions' });
+          failure = new AppError('conflict', 'errors.bot.positionCouldNotClosed', { state_reason: stateReasonText(l.row) });
           return;
         }
       }
-      await this.setState(l, 'stopped', l.row.position_side ? 'stopped by the user; the position was left on the account' : 'stopped by the user');
+      await this.setState(l, 'stopped', say(l.row.position_side ? 'coreBot.state.stoppedLeft' : 'coreBot.state.stoppedByUser'));
     });
     if (failure) throw failure as Error;
     this.unload(l);
@@ -1175,9 +1207,9 @@ export class BotEngine {
     const l = await this.register(cur);
     let ok = true;
     await this.enqueue(l, async () => {
-      ok = await this.closeNow(l, 'sell', 'sold by the user');
+      ok = await this.closeNow(l, 'sell', say('coreBot.decision.soldByUser'));
     });
-    if (!ok) throw new AppError('conflict', 'errors.bot.positionCouldNotSold', { state_reason: l.row.state_reason ?? 'see the decisions' });
+    if (!ok) throw new AppError('conflict', 'errors.bot.positionCouldNotSold', { state_reason: stateReasonText(l.row) });
     return toActivationDto(l.row);
   }
 
@@ -1206,7 +1238,8 @@ export class BotEngine {
   async engineGet(profileId: string): Promise<EngineDto> {
     const running = await this.engineRunning(profileId);
     const live = await this.d.db.withProfile(profileId, async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM bot_activations WHERE state = 'running'")).rows[0]!.n);
-    return { running, live, note: running ? ENGINE_NOTE_ON : ENGINE_NOTE_OFF };
+    const note = say(running ? 'coreBot.engine.on' : 'coreBot.engine.off');
+    return { running, live, note: note.text, noteKey: note.key };
   }
 
   async engineSet(profileId: string, running: boolean): Promise<EngineDto> {

@@ -1,10 +1,12 @@
-import { AppError, isAppError } from '../../shared/errors';
+import { AppError, invalidField, isAppError } from '../../shared/errors';
+import type { MessageKey, Params, Text } from '../../shared/i18n';
 import type { BacktestRunParams } from '../../shared/contract/backtest';
 import type { Database } from '../db/database';
 import type { Broker } from '../exchanges/brokers';
 import type { ExchangeGateway } from '../exchanges/gateway';
 import type { Logger } from '../log';
 import { currentSandbox } from '../trading/mode';
+import { nested, saidOf, say } from './text';
 
 /**
  * The road to live: before an activation trades real money, four steps, each with its evidence.
@@ -22,13 +24,31 @@ import { currentSandbox } from '../trading/mode';
 
 export type StepKey = 'code' | 'backtest' | 'lookahead' | 'paper';
 export const STEP_ORDER: StepKey[] = ['code', 'backtest', 'lookahead', 'paper'];
-const STEP_NAME: Record<StepKey, string> = { code: '① code checks', backtest: '② backtest', lookahead: '③ lookahead check', paper: '④ paper run' };
+const STEP_TITLE = (k: StepKey) => say(`coreBot.gate.steps.${k}`);
+
+/** The red steps' titles as one message (each worded in the sentence's language). */
+function redList(red: StepKey[]): Text {
+  const names = ['a', 'b', 'c', 'd'] as const;
+  const size = (['one', 'two', 'three', 'four'] as const)[Math.min(red.length, 4) - 1] ?? 'one';
+  return { key: `coreBot.gate.list.${size}`, params: Object.fromEntries(red.slice(0, 4).map((k, i) => [names[i], nested(STEP_TITLE(k))])) };
+}
+
+/** A step with its title and detail in English and by key (the renderer words them in the profile's language). */
+function step(key: StepKey, ok: boolean, detailKey: MessageKey, params: Record<string, unknown>, evidence: GateStep['evidence']): GateStep {
+  const title = STEP_TITLE(key);
+  const detail = say(detailKey, params);
+  return { key, title: title.text, ok, detail: detail.text, titleKey: title.key, titleParams: title.params, detailKey: detail.key, detailParams: detail.params, evidence };
+}
 
 export interface GateStep {
   key: StepKey;
   title: string;
   ok: boolean;
   detail: string;
+  titleKey: string;
+  titleParams: Params;
+  detailKey: string;
+  detailParams: Params;
   evidence: { runId?: string; activationId?: string; from?: string; to?: string; hours?: number; at?: string; versionId?: string } | null;
 }
 export interface GateResult {
@@ -117,7 +137,7 @@ export class RoadToLive {
     const g = await this.evaluate(profileId, target);
     if (!g.live || g.open) return g;
     if (!override) {
-      throw new AppError('gate_closed', 'errors.bot.activationTradesRealMoney', { red: g.red.map((k) => STEP_NAME[k]).join(', '), count: g.red.length }, { red: g.red, steps: g.steps }
+      throw new AppError('gate_closed', 'errors.bot.activationTradesRealMoney', { red: redList(g.red), count: g.red.length }, { red: g.red, steps: g.steps }
       );
     }
     return g;
@@ -152,14 +172,14 @@ export class RoadToLive {
     try {
       broker = await this.d.brokers.get(profileId, t.brokerId);
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.key, e.params, { issues: [{ path: 'brokerId', message: 'no such broker', key: e.key, params: e.params }] });
+      if (isAppError(e) && e.code === 'not_found') throw invalidField('brokerId', e.key, e.params);
       throw e;
     }
     let v;
     try {
       v = await this.d.strategies.getVersion(profileId, t.strategyId, t.version);
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') throw new AppError('invalid_input', e.key, e.params, { issues: [{ path: 'strategyId', message: e.message, key: e.key, params: e.params }] });
+      if (isAppError(e) && e.code === 'not_found') throw invalidField('strategyId', e.key, e.params);
       throw e;
     }
     const sandbox = await currentSandbox(this.d.db, this.d.gateway, profileId, broker);
@@ -169,9 +189,9 @@ export class RoadToLive {
     // ① the code
     try {
       await this.d.kernel.info({ js: v.js });
-      steps.push({ key: 'code', title: STEP_NAME.code, ok: true, detail: `Version ${v.version} of "${v.name}" compiles and loads.`, evidence: { versionId: v.versionId } });
+      steps.push(step('code', true, 'coreBot.gate.codeOk', { version: v.version, name: v.name }, { versionId: v.versionId }));
     } catch (e) {
-      steps.push({ key: 'code', title: STEP_NAME.code, ok: false, detail: `Version ${v.version} does not load: ${(e as Error).message}`, evidence: { versionId: v.versionId } });
+      steps.push(step('code', false, 'coreBot.gate.codeFailed', { version: v.version, reason: nested(saidOf(e)) }, { versionId: v.versionId }));
     }
 
     // ② a backtest of this version on this symbol and timeframe
@@ -184,12 +204,18 @@ export class RoadToLive {
     const run = runs[0];
     steps.push(
       run
-        ? { key: 'backtest', title: STEP_NAME.backtest, ok: true, detail: `Backtest of version ${v.version} on ${t.symbol} ${t.timeframe} (${run.range_from.toISOString().slice(0, 10)} → ${run.range_to.toISOString().slice(0, 10)}).`, evidence: { runId: run.id, from: run.range_from.toISOString(), to: run.range_to.toISOString(), at: run.finished_at?.toISOString() } }
-        : { key: 'backtest', title: STEP_NAME.backtest, ok: false, detail: `No finished backtest of version ${v.version} on ${t.symbol} ${t.timeframe} yet: run one on the Backtest page.`, evidence: null },
+        ? step(
+            'backtest',
+            true,
+            'coreBot.gate.backtestOk',
+            { version: v.version, symbol: t.symbol, timeframe: t.timeframe, from: run.range_from.toISOString().slice(0, 10), to: run.range_to.toISOString().slice(0, 10) },
+            { runId: run.id, from: run.range_from.toISOString(), to: run.range_to.toISOString(), at: run.finished_at?.toISOString() },
+          )
+        : step('backtest', false, 'coreBot.gate.backtestMissing', { version: v.version, symbol: t.symbol, timeframe: t.timeframe }, null),
     );
 
     // ③ the lookahead check of that run (once per run)
-    if (!run) steps.push({ key: 'lookahead', title: STEP_NAME.lookahead, ok: false, detail: 'Needs the backtest of step ② first.', evidence: null });
+    if (!run) steps.push(step('lookahead', false, 'coreBot.gate.lookaheadNeedsBacktest', {}, null));
     else steps.push(await this.lookaheadStep(profileId, run, v));
 
     // ④ a paper run of this version
@@ -228,21 +254,17 @@ export class RoadToLive {
         );
       } catch (e) {
         // not recorded: the next look tries again (e.g. the exchange was unreachable)
-        return { key: 'lookahead', title: STEP_NAME.lookahead, ok: false, detail: `The lookahead check could not run: ${(e as Error).message}`, evidence: { runId: run.id } };
+        return step('lookahead', false, 'coreBot.gate.lookaheadCouldNotRun', { reason: nested(saidOf(e)) }, { runId: run.id });
       }
       rec = await read();
     }
-    if (!rec) return { key: 'lookahead', title: STEP_NAME.lookahead, ok: false, detail: 'The lookahead check was not recorded.', evidence: { runId: run.id } };
+    if (!rec) return step('lookahead', false, 'coreBot.gate.lookaheadNotRecorded', {}, { runId: run.id });
     const first = rec.detail as { time?: number; full?: string; truncated?: string } | null;
-    return {
-      key: 'lookahead',
-      title: STEP_NAME.lookahead,
-      ok: rec.ok,
-      detail: rec.ok
-        ? `No decision changes when the future is cut off (${rec.checked} cuts checked).`
-        : `${rec.differences} decision(s) change when the future is cut off: the strategy reads candles it could not know${first?.time ? ` (first at ${new Date(first.time).toISOString()}: ${first.full} with the future, ${first.truncated} without)` : ''}.`,
-      evidence: { runId: run.id, at: rec.checked_at.toISOString() },
-    };
+    const evidence = { runId: run.id, at: rec.checked_at.toISOString() };
+    if (rec.ok) return step('lookahead', true, 'coreBot.gate.lookaheadOk', { checked: rec.checked }, evidence);
+    return first?.time
+      ? step('lookahead', false, 'coreBot.gate.lookaheadFailedAt', { count: rec.differences, at: new Date(first.time).toISOString(), full: first.full, truncated: first.truncated }, evidence)
+      : step('lookahead', false, 'coreBot.gate.lookaheadFailed', { count: rec.differences }, evidence);
   }
 
   private async paperStep(profileId: string, v: { strategyId: string; version: number }): Promise<GateStep> {
@@ -263,13 +285,13 @@ export class RoadToLive {
     const best = clean[0];
     const need = this.paperHours;
     if (best && hoursOf(best) >= need) {
-      return { key: 'paper', title: STEP_NAME.paper, ok: true, detail: `Paper activation on ${best.symbol} ran ${hoursOf(best).toFixed(1)} h (${best.decisions} decisions) without an error.`, evidence: { activationId: best.id, from: best.first.toISOString(), to: best.last.toISOString(), hours: hoursOf(best) } };
+      return step('paper', true, 'coreBot.gate.paperOk', { symbol: best.symbol, hours: hoursOf(best).toFixed(1), decisions: best.decisions }, { activationId: best.id, from: best.first.toISOString(), to: best.last.toISOString(), hours: hoursOf(best) });
     }
     if (best) {
-      return { key: 'paper', title: STEP_NAME.paper, ok: false, detail: `Paper activation on ${best.symbol} has run ${hoursOf(best).toFixed(1)} h of the ${need} h required.`, evidence: { activationId: best.id, from: best.first.toISOString(), to: best.last.toISOString(), hours: hoursOf(best) } };
+      return step('paper', false, 'coreBot.gate.paperShort', { symbol: best.symbol, hours: hoursOf(best).toFixed(1), need }, { activationId: best.id, from: best.first.toISOString(), to: best.last.toISOString(), hours: hoursOf(best) });
     }
     const failed = rows.find((r) => r.errors > 0 || r.state === 'error');
-    if (failed) return { key: 'paper', title: STEP_NAME.paper, ok: false, detail: `The paper activation on ${failed.symbol} hit an error; fix the strategy (a new version) and run it on paper again.`, evidence: { activationId: failed.id } };
-    return { key: 'paper', title: STEP_NAME.paper, ok: false, detail: `Run version ${v.version} on a paper broker for ${need} h.`, evidence: null };
+    if (failed) return step('paper', false, 'coreBot.gate.paperFailed', { symbol: failed.symbol }, { activationId: failed.id });
+    return step('paper', false, 'coreBot.gate.paperMissing', { version: v.version, need }, null);
   }
 }

@@ -1,6 +1,7 @@
 import type { QueryResult } from 'pg';
 import type { Database } from '../db/database';
 import { inlineParams } from '../db/one-trip';
+import type { Params } from '../../shared/i18n';
 import type { DecisionKind, DecisionRow, Leg } from './store';
 
 /**
@@ -29,6 +30,11 @@ export interface JournalEntry {
   status: DecisionRow['status'];
   error: string | null;
   plan: Leg[];
+  /** The reason's and the error's catalogue keys and parameters (electron/bot/text.ts). */
+  reasonKey: string | null;
+  reasonParams: Params | null;
+  errorKey: string | null;
+  errorParams: Params | null;
 }
 
 interface Waiting {
@@ -40,11 +46,11 @@ interface Waiting {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const INSERT = {
-  name: 'aristobot.bot.journal.1',
+  name: 'aristobot.bot.journal.2',
   text: `WITH ins AS (
-      INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan)
-      SELECT a, k, to_timestamp(t / 1000), ac, r, s, e, p
-        FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[]) AS x(a, k, t, ac, r, s, e, p)
+      INSERT INTO bot_decisions (activation_id, kind, candle_time, action, reason, status, error, plan, reason_key, reason_params, error_key, error_params)
+      SELECT a, k, to_timestamp(t / 1000), ac, r, s, e, p, rk, rp, ek, ep
+        FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::jsonb[], $11::text[], $12::jsonb[]) AS x(a, k, t, ac, r, s, e, p, rk, rp, ek, ep)
       ON CONFLICT (activation_id, kind, candle_time) WHERE kind IN ('signal', 'stop_loss', 'take_profit', 'skipped') DO NOTHING RETURNING *),
     touched AS (UPDATE bot_activations SET last_decision_at = now() WHERE id IN (SELECT activation_id FROM ins))
     SELECT * FROM ins`,
@@ -107,6 +113,10 @@ export class DecisionJournal {
             es.map((e) => e.status),
             es.map((e) => e.error),
             es.map((e) => JSON.stringify(e.plan)),
+            es.map((e) => e.reasonKey),
+            es.map((e) => (e.reasonParams ? JSON.stringify(e.reasonParams) : null)),
+            es.map((e) => e.errorKey),
+            es.map((e) => (e.errorParams ? JSON.stringify(e.errorParams) : null)),
           ],
         };
         // ONE round trip (one simple-protocol message, db/one-trip.ts): the transaction, its

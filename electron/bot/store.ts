@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { Activation, BotDecision, BotTrade } from '../../shared/contract/bot';
+import type { Params } from '../../shared/i18n';
 import type { Timeframe } from '../../shared/timeframes';
 
 /** Rows of migrations/0012_bot.sql and their wire form (shared/contract/bot.ts). */
@@ -24,6 +25,9 @@ export interface ActivationRow {
   budget: Decimal;
   state: ActivationState;
   state_reason: string | null;
+  /** The state reason's catalogue key and parameters (NULL on rows older than migration 0020). */
+  state_reason_key: string | null;
+  state_reason_params: Params | null;
   position_side: 'long' | 'short' | null;
   position_amount: Decimal;
   entry_price: Decimal | null;
@@ -66,6 +70,11 @@ export interface DecisionRow {
   status: 'pending' | 'done' | 'error';
   order_ids: string[];
   error: string | null;
+  /** The reason's and the error's catalogue keys and parameters (NULL on rows older than migration 0020). */
+  reason_key: string | null;
+  reason_params: Params | null;
+  error_key: string | null;
+  error_params: Params | null;
   latency_ms: Decimal | null;
   plan: Leg[];
   legs_done: number;
@@ -105,6 +114,8 @@ export function toActivationDto(r: ActivationRow): z.input<typeof Activation> {
     budget: r.budget.toFixed(),
     state: r.state,
     reason: r.state_reason,
+    reasonKey: r.state_reason_key ?? null,
+    reasonParams: r.state_reason_params ?? null,
     position: r.position_side
       ? { side: r.position_side, amount: r.position_amount.toFixed(), entryPrice: dec(r.entry_price), entryTime: iso(r.entry_time), stopLoss: dec(r.stop_loss), takeProfit: dec(r.take_profit), protection: 'engine' }
       : null,
@@ -123,9 +134,13 @@ export function toDecisionDto(r: DecisionRow): z.input<typeof BotDecision> {
     candleTime: r.candle_time.toISOString(),
     action: r.action,
     reason: r.reason,
+    reasonKey: r.reason_key ?? null,
+    reasonParams: r.reason_params ?? null,
     status: r.status,
     orderIds: r.order_ids,
     error: r.error,
+    errorKey: r.error_key ?? null,
+    errorParams: r.error_params ?? null,
     latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
     createdAt: r.created_at.toISOString(),
   };

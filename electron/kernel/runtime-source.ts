@@ -539,7 +539,7 @@ const decide = guard(function (state, allowShort) {
   const n = cols.close.length;
   const i = n - 1;
   if (n === 0 || i < info.warmup) {
-    return { action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs ' + info.warmup + ' candles before the first decision, has ' + n + ')' };
+    return { action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs ' + info.warmup + ' candles before the first decision, has ' + n + ')', reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: info.warmup, have: n } };
   }
   const p = state.position;
   const side = p == null ? 0 : (p.side === 'long' ? 1 : -1);
@@ -549,8 +549,14 @@ const decide = guard(function (state, allowShort) {
   const a = rule(s, side, !!allowShort, true);
   let size = null, sl = null, tp = null;
   if (a !== NONE && a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
-  return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why };
+  return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why, reasonKey: WHY_KEYS[why], reasonParams: {} };
 });
+/** The rule's reasons as catalogue keys (shared/i18n/en/coreBot.ts, the same English). */
+const WHY_KEYS = {
+  'shouldLong()': 'coreBot.why.shouldLong', 'shouldShort()': 'coreBot.why.shouldShort', 'shouldExit()': 'coreBot.why.shouldExit',
+  'shouldLong() (reversal)': 'coreBot.why.longReversal', 'shouldShort() (reversal)': 'coreBot.why.shortReversal', 'shouldShort() (shorting not allowed: close only)': 'coreBot.why.shortCloseOnly',
+  'shouldLong() false': 'coreBot.why.longFalse', 'shouldLong() and shouldShort() false': 'coreBot.why.longShortFalse', 'shouldShort() and shouldExit() false': 'coreBot.why.shortExitFalse', 'shouldLong() and shouldExit() false': 'coreBot.why.longExitFalse',
+};
 
 /** Live, in one host call (one crossing instead of two): prepare (init() on the window), then decide. */
 const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {

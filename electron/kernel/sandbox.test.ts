@@ -94,11 +94,11 @@ export default class Bare extends Strategy { shouldLong() { return false; } shou
   it('decide() in warm-up says so; reasons name the calls', async () => {
     const ten = { time: few.time.slice(0, 10), open: few.open.slice(0, 10), high: few.high.slice(0, 10), low: few.low.slice(0, 10), close: few.close.slice(0, 10), volume: few.volume.slice(0, 10) };
     const d = await kernel.decide(compile(SMA_CROSS), undefined, ten, { position: null, balance: 100 }, { allowShort: false });
-    expect(d).toEqual({ action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs 20 candles before the first decision, has 10)' });
+    expect(d).toEqual({ action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs 20 candles before the first decision, has 10)', reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: 20, have: 10 } });
     const flat = await kernel.decide(compile(SMA_CROSS), undefined, few, { position: null, balance: 100 }, { allowShort: false });
-    expect(flat.reason).toBe('shouldLong() false');
+    expect(flat).toMatchObject({ reason: 'shouldLong() false', reasonKey: 'coreBot.why.longFalse' });
     const held = await kernel.decide(compile(SMA_CROSS), undefined, few, { position: { side: 'long', amount: 1, entryPrice: 100 }, balance: 0 }, { allowShort: false });
-    expect(held.reason).toBe('shouldShort() and shouldExit() false');
+    expect(held).toMatchObject({ reason: 'shouldShort() and shouldExit() false', reasonKey: 'coreBot.why.shortExitFalse' });
   });
 
   it('params: declared defaults applied, overrides used, unknown or non-numeric refused', async () => {

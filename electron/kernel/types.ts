@@ -59,6 +59,9 @@ export interface Decision {
   takeProfit: number | null;
   /** Which calls decided, e.g. "shouldLong()" or "shouldExit()" or "warm-up (needs 200 candles)". */
   reason: string;
+  /** `reason`'s catalogue key and parameters (shared/i18n/en/coreBot.ts `why`), worded in the profile's language. */
+  reasonKey?: string;
+  reasonParams?: Record<string, number>;
 }
 
 /** Settings of a simulated run (the backtest's semantics; see the README). */

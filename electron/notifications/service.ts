@@ -240,12 +240,12 @@ export class NotificationService {
         break;
       }
       case 'bot.updated': {
-        const data = e.data as { id: string; state: string; reason: string | null };
+        const data = e.data as { id: string; state: string; reason: string | null; reasonKey?: string | null; reasonParams?: Params | null };
         if (p) this.track(this.fromActivation(p, data));
         break;
       }
       case 'bot.decision': {
-        const data = e.data as { id: string; activationId: string; kind: string; status: string; reason: string; error: string | null };
+        const data = e.data as { id: string; activationId: string; kind: string; status: string; reason: string; error: string | null; reasonKey?: string | null; reasonParams?: Params | null; errorKey?: string | null; errorParams?: Params | null };
         if (p && (data.kind === 'stop_loss' || data.kind === 'take_profit') && data.status !== 'pending') this.track(this.fromBotStop(p, data));
         break;
       }
@@ -331,7 +331,7 @@ export class NotificationService {
     }
   }
 
-  private async fromActivation(profileId: string, a: { id: string; state: string; reason: string | null }): Promise<void> {
+  private async fromActivation(profileId: string, a: { id: string; state: string; reason: string | null; reasonKey?: string | null; reasonParams?: Params | null }): Promise<void> {
     if (a.state !== 'error' && a.state !== 'suspended') {
       this.activationNotified.delete(a.id);
       return;
@@ -341,15 +341,21 @@ export class NotificationService {
     this.activationNotified.set(a.id, key);
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string; symbol: string; timeframe: string }>('SELECT strategy_name, symbol, timeframe FROM bot_activations WHERE id = $1', [a.id]));
     const name = rows[0] ? msg('core.notify.activationName', { strategy: rows[0].strategy_name, symbol: rows[0].symbol, timeframe: rows[0].timeframe }) : msg('core.notify.anActivation');
-    const body = a.reason ? msg('errors.external', { reason: a.reason }) : msg(a.state === 'error' ? 'core.notify.activationErrorBody' : 'core.notify.activationSuspendedBody');
+    // the bot's state reason by its key when it has one (worded in the profile's language)
+    const body = a.reasonKey ? { key: a.reasonKey, params: a.reasonParams ?? {} } : a.reason ? msg('errors.external', { reason: a.reason }) : msg(a.state === 'error' ? 'core.notify.activationErrorBody' : 'core.notify.activationSuspendedBody');
     await this.notify(profileId, { kind: 'activation_error', level: 'danger', title: msg(a.state === 'error' ? 'core.notify.activationError' : 'core.notify.activationSuspended', { name }), body, ref: a.id });
   }
 
-  private async fromBotStop(profileId: string, d: { id: string; activationId: string; kind: string; status: string; reason: string; error: string | null }): Promise<void> {
+  private async fromBotStop(
+    profileId: string,
+    d: { id: string; activationId: string; kind: string; status: string; reason: string; error: string | null; reasonKey?: string | null; reasonParams?: Params | null; errorKey?: string | null; errorParams?: Params | null },
+  ): Promise<void> {
     const { rows } = await this.d.db.withProfile(profileId, (c) => c.query<{ strategy_name: string; symbol: string }>('SELECT strategy_name, symbol FROM bot_activations WHERE id = $1', [d.activationId]));
     const sl = d.kind === 'stop_loss';
     const title = rows[0] ? msg(sl ? 'core.notify.stopLossBot' : 'core.notify.takeProfitBot', { symbol: rows[0].symbol, strategy: rows[0].strategy_name }) : msg(sl ? 'core.notify.stopLoss' : 'core.notify.takeProfit');
-    const body = d.status === 'error' ? msg('core.notify.saleFailed', { reason: d.reason, error: d.error ?? 'error' }) : msg('core.notify.sold', { reason: d.reason });
+    const reason = d.reasonKey ? { key: d.reasonKey, params: d.reasonParams ?? {} } : d.reason;
+    const error = d.errorKey ? { key: d.errorKey, params: d.errorParams ?? {} } : (d.error ?? 'error');
+    const body = d.status === 'error' ? msg('core.notify.saleFailed', { reason, error }) : msg('core.notify.sold', { reason });
     await this.notify(profileId, { kind: 'sltp_executed', level: d.status === 'error' ? 'danger' : 'warning', title, body, ref: d.activationId, dedupeKey: `sltp:bot:${d.id}` });
   }
 

@@ -13,6 +13,8 @@ const PositiveDecimal = DecimalString.refine((s) => Number(s) > 0, 'the budget m
 const Symbol = z.string().trim().min(1).max(60);
 const Params = z.record(z.string(), z.number().finite());
 /** ISO 8601 date-time or epoch ms. */
+/** A core sentence's catalogue parameters (shared/i18n `Params`: a value may itself be a `{key, params}` message). */
+export const TextParams = z.record(z.string(), z.unknown());
 const When = z.union([z.string().datetime({ offset: true }), z.number().int().nonnegative()]);
 
 export const BotPosition = z.object({
@@ -39,7 +41,10 @@ export const Activation = z.object({
   to: z.string().nullable(),
   budget: DecimalString,
   state: ActivationState,
+  /** Why it is in this state, in English (scripts); `reasonKey`/`reasonParams` word it in the profile's language (null on older rows). */
   reason: z.string().nullable(),
+  reasonKey: z.string().nullable().optional(),
+  reasonParams: TextParams.nullable().optional(),
   position: BotPosition.nullable(),
   realisedPnl: DecimalString,
   lastDecisionAt: z.string().nullable(),
@@ -69,10 +74,15 @@ export const BotDecision = z.object({
   /** Open time of the candle decided on (ISO). */
   candleTime: z.string(),
   action: z.string(),
+  /** In English (scripts); `reasonKey`/`reasonParams` (and `errorKey`/`errorParams`) word it in the profile's language (null on older rows). */
   reason: z.string(),
+  reasonKey: z.string().nullable().optional(),
+  reasonParams: TextParams.nullable().optional(),
   status: z.enum(['pending', 'done', 'error']),
   orderIds: z.array(z.string()),
   error: z.string().nullable(),
+  errorKey: z.string().nullable().optional(),
+  errorParams: TextParams.nullable().optional(),
   /** Milliseconds from the candle's close to the order request. */
   latencyMs: z.number().nullable(),
   createdAt: z.string(),
@@ -84,6 +94,7 @@ export const EngineState = z.object({
   live: z.number().int().nonnegative(),
   /** Stop-loss and take-profit keep being executed while the engine is off. */
   note: z.string(),
+  noteKey: z.string().optional(),
 });
 
 const CreateInput = z
@@ -152,7 +163,7 @@ export const botMethods = {
 } as const;
 
 export const botEvents = {
-  'bot.updated': z.object({ id: z.string(), state: ActivationState, reason: z.string().nullable() }),
+  'bot.updated': z.object({ id: z.string(), state: ActivationState, reason: z.string().nullable(), reasonKey: z.string().nullable().optional(), reasonParams: TextParams.nullable().optional() }),
   'bot.decision': BotDecision,
   'engine.changed': EngineState,
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DecimalString, Id, method } from './define';
+import { TextParams } from './bot';
 
 /**
  * Paper trading's road to live (electron/bot/gate.ts) and live versus backtest
@@ -11,7 +12,12 @@ export const GateStep = z.object({
   key: GateStepKey,
   title: z.string(),
   ok: z.boolean(),
+  /** In English (scripts); the keys and params word `title` and `detail` in the profile's language. */
   detail: z.string(),
+  titleKey: z.string().optional(),
+  titleParams: TextParams.optional(),
+  detailKey: z.string().optional(),
+  detailParams: TextParams.optional(),
   /** Run ids, activation ids and dates that prove the step (null: nothing yet). */
   evidence: z
     .object({
@@ -50,7 +56,7 @@ export const Comparison = z.object({
   /** The candles the backtest ran on: the activation's first to last signal, with the warmup before. */
   candles: z.object({ from: z.string().nullable(), to: z.string().nullable(), count: z.number().int() }),
   config: z.object({ fees: z.object({ maker: z.number(), taker: z.number() }), fillAt: z.literal('close'), amountStep: z.number() }),
-  decisions: z.array(z.object({ candleTime: z.string(), backtest: z.string(), live: z.string(), status: CompareStatus, lateBy: z.number().int().optional(), message: z.string().optional() })),
+  decisions: z.array(z.object({ candleTime: z.string(), backtest: z.string(), live: z.string(), status: CompareStatus, lateBy: z.number().int().optional(), message: z.string().optional(), messageKey: z.string().optional(), messageParams: TextParams.optional() })),
   counts: z.record(CompareStatus, z.number().int()),
   trades: z.array(
     z.object({
@@ -62,8 +68,11 @@ export const Comparison = z.object({
     }),
   ),
   /** Closed trades' P&L; `lines` add up to `gap` (= live − backtest) exactly. */
-  pnl: z.object({ live: DecimalString, backtest: DecimalString, gap: DecimalString, lines: z.array(z.object({ label: z.string(), amount: DecimalString })) }),
+  pnl: z.object({ live: DecimalString, backtest: DecimalString, gap: DecimalString, lines: z.array(z.object({ label: z.string(), labelKey: z.string().optional(), labelParams: TextParams.optional(), amount: DecimalString })) }),
+  /** In English (scripts); `noteKey`/`noteParams` (and each line's `labelKey`, each decision's `messageKey`) word it in the profile's language. */
   note: z.string().nullable(),
+  noteKey: z.string().optional(),
+  noteParams: TextParams.optional(),
 });
 
 export const roadMethods = {

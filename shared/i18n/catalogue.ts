@@ -43,6 +43,8 @@ import enCoreRest from './en/coreRest';
 import frCoreRest from './fr/coreRest';
 import enCoreTrading from './en/coreTrading';
 import frCoreTrading from './fr/coreTrading';
+import enCoreBot from './en/coreBot';
+import frCoreBot from './fr/coreBot';
 
 export const en = {
   common: enCommon,
@@ -65,6 +67,7 @@ export const en = {
   coreHeartbeat: enCoreHeartbeat,
   coreRest: enCoreRest,
   coreTrading: enCoreTrading,
+  coreBot: enCoreBot,
 };
 
 export const fr = {
@@ -88,4 +91,5 @@ export const fr = {
   coreHeartbeat: frCoreHeartbeat,
   coreRest: frCoreRest,
   coreTrading: frCoreTrading,
+  coreBot: frCoreBot,
 } satisfies Record<keyof typeof en, unknown>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodOutput } from '../../shared/contract';
+import { translate, type Params } from '../../shared/i18n';
 import { startExchangeSim, type ExchangeSim } from '../sim/exchange/server';
 import { StreamSimulator } from '../sim/stream/server';
 import { launchBrowser, openApp, startApp, type RunningApp } from '../support/app';
@@ -50,6 +51,7 @@ beforeAll(async () => {
       ARISTOBOT_SECRETS_BACKEND: 'vault',
       ARISTOBOT_VAULT_PASSPHRASE: 'e2e-vault-passphrase',
     },
+    timeoutMs: 150_000,
   });
   // The profile, its broker and a strategy from a template, over the API (their pages have their own tests).
   ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
@@ -63,7 +65,7 @@ beforeAll(async () => {
   await page.fill('[data-test=login-password]', 'pw-12345');
   await page.click('[data-test=login-submit]');
   await page.waitForSelector('[data-test=header]');
-});
+}, 240_000); // a loaded machine (several test runs at once) may take more than a minute to start the app
 afterAll(async () => {
   if (app) writeFileSync(join(SHOTS, 'app-output.log'), app.output());
   ws?.close();
@@ -239,6 +241,31 @@ describe('the trading bot page, end to end in Chromium', () => {
     await poll(() => page.getAttribute('[data-test=status-engine]', 'data-state')).toBe('on');
     expect(await page.locator('[data-test=bot-engine-note]').count()).toBe(0);
     expect(await ws.call('engine.get')).toMatchObject({ running: true });
+  });
+
+  it('in French: the state reason, the decisions and the road to live are worded from the core\'s keys', async () => {
+    await ws.call('settings.update', { language: 'fr' });
+    await poll(() => page.getAttribute('html', 'lang')).toBe('fr');
+    const ds = await decisions(5);
+    expect(ds.find((d) => d.reason === 'engine off')).toMatchObject({ reasonKey: 'coreBot.decision.engineOff' });
+    await poll(() => text(card('[data-test=bot-decisions]'))).toContain('moteur arrêté');
+    // each decision shown as the French catalogue words its key and params (the decision rule's too)
+    const shown = await text(card('[data-test=bot-decisions]'));
+    for (const d of ds) {
+      expect(d.reasonKey).toEqual(expect.any(String));
+      expect(shown).toContain(translate('fr', d.reasonKey!, d.reasonParams as Params));
+    }
+    expect(shown).not.toContain('engine off');
+    // the road to live's steps (a live activation started with the override)
+    await poll(() => text(card('[data-test=road-step-backtest]'))).toContain('Aucun backtest terminé de la version 1 sur BTC/USDT 1m');
+    // a state reason
+    await page.click(card('[data-test=bot-suspend]'));
+    await poll(() => text(card('[data-test=bot-reason]'))).toBe("suspendue par l'utilisateur");
+    await page.screenshot({ path: join(SHOTS, 'bot-fr.png'), fullPage: true });
+    await page.click(card('[data-test=bot-resume]'));
+    await poll(() => page.getAttribute(card(), 'data-state')).toBe('running');
+    await ws.call('settings.update', { language: null });
+    await poll(() => page.getAttribute('html', 'lang')).toBe('en');
   });
 
   it('Stop with a position open asks close or keep; close sells it and stops; Delete removes the activation', async () => {

@@ -72,12 +72,14 @@ export class BacktestCandles {
    */
   async load(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<Columns> {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new AppError('invalid_input', 'errors.backtest.rangeMustWholeEpoch');
-    // The stored span sizes the columns (exact for a series without holes).
-    const { rows } = await this.db.query<{ a: string | null; b: string | null }>(
-      `SELECT (date_part('epoch', min(open_time)) * 1000)::bigint AS a, (date_part('epoch', max(open_time)) * 1000)::bigint AS b FROM candles
-        WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}`,
-      [exchange, symbol, tf, from, to],
-    );
+    // The stored span sizes the columns (exact for a series without holes): the first and the last
+    // candle, each one probe of the primary key. (min()/max() over the range scanned all 1 M index
+    // entries, ~300 ms, whenever the planner's statistics predated an import.)
+    const edge = (dir: 'ASC' | 'DESC') =>
+      `(SELECT (date_part('epoch', open_time) * 1000)::bigint FROM candles
+         WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= ${ts('$4')} AND open_time < ${ts('$5')}
+         ORDER BY open_time ${dir} LIMIT 1)`;
+    const { rows } = await this.db.query<{ a: string | null; b: string | null }>(`SELECT ${edge('ASC')} AS a, ${edge('DESC')} AS b`, [exchange, symbol, tf, from, to]);
     if (rows[0]!.a === null) return empty();
     const a = Number(rows[0]!.a);
     const b = Number(rows[0]!.b);

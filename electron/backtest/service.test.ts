@@ -222,7 +222,7 @@ describe('a run', () => {
     expect(d).toMatchObject({ errorKey: 'errors.kernel.message', errorParams: { reason: expect.stringMatching(/boom at 100/) } });
     expect(r).toMatchObject({ errorKey: 'errors.kernel.message', errorParams: d.errorParams });
     expect(translate('en', r.errorKey!, r.errorParams as Params)).toBe(r.error);
-    expect(translate('fr', r.errorKey!, r.errorParams as Params)).toMatch(/^Error : boom at 100 /); // French typography; the kernel's own {where}/{during} are not keyed yet
+    expect(translate('fr', r.errorKey!, r.errorParams as Params)).toMatch(/^Error : boom at 100 \(ligne 7, colonne \d+\) dans shouldLong\(\)$/); // every fragment in French; the strategy's own words as is
   });
 
   it('a runaway strategy: failed, naming the CPU limit', async () => {

@@ -62,8 +62,9 @@ function strategyError(r: KernelErrorResult, compiled: CompiledStrategy): AppErr
     line = pos.line;
     column = pos.column;
   }
-  const where = line === null ? '' : ` (line ${line}${column === null ? '' : `, column ${column}`})`;
-  const during = r.phase && r.phase !== 'load' ? ` in ${r.phase}` : ' while loading the strategy';
+  // the fragments by key, so the whole sentence reads in the user's language (the phase is a method name)
+  const where = line === null ? '' : column === null ? { key: 'errors.kernel.whereLine', params: { line } } : { key: 'errors.kernel.whereLineColumn', params: { line, column } };
+  const during = r.phase && r.phase !== 'load' ? { key: 'errors.kernel.duringPhase', params: { phase: r.phase } } : { key: 'errors.kernel.duringLoad', params: {} };
   return new AppError('strategy_error', 'errors.kernel.message', { name: r.name, reason: r.message, where, during }, { line, column, phase: r.phase });
 }
 

@@ -1,6 +1,10 @@
 /** The core's kernel errors (keys `errors.kernel.*`, raised with AppError; the French side is fr/errors-kernel.ts). */
 export default {
   message: '{name}: {reason}{where}{during}',
+  whereLine: ' (line {line})',
+  whereLineColumn: ' (line {line}, column {column})',
+  duringPhase: ' in {phase}',
+  duringLoad: ' while loading the strategy',
   columnsMustFloat64array: 'columns.{k} must be a Float64Array',
   columnsHasValuesClose: 'columns.{k} has {col} values, close has {n}',
   strategySandboxWasDisposed: 'the strategy sandbox was disposed',

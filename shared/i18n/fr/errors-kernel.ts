@@ -3,6 +3,10 @@ import type en from '../en/errors-kernel';
 
 export default {
   message: '{name} : {reason}{where}{during}',
+  whereLine: ' (ligne {line})',
+  whereLineColumn: ' (ligne {line}, colonne {column})',
+  duringPhase: ' dans {phase}',
+  duringLoad: ' au chargement de la stratégie',
   columnsMustFloat64array: 'columns.{k} doit être un Float64Array',
   columnsHasValuesClose: 'columns.{k} a {col} valeurs, close en a {n}',
   strategySandboxWasDisposed: 'le bac à sable de la stratégie a été libéré',

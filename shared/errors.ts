@@ -107,6 +107,22 @@ export function errorPayload(code: ErrorCode, key: MessageKey, params?: Record<s
   return new AppError(code, key, params, details).toPayload();
 }
 
+/**
+ * A sentence the core writes for a person outside an error (a decision's reason, a journal line, a
+ * state): its English `text` (stored and sent as the public API) with the catalogue key and
+ * parameters beside it, which the renderer words in the reader's language. One definition for every
+ * domain (the bot, webhooks, trading, the secret store).
+ */
+export interface CoreSentence {
+  text: string;
+  key: string;
+  params: Params;
+}
+export function sentence(key: MessageKey, params?: Record<string, unknown>): CoreSentence {
+  const p = wireParams(params);
+  return { text: translate('en', key, p), key, params: p };
+}
+
 /** Text from outside the app (an exchange's or the OS's own words, a strategy's exception), shown as is. */
 export function externalError(code: ErrorCode, reason: unknown, details?: unknown): AppError {
   return new AppError(code, 'errors.external', { reason: reason instanceof Error ? reason.message : String(reason) }, details);

@@ -1,22 +1,15 @@
-import { isAppError, wireParams } from '../../shared/errors';
-import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
+import { isAppError, sentence, type CoreSentence } from '../../shared/errors';
+import type { Params, Text } from '../../shared/i18n';
 
 /**
  * A sentence the bot writes for a person (a decision's reason or error, a state reason, a road-to-live
  * step): its English `text` (stored and sent as before: the public API) and its catalogue `key` and
  * `params` (stored beside it, worded by the renderer in the profile's language).
  */
-export interface Said {
-  text: string;
-  key: string;
-  params: Params;
-}
+export type Said = CoreSentence;
 
 /** A sentence by key: its English from the English catalogue. A `Said` parameter nests as `{key, params}`. */
-export function say(key: MessageKey, params?: Record<string, unknown>): Said {
-  const p = wireParams(params);
-  return { text: translate('en', key, p), key, params: p };
-}
+export const say = sentence;
 
 /** An error as a sentence: an AppError keeps its key and params; anything else (an exception's own words) is passed as is. */
 export function saidOf(e: unknown): Said {

@@ -1,5 +1,5 @@
-import { wireParams } from '../../shared/errors';
-import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
+import { sentence } from '../../shared/errors';
+import type { MessageKey, Params, Text } from '../../shared/i18n';
 
 /**
  * A sentence the core writes for a person, by key: the English `message` (the public API, scripts,
@@ -12,8 +12,8 @@ export interface Worded {
 }
 
 export function worded(key: MessageKey, params: Record<string, unknown> = {}): Worded {
-  const p = wireParams(params);
-  return { key, params: p, message: translate('en', key, p) };
+  const s = sentence(key, params);
+  return { key, params: s.params, message: s.text };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { AppError, isAppError } from '../../shared/errors';
-import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
+import { AppError, isAppError, sentence } from '../../shared/errors';
+import type { MessageKey, Text } from '../../shared/i18n';
 import type { Logger } from '../log';
 import { checkKeychain, DEFAULT_PROBE_TIMEOUT_MS, KeychainSecretStore, type KeychainCheck } from './keychain';
 import type { SecretStore } from './store';
@@ -45,8 +45,8 @@ export interface SecretStoreResult {
 
 /** The store's state as a message: its key and parameters, and the same in English. */
 function said(key: MessageKey, params: Record<string, string | number | Text> = {}): { message: string; text: Text } {
-  const p = params as Params;
-  return { message: translate('en', key, p), text: { key, params: p } };
+  const s = sentence(key, params);
+  return { message: s.text, text: { key, params: s.params } };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
-import { wireParams } from '../../shared/errors';
-import { translate, type MessageKey, type Params, type Text } from '../../shared/i18n';
+import { sentence, type CoreSentence } from '../../shared/errors';
+import type { MessageKey, Text } from '../../shared/i18n';
 
 /**
  * The alert message TradingView posts (the original design's vocabulary):
@@ -37,17 +37,10 @@ export interface Alert {
  * A sentence for the journal: its catalogue key and parameters, and the same in English (`text`,
  * what the `reason` column and the API keep). Keys `coreWebhooks.*` (shared/i18n/en/coreWebhooks.ts).
  */
-export interface Reason {
-  text: string;
-  key: string;
-  params: Params;
-}
+export type Reason = CoreSentence;
 
 /** A journal sentence by key; parameters may be other sentences (`{key, params}`), worded in the same language. */
-export function reason(key: MessageKey, params?: Record<string, unknown>): Reason {
-  const p = wireParams(params);
-  return { text: translate('en', key, p), key, params: p };
-}
+export const reason = sentence;
 
 /** A sentence as a parameter of another one. */
 export const nested = (r: Reason): Text => ({ key: r.key, params: r.params });

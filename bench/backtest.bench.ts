@@ -39,7 +39,14 @@ async function compute(): Promise<void> {
   const compiled = compile(EMA_CROSS);
   const config = { initialBalance: 10_000, fees: { maker: 0.0002, taker: 0.0004 }, slippageBps: 1, fillAt: 'open' as const, allowShort: true, amountStep: 0.00001, minAmount: 0 };
   const params = { fast: 12, slow: 26, size: 1 };
-  await kernel.backtest(compiled, params, synthetic(100_000), config); // warm-up
+  const reserve = arg('reserve', 0);
+  if (reserve > 0) {
+    const r0 = performance.now();
+    kernel.reserve(reserve);
+    console.log(`  reserve for ${fmt(reserve)} M candles (${(kernel.scratch.reservedBytes / 2 ** 20).toFixed(0)} MB) made in ${(performance.now() - r0).toFixed(0)} ms`);
+  }
+  const w = await kernel.backtest(compiled, params, synthetic(100_000), config); // warm-up
+  kernel.recycle(w);
   const times: number[] = [];
   const cpus: number[] = [];
   let trades = 0;

@@ -56,18 +56,37 @@ export class Kernel {
   async backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, limits: Partial<KernelLimits> = {}): Promise<SimResult> {
     checkSimConfig(config);
     const base = limits.memoryMb ?? this.limits.memoryMb;
-    const lent = this.scratch.lend(columns.close.length * 8);
-    const lentBytes = lent.length * columns.close.length * 8;
-    const memoryMb = Math.max(base, 32 + Math.ceil((sharedBytes(columns) + columns.close.length * 8 * 6 * 3) / 2 ** 20)) + Math.ceil(lentBytes / 2 ** 20);
+    const n = columns.close.length;
+    // pooled buffers may be larger than the run needs (ScratchPool.FIT): the limit counts their real size
+    const lent = this.scratch.lend(n * 8);
+    const equity = this.scratch.take(n * 8);
+    const exposure = this.scratch.take(n);
+    const lentBytes = [...lent, equity, exposure].reduce((s, b) => s + b.byteLength, 0) - n * 9;
+    const memoryMb = Math.max(base, 32 + Math.ceil((sharedBytes(columns) + n * 8 * 6 * 3) / 2 ** 20)) + Math.ceil(lentBytes / 2 ** 20);
     let sb: StrategySandbox | undefined;
     try {
       sb = await this.load(compiled, { ...limits, memoryMb });
-      const result = await sb.backtest(params, columns, config, opts, { pool: this.scratch, lent });
-      this.issued.set(result, [result.equity.buffer as SharedArrayBuffer, result.exposure.buffer as SharedArrayBuffer]);
+      const result = await sb.backtest(params, columns, config, opts, { pool: this.scratch, lent, equity, exposure });
+      this.issued.set(result, [equity, exposure]);
       return result;
+    } catch (e) {
+      this.scratch.forget([...lent, equity, exposure]);
+      throw e;
     } finally {
       sb?.dispose();
     }
+  }
+
+  /**
+   * Memory made ready now for backtests of up to `candles` candles (ScratchPool.reserve: `buffers`
+   * float64 columns — the strategy's column copies and indicators, and the equity curve — and one
+   * exposure column), kept for the kernel's life: the first backtest of a session runs on warm
+   * memory. ~(8 × buffers + 1) bytes a candle. BacktestService.start calls it.
+   */
+  reserve(candles: number, buffers = 4): void {
+    if (!(Number.isSafeInteger(candles) && candles > 0)) return;
+    this.scratch.reserve(candles * 8, buffers);
+    this.scratch.reserve(candles, 1);
   }
 
   /**

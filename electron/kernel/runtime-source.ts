@@ -28,7 +28,7 @@ let scratchLen = -1, scratchFree = null, scratchAll = null, scratchUsed = 0, scr
 function scratchFor(n) {
   if (scratchFree === null || n !== scratchLen || n === 0) return new F64(n);
   scratchUsed++;
-  return scratchFree.length > 0 ? new F64(scratchFree.pop()) : new F64(n);
+  return scratchFree.length > 0 ? new F64(scratchFree.pop(), 0, n) : new F64(n); // a lent buffer may be larger: its first n values
 }
 /** An indicator's output array (lent memory only while init() runs in a backtest). */
 function outArray(n) { return scratchTa ? scratchFor(n) : new F64(n); }
@@ -401,8 +401,8 @@ const run = guard(function (cfg, equityBuffer, exposureBuffer) {
   const feeInPrice = cfg.feeModel === 'entry_price';
   const first = info.warmup;
   // The equity curve and exposure are written straight into the host's shared buffers (no copy out).
-  const equity = equityBuffer ? new F64(equityBuffer) : new F64(n);
-  const exposure = exposureBuffer ? new I8(exposureBuffer) : new I8(n);
+  const equity = equityBuffer ? new F64(equityBuffer, 0, n) : new F64(n);
+  const exposure = exposureBuffer ? new I8(exposureBuffer, 0, n) : new I8(n);
   let tbuf = new F64(TRADE_FIELDS * 64), tcount = 0;
   let dbuf = new I32(256), dcount = 0;
   function pushDecision(i, a) {

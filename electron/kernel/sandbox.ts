@@ -98,16 +98,29 @@ function columnArgs(c: Columns): unknown[] {
 /**
  * Scratch buffers lent to backtest runs and taken back after them (runtime-source.ts, scratchFor):
  * the strategy's column copies and the indicator arrays init() computes, one candle-column in
- * size each. On a VM whose fresh pages are faulted in one by one (this machine: ~40 ms of faults
- * per 10 M-value array against ~3 ms of arithmetic), reusing the previous run's memory is most of
- * a backtest's speed; the optimiser and the lookahead check run many backtests of one size in a
- * row. Bounded (maxBytes) and emptied when idle (idleMs), so the memory goes back to the system.
- * Buffers lent are out of the pool until the run returns them; a failed run's are dropped.
+ * size each, and the run's equity and exposure (take/give). On a VM whose fresh pages are faulted
+ * in one by one (this machine: ~40 ms of faults per 10 M-value array against ~3 ms of
+ * arithmetic; a Firecracker guest that reports freed pages to its host, so memory given back is
+ * faulted in again from the host), reusing memory is most of a backtest's speed.
+ *
+ * Any size serves: a run gets the smallest pooled buffer of at least the bytes it needs and at
+ * most FIT× them (a view on its first bytes; the rest zeroed, so nothing an earlier run wrote is
+ * readable there), so runs of different sizes share the memory of the largest. Bounded (maxBytes)
+ * and emptied when idle (idleMs), so the memory goes back to the system — except the buffers
+ * `reserve` made (the app's start: the first backtest of a session then runs on warm memory, not
+ * only the second). Buffers lent are out of the pool until the run returns them; a failed run's
+ * are dropped (a reserved one is made again by the next `reserve`).
  */
 export class ScratchPool {
-  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  /** A pooled buffer serves a request of at least 1/FIT of its size. */
+  static readonly FIT = 4;
+  private free: SharedArrayBuffer[] = [];
+  /** Buffers `reserve` made: kept when the pool empties on idle. */
+  private readonly pinned = new Set<SharedArrayBuffer>();
   /** Per size: how many buffers the last run of that size used (what the next one is lent). */
   private readonly wanted = new Map<number, number>();
+  /** How many the last run of any size used (what a run of a new size is lent). */
+  private lastWanted = 0;
   private bytes = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -118,17 +131,15 @@ export class ScratchPool {
 
   /**
    * The buffers to lend a run whose columns hold `byteLength` bytes each: as many as the last run
-   * of that size asked for (none before the first), from the pool, made here for the rest (always
-   * by the host: see runtime-source.ts). Made here, they are fresh memory for this run, reused by
-   * the next.
+   * of that size asked for (of any size when none was that size; none before the first run),
+   * from the pool, made here for the rest (always by the host: see runtime-source.ts). Made here,
+   * they are fresh memory for this run, reused by the next.
    */
   lend(byteLength: number): SharedArrayBuffer[] {
-    const want = byteLength === 0 ? 0 : Math.min(this.wanted.get(byteLength) ?? 0, Math.floor(this.maxBytes / byteLength));
+    const want = byteLength === 0 ? 0 : Math.min(this.wanted.get(byteLength) ?? this.lastWanted, Math.floor(this.maxBytes / byteLength));
     if (byteLength === 0 || want === 0) return [];
-    const list = this.free.get(byteLength) ?? [];
-    const k = Math.min(list.length, want);
-    const out = list.splice(list.length - k, k);
-    this.bytes -= k * byteLength;
+    const out: SharedArrayBuffer[] = [];
+    for (let b = this.pick(byteLength); b && out.length < want; b = out.length < want ? this.pick(byteLength) : undefined) out.push(b);
     while (out.length < want) out.push(new SharedArrayBuffer(byteLength));
     return out;
   }
@@ -137,20 +148,18 @@ export class ScratchPool {
   takeBack(byteLength: number, buffers: SharedArrayBuffer[], used: number): void {
     if (byteLength === 0) return;
     this.wanted.set(byteLength, used);
-    for (const b of buffers) if (b instanceof SharedArrayBuffer && b.byteLength === byteLength) this.keep(b);
+    this.lastWanted = used;
+    for (const b of buffers) if (b instanceof SharedArrayBuffer && b.byteLength >= byteLength) this.keep(b);
     this.touch();
   }
 
   /**
-   * One buffer of `byteLength` bytes for a run's output (the equity curve, the exposure): a pooled
-   * one when there is one (holding whatever its last user wrote: the loop writes every value), else
-   * fresh memory.
+   * One buffer of at least `byteLength` bytes for a run's output (the equity curve, the exposure):
+   * a pooled one when one fits (holding whatever its last user wrote in its first `byteLength`
+   * bytes: the loop writes every value), else fresh memory.
    */
   take(byteLength: number): SharedArrayBuffer {
-    const b = byteLength > 0 ? this.free.get(byteLength)?.pop() : undefined;
-    if (!b) return new SharedArrayBuffer(byteLength);
-    this.bytes -= byteLength;
-    return b;
+    return (byteLength > 0 ? this.pick(byteLength) : undefined) ?? new SharedArrayBuffer(byteLength);
   }
 
   /** Buffers whose user is done with them (Kernel.recycle: a result's equity and exposure), pooled within the bound. */
@@ -159,19 +168,59 @@ export class ScratchPool {
     this.touch();
   }
 
+  /**
+   * `count` buffers of `byteLength` bytes made now and written once (their pages faulted in now,
+   * not during a run), kept past the idle timer. For the app's start (BacktestService.start):
+   * ~49 bytes a candle per size (four float64 columns and an exposure) make a backtest of up to
+   * that many candles run on warm memory the first time.
+   */
+  reserve(byteLength: number, count: number): void {
+    if (byteLength <= 0) return;
+    const have = [...this.pinned].filter((b) => b.byteLength === byteLength).length;
+    for (let k = have; k < count; k++) {
+      const b = new SharedArrayBuffer(byteLength);
+      new Uint8Array(b).fill(1).fill(0); // written: a write faults each page in (a read would map the zero page)
+      this.pinned.add(b);
+      this.free.push(b);
+      this.bytes += byteLength;
+    }
+  }
+
+  /** The smallest pooled buffer of byteLength..FIT×byteLength bytes, out of the pool, its tail zeroed. */
+  private pick(byteLength: number): SharedArrayBuffer | undefined {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const size = this.free[i]!.byteLength;
+      if (size >= byteLength && size <= byteLength * ScratchPool.FIT && (best < 0 || size < this.free[best]!.byteLength)) best = i;
+    }
+    if (best < 0) return undefined;
+    const b = this.free.splice(best, 1)[0]!;
+    this.bytes -= b.byteLength;
+    // a run sees the whole buffer (a strategy can view it): nothing past its own values is left to read
+    if (b.byteLength > byteLength) new Uint8Array(b, byteLength).fill(0);
+    return b;
+  }
+
   private keep(b: SharedArrayBuffer): void {
-    let list = this.free.get(b.byteLength);
-    if (!list) this.free.set(b.byteLength, (list = []));
-    if (list.includes(b) || this.bytes + b.byteLength > this.maxBytes) return;
-    list.push(b);
+    if (this.free.includes(b)) return;
+    if (!this.pinned.has(b) && this.bytes + b.byteLength > this.maxBytes) return;
+    this.free.push(b);
     this.bytes += b.byteLength;
   }
 
-  /** (Re)starts the idle timer that empties the pool. */
+  /** (Re)starts the idle timer that empties the pool (of all but the reserved buffers). */
   private touch(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.clear(), this.idleMs);
+    this.timer = setTimeout(() => this.release(), this.idleMs);
     this.timer.unref();
+  }
+
+  /** Gives back every pooled buffer but the reserved ones. */
+  private release(): void {
+    this.free = this.free.filter((b) => this.pinned.has(b));
+    this.bytes = this.free.reduce((s, b) => s + b.byteLength, 0);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Bytes currently pooled. */
@@ -179,8 +228,22 @@ export class ScratchPool {
     return this.bytes;
   }
 
+  /** Bytes reserved (pooled or lent). */
+  get reservedBytes(): number {
+    let s = 0;
+    for (const b of this.pinned) s += b.byteLength;
+    return s;
+  }
+
+  /** Buffers a failed run held: not reused (they leave the reserve; the next `reserve` makes new ones). */
+  forget(buffers: SharedArrayBuffer[]): void {
+    for (const b of buffers) this.pinned.delete(b);
+  }
+
+  /** Empties the pool, the reserve included. */
   clear(): void {
-    this.free.clear();
+    this.pinned.clear();
+    this.free = [];
     this.bytes = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -431,7 +494,7 @@ export class StrategySandbox {
    * `scratch`: a pool lending the run reusable memory (Kernel.backtest passes one; the isolate's
    * memory limit must leave room for what the pool lends: ScratchPool.lend before load).
    */
-  async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, scratch?: { pool: ScratchPool; lent: SharedArrayBuffer[] }): Promise<SimResult> {
+  async backtest(params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts: RunOptions = {}, scratch?: { pool: ScratchPool; lent: SharedArrayBuffer[]; equity?: SharedArrayBuffer; exposure?: SharedArrayBuffer }): Promise<SimResult> {
     checkColumns(columns);
     checkSimConfig(config);
     if (opts.signal?.aborted) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
@@ -472,14 +535,15 @@ export class StrategySandbox {
         const runTimeout = opts.timeoutMs ?? this.limits.runTimeoutMs;
         // The loop writes every value of both: with a pool, buffers a caller recycled serve again
         // (fresh pages cost this VM more than the loop writing them: Kernel.recycle).
-        const equitySab = scratch ? scratch.pool.take(n * 8) : new SharedArrayBuffer(n * 8);
-        const exposureSab = scratch ? scratch.pool.take(n) : new SharedArrayBuffer(n);
+        const equitySab = scratch?.equity ?? (scratch ? scratch.pool.take(n * 8) : new SharedArrayBuffer(n * 8));
+        const exposureSab = scratch?.exposure ?? (scratch ? scratch.pool.take(n) : new SharedArrayBuffer(n));
         const args = [new ivm.ExternalCopy({ ...config, fees: { ...config.fees } }).copyInto({ release: true }), new ivm.ExternalCopy(equitySab).copyInto({ release: true }), new ivm.ExternalCopy(exposureSab).copyInto({ release: true })];
         const out = (await this.call(() => this.apply(api, 'run', args, { timeout: runTimeout, result: { copy: true } }), 'the backtest loop', runTimeout, api)) as RawResult | { cancelled: true } | KernelErrorResult;
         if (isKernelError(out)) throw strategyError(out, this.compiled);
         if ('cancelled' in out) throw new AppError('cancelled', 'errors.kernel.runWasCancelled');
-        if (scratch && out.scratch) scratch.pool.takeBack(n * 8, out.scratch.buffers, out.scratch.used);
-        return decodeResult({ ...out, equity: new Float64Array(equitySab), exposure: new Int8Array(exposureSab) }, columns.time);
+        // the host's own objects go back (those coming out of the isolate are new handles on the same memory: the reserve knows the host's)
+        if (scratch && out.scratch) scratch.pool.takeBack(n * 8, scratch.lent, out.scratch.used);
+        return decodeResult({ ...out, equity: new Float64Array(equitySab, 0, n), exposure: new Int8Array(exposureSab, 0, n) }, columns.time);
       }, this.limits.callTimeoutMs);
       report();
       return value;

@@ -145,4 +145,90 @@ describe('scratch memory lent between backtests', () => {
     expect(pool.take(0).byteLength).toBe(0);
     pool.clear();
   });
+
+  it('a pooled buffer serves a smaller run (up to 4× its size): bit for bit the fresh result, nothing of the earlier run readable past its values', async () => {
+    const fresh = new Kernel({ memoryMb: 256 });
+    const k = new Kernel({ memoryMb: 256 });
+    const small = shareColumns(synthetic(N / 2, 12));
+    try {
+      const expected = await fresh.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, small, cfg);
+      // the vandal fills every buffer it was lent, then they go back to the pool with the large run's result
+      for (let j = 0; j < 2; j++) k.recycle(await k.backtest(compile(VANDAL), undefined, series, cfg));
+      k.recycle(await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, series, cfg));
+      const pooled = k.scratch.pooledBytes;
+      const r = await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, small, cfg);
+      // the large run's memory served: no buffer was made for the smaller run
+      expect(r.equity.buffer.byteLength).toBe(N * 8);
+      expect(r.equity).toHaveLength(N / 2);
+      expect(r.exposure).toHaveLength(N / 2);
+      expect(k.scratch.pooledBytes).toBe(pooled - N * 8 - N);
+      expect(r.trades).toEqual(expected.trades);
+      expect(Array.from(r.equity)).toEqual(Array.from(expected.equity));
+      expect(Array.from(r.exposure)).toEqual(Array.from(expected.exposure));
+      k.recycle(r);
+      // a strategy that views its buffers whole finds zeros past its own values
+      const PEEK = `import { Strategy } from 'aristobot';
+export default class Peek extends Strategy {
+  static warmup = 0;
+  leak = 0;
+  init() {
+    for (const col of [this.close, this.open]) {
+      const all = new Float64Array(col.buffer as ArrayBuffer);
+      for (let i = col.length; i < all.length; i++) if (all[i] !== 0) this.leak++;
+    }
+  }
+  shouldLong() { return this.i === 5 && this.leak > 0; }
+  shouldShort() { return false; }
+}
+`;
+      const peek = await k.backtest(compile(PEEK), undefined, small, cfg);
+      expect(peek.trades).toHaveLength(0);
+      k.recycle(peek);
+      // a run more than 4× smaller than the pooled buffers gets its own
+      const tiny = await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, shareColumns(synthetic(N / 8, 13)), cfg);
+      expect(tiny.equity.buffer.byteLength).toBe((N / 8) * 8);
+    } finally {
+      fresh.dispose();
+      k.dispose();
+    }
+  });
+
+  it('reserved memory serves the first run of a session, stays past the idle timer, and leaves the reserve with a failed run', async () => {
+    const pool = new ScratchPool(10 * 800, 20);
+    pool.reserve(800, 2);
+    pool.reserve(800, 2); // twice: no more
+    expect(pool.reservedBytes).toBe(1600);
+    pool.give([new SharedArrayBuffer(800)]);
+    expect(pool.pooledBytes).toBe(2400);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pool.pooledBytes).toBe(1600); // the idle pool keeps its reserve only
+    pool.clear();
+    expect(pool.reservedBytes).toBe(0);
+
+    const fresh = new Kernel({ memoryMb: 256 });
+    const k = new Kernel({ memoryMb: 256 });
+    try {
+      const expected = await fresh.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, series, cfg);
+      k.reserve(N);
+      expect(k.scratch.reservedBytes).toBe(4 * N * 8 + N);
+      // a tiny run first (the app's warm-up): its size is too small to take the reserve
+      k.recycle(await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, shareColumns(synthetic(500, 3)), cfg));
+      const before = k.scratch.pooledBytes;
+      const r = await k.backtest(compile(EMA_CROSS), { fast: 12, slow: 26, size: 1 }, series, cfg);
+      // three lent (close and two EMAs, as the tiny run asked) and the equity and exposure: the whole reserve
+      expect(k.scratch.pooledBytes).toBe(before - (4 * N * 8 + N) + 3 * N * 8);
+      expect(Array.from(r.equity)).toEqual(Array.from(expected.equity));
+      expect(r.trades).toEqual(expected.trades);
+      k.recycle(r);
+      expect(k.scratch.pooledBytes).toBe(before);
+      const throwing = EMA_CROSS.replace('return this.crossunder(this.fastMa, this.slowMa);', "if (this.i === 500) throw new Error('boom'); return this.crossunder(this.fastMa, this.slowMa);");
+      await expect(k.backtest(compile(throwing), { fast: 12, slow: 26, size: 1 }, series, cfg)).rejects.toMatchObject({ code: 'strategy_error' });
+      expect(k.scratch.reservedBytes).toBe(0);
+      k.reserve(N);
+      expect(k.scratch.reservedBytes).toBe(4 * N * 8 + N);
+    } finally {
+      fresh.dispose();
+      k.dispose();
+    }
+  });
 });

@@ -8,7 +8,7 @@
  * the time goes: the server's share (EXPLAIN ANALYZE of the same read) and the client's CPU.
  * Target < 1 s per 1 M. Prints figures; asserts nothing.
  *
- *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3] [--no-text]
+ *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3] [--no-text] [--pg]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -81,11 +81,17 @@ async function main(): Promise<void> {
     const start = Date.UTC(2020, 0, 1);
     const end = start + N * 60_000;
     await seedBenchCandles(db, start, N);
-    const candles = new BacktestCandles(db);
     const now: number[] = [];
     const cpu: number[] = [];
+    const cold: number[] = [];
+    const coldCpu: number[] = [];
+    const warm: number[] = [];
+    const warmCpu: number[] = [];
+    const one: number[] = [];
+    const oneCpu: number[] = [];
     const pgNow: number[] = [];
     const pgCpu: number[] = [];
+    const single = new BacktestCandles(db, undefined, false);
     const timed = async (work: () => Promise<number>, wall: number[], cpus: number[]) => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -95,14 +101,28 @@ async function main(): Promise<void> {
       cpus.push((c.user + c.system) / 1000);
       if (n !== N) throw new Error(`loaded ${n} of ${N}`);
     };
+    const loadWith = (candles: BacktestCandles) => async () => {
+      const c = await candles.load('bench', 'BTC/USDT', '1m', start, end);
+      const n = c.close.length;
+      candles.recycle(c); // as the service does after a run: the next load reuses the memory
+      return n;
+    };
+    let startMs = 0;
     for (let k = 0; k < RUNS; k++) {
-      await timed(async () => {
-        const c = await candles.load('bench', 'BTC/USDT', '1m', start, end);
-        const n = c.close.length;
-        candles.recycle(c); // as the service does after a run: the next load of that size reuses the memory
-        return n;
-      }, now, cpu);
-      await timed(() => viaPg(db!, start, end), pgNow, pgCpu);
+      // a session's first load, on a loader as made (no reserve, parser not run yet in it: fresh columns)
+      await timed(loadWith(new BacktestCandles(db)), cold, coldCpu);
+      // a session's first load after what BacktestService.start does: reserve for N candles, parser warm-up
+      const app = new BacktestCandles(db);
+      const s0 = performance.now();
+      app.reserve(N);
+      await app.prewarm();
+      startMs = performance.now() - s0;
+      await timed(loadWith(app), warm, warmCpu);
+      // the loads after (memory given back by the previous one)
+      await timed(loadWith(app), now, cpu);
+      // the same load as one COPY over one connection (as before the split), its memory reused likewise
+      await timed(loadWith(single), one, oneCpu);
+      if (process.argv.includes('--pg')) await timed(() => viaPg(db!, start, end), pgNow, pgCpu);
     }
     const plan = await db.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN (ANALYZE, TIMING OFF) SELECT open_time, open, high, low, close, volume FROM candles
@@ -116,9 +136,13 @@ async function main(): Promise<void> {
       old.push(performance.now() - t0);
     }
     const best = (xs: number[]) => Math.min(...xs);
-    console.log(`now (binary COPY read off the socket → Float64Array): ${now.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s)`);
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
+    console.log(`first load of a session, after the app's start (reserve + parser warm-up, ${startMs.toFixed(0)} ms at start): ${list(warm)} ms → best ${perM(best(warm))} s per 1 M (target < 1 s); CPU ${list(warmCpu)} ms`);
+    console.log(`first load of a session, no reserve (fresh columns): ${list(cold)} ms → best ${perM(best(cold))} s per 1 M; CPU ${list(coldCpu)} ms`);
+    console.log(`now (two binary COPYs of half the range over two connections at once, read off the sockets → Float64Array), a later load: ${list(now)} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s); CPU ${list(cpu)} ms`);
+    console.log(`  the same as one COPY over one connection (as before), runs alternating: ${list(one)} ms → best ${perM(best(one))} s per 1 M; CPU ${list(oneCpu)} ms`);
     console.log(`  this process's CPU per load: ${cpu.map((x) => x.toFixed(0)).join(' / ')} ms; the server's read alone: ${server.replace(/^\s*Execution Time:\s*/, '')}`);
-    console.log(`the same COPY through pg's CopyData messages, fresh columns each time (as before): ${pgNow.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(pgNow))} s per 1 M; CPU ${pgCpu.map((x) => x.toFixed(0)).join(' / ')} ms`);
+    if (pgNow.length) console.log(`one COPY through pg's CopyData messages, fresh columns each time (--pg): ${list(pgNow)} ms → best ${perM(best(pgNow))} s per 1 M; CPU ${list(pgCpu)} ms`);
     if (old.length) console.log(`before (text aggregates → Number()): ${old.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(old))} s per 1 M candles`);
     console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {

@@ -77,8 +77,14 @@ function slowNumeric(b: Buffer, p: number): number {
 export interface CandleCopyOptions {
   /** Parse off the raw socket (default true); false: through pg's CopyData messages. */
   rawSocket?: boolean;
-  /** Memory for the columns (48 bytes × capacity, from an earlier load: BacktestCandles.recycle), written over. */
+  /**
+   * Memory for the columns (at least 48 bytes × capacity, from an earlier load or the reserve:
+   * BacktestCandles), written over. Larger serves too: the columns are laid out for all it holds
+   * and returned as views on their first n values (no copy).
+   */
   buffer?: SharedArrayBuffer;
+  /** Columns to fill in place (views of equal length: the capacity), instead of `buffer`: one part of a load split in ranges. */
+  into?: Columns;
 }
 
 type DataListener = (chunk: Buffer) => void;
@@ -112,7 +118,8 @@ export class CandleCopy {
     opts: CandleCopyOptions = {},
   ) {
     const cap = Math.max(16, capacity);
-    this.cols = opts.buffer && opts.buffer.byteLength === cap * 8 * COLUMN_KEYS.length ? CandleCopy.on(opts.buffer, cap) : CandleCopy.alloc(cap);
+    const row = 8 * COLUMN_KEYS.length;
+    this.cols = opts.into && opts.into.close.length > 0 ? opts.into : opts.buffer && opts.buffer.byteLength >= cap * row ? CandleCopy.on(opts.buffer, Math.floor(opts.buffer.byteLength / row)) : CandleCopy.alloc(cap);
     this.rawSocket = opts.rawSocket ?? true;
     this.done = new Promise((res, rej) => {
       this.resolve = res;
@@ -126,7 +133,7 @@ export class CandleCopy {
   }
 
   /** Columns of n candles on a given buffer, laid out as sharedColumns does. */
-  private static on(buffer: SharedArrayBuffer, n: number): Columns {
+  static on(buffer: SharedArrayBuffer, n: number): Columns {
     const out = {} as Columns;
     COLUMN_KEYS.forEach((k, i) => (out[k] = new Float64Array(buffer, i * n * 8, n)));
     return out;
@@ -157,8 +164,9 @@ export class CandleCopy {
     const n = this.n;
     const c = this.cols;
     if (n === c.time.length) return this.resolve(c);
-    const exact = CandleCopy.alloc(n);
-    for (const k of Object.keys(exact) as (keyof Columns)[]) exact[k].set(c[k].subarray(0, n));
+    // fewer rows than room (holes in the series, a larger buffer): views on the first n of each column, in place
+    const exact = {} as Columns;
+    for (const k of COLUMN_KEYS) exact[k] = c[k].subarray(0, n);
     this.resolve(exact);
   }
   handleError(e: Error): void {

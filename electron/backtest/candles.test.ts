@@ -387,6 +387,64 @@ describe('the loaded series is the stored one', () => {
     expect(foreign.close).toHaveLength(3000);
   });
 
+  it('a large load, read in two halves over two connections, gives the columns of one COPY: a regular series, holes in the first half, more rows in the first half than its room; the reserve serves and stays', { timeout: 180_000 }, async () => {
+    const T0 = Date.UTC(2018, 0, 1);
+    // rows made by the server: offsets in minutes (g) from T0, decimals of every scale
+    const seed = (exchange: string, where: string, n: number, minute = 'g') =>
+      t.db.query(
+        `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+         SELECT $1, 'S/USD', '1m', 'epoch'::timestamptz + ($2::bigint + ((${minute})::numeric * 60000)::bigint) * interval '1 millisecond',
+                round((100 + (g % 1000) / 7.0)::numeric, 2), round((101 + (g % 997) / 3.0)::numeric, 4), round((99 - (g % 991) / 11.0)::numeric, 6),
+                round((100 + (g % 983) / 13.0)::numeric, 8), round(((g % 97) / 7.0)::numeric, 10)
+           FROM generate_series(0, $3::int - 1) g WHERE ${where}`,
+        [exchange, T0, n],
+      );
+    await seed('split-regular', 'true', 240_000);
+    await seed('split-holes', 'NOT (g BETWEEN 30000 AND 45999 OR g % 1000 = 7)', 240_000);
+    // 1m candles whose first 80 000 are 30 s apart: the first half holds far more rows than half the span
+    await seed('split-dense', 'true', 240_000, "CASE WHEN g < 80000 THEN g / 2.0 ELSE g - 40000 END");
+    const single = new BacktestCandles(t.db, undefined, false);
+    const split = new BacktestCandles(t.db);
+    for (const ex of ['split-regular', 'split-holes', 'split-dense']) {
+      const want = await single.load(ex, 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+      const got = await split.load(ex, 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+      expect(want.close.length).toBe(await stored(ex, 'S/USD', '1m'));
+      expect(got.close.length).toBe(want.close.length);
+      for (const k of KEYS) expect(Buffer.from(got[k].buffer, got[k].byteOffset, got[k].byteLength).equals(Buffer.from(want[k].buffer, want[k].byteOffset, want[k].byteLength))).toBe(true);
+      for (let i = 1; i < got.time.length; i++) if (!(got.time[i]! > got.time[i - 1]!)) throw new Error(`${ex}: out of order at ${i}`);
+      // a part of the range, cut inside a hole and inside the dense part
+      const part = await split.load(ex, 'S/USD', '1m', T0 + 20_000 * MIN, T0 + 200_000 * MIN);
+      const partOne = await single.load(ex, 'S/USD', '1m', T0 + 20_000 * MIN, T0 + 200_000 * MIN);
+      for (const k of KEYS) expect([...part[k]]).toEqual([...partOne[k]]);
+    }
+    // the reserve (BacktestService.start) serves a load up to 4× smaller, comes back with recycle, and stays
+    const app = new BacktestCandles(t.db);
+    app.reserve(300_000);
+    expect(app.reservedBytes).toBe(300_000 * 48);
+    const want = await single.load('split-holes', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    const a = await app.load('split-holes', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    const reserved = a.close.buffer;
+    expect(reserved.byteLength).toBe(300_000 * 48);
+    for (const k of KEYS) expect([...a[k]]).toEqual([...want[k]]);
+    // while the reserve is in use, another load gets its own memory
+    const b = await app.load('split-regular', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    expect(b.close.buffer).not.toBe(reserved);
+    app.recycle(a);
+    const c = await app.load('split-regular', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    expect(c.close.buffer).toBe(reserved);
+    for (const k of KEYS) expect([...c[k]]).toEqual([...b[k]]);
+    app.recycle(c);
+    // a failed load gives the reserve back
+    await expect(app.load("it's", 'S/USD', '1m', 0, 1.5)).rejects.toMatchObject({ code: 'invalid_input' });
+    const d = await app.load('split-dense', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1));
+    expect(d.close.length).toBe(240_000);
+    expect(d.close.buffer).not.toBe(reserved); // the dense half outgrew its room: joined in new columns, the reserve given back
+    expect((await app.load('split-regular', 'S/USD', '1m', 0, Date.UTC(2030, 0, 1))).close.buffer).toBe(reserved);
+    // the parser's warm-up at start reads no table and leaves the loader as it was
+    await app.prewarm(5000);
+    expect(app.reservedBytes).toBe(300_000 * 48);
+  });
+
   it('symbols and names are quoted (COPY takes no parameters); a range that is not whole milliseconds is refused', async () => {
     const csv = 'time,open,high,low,close,volume\n2024-01-01,1.5,2,1,1.75,10\n';
     await candles.importCsv("x'); DROP TABLE candles; --", "O'REILLY/USD", '1d', csv);

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { AppError } from '../../shared/errors';
 import { backtestTimeframeMs, type BacktestTimeframe } from '../../shared/backtest-timeframes';
 import type { Database } from '../db/database';
-import { sharedColumns } from '../kernel/columns';
+import { COLUMN_KEYS, sharedColumns } from '../kernel/columns';
 import type { Columns } from '../kernel/types';
 import { CandleCopy } from './candle-copy';
 import { parseCandleCsv } from './csv';
@@ -20,6 +20,37 @@ const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 
 /** Rows the columns are sized for at most before the load starts (2 M: 96 MB of columns). */
 const MAX_GUESS = 2_000_000;
 const IMPORT_BATCH = 5000;
+/** Loads of at least this many candles are read in two halves over two connections at once. */
+const SPLIT_MIN = 100_000;
+
+/** Views on candles [a, b) of each column. */
+function views(c: Columns, a: number, b: number): Columns {
+  const out = {} as Columns;
+  for (const k of COLUMN_KEYS) out[k] = c[k].subarray(a, b);
+  return out;
+}
+
+/**
+ * The two halves of a split load as one set of columns: in place when both were parsed where they
+ * were put (the second moved down next to the first when the first had holes), else copied into
+ * new columns (a half that outgrew its room: irregular open times).
+ */
+function join(full: Columns, h: number, one: Columns, two: Columns): Columns {
+  const n1 = one.close.length;
+  const n2 = two.close.length;
+  const base = full.close.byteOffset;
+  const inPlace = one.close.buffer === full.close.buffer && one.close.byteOffset === base && two.close.buffer === full.close.buffer && two.close.byteOffset === base + h * 8 && n1 <= h;
+  if (inPlace) {
+    for (const k of COLUMN_KEYS) if (n1 < h) full[k].copyWithin(n1, h, h + n2);
+    return views(full, 0, n1 + n2);
+  }
+  const out = sharedColumns(n1 + n2);
+  for (const k of COLUMN_KEYS) {
+    out[k].set(one[k]);
+    out[k].set(two[k], n1);
+  }
+  return out;
+}
 
 export interface Range {
   from: number;
@@ -49,11 +80,16 @@ export class BacktestCandles {
   /** Buffers of columns this loader returned and `recycle` may take back (each once). */
   private readonly issued = new WeakSet<SharedArrayBuffer>();
   private spareTimer: NodeJS.Timeout | null = null;
+  /** Memory made ready at start (`reserve`), kept for the loader's life; null while a load holds it. */
+  private reserved: SharedArrayBuffer | null = null;
+  private reservedBuffer: SharedArrayBuffer | null = null;
 
   constructor(
     private readonly db: Database,
     /** Most rows the columns are sized for before the first row arrives (they grow past it). */
     private readonly maxGuess = MAX_GUESS,
+    /** Large loads in two halves over two connections (false: one COPY; the benches compare). */
+    private readonly split = true,
   ) {}
 
   async count(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number): Promise<number> {
@@ -84,23 +120,49 @@ export class BacktestCandles {
     const a = Number(rows[0]!.a);
     const b = Number(rows[0]!.b);
     const guess = tf === '1M' ? monthsBetween(a, b) + 1 : Math.floor((b - a) / backtestTimeframeMs(tf)) + 1;
+    const capacity = Math.max(16, Math.min(guess, this.maxGuess));
+    const buffer = this.takeSpare(capacity * 48);
+    const buf = buffer ?? new SharedArrayBuffer(capacity * 48);
+    const full = CandleCopy.on(buf, buf.byteLength / 48);
+    let columns: Columns | null = null;
+    try {
+      if (!this.split || tf === '1M' || guess < SPLIT_MIN || guess > this.maxGuess) columns = await this.copy(exchange, symbol, tf, from, to, full);
+      else {
+        // Two halves over two connections at once: two server processes read and send (each on its
+        // own core) while this process parses both streams as they come. The first half's rows go
+        // at the start of the columns, the second's from the middle; the halves are joined in place.
+        const h = Math.floor(guess / 2);
+        const mid = a + h * backtestTimeframeMs(tf);
+        const [one, two] = await Promise.all([
+          this.copy(exchange, symbol, tf, from, mid, views(full, 0, h)),
+          this.copy(exchange, symbol, tf, mid, to, views(full, h, full.close.length)),
+        ]);
+        columns = join(full, h, one, two);
+      }
+    } finally {
+      // the reserve back when this load did not keep it (a failure, or more rows than it held)
+      if (buffer && buffer === this.reservedBuffer && columns?.close.buffer !== buffer) this.reserved = buffer;
+    }
+    if (columns.close.buffer instanceof SharedArrayBuffer) this.issued.add(columns.close.buffer);
+    return columns;
+  }
+
+  /** One binary COPY of [from, to) parsed into `into` (CandleCopy grows past it when it holds too few). */
+  private async copy(exchange: string, symbol: string, tf: BacktestTimeframe, from: number, to: number, into: Columns): Promise<Columns> {
     const client = await this.db.pool.connect();
     try {
       // COPY takes no parameters: the key is quoted by the driver, the times are checked integers.
       const lit = (x: string) => client.escapeLiteral(x);
-      const capacity = Math.min(guess, this.maxGuess);
       const copy = new CandleCopy(
         `COPY (SELECT open_time, open, high, low, close, volume FROM candles
                 WHERE exchange = ${lit(exchange)} AND symbol = ${lit(symbol)} AND timeframe = ${lit(tf)}
                   AND open_time >= ${ts(String(from))} AND open_time < ${ts(String(to))}
                 ORDER BY open_time) TO STDOUT (FORMAT binary)`,
-        capacity,
-        { buffer: this.takeSpare(Math.max(16, capacity) * 48) },
+        into.close.length,
+        { into },
       );
       void client.query(copy as unknown as pg.QueryConfig);
-      const columns = await copy.done;
-      if (columns.close.buffer instanceof SharedArrayBuffer) this.issued.add(columns.close.buffer);
-      return columns;
+      return await copy.done;
     } finally {
       client.release();
     }
@@ -120,6 +182,10 @@ export class BacktestCandles {
     if (!(['time', 'open', 'high', 'low', 'close', 'volume'] as const).every((k) => columns[k].buffer === buf)) return;
     this.issued.delete(buf);
     for (const k of ['time', 'open', 'high', 'low', 'close', 'volume'] as const) columns[k] = new Float64Array(0);
+    if (buf === this.reservedBuffer) {
+      this.reserved = buf;
+      return;
+    }
     this.spare.push(buf);
     if (this.spare.length > 2) this.spare.shift();
     if (this.spareTimer) clearTimeout(this.spareTimer);
@@ -127,9 +193,62 @@ export class BacktestCandles {
     this.spareTimer.unref();
   }
 
+  /**
+   * Memory for the columns of a load of at least `bytes`: a spare or the reserve, the smallest
+   * that holds them and is at most 4× as large (CandleCopy lays the columns out on all of it and
+   * returns views on what the load filled).
+   */
   private takeSpare(bytes: number): SharedArrayBuffer | undefined {
-    const k = this.spare.findIndex((b) => b.byteLength === bytes);
+    const fits = (b: SharedArrayBuffer) => b.byteLength >= bytes && b.byteLength <= 4 * bytes;
+    let k = -1;
+    this.spare.forEach((b, i) => {
+      if (fits(b) && (k < 0 || b.byteLength < this.spare[k]!.byteLength)) k = i;
+    });
+    const r = this.reserved;
+    if (r && fits(r) && (k < 0 || r.byteLength <= this.spare[k]!.byteLength)) {
+      this.reserved = null;
+      return r;
+    }
     return k < 0 ? undefined : this.spare.splice(k, 1)[0];
+  }
+
+  /**
+   * Column memory for loads of up to `candles` candles (48 bytes a candle), made now and written
+   * once (its pages faulted in now, not during the first load: on this VM 48 MB of fresh pages
+   * cost about what parsing 1 M candles does), kept for the loader's life. BacktestService.start.
+   */
+  reserve(candles: number): void {
+    if (!(Number.isSafeInteger(candles) && candles > 0)) return;
+    if (this.reservedBuffer && this.reservedBuffer.byteLength >= candles * 48) return;
+    const b = new SharedArrayBuffer(candles * 48);
+    new Uint8Array(b).fill(1).fill(0); // written: a write faults each page in (a read would map the zero page)
+    this.reservedBuffer = b;
+    this.reserved = b;
+  }
+
+  /** Bytes of the reserve (0 when none). */
+  get reservedBytes(): number {
+    return this.reservedBuffer?.byteLength ?? 0;
+  }
+
+  /**
+   * Runs the COPY parser once on a few thousand synthetic rows made by the server (no table read),
+   * so the first real load finds it compiled and a connection open. BacktestService.start.
+   */
+  async prewarm(rows = 20_000): Promise<void> {
+    const client = await this.db.pool.connect();
+    try {
+      const copy = new CandleCopy(
+        `COPY (SELECT 'epoch'::timestamptz + g * interval '1 minute', round((30000 + 1000 * sin(g / 500.0))::numeric, 2), round((30010 + 1000 * sin(g / 500.0))::numeric, 2),
+                      round((29990 + 1000 * sin(g / 500.0))::numeric, 2), round((30002 + 1000 * sin(g / 500.0))::numeric, 2), round((1 + (g % 97) / 7.0)::numeric, 8)
+                 FROM generate_series(1, ${Math.max(1, Math.floor(rows))}) g) TO STDOUT (FORMAT binary)`,
+        rows,
+      );
+      void client.query(copy as unknown as pg.QueryConfig);
+      await copy.done;
+    } finally {
+      client.release();
+    }
   }
 
   /**

@@ -107,6 +107,7 @@ function service(kernel = new Kernel({ runTimeoutMs: 3000, callTimeoutMs: 1000 }
     emit: (event, data, scope) => events.push({ event, data: data as Record<string, unknown>, profileId: scope.profileId }),
     progressIntervalMs: 100,
     optimiseConcurrency: 2,
+    reserveCandles: 20_000,
   });
 }
 const BROKER = '00000000-0000-4000-8000-000000000001';
@@ -249,6 +250,36 @@ describe('a run', () => {
     expect(translate('fr', r.errorKey!, r.errorParams as Params)).toBe("L'application s'est arrêtée pendant le backtest.");
     const o = (await svc.list(profileId)).find((x) => x.runId === old)!;
     expect(o).toMatchObject({ status: 'failed', error: 'Something from an older version.', errorKey: null, errorParams: null });
+  });
+
+  it('start() warms up in the background: memory reserved for reserveCandles, one tiny run, the parser; a run after it gives the same result; stop() ends it early', async () => {
+    const kernel = new Kernel({ runTimeoutMs: 3000, callTimeoutMs: 1000 });
+    const warm = service(kernel);
+    try {
+      const before = (await svc.run(profileId, goog())).runId;
+      await waitDone(before);
+      await warm.start();
+      await warm.warmedUp;
+      expect(kernel.scratch.reservedBytes).toBe(4 * 20_000 * 8 + 20_000);
+      expect(warm.candles.reservedBytes).toBe(20_000 * 48);
+      // the tiny run gave its buffers back beside the reserve
+      expect(kernel.scratch.pooledBytes).toBeGreaterThan(kernel.scratch.reservedBytes);
+      const after = (await warm.run(profileId, goog())).runId;
+      expect((await waitDone(after)).status).toBe('done');
+      const [a, b] = [await svc.get(profileId, before), await warm.get(profileId, after)];
+      expect(b.metrics).toEqual(a.metrics);
+      expect(b.trades).toEqual(a.trades);
+    } finally {
+      await warm.stop();
+      kernel.dispose();
+    }
+    const k2 = new Kernel({ runTimeoutMs: 3000, callTimeoutMs: 1000 });
+    const stopped = service(k2);
+    await stopped.start();
+    await stopped.stop(); // stops the warm-up between two steps and waits for it
+    expect(k2.scratch.reservedBytes).toBeLessThan(4 * 20_000 * 8 + 20_000);
+    expect(stopped.candles.reservedBytes).toBe(0);
+    k2.dispose();
   });
 
   it('bad inputs: invalid_input with the reason, nothing stored', async () => {

@@ -9,6 +9,8 @@ import type { Database } from '../db/database';
 import type { Logger } from '../log';
 import type { Columns, CompiledStrategy, ParamSpec, RunOptions, SimConfig, SimResult, StrategyInfo } from '../kernel/types';
 import { BacktestCandles } from './candles';
+import { exampleVersion } from './examples';
+import { sharedColumns } from '../kernel/columns';
 import { computeMetrics, METRIC_KEYS, type Metrics } from './metrics';
 
 /**
@@ -44,6 +46,8 @@ export interface BacktestKernel {
   backtest(compiled: CompiledStrategy, params: Record<string, number> | undefined, columns: Columns, config: SimConfig, opts?: RunOptions): Promise<SimResult>;
   /** The result's equity and exposure memory back to the kernel for the next run (Kernel.recycle). */
   recycle?(result: SimResult): void;
+  /** Memory made ready for runs of up to `candles` candles, `buffers` float64 columns of it (Kernel.reserve). */
+  reserve?(candles: number, buffers?: number): void;
 }
 
 /** A broker's CCXT instance (markets loaded) and its exchange id. */
@@ -64,7 +68,16 @@ export interface BacktestDeps {
   progressIntervalMs?: number;
   /** Parallel kernel runs of the optimiser (default: the machine's cores). */
   optimiseConcurrency?: number;
+  /**
+   * Memory made ready at start for backtests of up to this many candles (`prewarm`): ~81 bytes a
+   * candle (the kernel's scratch, equity and exposure: 33; the loaded columns: 48), kept for the
+   * app's life. Default RESERVE_CANDLES (1 M: ~81 MB); 0: none (the parser and kernel warm-up still run).
+   */
+  reserveCandles?: number;
 }
+
+/** BacktestDeps.reserveCandles's default: a 1m series of two years (the load target's size). */
+export const RESERVE_CANDLES = 1_000_000;
 
 /** Everything a run needs, resolved and checked before anything is stored. */
 interface Prepared {
@@ -210,7 +223,7 @@ export class BacktestService {
     this.candles = new BacktestCandles(d.db);
   }
 
-  /** Runs left 'running' by a previous process (a crash) are marked failed. */
+  /** Runs left 'running' by a previous process (a crash) are marked failed; then `prewarm` starts (not awaited). */
   async start(): Promise<void> {
     const { rows } = await this.d.db.query<{ id: string }>('SELECT id FROM profiles');
     for (const p of rows) {
@@ -218,11 +231,65 @@ export class BacktestService {
         c.query(`UPDATE backtest_runs SET status = 'failed', error = $1, error_key = $2, error_params = '{}', finished_at = now() WHERE status = 'running'`, [translate('en', STOPPED), STOPPED]),
       );
     }
+    this.warming = this.prewarm().catch((e: unknown) => this.d.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'backtest warm-up failed (the first backtest runs cold)'));
+  }
+
+  /** The start's warm-up, while it runs (stop waits for it). */
+  private warming: Promise<void> = Promise.resolve();
+
+  /** Resolves once the start's warm-up has ended (done, stopped, or failed and logged). */
+  get warmedUp(): Promise<void> {
+    return this.warming;
+  }
+
+  /**
+   * What makes a session's first backtest as fast as its later ones, done in the background once
+   * the core has started: memory for runs of up to `reserveCandles` candles made and written now
+   * (the kernel's scratch and the loader's columns: on this VM fresh pages cost more than the
+   * backtest's own loop), one tiny backtest of the EMA-cross example with its metrics (the host's
+   * side of a run compiled), and the COPY parser run on a few thousand rows the server makes (no
+   * table read). A few hundred ms of one core at start; the event loop is served between steps.
+   */
+  async prewarm(): Promise<void> {
+    const step = () => new Promise<void>((r) => setImmediate(r));
+    const t0 = performance.now();
+    await step();
+    const candles = this.d.reserveCandles ?? RESERVE_CANDLES;
+    if (candles > 0) {
+      // one buffer at a time: close copy and two indicators, the equity (EMA cross), and an exposure column
+      for (let k = 1; k <= 4 && !this.stopped; k++) {
+        this.d.kernel.reserve?.(candles, k);
+        await step();
+      }
+      if (this.stopped) return;
+      this.candles.reserve(candles);
+      await step();
+    }
+    if (this.stopped) return;
+    const n = 2000;
+    const cols = sharedColumns(n);
+    for (let i = 0; i < n; i++) {
+      const p = 100 + 10 * Math.sin(i / 50);
+      cols.time[i] = i * 60_000;
+      cols.open[i] = p;
+      cols.high[i] = p + 1;
+      cols.low[i] = p - 1;
+      cols.close[i] = p + 0.5 * Math.sin(i / 7);
+      cols.volume[i] = 1;
+    }
+    const config: SimConfig = { initialBalance: 10_000, fees: { maker: 0.001, taker: 0.001 }, slippageBps: 1, fillAt: 'open', allowShort: true, amountStep: 0.0001, minAmount: 0 };
+    const r = await this.d.kernel.backtest({ js: exampleVersion('example:ema-cross').js }, undefined, cols, config);
+    computeMetrics(r, cols, config);
+    this.d.kernel.recycle?.(r);
+    if (this.stopped) return;
+    await this.candles.prewarm();
+    this.d.log.debug({ ms: Math.round(performance.now() - t0), reserveCandles: candles }, 'backtest warm-up done');
   }
 
   /** Cancels every job and waits for it to record its end. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.warming;
     const jobs = [...this.jobs.values()];
     for (const j of jobs) j.abort.abort();
     await Promise.all(jobs.map((j) => j.done.catch(() => undefined)));

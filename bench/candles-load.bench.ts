@@ -1,11 +1,13 @@
 /**
  * Loading candles for a backtest: seconds per 1 M candles from PostgreSQL (bundled) into the
- * engine's float64 columns (electron/backtest/candles.ts: one binary COPY parsed as it arrives).
- * Beside it, for reference under the same load: the same COPY read through pg's own CopyData
- * messages (how it was read before the rows were parsed off the raw socket; runs alternate with
- * the load's so both see the same machine), the way it was done before that (each column of a page
- * aggregated by PostgreSQL into one text value, parsed by Number(); skip with --no-text), and where
- * the time goes: the server's share (EXPLAIN ANALYZE of the same read) and the client's CPU.
+ * engine's float64 columns (electron/backtest/candles.ts: two binary COPYs of half the range each,
+ * over two connections at once, parsed as they arrive). Runs alternate so all see the same machine:
+ * a session's first load on a loader as made (fresh columns), its first load after what
+ * BacktestService.start does (column reserve + parser warm-up), a later load, and the same later
+ * load as one COPY over one connection (as before the split); with --pg the COPY read through pg's
+ * own CopyData messages; then the way it was done before that (each column of a page aggregated by
+ * PostgreSQL into one text value, parsed by Number(); skip with --no-text), and where the time goes:
+ * the server's share (EXPLAIN ANALYZE of the same read), its plan, and this process's CPU.
  * Target < 1 s per 1 M. Prints figures; asserts nothing.
  *
  *   npx tsx bench/candles-load.bench.ts [--candles 1000000] [--runs 3] [--no-text] [--pg]
@@ -129,6 +131,8 @@ async function main(): Promise<void> {
         WHERE exchange = 'bench' AND symbol = 'BTC/USDT' AND timeframe = '1m' AND open_time >= ${ts(String(start))} AND open_time < ${ts(String(end))} ORDER BY open_time`,
     );
     const server = plan.rows.map((r) => r['QUERY PLAN']).find((l) => /Execution Time/.test(l)) ?? '';
+    // the plan: the primary key walked in order (no sort node)
+    const nodes = plan.rows.map((r) => r['QUERY PLAN']).filter((l) => /Scan|Sort/.test(l)).map((l) => l.trim().replace(/\s+\(.*$/, ''));
     const old: number[] = [];
     for (let k = 0; k < (process.argv.includes('--no-text') ? 0 : RUNS); k++) {
       const t0 = performance.now();
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     console.log(`first load of a session, no reserve (fresh columns): ${list(cold)} ms → best ${perM(best(cold))} s per 1 M; CPU ${list(coldCpu)} ms`);
     console.log(`now (two binary COPYs of half the range over two connections at once, read off the sockets → Float64Array), a later load: ${list(now)} ms → best ${perM(best(now))} s per 1 M candles (target < 1 s); CPU ${list(cpu)} ms`);
     console.log(`  the same as one COPY over one connection (as before), runs alternating: ${list(one)} ms → best ${perM(best(one))} s per 1 M; CPU ${list(oneCpu)} ms`);
-    console.log(`  this process's CPU per load: ${cpu.map((x) => x.toFixed(0)).join(' / ')} ms; the server's read alone: ${server.replace(/^\s*Execution Time:\s*/, '')}`);
+    console.log(`  the server's read alone (one COPY's SELECT, EXPLAIN ANALYZE): ${server.replace(/^\s*Execution Time:\s*/, '')}; plan: ${nodes.join(' → ')}`);
     if (pgNow.length) console.log(`one COPY through pg's CopyData messages, fresh columns each time (--pg): ${list(pgNow)} ms → best ${perM(best(pgNow))} s per 1 M; CPU ${list(pgCpu)} ms`);
     if (old.length) console.log(`before (text aggregates → Number()): ${old.map((x) => x.toFixed(0)).join(' / ')} ms → best ${perM(best(old))} s per 1 M candles`);
     console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -20,6 +20,8 @@ const ts = (p: string) => `('epoch'::timestamptz + (${p})::bigint * interval '1 
 /** Rows the columns are sized for at most before the load starts (2 M: 96 MB of columns). */
 const MAX_GUESS = 2_000_000;
 const IMPORT_BATCH = 5000;
+/** The most column memory kept when idle (the largest spare up to 2 M candles' worth; a grown one may be larger). */
+const IDLE_KEEP_BYTES = MAX_GUESS * 48;
 /** Loads of at least this many candles are read in two halves over two connections at once. */
 const SPLIT_MIN = 100_000;
 
@@ -174,7 +176,7 @@ export class BacktestCandles {
    * candles cost this VM about as much as parsing them. The columns become empty arrays; views kept
    * on them (a `subarray`, the kernel's result) would see the next load's candles, so call it only
    * once nothing reads them. Columns not from this loader, or recycled already, are left alone. At
-   * most two buffers are kept, and none after 30 s without a load.
+   * most two buffers are kept, and only the largest after 30 s without a load.
    */
   recycle(columns: Columns): void {
     const buf = columns.close.buffer;
@@ -189,7 +191,12 @@ export class BacktestCandles {
     this.spare.push(buf);
     if (this.spare.length > 2) this.spare.shift();
     if (this.spareTimer) clearTimeout(this.spareTimer);
-    this.spareTimer = setTimeout(() => (this.spare.length = 0), 30_000);
+    // idle: the largest spare stays (a later load of up to its size, however long after, is on warm memory)
+    this.spareTimer = setTimeout(() => {
+      const largest = this.spare.reduce<SharedArrayBuffer | null>((m, b) => (m === null || b.byteLength > m.byteLength ? b : m), null);
+      this.spare.length = 0;
+      if (largest && largest.byteLength <= IDLE_KEEP_BYTES) this.spare.push(largest);
+    }, 30_000);
     this.spareTimer.unref();
   }
 

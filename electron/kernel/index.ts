@@ -11,14 +11,21 @@ export * from './types';
 export { StrategySandbox, ScratchPool, DEFAULT_LIMITS, checkSimConfig, shareColumns, sharedColumns };
 
 /**
+ * What the kernel's scratch pool keeps when idle besides the reserve: the largest buffers, up to
+ * 384 MB (a 10 M-candle run's scratch, equity and exposure: ~330 MB). A session's later backtests,
+ * however long after, then run on warm memory up to the largest size run so far.
+ */
+export const IDLE_KEEP_BYTES = 384 * 2 ** 20;
+
+/**
  * Owns the sandboxes it creates (one isolate per load: a backtest run or a bot activation) so the
  * app can dispose them all at shutdown.
  */
 export class Kernel {
   private readonly limits: KernelLimits;
   private readonly live = new Set<StrategySandbox>();
-  /** Memory lent from one backtest to the next (see ScratchPool). */
-  readonly scratch = new ScratchPool();
+  /** Memory lent from one backtest to the next (see ScratchPool); idle, it keeps up to IDLE_KEEP_BYTES of the largest runs' buffers. */
+  readonly scratch = new ScratchPool(undefined, undefined, IDLE_KEEP_BYTES);
   /** Results of `backtest` whose equity and exposure buffers `recycle` may take back. */
   private readonly issued = new WeakMap<SimResult, SharedArrayBuffer[]>();
 

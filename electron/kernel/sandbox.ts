@@ -127,6 +127,8 @@ export class ScratchPool {
   constructor(
     private readonly maxBytes = 1024 * 2 ** 20,
     private readonly idleMs = 30_000,
+    /** What an idle pool keeps besides the reserve: its largest buffers, up to this many bytes (the kernel's: IDLE_KEEP_BYTES). */
+    private readonly idleKeepBytes = 0,
   ) {}
 
   /**
@@ -215,9 +217,21 @@ export class ScratchPool {
     this.timer.unref();
   }
 
-  /** Gives back every pooled buffer but the reserved ones. */
+  /**
+   * Gives back the pooled buffers but the reserved ones and, within idleKeepBytes, the largest
+   * others (grow-only up to that bound: a user's next backtest, minutes later, still finds the
+   * memory of the largest run so far; any smaller run down to 1/FIT of it uses it too).
+   */
   private release(): void {
-    this.free = this.free.filter((b) => this.pinned.has(b));
+    let keep = this.idleKeepBytes;
+    const others = this.free.filter((b) => !this.pinned.has(b)).sort((a, b) => b.byteLength - a.byteLength);
+    const kept = new Set<SharedArrayBuffer>();
+    for (const b of others) {
+      if (b.byteLength > keep) continue;
+      kept.add(b);
+      keep -= b.byteLength;
+    }
+    this.free = this.free.filter((b) => this.pinned.has(b) || kept.has(b));
     this.bytes = this.free.reduce((s, b) => s + b.byteLength, 0);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

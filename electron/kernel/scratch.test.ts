@@ -204,6 +204,13 @@ export default class Peek extends Strategy {
     expect(pool.pooledBytes).toBe(1600); // the idle pool keeps its reserve only
     pool.clear();
     expect(pool.reservedBytes).toBe(0);
+    // with an idle budget (the kernel's): the reserve, then the largest others that fit in it
+    const keeping = new ScratchPool(10 * 800, 20, 1000);
+    keeping.reserve(800, 1);
+    keeping.give([new SharedArrayBuffer(400), new SharedArrayBuffer(800), new SharedArrayBuffer(100), new SharedArrayBuffer(300)]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(keeping.pooledBytes).toBe(800 + 800 + 100);
+    keeping.clear();
 
     const fresh = new Kernel({ memoryMb: 256 });
     const k = new Kernel({ memoryMb: 256 });

@@ -228,7 +228,7 @@ export class BacktestCandles {
     if (!(Number.isSafeInteger(candles) && candles > 0)) return;
     if (this.reservedBuffer && this.reservedBuffer.byteLength >= candles * 48) return;
     const b = new SharedArrayBuffer(candles * 48);
-    new Uint8Array(b).fill(1).fill(0); // written: a write faults each page in (a read would map the zero page)
+    new Uint8Array(b).fill(0); // written (zeros too: a write faults each page in, a read would only map the zero page)
     this.reservedBuffer = b;
     this.reserved = b;
   }

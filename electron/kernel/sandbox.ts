@@ -181,7 +181,7 @@ export class ScratchPool {
     const have = [...this.pinned].filter((b) => b.byteLength === byteLength).length;
     for (let k = have; k < count; k++) {
       const b = new SharedArrayBuffer(byteLength);
-      new Uint8Array(b).fill(1).fill(0); // written: a write faults each page in (a read would map the zero page)
+      new Uint8Array(b).fill(0); // written (zeros too: a write faults each page in, a read would only map the zero page)
       this.pinned.add(b);
       this.free.push(b);
       this.bytes += byteLength;

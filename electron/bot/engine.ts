@@ -606,7 +606,11 @@ export class BotEngine {
     if (!row.position_side || row.state === 'stopped' || this.stopped) return;
     if (s && row.protection === 'native' && !this.levelReached(row, s)) return; // resting at the exchange
     const native = this.d.protection ? await this.d.protection.check(row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not checked'), 'native' as const)) : null;
-    if (native === 'native') return; // held by the exchange
+    if (native === 'native') {
+      // held by the exchange (and said so, should a crash have come between placing it and saying it)
+      if (row.protection !== 'native') await this.setProtection(l, 'native');
+      return;
+    }
     const candleTime = s?.openTime ?? floorToTimeframe(this.clock.now(), '1m');
     if (native) {
       // A native leg executed: booked as the close leg (its client order id answers the journaled order).

@@ -79,12 +79,15 @@ async function setup(): Promise<{ tr: DirectTrading; activationId: string; signa
 }
 
 /** The app started again: the order service settles lost answers, the engine takes up its pending decisions. */
-async function restart(tr: DirectTrading, candles: StoredCandle[]): Promise<BotEngine> {
+async function restart(tr: DirectTrading, candles: StoredCandle[], signal: HeartbeatSignal): Promise<BotEngine> {
   const hb = standInHeartbeat();
   hb.candles.set(`${BTC}|1m`, candles);
   // neverArrivedAfterMs 0: the exchange's recvWindow is taken as passed (an order marked sent that
   // the exchange does not know never arrived), so the outcome of every step is known at once
-  const bot = new BotEngine({ db: tdb.db, bus: tr.bus, log, heartbeat: hb, orders: tr.service({ neverArrivedAfterMs: 0 }), brokers: tr.brokers, strategies: new StrategyService({ db: tdb.db, templatesDir: resolve(ROOT, 'resources/strategies') }), kernel, config: { reconcileIntervalMs: 0 } });
+  // the engine's clock: restarted 10 s after the candle closed, however long the crash took on a
+  // loaded machine (an opening leg is never retried once its candle is more than one timeframe old)
+  const clock = { now: () => signal.closeTime + 1 + 10_000 };
+  const bot = new BotEngine({ db: tdb.db, bus: tr.bus, log, heartbeat: hb, orders: tr.service({ neverArrivedAfterMs: 0 }), brokers: tr.brokers, strategies: new StrategyService({ db: tdb.db, templatesDir: resolve(ROOT, 'resources/strategies') }), kernel, config: { reconcileIntervalMs: 0 }, clock });
   await bot.start();
   await bot.idle();
   return bot;
@@ -116,7 +119,7 @@ describe('kill -9 between the decision and the answer, then a restart', () => {
       expect((await journal()).map((o) => o.status)).toEqual(c.journal);
       expect(atExchange()).toHaveLength(c.orders);
 
-      const bot = await restart(tr, candles);
+      const bot = await restart(tr, candles, signal);
       try {
         const placed = atExchange();
         expect(placed).toHaveLength(1);

@@ -80,8 +80,9 @@ describe('bot native stop-loss / take-profit', () => {
     expect(sold.status).toBe('filled');
   });
 
-  it('is opt-in', () => {
-    expect(BotProtection.enabled({})).toBe(false);
+  it('is on by default; ARISTOBOT_BOT_NATIVE_STOPS=0 turns it off', () => {
+    expect(BotProtection.enabled({})).toBe(true);
     expect(BotProtection.enabled({ ARISTOBOT_BOT_NATIVE_STOPS: '1' })).toBe(true);
+    expect(BotProtection.enabled({ ARISTOBOT_BOT_NATIVE_STOPS: '0' })).toBe(false);
   });
 });

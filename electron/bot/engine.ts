@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Activation, BotDecision, BotTrade, EngineState } from '../../shared/contract/bot';
 import type { HeartbeatSignal } from '../../shared/contract/heartbeat';
 import { AppError, invalidField, isAppError } from '../../shared/errors';
-import { timeframeMs, type Timeframe } from '../../shared/timeframes';
+import { floorToTimeframe, timeframeMs, type Timeframe } from '../../shared/timeframes';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events';
 import type { BrokerService } from '../exchanges/brokers';
@@ -41,10 +41,11 @@ import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type Activat
  * signal older than one timeframe is skipped and journaled. A strategy that throws or runs away
  * puts its activation in `error` with the message (and line); the others carry on.
  *
- * Stop-loss and take-profit are prices in the activation's book, watched by the engine on every 1m
- * candle of the symbol and executed at market — also while the engine is off or the activation is
- * suspended — or, with `ARISTOBOT_BOT_NATIVE_STOPS=1`, placed as native orders at the exchange where it
- * supports them (protection.ts), checked on each 1m candle and cancelled before any close.
+ * Stop-loss and take-profit are prices in the activation's book: placed as native orders at the
+ * exchange where it supports them (protection.ts; the default, `ARISTOBOT_BOT_NATIVE_STOPS=0` turns it
+ * off) — asked on a 1m candle that reaches a level and on every reconcile pass, cancelled before any
+ * close — otherwise watched by the engine on every 1m candle of the symbol and executed at market;
+ * both also while the engine is off or the activation is suspended.
  */
 
 export interface BotConfig {
@@ -96,7 +97,7 @@ export interface BotDeps {
   kernel: Pick<Kernel, 'load' | 'info'>;
   clock?: { now(): number };
   config?: Partial<BotConfig>;
-  /** Native stop-loss / take-profit orders (opt-in); without it the engine watches the levels. */
+  /** Native stop-loss / take-profit orders (the app passes it unless turned off); without it the engine watches the levels. */
   protection?: BotProtection;
   hooks?: BotHooks;
 }
@@ -594,19 +595,36 @@ export class BotEngine {
     return Decimal.min(want, free).toDecimalPlaces(8, Decimal.ROUND_DOWN);
   }
 
-  /** Stop-loss / take-profit on a 1m candle of the symbol: close at market (engine on or off). */
-  private async protect(l: Live, s: HeartbeatSignal): Promise<void> {
+  /**
+   * Stop-loss / take-profit on a 1m candle of the symbol: close at market (engine on or off). With a
+   * native pair at the exchange, the exchange asked only when the candle reached a level (else the
+   * pair is still resting: no REST call on the signal path); the reconcile pass (`s` null) asks
+   * every minute regardless, so a pair cancelled or executed at the exchange is seen within a minute.
+   */
+  private async protect(l: Live, s: HeartbeatSignal | null): Promise<void> {
     const row = l.row;
     if (!row.position_side || row.state === 'stopped' || this.stopped) return;
-    const native = await this.d.protection?.check(row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not checked'), 'native' as const));
-    if (native === 'native') return; // held by the exchange
+    if (s && row.protection === 'native' && !this.levelReached(row, s)) return; // resting at the exchange
+    const native = this.d.protection ? await this.d.protection.check(row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not checked'), 'native' as const)) : null;
+    if (native === 'native') {
+      // held by the exchange (and said so, should a crash have come between placing it and saying it)
+      if (row.protection !== 'native') await this.setProtection(l, 'native');
+      return;
+    }
+    const candleTime = s?.openTime ?? floorToTimeframe(this.clock.now(), '1m');
     if (native) {
       // A native leg executed: booked as the close leg (its client order id answers the journaled order).
       const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: native.clientOrderId, exitReason: native.kind }];
-      const d = await this.journal(l, { kind: native.kind, candleTime: s.openTime, action: 'close', reason: say(native.kind === 'stop_loss' ? 'coreBot.decision.stopLossNative' : 'coreBot.decision.takeProfitNative', { order: native.clientOrderId }), plan });
+      const d = await this.journal(l, { kind: native.kind, candleTime, action: 'close', reason: say(native.kind === 'stop_loss' ? 'coreBot.decision.stopLossNative' : 'coreBot.decision.takeProfitNative', { order: native.clientOrderId }), plan });
       if (d) await this.executeLegs(l, d, null);
       return;
     }
+    // no pair (or it is gone without executing: cancelled at the exchange): the engine watches
+    if (row.protection === 'native') {
+      this.log.warn({ activation: row.id }, 'bot: the native stop-loss / take-profit pair is gone; the engine watches the levels');
+      await this.setProtection(l, 'engine');
+    }
+    if (!s) return;
     const low = new Decimal(s.candle.low);
     const high = new Decimal(s.candle.high);
     const kind: DecisionKind | null = row.stop_loss && low.lte(row.stop_loss) ? 'stop_loss' : row.take_profit && high.gte(row.take_profit) ? 'take_profit' : null;
@@ -643,7 +661,7 @@ export class BotEngine {
       const latency = i === 0 && closeAt !== null ? this.clock.now() - closeAt : null;
       let order: OrderRow;
       try {
-        if (leg.leg === 'close') await this.d.protection?.release(l.row); // a native pair holds the coins
+        if (leg.leg === 'close') await this.release(l); // a native pair holds the coins
         order = await this.d.orders.place(row.profile_id, {
           brokerId: row.broker_id!,
           symbol: row.symbol,
@@ -687,7 +705,10 @@ export class BotEngine {
         return false;
       }
       d = await this.applyFill(l, d, i, leg, order, latency);
-      if (leg.leg === 'open') await this.d.protection?.place(l.row).catch((e: unknown) => this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'));
+      if (leg.leg === 'open' && this.d.protection) {
+        const p = await this.d.protection.place(l.row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'), null));
+        if (p?.mode === 'native') await this.setProtection(l, 'native');
+      }
     }
     return true;
   }
@@ -832,6 +853,24 @@ export class BotEngine {
     await this.setState(l, l.row.state, reason);
   }
 
+  /** Whether a 1m candle reached the activation's stop-loss or take-profit. */
+  private levelReached(row: ActivationRow, s: HeartbeatSignal): boolean {
+    return (!!row.stop_loss && new Decimal(s.candle.low).lte(row.stop_loss)) || (!!row.take_profit && new Decimal(s.candle.high).gte(row.take_profit));
+  }
+
+  /** Cancels the activation's native pair, if any (before a close, or when the activation lets the position go). */
+  private async release(l: Live): Promise<void> {
+    if (!this.d.protection || (!l.row.stop_loss && !l.row.take_profit)) return;
+    await this.d.protection.release(l.row);
+    if (l.row.protection === 'native') await this.setProtection(l, 'engine');
+  }
+
+  private async setProtection(l: Live, protection: ActivationRow['protection']): Promise<void> {
+    const r = await this.d.db.withProfile(l.row.profile_id, (c) => c.query<ActivationRow>('UPDATE bot_activations SET protection = $2, updated_at = now() WHERE id = $1 RETURNING *', [l.row.id, protection]));
+    if (r.rows[0]) l.row = r.rows[0];
+    this.emitUpdated(l.row);
+  }
+
   private emitDecision(row: ActivationRow, d: DecisionRow): void {
     this.d.bus.emit('bot.decision', toDecisionDto(d), { profileId: row.profile_id });
   }
@@ -912,6 +951,8 @@ export class BotEngine {
       }
       if (pending.length) this.log.info({ decisions: pending.length }, 'bot: taking up decisions left pending');
       await Promise.all(replays);
+      // native pairs asked every pass (an executed leg is booked before the books are compared)
+      await Promise.all([...this.live.values()].filter((l) => l.row.profile_id === profileId && l.row.protection === 'native' && l.row.position_side).map((l) => this.enqueue(l, () => this.protect(l, null))));
       const brokers = new Set([...this.live.values()].filter((l) => l.row.profile_id === profileId && l.row.broker_id).map((l) => l.row.broker_id!));
       for (const brokerId of brokers) {
         if (this.stopped) break;
@@ -1192,6 +1233,9 @@ export class BotEngine {
           return;
         }
       }
+      // the position left on the account is the user's now: the activation's protective pair goes
+      // (no order the app no longer follows stays at the exchange, and the coins are free to trade)
+      if (l.row.position_side) await this.release(l);
       await this.setState(l, 'stopped', say(l.row.position_side ? 'coreBot.state.stoppedLeft' : 'coreBot.state.stoppedByUser'));
     });
     if (failure) throw failure as Error;

@@ -6,8 +6,10 @@ import type { ActivationRow } from './store';
 
 /**
  * An activation's stop-loss / take-profit as native orders at the exchange (the order service's
- * `protect`: an OCO list on Binance spot), for the engine's SL/TP lines. Opt-in
- * (`ARISTOBOT_BOT_NATIVE_STOPS=1`): without it the engine watches its levels on every 1m candle.
+ * `protect`: an OCO list on Binance spot), for the engine's SL/TP lines. On by default, as the issue
+ * asks (native where CCXT says the exchange supports them): the pair keeps protecting the position
+ * while the app is closed or asleep. `ARISTOBOT_BOT_NATIVE_STOPS=0` turns it off; the engine then
+ * watches its levels on every 1m candle, as it does wherever the exchange cannot hold them.
  *
  * - `place` after the open leg filled: the pair's client order id is derived from the activation
  *   and its entry order, so a replayed leg never places a second pair.
@@ -28,9 +30,9 @@ export class BotProtection {
     private readonly log: Logger,
   ) {}
 
-  /** Whether the engine should use native orders (`ARISTOBOT_BOT_NATIVE_STOPS=1`). */
+  /** Whether the engine should use native orders (yes unless `ARISTOBOT_BOT_NATIVE_STOPS=0`). */
   static enabled(env: NodeJS.ProcessEnv = process.env): boolean {
-    return env['ARISTOBOT_BOT_NATIVE_STOPS'] === '1';
+    return env['ARISTOBOT_BOT_NATIVE_STOPS'] !== '0';
   }
 
   static pairId(activationId: string, entryOrderId: string): string {

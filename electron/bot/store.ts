@@ -37,6 +37,8 @@ export interface ActivationRow {
   entry_order_id: string | null;
   stop_loss: Decimal | null;
   take_profit: Decimal | null;
+  /** Who holds the stop-loss / take-profit: the exchange ('native', a protective pair) or the engine. */
+  protection: 'engine' | 'native';
   realised_pnl: Decimal;
   last_decision_at: Date | null;
   created_at: Date;
@@ -117,7 +119,7 @@ export function toActivationDto(r: ActivationRow): z.input<typeof Activation> {
     reasonKey: r.state_reason_key ?? null,
     reasonParams: r.state_reason_params ?? null,
     position: r.position_side
-      ? { side: r.position_side, amount: r.position_amount.toFixed(), entryPrice: dec(r.entry_price), entryTime: iso(r.entry_time), stopLoss: dec(r.stop_loss), takeProfit: dec(r.take_profit), protection: 'engine' }
+      ? { side: r.position_side, amount: r.position_amount.toFixed(), entryPrice: dec(r.entry_price), entryTime: iso(r.entry_time), stopLoss: dec(r.stop_loss), takeProfit: dec(r.take_profit), protection: r.protection === 'native' ? 'native' : 'engine' }
       : null,
     realisedPnl: r.realised_pnl.toFixed(),
     lastDecisionAt: iso(r.last_decision_at),

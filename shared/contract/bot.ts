@@ -22,10 +22,15 @@ export const BotPosition = z.object({
   amount: DecimalString,
   entryPrice: DecimalString.nullable(),
   entryTime: z.string().nullable(),
-  /** Prices (null: none); watched by the engine on every 1m candle and executed at market. */
+  /** Prices (null: none). */
   stopLoss: DecimalString.nullable(),
   takeProfit: DecimalString.nullable(),
-  protection: z.literal('engine'),
+  /**
+   * Who holds them: 'native' — protective orders at the exchange (an OCO list on Binance spot), which
+   * run even while the app is closed; 'engine' — watched by the engine on every 1m candle and
+   * executed at market (the exchange cannot hold them, or `ARISTOBOT_BOT_NATIVE_STOPS=0`).
+   */
+  protection: z.enum(['engine', 'native']),
 });
 
 export const Activation = z.object({

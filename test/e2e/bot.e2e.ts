@@ -179,7 +179,10 @@ describe('the trading bot page, end to end in Chromium', () => {
     await poll(() => text(card('[data-test=bot-entry]'))).toBe(a.position!.entryPrice!);
     expect(await text(card('[data-test=bot-sl]'))).toBe(a.position!.stopLoss!);
     expect(await text(card('[data-test=bot-tp]'))).toBe('none');
-    expect(await text(card('[data-test=bot-protection]'))).toBe('watched by the engine');
+    // the stop-loss rests at the exchange (native, the default), placed after the open fill
+    await poll(() => text(card('[data-test=bot-protection]'))).toBe('native order at the exchange');
+    expect((await get()).position!.protection).toBe('native');
+    expect(ex.orders(KEY).filter((o) => o.status === 'NEW').map((o) => o.type)).toEqual(['STOP_LOSS']);
     expect(await text(card('[data-test=bot-unrealised]'))).toMatch(/^-?\d+(\.\d+)? USDT$/);
     // decisions that acted are listed; the order went to the exchange
     const acted = (await decisions(1000)).filter((d) => d.action !== 'none');
@@ -305,6 +308,7 @@ describe('the trading bot page, end to end in Chromium', () => {
     await until(async () => (await get()).position !== null, 120);
     const position = (await get()).position!;
     await poll(() => text(card('[data-test=bot-entry]'))).toBe(position.entryPrice!);
+    await poll(async () => (await get()).position?.protection).toBe('native'); // its stop-loss rests at the exchange
     const orders = ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length;
     await page.click(card('[data-test=bot-stop]'));
     await page.click('[data-test=bot-stop-keep]');
@@ -312,6 +316,9 @@ describe('the trading bot page, end to end in Chromium', () => {
     expect(await text(card('[data-test=bot-reason]'))).toMatch(/left on the account/);
     expect(await trades()).toEqual([]);
     expect(ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length).toBe(orders);
+    // nothing left at the exchange that the app no longer follows: the resting stop-loss was cancelled
+    expect(ex.orders(KEY).filter((o) => o.status === 'NEW')).toEqual([]);
+    expect(await text(card('[data-test=bot-protection]'))).toBe('none: the activation is stopped');
     // the stopped activation can no longer be sold from the page
     expect(await page.locator(card('[data-test=bot-sell]')).count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'bot-stopped-keep.png'), fullPage: true });

@@ -91,6 +91,8 @@ export interface ExchangeSim {
   payFeesIn(apiKey: string, asset: string | null): void;
   /** Cancelling an already cancelled order answers it again (true) instead of -2011 (false, Binance). */
   setRepeatedCancels(on: boolean): void;
+  /** The account holder cancels every open order of a market themselves (not through the app): returns how many. */
+  cancelAllOpen(apiKey: string, symbol: string): number;
   close(): Promise<void>;
 }
 
@@ -306,6 +308,18 @@ export async function startExchangeSim(opts: ExchangeSimOptions = {}): Promise<E
     },
     setRepeatedCancels: (on) => {
       engine.repeatedCancels = on;
+    },
+    cancelAllOpen: (apiKey, symbol) => {
+      const a = engine.account(apiKey);
+      const m = markets.get(symbol.replace('/', ''));
+      if (!m) throw new Error(`no market ${symbol}`);
+      let n = 0;
+      for (const o of engine.openOrders(a, m)) {
+        if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') continue; // an OCO's other leg went with the first
+        engine.cancel(a, m, { orderId: o.orderId });
+        n++;
+      }
+      return n;
     },
     close: async () => {
       if (tickTimer) clearInterval(tickTimer);

@@ -12,3 +12,13 @@ describe('securityWarnings (npm run serve)', () => {
     expect(w({ ARISTOBOT_HOST: '0.0.0.0', ARISTOBOT_TOKEN: 'short' })).toHaveLength(2);
   });
 });
+
+describe('ARISTOBOT_BACKTEST_RESERVE_CANDLES', () => {
+  it('defaults to 1 M candles, takes a whole number, and refuses anything else by name', () => {
+    const c = (v?: string) => loadConfig({ ARISTOBOT_DATA_DIR: '/tmp/x', ...(v === undefined ? {} : { ARISTOBOT_BACKTEST_RESERVE_CANDLES: v }) }).backtestReserveCandles;
+    expect(c()).toBe(1_000_000);
+    expect(c('0')).toBe(0);
+    expect(c('10000000')).toBe(10_000_000);
+    for (const bad of ['-1', '1.5', 'lots', '60000000']) expect(() => c(bad)).toThrow(/ARISTOBOT_BACKTEST_RESERVE_CANDLES must be a whole number of candles/);
+  });
+});

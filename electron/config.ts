@@ -34,6 +34,8 @@ export interface Config {
   aiOpenrouterUrl: string;
   /** A strategy check taking longer is stopped and its worker replaced (ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS). */
   strategyCheckTimeoutMs: number;
+  /** Memory made ready at start for backtests of up to this many candles (ARISTOBOT_BACKTEST_RESERVE_CANDLES; ~81 bytes a candle). */
+  backtestReserveCandles: number;
 }
 
 /** The OS's per-user application-data folder (the same one Electron's `userData` uses). */
@@ -64,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
   if (!Number.isInteger(aiTimeout) || aiTimeout < 100) throw new Error(`ARISTOBOT_AI_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_AI_TIMEOUT_MS}"`);
   const checkTimeout = Number(env.ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS || 30_000);
   if (!Number.isInteger(checkTimeout) || checkTimeout < 100) throw new Error(`ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS must be a whole number of milliseconds ≥ 100, got "${env.ARISTOBOT_STRATEGY_CHECK_TIMEOUT_MS}"`);
+  const reserve = Number(env.ARISTOBOT_BACKTEST_RESERVE_CANDLES || 1_000_000);
+  if (!Number.isInteger(reserve) || reserve < 0 || reserve > 50_000_000) throw new Error(`ARISTOBOT_BACKTEST_RESERVE_CANDLES must be a whole number of candles from 0 to 50000000, got "${env.ARISTOBOT_BACKTEST_RESERVE_CANDLES}"`);
   return {
     dataDir: resolve(env.ARISTOBOT_DATA_DIR || defaultDataDir(env)),
     databaseUrl: env.ARISTOBOT_DATABASE_URL || null,
@@ -86,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = PROJECT_
     aiTimeoutMs: aiTimeout,
     aiOpenrouterUrl: env.ARISTOBOT_AI_OPENROUTER_URL || 'https://openrouter.ai/api/v1',
     strategyCheckTimeoutMs: checkTimeout,
+    backtestReserveCandles: reserve,
   };
 }
 

@@ -216,6 +216,7 @@ export class CoreHost {
         strategies: withExamples({ getVersion: (p, id, v) => strategies.getVersion(p, id, v), list: async (p) => (await strategies.list(p)).map((x) => ({ strategyId: x.id, name: x.name, version: x.version })) }),
         brokers: { forBroker: async (profileId, brokerId) => { const { ex, broker } = await brokers.exchangeFor(profileId, brokerId); return { exchange: broker.exchange, ex }; } },
         emit: (event, data, scope) => this.bus.emit(event, data, scope),
+        reserveCandles: this.config.backtestReserveCandles,
       });
       await backtests.start();
       disposers.push(() => backtests.stop());

@@ -9,9 +9,11 @@ import type { DecisionKind, DecisionRow, Leg } from './store';
  * profile that are ready at the same moment (a burst of closings) go into ONE statement in one
  * transaction (a prepared multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING *`), instead of one
  * transaction of four round trips each, and that transaction is ONE round trip (db/one-trip.ts:
- * `BEGIN; set_config…; INSERT…; COMMIT` in one message). A batch is written as soon as the turn of
- * the event loop that made it ends, beside any batch still in flight (each on its own pooled
- * connection): a later decision never waits for an earlier batch's answer.
+ * `BEGIN; set_config…; INSERT…; COMMIT` in one message). A batch is written as soon as the
+ * callback that made it (and the promise continuations it started) is done — `process.nextTick`,
+ * which runs once the microtasks are drained and before the event loop reads anything else —
+ * beside any batch still in flight (each on its own pooled connection): a later decision never
+ * waits for an earlier batch's answer.
  *
  * The transaction commits with `synchronous_commit = off`: it does not wait for its own WAL flush.
  * The guarantee "journaled before sent" still holds, because the order service journals the order
@@ -69,9 +71,12 @@ export class DecisionJournal {
       let q = this.queued.get(e.profileId);
       if (!q) this.queued.set(e.profileId, (q = []));
       q.push({ e, resolve, reject });
-      // the first of a burst waits for the current turn of the event loop, so the decisions ready
-      // together are written together
-      if (q.length === 1) setImmediate(() => void this.flush(e.profileId));
+      // the first of a burst waits until the work under way is done — the current callback (a
+      // network read of the stream: many closing messages) and the promise continuations it
+      // started (the decisions of its symbols) — so the decisions ready together are written
+      // together; not for the next turn of the event loop (setImmediate), which comes only after
+      // every other read ready meanwhile (the rest of a burst: tens of milliseconds)
+      if (q.length === 1) process.nextTick(() => void this.flush(e.profileId));
     });
   }
 

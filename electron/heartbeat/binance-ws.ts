@@ -123,6 +123,16 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 const MAX_KINDS = 50;
 const hrNow = () => performance.timeOrigin + performance.now();
 
+/**
+ * The longest the handling of received messages holds the event loop before it lets it serve
+ * something else (ms). A burst (the closings of hundreds of symbols arrive together, many in one
+ * network read) is handled in slices: between two, the promise continuations the slice started run
+ * (the bot's decisions on the signals, and their journal writes), and the answers that came back
+ * meanwhile (the database's, the exchange's) are read — instead of all waiting for the whole
+ * burst. Each message keeps the time it arrived.
+ */
+const SLICE_MS = 2;
+
 /** Validate a kline payload (`data` of a combined-stream message); undefined when malformed. */
 export function parseKline(stream: string, data: Record<string, unknown>, receivedAt: number): KlineEvent | undefined {
   const k = data.k as Record<string, unknown> | null | undefined;
@@ -242,6 +252,11 @@ export class BinanceStreamClient {
   private reconnects = 0;
   private lastMessage: number | null = null;
   private readonly closing = new Set<Promise<void>>();
+  /** Messages received while the handling yields to the event loop (a burst), oldest first. */
+  private inbox: { slot: Slot; sock: Sock; data: WebSocket.RawData; isBinary: boolean; receivedAt: number }[] = [];
+  private yielding = false;
+  /** When the current slice of handling began (performance.now()), or null between slices. */
+  private sliceStart: number | null = null;
 
   constructor(opts: BinanceStreamOptions) {
     this.base = opts.url.replace(/\/+$/, '').replace(/\/(stream|ws)$/, '');
@@ -287,6 +302,7 @@ export class BinanceStreamClient {
   /** Close everything; no reconnect. Resolves when every socket is closed. */
   async stop(): Promise<void> {
     this.started = false;
+    this.inbox = [];
     for (const slot of [...this.slots]) this.retire(slot, 'stopped');
     await Promise.all([...this.closing]);
   }
@@ -643,12 +659,50 @@ export class BinanceStreamClient {
     this.fire('malformed', { kind: key, count: n });
   }
 
+  /**
+   * A message as it arrives: stamped and counted at once; handled at once too, unless the current
+   * slice of handling is used up (see `SLICE_MS`): then it waits in `inbox`, in order.
+   */
   private onMessage(slot: Slot, sock: Sock, data: WebSocket.RawData, isBinary: boolean): void {
     const receivedAt = this.now();
     sock.lastDataAt = receivedAt;
     sock.probeSent = false;
     this.lastMessage = receivedAt;
     slot.attempt = 0;
+    if (this.yielding) {
+      this.inbox.push({ slot, sock, data, isBinary, receivedAt });
+      return;
+    }
+    if (this.sliceStart === null) {
+      this.sliceStart = performance.now();
+      // the slice ends with the callback that started it (a network read: many messages)
+      process.nextTick(() => {
+        if (!this.yielding) this.sliceStart = null;
+      });
+    }
+    this.handle(slot, sock, data, isBinary, receivedAt);
+    if (performance.now() - this.sliceStart > SLICE_MS) {
+      this.yielding = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** The messages that waited, in order, a slice at a time, the event loop served in between. */
+  private drain(): void {
+    this.sliceStart = performance.now();
+    while (this.inbox.length > 0) {
+      const m = this.inbox.shift()!;
+      this.handle(m.slot, m.sock, m.data, m.isBinary, m.receivedAt);
+      if (this.inbox.length > 0 && performance.now() - this.sliceStart > SLICE_MS) {
+        setImmediate(() => this.drain());
+        return;
+      }
+    }
+    this.yielding = false;
+    this.sliceStart = null;
+  }
+
+  private handle(slot: Slot, sock: Sock, data: WebSocket.RawData, isBinary: boolean, receivedAt: number): void {
     if (isBinary) {
       this.count('binary', `${Buffer.isBuffer(data) ? data.length : 0} bytes`);
       return;

@@ -37,6 +37,23 @@ function slidingWindow(series: Columns, w: number) {
   };
 }
 
+/** A strategy whose `init()` costs as much CPU as its `spin` param asks. */
+const HEAVY = `import { Strategy, ta } from 'aristobot';
+export default class Heavy extends Strategy {
+  static warmup = 20;
+  static params = { spin: { default: 0, min: 0, max: 100000000 } };
+  sma!: Float64Array;
+  init() {
+    let x = 0;
+    for (let i = 0; i < this.params.spin; i++) x += Math.sqrt(i);
+    this.sma = ta.sma(this.close, 20);
+    if (x < 0) this.sma = this.close;
+  }
+  shouldLong() { return this.close[this.i] > this.sma[this.i]; }
+  shouldShort() { return this.close[this.i] < this.sma[this.i]; }
+}
+`;
+
 describe('warm decisions (decideKept)', () => {
   for (const [name, file, params] of [
     ['EMA cross on GOOG daily', 'ema-cross', { fast: 5, slow: 20 }],
@@ -102,22 +119,7 @@ describe('warm decisions (decideKept)', () => {
   });
 
   it('a decision over the synchronous budget is stopped and decided again off the thread, with the same answer; cheap ones come back to the thread', { timeout: 60_000 }, async () => {
-    const src = `import { Strategy, ta } from 'aristobot';
-export default class Heavy extends Strategy {
-  static warmup = 20;
-  static params = { spin: { default: 0, min: 0, max: 100000000 } };
-  sma!: Float64Array;
-  init() {
-    let x = 0;
-    for (let i = 0; i < this.params.spin; i++) x += Math.sqrt(i);
-    this.sma = ta.sma(this.close, 20);
-    if (x < 0) this.sma = this.close;
-  }
-  shouldLong() { return this.close[this.i] > this.sma[this.i]; }
-  shouldShort() { return this.close[this.i] < this.sma[this.i]; }
-}
-`;
-    const c = compile(src);
+    const c = compile(HEAVY);
     const sb = await kernel.load(c, { syncDecisionMs: 1 });
     try {
       const series = loadCsv('GOOG.csv');
@@ -134,6 +136,36 @@ export default class Heavy extends Strategy {
       for (let i = 0; i < 5 && sb.decisionMode === 'async'; i++) expect(await sb.decideKept({ spin: 0 }, cols, st, { allowShort: true })).toEqual(light);
       expect(sb.decisionMode).toBe('sync');
       for (let i = 0; i < 3; i++) expect(await sb.decideKept({ spin: 0 }, cols, st, { allowShort: true })).toEqual(light);
+    } finally {
+      sb.dispose();
+    }
+  });
+
+  it('the cold first decision and one costly decision alone stay on the calling thread; two costly in a row go off it, and a cheap one brings them back', { timeout: 60_000 }, async () => {
+    const c = compile(HEAVY);
+    const sb = await kernel.load(c, { syncDecisionMs: 10_000 });
+    try {
+      const series = loadCsv('GOOG.csv');
+      const cols = sharedColumns(100);
+      for (const k of KEYS) cols[k].set(series[k].subarray(500, 600));
+      const st = { position: null, balance: 1000 };
+      const heavy = { spin: 3_000_000 }; // well above SYNC_DECISION_CPU_MS of the isolate's CPU
+      const want = await kernel.decide(c, heavy, slice(series, 500, 600), st, { allowShort: true });
+      const light = await kernel.decide(c, { spin: 0 }, slice(series, 500, 600), st, { allowShort: true });
+      await sb.keepContext();
+      const modes: string[] = [];
+      const run = async (p: { spin: number }, expected: Decision) => {
+        modes.push(sb.decisionMode);
+        expect(await sb.decideKept(p, cols, st, { allowShort: true })).toEqual(expected);
+      };
+      await run(heavy, want); // cold and costly: counted as cheap
+      await run(heavy, want); // costly once: the next stays on the thread
+      await run(heavy, want); // costly twice in a row: the next goes off it
+      await run(heavy, want);
+      await run({ spin: 0 }, light); // cheap off the thread: the next is back
+      await run(heavy, want);
+      await run({ spin: 0 }, light);
+      expect(modes).toEqual(['sync', 'sync', 'sync', 'async', 'async', 'sync', 'sync']);
     } finally {
       sb.dispose();
     }

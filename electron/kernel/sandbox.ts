@@ -609,8 +609,9 @@ export class StrategySandbox {
 
   /** The context `decideKept` keeps between decisions (dropped after any failure). */
   private kept: KeptContext | null = null;
-  /** The isolate's CPU time of the last kept decision, ms: it picks how the next one runs. */
+  /** The isolate's CPU time of the last two kept decisions, ms (the last first): they pick how the next one runs. */
   private lastDecisionMs = 0;
+  private previousDecisionMs = 0;
 
   /** The isolate's CPU time so far, ms (all its calls; for the benches and diagnostics). */
   get cpuMs(): number {
@@ -620,7 +621,14 @@ export class StrategySandbox {
   /** How the next kept decision runs: on the calling thread (`sync`) or on isolated-vm's pool (`async`). */
   get decisionMode(): 'sync' | 'async' {
     const budget = this.limits.syncDecisionMs ?? DEFAULT_SYNC_DECISION_MS;
-    return budget > 0 && this.lastDecisionMs <= SYNC_DECISION_CPU_MS ? 'sync' : 'async';
+    // off the thread when the last two were costly: one costly decision alone (a garbage
+    // collection in the isolate, a function compiled) does not move the next one
+    return budget > 0 && (this.lastDecisionMs <= SYNC_DECISION_CPU_MS || this.previousDecisionMs <= SYNC_DECISION_CPU_MS) ? 'sync' : 'async';
+  }
+
+  private recordDecision(ms: number): void {
+    this.previousDecisionMs = this.lastDecisionMs;
+    this.lastDecisionMs = ms;
   }
 
   /** Sets up the kept context ahead of the first decision (the live bot, when an activation is loaded). */
@@ -645,7 +653,7 @@ export class StrategySandbox {
       context.release();
       throw e;
     }
-    const k: KeptContext = { context, api, fn, buffers: null, layout: '', params: null };
+    const k: KeptContext = { context, api, fn, buffers: null, layout: '', params: null, decided: false };
     this.kept = k;
     return k;
   }
@@ -667,13 +675,16 @@ export class StrategySandbox {
    * the candles of a backtest. After a failure (an error, the CPU limit) the context is dropped and
    * the next call sets up a fresh one.
    *
-   * A cheap decision (the last one took at most SYNC_DECISION_CPU_MS of the isolate's CPU time)
-   * runs synchronously on the calling thread, limited to `syncDecisionMs`: no hop to isolated-vm's
+   * A cheap decision (one of the last two took at most SYNC_DECISION_CPU_MS of the isolate's CPU
+   * time; the first decision on a context, cold, counts as cheap when it ran on the thread) runs
+   * synchronously on the calling thread, limited to `syncDecisionMs`: no hop to isolated-vm's
    * pool and back (two thread wake-ups, which under load cost milliseconds each, and twice the
    * CPU). One that goes over that limit is stopped, its context dropped, and it is decided again
    * on a fresh context off the calling thread with the full `callTimeoutMs`; costly decisions keep
-   * running there until one is cheap again (so a runaway strategy holds the app's thread for
-   * `syncDecisionMs` once, and a heavy one never).
+   * running there until one is cheap again. So a runaway strategy holds the app's thread for
+   * `syncDecisionMs` once, and a heavy one (under that limit) for its first three decisions; one
+   * costly decision alone (a collection of the isolate's garbage) does not send the next one off
+   * the thread, where the hop costs more than it saves.
    */
   async decideKept(params: Record<string, number> | undefined, window: Columns, state: DecideState, config: DecideConfig): Promise<Decision> {
     checkColumns(window);
@@ -687,7 +698,8 @@ export class StrategySandbox {
         // no await before this call: an idle sandbox decides in the caller's turn
         const out = this.decideSync(this.kept, params, window, st, !!config.allowShort, budget);
         if (out !== OVER_BUDGET) return out;
-        this.lastDecisionMs = Number.POSITIVE_INFINITY;
+        // over the budget: off the thread from now on, until a decision there is cheap again
+        this.lastDecisionMs = this.previousDecisionMs = Number.POSITIVE_INFINITY;
       }
       const k = this.kept ?? (await this.newKept(timeout));
       return this.decideAsync(k, params, window, st, !!config.allowShort, timeout);
@@ -726,7 +738,11 @@ export class StrategySandbox {
       if (!this.isolate.isDisposed && /timed out/i.test(e instanceof Error ? e.message : String(e))) return OVER_BUDGET;
       throw this.mapSyncError(e);
     }
-    this.lastDecisionMs = Number(this.isolate.cpuTime - cpu) / 1e6;
+    const ms = Number(this.isolate.cpuTime - cpu) / 1e6;
+    // the first decision on a context is cold (the runtime's and the strategy's functions compiled
+    // on first use): it says nothing of the next ones, and it ran within the budget
+    this.recordDecision(k.decided ? ms : 0);
+    k.decided = true;
     if (isKernelError(out)) {
       this.dropKept(k);
       throw strategyError(out, this.compiled);
@@ -753,7 +769,8 @@ export class StrategySandbox {
       const args = this.boundArgs(k, params, window, st, allowShort);
       const out = await this.call(() => k.fn.apply(undefined, args as ivm.Transferable[], { timeout, result: { copy: true } }), 'init()', timeout, k.api);
       if (isKernelError(out)) throw strategyError(out, this.compiled);
-      if (!this.isolate.isDisposed) this.lastDecisionMs = Number(this.isolate.cpuTime - cpu) / 1e6;
+      if (!this.isolate.isDisposed) this.recordDecision(Number(this.isolate.cpuTime - cpu) / 1e6);
+      k.decided = true;
       return out as Decision;
     } catch (e) {
       this.dropKept(k);
@@ -777,6 +794,8 @@ interface KeptContext {
   buffers: SharedArrayBuffer[] | null;
   layout: string;
   params: string | null;
+  /** A decision ran on it (it is warm). */
+  decided: boolean;
 }
 
 function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {

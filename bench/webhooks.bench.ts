@@ -72,9 +72,10 @@ async function main(): Promise<void> {
   });
   try {
     const { url, secret } = ready;
-    const body = JSON.stringify({ secret, id: 'bench-ID', broker: 'Sim', symbol: 'BINANCE:BTCUSDT', action: 'BuyMarket', price: '60000', amount: '0.001', interval: '5' });
+    const body = JSON.stringify({ id: 'bench-ID', secret, broker: 'Sim', symbol: 'BINANCE:BTCUSDT', action: 'BuyMarket', price: '60000', amount: '0.001', interval: '5' });
     let n = 0;
-    // A unique alert id per request (autocannon's own idReplacement stalls here, so setupRequest does it).
+    // A unique alert id per request (autocannon's own idReplacement stalls here, so setupRequest does it);
+    // the id comes first in the body, so its 'ID' is the first one (a random secret may contain 'ID').
     const unique = (tag: string): autocannon.Request[] => [{ method: 'POST', path: new URL(url).pathname, headers: { 'content-type': 'text/plain' }, setupRequest: (req) => ({ ...req, body: body.replace('ID', `${tag}-${++n}`) }) }];
     const cpu = () => ask<Cpu>(child, { op: 'cpu' }, 'cpu');
     const count = (prefix: string) => ask<Count>(child, { op: 'count', prefix }, 'count');

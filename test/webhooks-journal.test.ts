@@ -150,6 +150,27 @@ describe('receipts in one round trip per batch', () => {
   });
 });
 
+describe('two batches under way at once (maxInFlight 2)', () => {
+  it('receipts, duplicates and status changes of one request apply as with one: in call order, nothing lost or doubled', async () => {
+    const two = new JournalBatcher(tdb.db, 500, 2);
+    const keys = Array.from({ length: 120 }, (_, i) => `pipe-${i % 100}`); // 20 ids sent twice
+    const got = await Promise.all(keys.map((k) => two.receipt(profileId, receipt(k), dupOf(k))));
+    const stored = (await rows()).filter((r) => r.alert_id?.startsWith('pipe-'));
+    expect(stored).toHaveLength(100);
+    expect(got.filter((g) => 'duplicate' in g)).toHaveLength(20);
+    // the first of two same ids is the request
+    keys.forEach((k, i) => {
+      if (i < 100) expect('row' in got[i]!).toBe(true);
+      else expect(got[i]).toEqual({ duplicate: stored.find((r) => r.alert_id === k)!.id });
+    });
+    // changes of one request, not awaited one by one, across batches: the last one called stands
+    const ids = got.slice(0, 30).map((g) => (g as { row: RequestRow }).row.id);
+    await Promise.all(ids.flatMap((id) => [two.status(profileId, { id, status: 'processing' }), two.status(profileId, { id, status: 'rejected', reason: 'first' }), two.status(profileId, { id, status: 'processed', reason: 'last' })]));
+    const after = (await rows()).filter((r) => ids.includes(r.id));
+    expect(after.map((r) => `${r.status} ${r.reason}`)).toEqual(ids.map(() => 'processed last'));
+  });
+});
+
 describe('a mixed batch through the real listener', () => {
   it('good alerts, bad input, the same id twice and a row the database refuses: each answered as it should, nothing lost or doubled', async () => {
     // A database error in the middle of a batch: a trigger (installed as the owner) refuses one alert id.

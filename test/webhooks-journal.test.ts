@@ -175,9 +175,9 @@ describe('a mixed batch through the real listener', () => {
   it('good alerts, bad input, the same id twice and a row the database refuses: each answered as it should, nothing lost or doubled', async () => {
     // A database error in the middle of a batch: a trigger (installed as the owner) refuses one alert id.
     await asOwner(tdb.ownerUrl, async (c) => {
-      await c.query(`CREATE FUNCTION bench_refuse() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN
+      await c.query(`CREATE FUNCTION test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN
         IF NEW.alert_id = 'db-refuses' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $f$`);
-      await c.query('CREATE TRIGGER refuse_one BEFORE INSERT ON webhook_requests FOR EACH ROW EXECUTE FUNCTION bench_refuse()');
+      await c.query('CREATE TRIGGER refuse_one BEFORE INSERT ON webhook_requests FOR EACH ROW EXECUTE FUNCTION test_refuse_one()');
     });
     const mixed = await tdb.db.query<{ id: string }>("INSERT INTO profiles (name, password_hash) VALUES ('mixed', 'x') RETURNING id");
     const pid = mixed.rows[0]!.id;
@@ -241,7 +241,10 @@ describe('a mixed batch through the real listener', () => {
     } finally {
       release();
       await svc.stop();
-      await asOwner(tdb.ownerUrl, (c) => c.query('DROP TRIGGER refuse_one ON webhook_requests'));
+      await asOwner(tdb.ownerUrl, async (c) => {
+        await c.query('DROP TRIGGER refuse_one ON webhook_requests');
+        await c.query('DROP FUNCTION test_refuse_one()');
+      });
     }
   });
 });

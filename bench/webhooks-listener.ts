@@ -7,6 +7,9 @@
  *   { op: 'cpu' }            → this process's CPU (µs), PostgreSQL's (server processes, µs) and the counters
  *   { op: 'count', prefix }  → distinct alert ids journaled with that prefix, and rows per status
  *   { op: 'direct', conc, total } → receive() called directly (no HTTP), `conc` in flight
+ *   { op: 'journal', size, rounds } → batches of `size` receipts straight into a JournalBatcher, the
+ *     one-round-trip path and the general path (five round trips) alternating batch by batch (same
+ *     conditions): wall time per batch (median, p90) and CPU of this process and PostgreSQL per receipt
  *   { op: 'stop' }
  *   { op: 'profile', file } → starts the V8 CPU profiler (file null), or stops it and writes the profile to `file`
  */
@@ -20,9 +23,11 @@ import { EventBus } from '../electron/events';
 import type { Broker } from '../electron/exchanges/brokers';
 import { silentLogger } from '../electron/log';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
+import { JournalBatcher } from '../electron/webhooks/batch';
 import { WebhookService, type WebhookServiceOptions } from '../electron/webhooks/service';
+import type { NewRequest } from '../electron/webhooks/store';
 
-type Msg = { op: 'profile'; file: string | null } | { op: 'cpu' } | { op: 'count'; prefix: string } | { op: 'direct'; conc: number; total: number; body: string } | { op: 'stop' };
+type Msg = { op: 'journal'; size: number; rounds: number } | { op: 'profile'; file: string | null } | { op: 'cpu' } | { op: 'count'; prefix: string } | { op: 'direct'; conc: number; total: number; body: string } | { op: 'stop' };
 
 /** CPU (user + system, µs) of the PostgreSQL server: the postmaster and every process it started. */
 async function postgresCpu(pgDir: string): Promise<number> {
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
     const service = svc;
     const database = db;
     let session: Session | null = null;
+    let scans = 0;
     process.on('message', (m: Msg) => {
       void (async () => {
         if (m.op === 'profile') {
@@ -91,9 +97,42 @@ async function main(): Promise<void> {
             session = null;
           }
           process.send!({ op: 'profile' });
+        } else if (m.op === 'journal') {
+          const batcher = new JournalBatcher(database);
+          const rec = (id: string): NewRequest => ({
+            senderIp: '127.0.0.1', contentType: 'text/plain', alertId: id, dedupeKey: id, action: 'BuyMarket', symbol: 'BINANCE:BTCUSDT', market: null, brokerId: null, brokerName: 'Sim',
+            sender: null, payload: { id, broker: 'Sim', symbol: 'BINANCE:BTCUSDT', action: 'BuyMarket', price: '60000', amount: '0.001', interval: '5' }, raw: null, httpStatus: 202, status: 'received', reason: null,
+          });
+          const paths = {
+            oneTrip: (id: string) => batcher.receipt(profileId, rec(id), async () => null),
+            general: (id: string) => batcher.insert(profileId, rec(id), async (_c, r) => r), // a general follow-up: the five-round-trip path
+          };
+          const acc = { oneTrip: { ms: [] as number[], app: 0, pg: 0 }, general: { ms: [] as number[], app: 0, pg: 0 } };
+          let k = 0;
+          for (let round = 0; round < m.rounds; round++) {
+            for (const name of (round % 2 ? ['general', 'oneTrip'] : ['oneTrip', 'general']) as ('oneTrip' | 'general')[]) {
+              // (reading /proc is outside the window of this process's CPU)
+              const p0 = await postgresCpu(pgDir);
+              const c0 = process.cpuUsage();
+              const t0 = performance.now();
+              await Promise.all(Array.from({ length: m.size }, () => paths[name](`journal-${name}-${k++}`)));
+              acc[name].ms.push(performance.now() - t0);
+              const c = process.cpuUsage(c0);
+              acc[name].app += c.user + c.system;
+              acc[name].pg += (await postgresCpu(pgDir)) - p0;
+            }
+          }
+          const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!;
+          const n = m.size * m.rounds;
+          process.send!({ op: 'journal', ...Object.fromEntries(Object.entries(acc).map(([name, a]) => [name, { p50: q(a.ms, 0.5), p90: q(a.ms, 0.9), app: a.app / n, pg: a.pg / n }])) });
         } else if (m.op === 'cpu') {
+          // this process's CPU less what reading /proc for PostgreSQL's has cost so far
+          const s0 = process.cpuUsage();
+          const pgNow = await postgresCpu(pgDir);
+          const s1 = process.cpuUsage(s0);
+          scans += s1.user + s1.system;
           const c = process.cpuUsage();
-          process.send!({ op: 'cpu', app: c.user + c.system, pg: await postgresCpu(pgDir), journal: service.journalCounters, listener: { ...service.listener.counters } });
+          process.send!({ op: 'cpu', app: c.user + c.system - scans, pg: pgNow, journal: service.journalCounters, listener: { ...service.listener.counters } });
         } else if (m.op === 'count') {
           const r = await database.withProfile(profileId, (c) =>
             c.query<{ alerts: number; rows: number; received: number; processing: number; duplicate: number; other: number }>(
@@ -106,8 +145,8 @@ async function main(): Promise<void> {
           );
           process.send!({ op: 'count', ...r.rows[0]! });
         } else if (m.op === 'direct') {
-          const c0 = process.cpuUsage();
           const p0 = await postgresCpu(pgDir);
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           let k = 0;
           const oks = await Promise.all(

@@ -16,6 +16,9 @@
  * each): every request answered and found in the journal (zero lost = every alert id answered 202
  * has its row, and no alert id has two). Processing (the exchange) is held back until the end.
  * Phase 3: the same accept path called directly in the child (no HTTP), 10 and 100 in flight.
+ * Phase 4: the journal alone, batches of 5 and 25 receipts, the one-round-trip path and the general
+ * path (five round trips: BEGIN, set_config, INSERT, COMMIT…) alternating batch by batch, so both
+ * see the same machine: wall time per batch and CPU per receipt.
  * `--profile <file.cpuprofile>` writes the listener process's V8 CPU profile over phase 1 (open it in
  * Chrome's DevTools).
  */
@@ -109,6 +112,12 @@ async function main(): Promise<void> {
       const total = 3000;
       const d = await ask<{ ok: number; ms: number; app: number; pg: number }>(child, { op: 'direct', conc, total, body }, 'direct');
       console.log(`direct receive() in the listener process (no HTTP), ${conc} in flight: ${d.ok} of ${total} accepted = ${Math.round(total / (d.ms / 1000))} req/s, ${Math.round(d.app / total)} µs of app CPU and ${Math.round(d.pg / total)} µs of PostgreSQL CPU per request`);
+    }
+    for (const size of [5, 25]) {
+      type J = { p50: number; p90: number; app: number; pg: number };
+      const j = await ask<{ oneTrip: J; general: J }>(child, { op: 'journal', size, rounds: 100 }, 'journal');
+      const say = (x: J) => `${x.p50.toFixed(1)} ms per batch (p90 ${x.p90.toFixed(1)}), ${Math.round(x.app)} µs app + ${Math.round(x.pg)} µs PostgreSQL CPU per receipt`;
+      console.log(`journal alone, batches of ${size}, alternating: one round trip ${say(j.oneTrip)}; general path ${say(j.general)}`);
     }
     console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (wall-clock figures are shared with whatever else runs; CPU per request is not)`);
   } finally {

@@ -8,7 +8,7 @@
  *   { op: 'count', prefix }  → distinct alert ids journaled with that prefix, and rows per status
  *   { op: 'direct', conc, total } → receive() called directly (no HTTP), `conc` in flight
  *   { op: 'journal', size, rounds } → batches of `size` receipts straight into a JournalBatcher, the
- *     one-round-trip path and the general path (five round trips) alternating batch by batch (same
+ *     one-round-trip path and the general path (four round trips) alternating batch by batch (same
  *     conditions): wall time per batch (median, p90) and CPU of this process and PostgreSQL per receipt
  *   { op: 'stop' }
  *   { op: 'profile', file } → starts the V8 CPU profiler (file null), or stops it and writes the profile to `file`
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
           });
           const paths = {
             oneTrip: (id: string) => batcher.receipt(profileId, rec(id), async () => null),
-            general: (id: string) => batcher.insert(profileId, rec(id), async (_c, r) => r), // a general follow-up: the five-round-trip path
+            general: (id: string) => batcher.insert(profileId, rec(id), async (_c, r) => r), // a general follow-up: the general path (four round trips)
           };
           const acc = { oneTrip: { ms: [] as number[], app: 0, pg: 0 }, general: { ms: [] as number[], app: 0, pg: 0 } };
           let k = 0;

@@ -17,7 +17,7 @@
  * has its row, and no alert id has two). Processing (the exchange) is held back until the end.
  * Phase 3: the same accept path called directly in the child (no HTTP), 10 and 100 in flight.
  * Phase 4: the journal alone, batches of 5 and 25 receipts, the one-round-trip path and the general
- * path (five round trips: BEGIN, set_config, INSERT, COMMIT…) alternating batch by batch, so both
+ * path (four round trips here: BEGIN, set_config, INSERT, COMMIT) alternating batch by batch, so both
  * see the same machine: wall time per batch and CPU per receipt.
  * `--profile <file.cpuprofile>` writes the listener process's V8 CPU profile over phase 1 (open it in
  * Chrome's DevTools).

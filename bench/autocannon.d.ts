@@ -27,6 +27,7 @@ declare module 'autocannon' {
       duration: number;
       latency: Histogram;
       requests: Histogram;
+      statusCodeStats?: Record<string, { count: number }>;
       errors: number;
       timeouts: number;
       non2xx: number;

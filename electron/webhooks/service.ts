@@ -512,16 +512,21 @@ export class WebhookService {
       this.missed.delete(`${profileId}\n${base.sender}`);
       return { status: 200, body: { ok: true, status: 'processed', requestId: row.id } };
     }
-    const row = await this.journal.insert(profileId, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null }, async (c, r) => {
-      if (r) return { row: r, original: null };
+    // Journaled in the batch's one round trip; an id journaled before (earlier, or earlier in the same
+    // batch) gets its own 'duplicate' row, committed before its answer.
+    const got = await this.journal.receipt(profileId, { ...base, dedupeKey: alert.id, httpStatus: 202, status: 'received', reason: null }, async (c) => {
       const original = await store.requestByDedupe(c, alert.id!);
       const dup = await store.insertRequest(c, { ...base, dedupeKey: null, httpStatus: 200, status: 'duplicate', ...reasonCols(reason('coreWebhooks.result.duplicate', { at: original?.received_at.toISOString() ?? '?' })) });
       return { row: dup!, original };
     });
-    this.emitReceived(profileId, row.row);
-    if (row.original) return { status: 200, body: { ok: true, status: 'duplicate', requestId: row.row.id, originalRequestId: row.original.id } };
-    this.enqueue(profileId, row.row);
-    return { status: 202, body: { ok: true, status: 'received', requestId: row.row.id } };
+    if ('duplicate' in got) {
+      const { row: dup, original } = got.duplicate;
+      this.emitReceived(profileId, dup);
+      return { status: 200, body: { ok: true, status: 'duplicate', requestId: dup.id, originalRequestId: original?.id ?? null } };
+    }
+    this.emitReceived(profileId, got.row);
+    this.enqueue(profileId, got.row);
+    return { status: 202, body: { ok: true, status: 'received', requestId: got.row.id } };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type Decimal from 'decimal.js';
 import type { Params } from '../../shared/i18n';
 import type { Queryable } from '../db/database';
+import { inlineParams, type InlineValue } from '../db/one-trip';
 import { storable, storableValue } from './payload';
 
 /** SQL of the webhook tables (migration 0008). Every function runs inside `Database.withProfile`. */
@@ -102,19 +103,38 @@ export function rowOf(r: NewRow, set: Inserted): RequestRow {
  * id, what PostgreSQL set; an id missing from the result is a request whose dedupe key was journaled
  * before (or earlier in the same batch: ON CONFLICT DO NOTHING skips the later row of the statement).
  */
-export async function insertRequests(c: Queryable, rs: NewRow[]): Promise<Map<string, Inserted>> {
-  const cols: unknown[][] = Array.from({ length: 19 }, () => []);
-  for (const r of rs) {
-    const done = r.status === 'received' || r.status === 'processing' ? null : new Date();
-    [r.id, ...values(r), done, r.reasonKey ?? null, jp(r.reasonParams)].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : v));
-  }
-  const { rows } = await c.query<Inserted & { id: string }>(
-    `INSERT INTO webhook_requests (id, ${COLS})
+const INSERT_MANY = `INSERT INTO webhook_requests (id, ${COLS})
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[], $13::text[], $14::int[], $15::text[], $16::text[], $17::timestamptz[], $18::text[], $19::jsonb[])
-     ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id, received_at, profile_id, processed_at`,
-    cols,
-  );
+     ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id, received_at, profile_id, processed_at`;
+
+/** The 19 columns of INSERT_MANY, one array each (jsonb as JSON text, times as ISO text). */
+function insertColumns(rs: NewRow[]): InlineValue[] {
+  const cols: (string | number | null)[][] = Array.from({ length: 19 }, () => []);
+  for (const r of rs) {
+    const done = r.status === 'received' || r.status === 'processing' ? null : new Date().toISOString();
+    [r.id, ...values(r), done, r.reasonKey ?? null, jp(r.reasonParams)].forEach((v, i) => cols[i]!.push(i === 11 && v !== null ? JSON.stringify(v) : (v as string | number | null)));
+  }
+  return cols;
+}
+
+/** What PostgreSQL set per inserted id (RETURNING of INSERT_MANY). */
+export function insertedOf(rows: (Inserted & { id: string })[]): Map<string, Inserted> {
   return new Map(rows.map((r) => [r.id, { received_at: r.received_at, profile_id: r.profile_id, processed_at: r.processed_at }]));
+}
+
+/**
+ * Journals many requests in ONE statement (the group commit's batch), in the given order. Returns, per
+ * id, what PostgreSQL set; an id missing from the result is a request whose dedupe key was journaled
+ * before (or earlier in the same batch: ON CONFLICT DO NOTHING skips the later row of the statement).
+ */
+export async function insertRequests(c: Queryable, rs: NewRow[]): Promise<Map<string, Inserted>> {
+  const { rows } = await c.query<Inserted & { id: string }>(INSERT_MANY, insertColumns(rs) as unknown[]);
+  return insertedOf(rows);
+}
+
+/** The same statement as text with its values inlined as literals (db/one-trip.ts), for a one-round-trip transaction. */
+export function insertRequestsText(rs: NewRow[]): string {
+  return inlineParams(INSERT_MANY, insertColumns(rs));
 }
 
 export interface StatusChange {
@@ -127,22 +147,30 @@ export interface StatusChange {
   market?: string | null;
 }
 
-/** Many status changes in ONE statement (ids must be distinct). */
-export async function setRequestStatuses(c: Queryable, us: StatusChange[]): Promise<void> {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+// A new reason brings its own key (or none); without a new reason the row keeps its reason and key.
+const UPDATE_MANY = `UPDATE webhook_requests r SET status = v.status, reason = COALESCE(v.reason, r.reason), order_id = COALESCE(v.order_id, r.order_id), market = COALESCE(v.market, r.market), processed_at = v.done,
+            reason_key = CASE WHEN v.reason IS NULL THEN r.reason_key ELSE v.reason_key END, reason_params = CASE WHEN v.reason IS NULL THEN r.reason_params ELSE v.reason_params END
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[]) AS v(id, status, reason, order_id, market, done, reason_key, reason_params)
+      WHERE r.id = v.id`;
+
+function updateColumns(us: StatusChange[]): InlineValue[] {
+  const cols: (string | null)[][] = [[], [], [], [], [], [], [], []];
   for (const u of us) {
-    const done = u.status === 'received' || u.status === 'processing' ? null : new Date();
+    const done = u.status === 'received' || u.status === 'processing' ? null : new Date().toISOString();
     const key = u.reason ? (u.reasonKey ?? null) : null;
     [u.id, u.status, t(u.reason ?? null), u.orderId ?? null, u.market ?? null, done, key, key ? jp(u.reasonParams) : null].forEach((v, i) => cols[i]!.push(v));
   }
-  // A new reason brings its own key (or none); without a new reason the row keeps its reason and key.
-  await c.query(
-    `UPDATE webhook_requests r SET status = v.status, reason = COALESCE(v.reason, r.reason), order_id = COALESCE(v.order_id, r.order_id), market = COALESCE(v.market, r.market), processed_at = v.done,
-            reason_key = CASE WHEN v.reason IS NULL THEN r.reason_key ELSE v.reason_key END, reason_params = CASE WHEN v.reason IS NULL THEN r.reason_params ELSE v.reason_params END
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::jsonb[]) AS v(id, status, reason, order_id, market, done, reason_key, reason_params)
-      WHERE r.id = v.id`,
-    cols,
-  );
+  return cols;
+}
+
+/** Many status changes in ONE statement (ids must be distinct). */
+export async function setRequestStatuses(c: Queryable, us: StatusChange[]): Promise<void> {
+  await c.query(UPDATE_MANY, updateColumns(us) as unknown[]);
+}
+
+/** The same statement as text with its values inlined (db/one-trip.ts). */
+export function setRequestStatusesText(us: StatusChange[]): string {
+  return inlineParams(UPDATE_MANY, updateColumns(us));
 }
 
 export async function requestByDedupe(c: Queryable, key: string): Promise<RequestRow | null> {

@@ -14,6 +14,29 @@ export default {
     read: 'read a secret from',
     delete: 'delete a secret from',
   },
+  /** The word naming what was asked, inside another message's sentence. */
+  checker: {
+    noStart: 'The strategy checker did not start within {seconds} s',
+    tooLong: 'The strategy check took longer than {seconds} s',
+    outOfMemory: 'The strategy check ran out of memory (over {memoryMb} MB) and was stopped.',
+    crashed: 'The strategy check stopped unexpectedly ({reason}).',
+    exited: 'The strategy check stopped unexpectedly (its worker exited with code {code}).',
+  },
+  field: {
+    value: 'value',
+    amount: 'amount',
+    price: 'price',
+    triggerPrice: 'trigger price',
+  },
+  operation: {
+    placed: 'placed',
+    cancelled: 'cancelled',
+    modified: 'modified',
+    protected: 'protected',
+  },
+  url: {
+    exchangeBase: 'The exchange base URL',
+  },
   tray: {
     engine: 'Trading engine',
     live: '{count} live activation|{count} live activations',

@@ -12,6 +12,28 @@ export default {
     read: 'lire un secret',
     delete: 'supprimer un secret',
   },
+  checker: {
+    noStart: 'La vérification de la stratégie n\'a pas pu démarrer en {seconds} s',
+    tooLong: 'La vérification de la stratégie a duré plus de {seconds} s',
+    outOfMemory: 'La vérification de la stratégie a manqué de mémoire (plus de {memoryMb} Mo) et a été arrêtée.',
+    crashed: 'La vérification de la stratégie s\'est arrêtée de façon inattendue ({reason}).',
+    exited: 'La vérification de la stratégie s\'est arrêtée de façon inattendue (son processus de travail s\'est terminé avec le code {code}).',
+  },
+  field: {
+    value: 'valeur',
+    amount: 'quantité',
+    price: 'prix',
+    triggerPrice: 'prix de déclenchement',
+  },
+  operation: {
+    placed: 'passé',
+    cancelled: 'annulé',
+    modified: 'modifié',
+    protected: 'protégé',
+  },
+  url: {
+    exchangeBase: 'L\'URL de base de la plateforme',
+  },
   tray: {
     engine: 'Moteur de trading',
     live: '{count} activation en cours|{count} activations en cours',

@@ -7,7 +7,9 @@ import { loadConfig } from './config';
 import { errorPayload } from '../shared/errors';
 import { CoreHost } from './core';
 import { devServerUrl, isAllowedExternal, isOurPage, permissionAllowed } from './ipc-guard';
-import { showDesktopNotification } from './notifications/desktop';
+import { desktopLocale, showDesktopNotification } from './notifications/desktop';
+import { wordError } from '../shared/i18n/wording';
+import type { Locale } from '../shared/i18n';
 
 /**
  * The Electron shell: one instance, one window, a tray toggle. The core (shared with the headless
@@ -22,6 +24,8 @@ if (!app.requestSingleInstanceLock()) {
   let tray: Tray | null = null;
   let quitting = false;
   let trayState: TrayState = { engineRunning: null, live: 0 };
+  /** The tray's language: the window profile's, else the system's (read again at each refresh). */
+  let trayLocale: Locale | null = null;
   const config = loadConfig({ ...process.env, ARISTOBOT_DATA_DIR: process.env.ARISTOBOT_DATA_DIR || app.getPath('userData') }, appRoot);
   delete process.env.ARISTOBOT_VAULT_PASSPHRASE; // read once; child processes (PostgreSQL) must not inherit it
   const host = new CoreHost(config, 'electron');
@@ -54,14 +58,14 @@ if (!app.requestSingleInstanceLock()) {
     const r = await host.call('engine.set', { running: !trayState.engineRunning }, s);
     if ('error' in r) {
       host.log.warn({ code: r.error.code, message: r.error.message }, 'tray: the engine switch was refused');
-      tray?.displayBalloon({ title: 'Aristobot3', content: r.error.message }); // Windows; elsewhere the log
+      tray?.displayBalloon({ title: 'Aristobot3', content: wordError(trayLocale ?? desktopLocale(null, app.getLocale()), r.error) }); // Windows; elsewhere the log
     }
     await refreshTray();
   }
 
   function renderTray(): void {
     if (!tray || tray.isDestroyed()) return;
-    const model = trayModel(trayState);
+    const model = trayModel(trayState, trayLocale ?? desktopLocale(null, app.getLocale()));
     const item = (i: TrayItem): MenuItemConstructorOptions => {
       switch (i.kind) {
         case 'separator':
@@ -81,8 +85,12 @@ if (!app.requestSingleInstanceLock()) {
   /** Reads the engine state of the window's profile (none logged in: the switch is disabled). */
   async function refreshTray(): Promise<void> {
     const s = windowSession();
-    if (!s?.profile) trayState = { engineRunning: null, live: 0 };
-    else {
+    if (!s?.profile) {
+      trayState = { engineRunning: null, live: 0 };
+      trayLocale = null;
+    } else {
+      const l = await host.call('settings.get', {}, s);
+      trayLocale = desktopLocale('result' in l ? (l.result as { language: string | null }).language : null, app.getLocale());
       const r = await host.call('engine.get', {}, s);
       if ('result' in r) {
         const e = r.result as { running: boolean; live: number };
@@ -168,7 +176,7 @@ if (!app.requestSingleInstanceLock()) {
 
   // The tray follows the window's profile: its engine switch and its live activations.
   host.bus.on((ev) => {
-    if (ev.event !== 'engine.changed' && ev.event !== 'bot.updated') return;
+    if (ev.event !== 'engine.changed' && ev.event !== 'bot.updated' && ev.event !== 'settings.changed') return;
     const profile = windowSession()?.profile;
     if (!profile || (ev.profileId && ev.profileId !== profile.id)) return;
     if (ev.event === 'engine.changed') {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
-import { translate, type Params } from '../shared/i18n';
+import { frenchNumber, translate, type Params } from '../shared/i18n';
 import { BotEngine, botClientOrderId } from '../electron/bot/engine';
 import { Kernel } from '../electron/kernel';
 import { silentLogger } from '../electron/log';
@@ -163,7 +163,7 @@ describe('the bot reconciles its books with the exchange', () => {
     // by key: the error's own key and parameters, worded in French by the renderer
     expect(g).toMatchObject({ reasonKey: 'errors.bot.bookMismatch', reasonParams: { have: left.toFixed(), own: held.toFixed(), base: 'BTC' } });
     expect(translate('en', g.reasonKey!, g.reasonParams as Params)).toBe(g.reason);
-    expect(translate('fr', g.reasonKey!, g.reasonParams as Params)).toBe(`Écart de carnet : l'exchange détient ${left.toFixed()} BTC, moins que la position de cette activation (${held.toFixed()} BTC) — vendu hors de l'application ? Reprenez la quantité de l'exchange, ou clôturez.`);
+    expect(translate('fr', g.reasonKey!, g.reasonParams as Params)).toBe(`Écart de carnet : l'exchange détient ${frenchNumber(left.toFixed())} BTC, moins que la position de cette activation (${frenchNumber(held.toFixed())} BTC) — vendu hors de l'application ? Reprenez la quantité de l'exchange, ou clôturez.`);
     expect(events).toContainEqual({ id: actId, state: 'suspended', reason: g.reason, reasonKey: g.reasonKey, reasonParams: g.reasonParams });
     expect((await bot.decisions(tr.profileId, actId, 1))[0]).toMatchObject({ kind: 'reconcile', action: 'suspend', reason: g.reason, reasonKey: g.reasonKey, reasonParams: g.reasonParams });
     off();
@@ -189,7 +189,7 @@ describe('the bot reconciles its books with the exchange', () => {
     const d = (await bot.decisions(tr.profileId, actId, 1))[0]!;
     expect(d).toMatchObject({ kind: 'adopt', action: 'adopt', status: 'done', reason: `adopted the exchange's state: position ${before.position!.amount} → ${left.toFixed()} BTC (the exchange holds ${left.toFixed()} BTC)` });
     expect(d).toMatchObject({ reasonKey: 'coreBot.decision.adopted', reasonParams: { own: before.position!.amount, next: left.toFixed(), have: left.toFixed(), base: 'BTC' } });
-    expect(translate('fr', d.reasonKey!, d.reasonParams as Params)).toBe(`état de la plateforme adopté : position ${before.position!.amount} → ${left.toFixed()} BTC (la plateforme détient ${left.toFixed()} BTC)`);
+    expect(translate('fr', d.reasonKey!, d.reasonParams as Params)).toBe(`état de la plateforme adopté : position ${frenchNumber(before.position!.amount)} → ${frenchNumber(left.toFixed())} BTC (la plateforme détient ${frenchNumber(left.toFixed())} BTC)`);
     // the state reason nests the decision's: "…; resume when ready", in French too
     expect(adopted).toMatchObject({ reason: `${d.reason}; resume when ready`, reasonKey: 'coreBot.state.resumeWhenReady', reasonParams: { reason: { key: d.reasonKey, params: d.reasonParams } } });
     expect(translate('en', adopted.reasonKey!, adopted.reasonParams as Params)).toBe(adopted.reason);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
-import { translate, type Params } from '../shared/i18n';
+import { frenchNumber, translate, type Params } from '../shared/i18n';
 import { floorToTimeframe } from '../shared/timeframes';
 import type { HeartbeatSignal } from '../shared/contract/heartbeat';
 import { BotEngine, botClientOrderId, toColumns } from '../electron/bot/engine';
@@ -148,7 +148,7 @@ describe('the trading bot on live signals', () => {
     expect(acted.length).toBeGreaterThanOrEqual(2);
     // the decision rule's reasons by key: warm-up first, then which calls decided, in French too
     expect(decisions[0]).toMatchObject({ reason: expect.stringMatching(/^warm-up/), reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: expect.any(Number), have: expect.any(Number) } });
-    expect(french(decisions[0]!.reason, decisions[0]!.reasonKey, decisions[0]!.reasonParams)).toMatch(/^préchauffage \(il faut \d+ bougies avant la première décision, \d+ disponibles\)$/);
+    expect(french(decisions[0]!.reason, decisions[0]!.reasonKey, decisions[0]!.reasonParams)).toMatch(/^préchauffage \(il faut [\d\u202f]+ bougies avant la première décision, [\d\u202f]+ disponibles\)$/);
     for (const d of decisions) expect(french(d.reason, d.reasonKey, d.reasonParams)).not.toBe(d.reason);
     const opened = acted.find((d) => d.action === 'open_long')!;
     expect(opened).toMatchObject({ reason: 'shouldLong()', reasonKey: 'coreBot.why.shouldLong' });
@@ -352,7 +352,7 @@ describe('the trading bot on live signals', () => {
     expect((await bot.trades(tr.profileId, t.id))[0]).toMatchObject({ exitReason: 'stop_loss' });
     const stop = (await bot.decisions(tr.profileId, t.id, 20)).find((d) => d.kind === 'stop_loss')!;
     expect(stop).toMatchObject({ reason: expect.stringMatching(/^stop-loss \S+ reached \(1m candle low/), reasonKey: 'coreBot.decision.stopLossReached', reasonParams: { level: expect.any(String), low: expect.any(String), high: expect.any(String) } });
-    expect(french(stop.reason, stop.reasonKey, stop.reasonParams)).toBe(`stop-loss ${String(stop.reasonParams!.level)} atteint (bougie 1m : plus bas ${String(stop.reasonParams!.low)}, plus haut ${String(stop.reasonParams!.high)})`);
+    expect(french(stop.reason, stop.reasonKey, stop.reasonParams)).toBe(`stop-loss ${frenchNumber(String(stop.reasonParams!.level))} atteint (bougie 1m : plus bas ${frenchNumber(String(stop.reasonParams!.low))}, plus haut ${frenchNumber(String(stop.reasonParams!.high))})`);
     expect(orderPosts()).toHaveLength(posts + 1);
     // and no new position on the next 3m signals while off
     await run(6);

@@ -140,7 +140,7 @@ describe('live versus backtest', () => {
     // every line by key: the English is the catalogue's, the French reads as a French trader expects
     for (const l of r.pnl.lines) expect(translate('en', l.labelKey, l.labelParams)).toBe(l.label);
     expect(entryLine).toMatchObject({ labelKey: 'coreBot.compare.entryPrice', labelParams: { at: at(1).toISOString(), live: '101.05', backtest: '101' } });
-    expect(translate('fr', entryLine.labelKey, entryLine.labelParams)).toBe(`Trade ouvert sur la bougie du ${at(1).toISOString()} : prix d'entrée 101.05 contre 101`);
+    expect(translate('fr', entryLine.labelKey, entryLine.labelParams)).toBe(`Trade ouvert sur la bougie du ${at(1).toISOString()} : prix d'entrée 101,05 contre 101`);
     // the exchange's own refusal is passed as is, inside no translation
     const refused = r.decisions.find((d) => d.status === 'refused')!;
     expect(refused).toMatchObject({ messageKey: 'errors.external', messageParams: { reason: refused.message } });

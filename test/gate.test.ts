@@ -152,7 +152,7 @@ describe('the road to live', () => {
     await decisionsAt(paper.id, [2, 0]);
     g = await c.call<Gate>('bot.gate', { id: paper.id });
     expect(stepOf(g, 'paper')).toMatchObject({ ok: false, detail: expect.stringMatching(/has run 2\.0 h of the 24 h/), detailKey: 'coreBot.gate.paperShort', detailParams: { symbol: 'BTC/USDT', hours: '2.0', need: 24 } });
-    expect(french(stepOf(g, 'paper'))).toBe('Activation fictive sur BTC/USDT : 2.0 h sur les 24 h requises.');
+    expect(french(stepOf(g, 'paper'))).toBe('Activation fictive sur BTC/USDT : 2,0 h sur les 24 h requises.');
     // the override: a live activation started with ④ red, recorded with it
     const live = await c.call<{ id: string; state: string }>('bot.create', { ...ok, brokerId: liveId, override: true });
     expect(live.state).toBe('running');

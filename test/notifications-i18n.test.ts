@@ -12,7 +12,7 @@ import { NotificationService } from '../electron/notifications/service';
 import { TelegramClient } from '../electron/notifications/telegram';
 import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
 import { memorySecrets } from '../electron/trading/fixtures/memory-secrets';
-import { translate } from '../shared/i18n';
+import { translate, type Params } from '../shared/i18n';
 import { generateCredentials } from './sim/exchange/signing';
 import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
 import { startTelegramStub, type TelegramStub } from './sim/telegram/server';
@@ -26,6 +26,7 @@ let tg: TelegramStub;
 let tdb: TestDb;
 let tr: DirectTrading;
 let svc: NotificationService;
+const secrets = memorySecrets();
 
 const until = async (what: string, ok: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   sim.addAccount({ ...creds, balances: { USDT: '10000' } });
   tr = await directTrading(tdb.db, sim.url, creds);
   const log = createLogger({ file: join(mkdtempSync(join(tmpdir(), 'aristobot-notify-i18n-')), 'test.log'), level: 'debug' });
-  svc = new NotificationService({ db: tdb.db, bus: tr.bus, log, secrets: memorySecrets(), telegram: new TelegramClient(tg.url, 2000), config: { tickMs: 0, telegramMinIntervalMs: 0, retryBaseMs: 20_000, retryMaxMs: 60_000, now: () => Date.now() } });
+  svc = new NotificationService({ db: tdb.db, bus: tr.bus, log, secrets, telegram: new TelegramClient(tg.url, 2000), config: { tickMs: 0, telegramMinIntervalMs: 0, retryBaseMs: 20_000, retryMaxMs: 60_000, now: () => Date.now() } });
   svc.start();
 }, 60_000);
 afterAll(async () => {
@@ -97,8 +98,53 @@ describe('notifications in the profile language', () => {
       { profileId: tr.profileId },
     );
     await until('the Telegram message', () => tg.messages.length === 4);
-    expect(tg.messages[3]!.text).toBe(`${translate('fr', 'core.notify.stopLoss')}\nstop-loss 58000 atteint (bougie 1m : plus bas 57990, plus haut 58100) : position clôturée.`);
+    expect(tg.messages[3]!.text).toBe(`${translate('fr', 'core.notify.stopLoss')}\nstop-loss 58\u202f000 atteint (bougie 1m : plus bas 57\u202f990, plus haut 58\u202f100) : position clôturée.`);
     const [n] = (await svc.list(tr.profileId)).items;
     expect(n).toMatchObject({ kind: 'sltp_executed', body: 'stop-loss 58000 reached (1m candle low 57990, high 58100): position closed.' });
+  });
+
+  it("the Telegram queue's own notes (unreachable, disconnected, not set up, token missing) are stored by key and read in French; an older row shows its English", async () => {
+    await setLanguage('fr');
+    const ofRef = async () => (await svc.list(tr.profileId, { limit: 200 })).items;
+    const before = (await ofRef()).length;
+    // Telegram unreachable: queued, pending, with Telegram's failure by key
+    tg.down = true;
+    tr.bus.emit('engine.changed', { running: true, live: 1, note: '' }, { profileId: tr.profileId });
+    let pending: Awaited<ReturnType<typeof ofRef>>[number] | undefined;
+    const end = Date.now() + 8000;
+    while (!(pending = (await ofRef()).find((n) => n.telegram?.status === 'pending' && n.telegram.attempts === 1)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect((await ofRef()).length).toBe(before + 1);
+    expect(pending!.telegram).toMatchObject({ status: 'pending', error: expect.stringMatching(/^Telegram could not be reached/), errorKey: expect.stringMatching(/^coreRest\.telegram\.(unreachable|unreachableWhy|timeout)$/) });
+    expect(translate('fr', pending!.telegram!.errorKey!, pending!.telegram!.errorParams as Params)).toMatch(/^Impossible de joindre Telegram/);
+    expect(translate('en', pending!.telegram!.errorKey!, pending!.telegram!.errorParams as Params)).toBe(pending!.telegram!.error);
+
+    // disconnected while it waits: failed, with the note by key
+    await svc.updateSettings(tr.profileId, { telegramDisconnect: true });
+    tg.down = false;
+    const failed = (await ofRef()).find((n) => n.id === pending!.id)!;
+    expect(failed.telegram).toEqual({ status: 'failed', attempts: 1, error: 'Telegram was disconnected before this message could be delivered.', errorKey: 'coreLast.telegram.disconnected', errorParams: {}, nextAttemptAt: null });
+    expect(translate('fr', failed.telegram!.errorKey!, failed.telegram!.errorParams as Params)).toBe('Telegram a été déconnecté avant que ce message puisse être remis.');
+
+    // routed to Telegram while it is not set up: failed at once, by key
+    const notSet = await svc.notify(tr.profileId, { kind: 'engine_switched', level: 'info', title: { key: 'core.notify.engineOn' }, body: { key: 'core.notify.engineOnBody', params: { count: 1 } }, channels: ['in_app', 'telegram'] });
+    expect(notSet!.telegram).toMatchObject({ status: 'failed', errorKey: 'coreLast.telegram.notSetUp', error: 'Telegram is not set up: enter the bot token and chat id in Account → Notifications.' });
+    expect(translate('fr', notSet!.telegram!.errorKey!)).toBe("Telegram n'est pas configuré : saisissez le jeton du bot et l'identifiant de la discussion dans Compte → Notifications.");
+
+    // set up again, then its token vanishes from the secret store: failed when the queue gets to it
+    await svc.test(tr.profileId, { channel: 'telegram', token: BOT.token, chatId: CHAT });
+    await svc.updateSettings(tr.profileId, { routes: { engine_switched: ['in_app', 'telegram'] } });
+    const { rows } = await tr.db.withProfile(tr.profileId, (c) => c.query<{ telegram_secret_ref: string }>('SELECT telegram_secret_ref FROM notification_settings'));
+    await secrets.store.delete(rows[0]!.telegram_secret_ref);
+    tr.bus.emit('engine.changed', { running: false, live: 0, note: '' }, { profileId: tr.profileId });
+    let lost: Awaited<ReturnType<typeof ofRef>>[number] | undefined;
+    const end2 = Date.now() + 8000;
+    while (!(lost = (await ofRef()).find((n) => n.telegram?.errorKey === 'coreLast.telegram.tokenMissing')) && Date.now() < end2) await new Promise((r) => setTimeout(r, 50));
+    expect(lost!.telegram).toMatchObject({ status: 'failed', error: expect.stringMatching(/^Telegram is not set up \(or its token is missing/) });
+    expect(translate('fr', lost!.telegram!.errorKey!)).toMatch(/^Telegram n'est pas configuré \(ou son jeton est absent/);
+
+    // a row stored before migration 0024 (no key): its English is what is shown
+    await tr.db.withProfile(tr.profileId, (c) => c.query('UPDATE notifications SET telegram_error_key = NULL, telegram_error_params = NULL WHERE id = $1', [failed.id]));
+    const old = (await ofRef()).find((n) => n.id === failed.id)!;
+    expect(old.telegram).toMatchObject({ error: 'Telegram was disconnected before this message could be delivered.', errorKey: null, errorParams: null });
   });
 });

@@ -158,7 +158,7 @@ describe('native stop-loss / take-profit', () => {
       expect(wordError('fr', (e as AppError).toPayload())).not.toMatch(/must be|give a|is not a positive|amount to protect/);
     }
     const e = await protect({ stopLoss: '61000', takeProfit: '65000' }).then(() => null, (x: unknown) => x as AppError);
-    expect(wordError('fr', e!.toPayload())).toBe('Stop-loss / take-profit non placé : le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue.');
+    expect(wordError('fr', e!.toPayload())).toBe('Stop-loss / take-profit non placé : le stop-loss 61\u202f000 doit être inférieur au prix 60\u202f000 pour une position longue.');
     expect(simOrders()).toHaveLength(count);
     expect((await rows()).length).toBe(journal);
   });

@@ -2,6 +2,7 @@ import type { Exchange } from 'ccxt';
 import Decimal from 'decimal.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, isAppError } from '../shared/errors';
+import { translate } from '../shared/i18n';
 import { TestnetMode } from '../electron/exchanges/brokers';
 import { ExchangeGateway, type Credentials } from '../electron/exchanges/gateway';
 import { pointExchangeAt } from '../electron/exchanges/urls';
@@ -301,6 +302,8 @@ describe('shutting down', () => {
     const posted = posts();
     const refused = await failure(orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, side: 'buy', type: 'limit', amount: '0.01', price: '55000', source: 'strategy', clientOrderId: 'late-1' }));
     expect(refused).toMatchObject({ code: 'unavailable', message: 'Aristobot is shutting down: the order was not placed. Try again once it has restarted.' });
+    // the operation is a key too: the whole refusal reads in French
+    expect(translate('fr', refused.key, refused.params)).toBe("Aristobot s'arrête : l'ordre n'a pas été passé. Réessayez une fois l'application redémarrée.");
     expect(await failure(orders.cancel(tr.profileId, r!.id))).toMatchObject({ code: 'unavailable' });
     expect(await failure(orders.modify(tr.profileId, { orderId: r!.id, price: '54000' }))).toMatchObject({ code: 'unavailable' });
     expect(await failure(orders.sync(tr.profileId, tr.brokerId))).toMatchObject({ code: 'unavailable' });

@@ -155,7 +155,7 @@ describe('the order check speaks French: every line by key and params (issue 15)
     for (const p of e.details.problems) expect(translate('en', p.key, p.params)).toBe(p.message);
     expect(wordError('en', e)).toBe(e.message);
     expect(e.message).toBe('Price 59000.005 is not a multiple of the tick 0.01 (nearest valid price: 59000.01); Cost 0.59000005 USDT is below the minimum 5 USDT');
-    expect(wordError('fr', e)).toBe('Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01) ; Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT');
+    expect(wordError('fr', e)).toBe('Le prix 59\u202f000,005 n’est pas un multiple de l’échelon de prix 0,01 (prix valide le plus proche : 59\u202f000,01) ; Le montant 0,59000005 USDT est inférieur au minimum de 5 USDT');
     // The journal row keeps the English and, beside it, the same key and params.
     const row = e.details.order;
     expect(row).toMatchObject({ status: 'rejected', errorMessage: e.message, errorKey: 'errors.trading.problems', errorParams: e.params });
@@ -168,14 +168,14 @@ describe('the order check speaks French: every line by key and params (issue 15)
     const v = await c.call<MethodOutput<'orders.validate'>>('orders.validate', { brokerId, symbol: BTC, side: 'buy', type: 'limit', amount: '0.2', price: '60000' });
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual([{ field: 'cost', code: 'insufficient_balance', key: 'coreTrading.problem.insufficientBalance', params: { asset: 'USDT', required: '12000', free: '10000' }, message: 'Not enough USDT: the order needs 12000 USDT, 10000 USDT is available' }]);
-    expect(translate('fr', v.problems[0]!.key!, v.problems[0]!.params as Params)).toBe('Solde USDT insuffisant : l’ordre demande 12000 USDT, 10000 USDT disponible');
+    expect(translate('fr', v.problems[0]!.key!, v.problems[0]!.params as Params)).toBe('Solde USDT insuffisant : l’ordre demande 12\u202f000 USDT, 10\u202f000 USDT disponible');
     for (const check of v.checks) {
       expect(check.key, check.name).toBeTruthy();
       expect(translate('en', check.key!, check.params as Params)).toBe(check.message);
     }
     const fr = Object.fromEntries(v.checks.map((x) => [x.name, translate('fr', x.key!, x.params as Params)]));
-    expect(fr).toMatchObject({ market: 'BTC/USDT est négocié', price: 'Prix 60000 USDT (échelon de prix 0.01)', balance: 'Solde USDT insuffisant : l’ordre demande 12000 USDT, 10000 USDT disponible' });
-    expect(fr.amount).toMatch(/^Quantité 0\.2 BTC \(pas de /);
+    expect(fr).toMatchObject({ market: 'BTC/USDT est négocié', price: 'Prix 60\u202f000 USDT (échelon de prix 0,01)', balance: 'Solde USDT insuffisant : l’ordre demande 12\u202f000 USDT, 10\u202f000 USDT disponible' });
+    expect(fr.amount).toMatch(/^Quantité 0,2 BTC \(pas de 0,00001, /);
     const caps = await c.call<MethodOutput<'trading.capabilities'>>('trading.capabilities', { brokerId });
     expect(caps.modifyNoteKey).toBe('coreTrading.modify.binance');
     expect(translate('fr', caps.modifyNoteKey!, caps.modifyNoteParams as Params)).toMatch(/^Modifier utilise le cancel-replace de Binance/);

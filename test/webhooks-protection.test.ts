@@ -121,7 +121,7 @@ describe('webhooks with native stop-loss / take-profit', () => {
     // the level checker's problem worded by key, in French too
     expect(bad.reason_key).toBe('coreWebhooks.refused.notMoved');
     expect(translate('en', bad.reason_key!, bad.reason_params!)).toBe(bad.reason);
-    expect(translate('fr', bad.reason_key!, bad.reason_params!)).toBe('Stop-loss / take-profit non déplacés : le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue.');
+    expect(translate('fr', bad.reason_key!, bad.reason_params!)).toBe('Stop-loss / take-profit non déplacés : le stop-loss 61\u202f000 doit être inférieur au prix 60\u202f000 pour une position longue.');
     expect(openLegs().map((o) => o.clientOrderId).sort()).toEqual(moved.map((o) => o.clientOrderId).sort());
 
     // a buy without levels adds to the position: the pair is placed again for the whole of it
@@ -206,9 +206,9 @@ describe('webhooks with native stop-loss / take-profit', () => {
     const posts = sim.requestLog.filter((x) => x.method === 'POST').length;
     const before = (await position()).quantity;
     for (const [levels, reason, french] of [
-      [{ sl: '61000', tp: '65000' }, /stop-loss 61000 must be below the price 60000/, 'le stop-loss 61000 doit être inférieur au prix 60000 pour une position longue'],
-      [{ sl: '55000', tp: '59000' }, /take-profit 59000 must be above the price 60000/, 'le take-profit 59000 doit être supérieur au prix 60000 pour une position longue'],
-      [{ sl: '50000', price: '49000', action: 'BuyLimit' }, /stop-loss 50000 must be below the price 49000/, 'le stop-loss 50000 doit être inférieur au prix 49000 pour une position longue'],
+      [{ sl: '61000', tp: '65000' }, /stop-loss 61000 must be below the price 60000/, 'le stop-loss 61\u202f000 doit être inférieur au prix 60\u202f000 pour une position longue'],
+      [{ sl: '55000', tp: '59000' }, /take-profit 59000 must be above the price 60000/, 'le take-profit 59\u202f000 doit être supérieur au prix 60\u202f000 pour une position longue'],
+      [{ sl: '50000', price: '49000', action: 'BuyLimit' }, /stop-loss 50000 must be below the price 49000/, 'le stop-loss 50\u202f000 doit être inférieur au prix 49\u202f000 pour une position longue'],
     ] as const) {
       const r = await send({ action: 'BuyMarket', amount: '0.01', ...levels });
       expect(r.status).toBe('rejected');

@@ -118,7 +118,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const r = await requestById(a.body.requestId);
     expect(r).toMatchObject({ status: 'processed', action: 'BuyMarket', market: BTC, symbol: 'BINANCE:BTCUSDT', alert_id: id, http_status: 202 });
     expect(r.reason).toMatch(/^Order filled, 0\.01 BTC filled\.$/);
-    expect(wordedInFrench(r, 'coreWebhooks.result.orderFilled')).toBe('Ordre exécuté, quantité exécutée : 0.01 BTC.');
+    expect(wordedInFrench(r, 'coreWebhooks.result.orderFilled')).toBe('Ordre exécuté, quantité exécutée : 0,01 BTC.');
     expect(r.payload!.secret).toBe('•••');
     const order = (await orderRows()).find((o) => o.id === r.order_id)!;
     expect(order).toMatchObject({ source: 'webhook', source_ref: r.id, status: 'filled', side: 'buy', type: 'market', client_order_id: webhookClientOrderId(tr.profileId, id) });
@@ -139,7 +139,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const refused = await requestById(big.body.requestId);
     expect(refused.status).toBe('rejected');
     expect(refused.reason).toMatch(/webhook position on BTC\/USDT holds .* cannot be sold by a webhook/);
-    expect(wordedInFrench(refused, 'coreWebhooks.refused.overPosition')).toMatch(/^La position webhook sur BTC\/USDT détient .* un webhook ne peut pas vendre 0\.5/);
+    expect(wordedInFrench(refused, 'coreWebhooks.refused.overPosition')).toMatch(/^La position webhook sur BTC\/USDT détient .* un webhook ne peut pas vendre 0,5/);
     expect(refused.order_id).toBeNull();
 
     const a = await post(alert({ id: nextId(), action: 'SellMarket', percent: 100 }));
@@ -207,7 +207,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     expect(maj.status).toBe(202);
     await svc.idle();
     expect(await requestById(maj.body.requestId)).toMatchObject({ status: 'processed', reason: expect.stringMatching(/^Stop-loss 59000, take-profit 70000 \(watched by the app: /) });
-    expect(wordedInFrench(await requestById(maj.body.requestId), 'coreWebhooks.result.moved')).toMatch(/^Stop-loss 59000, take-profit 70000 \(surveillés par l'application : /);
+    expect(wordedInFrench(await requestById(maj.body.requestId), 'coreWebhooks.result.moved')).toMatch(/^Stop-loss 59\u202f000, take-profit 70\u202f000 \(surveillés par l'application : /);
     p = (await position())!;
     expect([p.stop_loss?.toFixed(), p.take_profit?.toFixed()]).toEqual(['59000', '70000']);
 
@@ -215,7 +215,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     const bad = await post(alert({ id: nextId(), action: 'MAJ', sl: '71000' }));
     await svc.idle();
     expect(await requestById(bad.body.requestId)).toMatchObject({ status: 'rejected' });
-    expect(wordedInFrench(await requestById(bad.body.requestId), 'coreWebhooks.refused.slStaysBelowTp')).toBe('Le stop-loss (71000) doit rester inférieur au take-profit (70000).');
+    expect(wordedInFrench(await requestById(bad.body.requestId), 'coreWebhooks.refused.slStaysBelowTp')).toBe('Le stop-loss (71\u202f000) doit rester inférieur au take-profit (70\u202f000).');
     expect((await position())!.stop_loss!.toFixed()).toBe('59000');
 
     // above the stop: nothing happens
@@ -236,7 +236,7 @@ describe('webhooks through the listener, the order service and the simulator', (
     expect(exit.amount!.toFixed()).toBe(qty.toFixed());
     expect(p.exit_reason).toBe('Stop-loss hit at 58500: sold at market (order filled).');
     expect(p.exit_reason_key).toBe('coreWebhooks.exit.sold');
-    expect(translate('fr', p.exit_reason_key!, p.exit_reason_params!)).toBe('Stop-loss atteint à 58500 : vendu au marché (ordre exécuté).');
+    expect(translate('fr', p.exit_reason_key!, p.exit_reason_params!)).toBe('Stop-loss atteint à 58\u202f500 : vendu au marché (ordre exécuté).');
     // a second pass places nothing more
     await svc.tick();
     expect(simOrderPosts()).toBe(posts + 1);

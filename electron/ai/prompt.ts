@@ -1,4 +1,5 @@
 import { STRATEGY_API_DTS } from '../../shared/strategy-api';
+import type { Params } from '../../shared/i18n';
 import type { ChatMessage } from './client';
 
 export type AiMode = 'generate' | 'modify' | 'explain';
@@ -6,6 +7,9 @@ export interface Diagnostic {
   line: number;
   column: number;
   message: string;
+  /** Our own message by key (the renderer words it); TypeScript's have none. */
+  key?: string;
+  params?: Params;
 }
 export interface CheckResult {
   ok: boolean;

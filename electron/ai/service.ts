@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { AiDone } from '../../shared/contract/ai';
 import { AppError } from '../../shared/errors';
+import { translate } from '../../shared/i18n';
 import type { EventBus } from '../events';
 import type { Logger } from '../log';
 import { OpenAiCompatibleClient, ollamaBaseUrl, type ModelInfo, type ProviderEndpoint } from './client';
 import { buildMessages, extractCode, repairMessage, type AiMode, type CheckResult } from './prompt';
 import type { ActiveProvider, AiSettingsStore } from './settings';
+
+/** The model answered without code: one diagnostic, by key (the model reads its English in the repair prompt). */
+const noCodeBlock = (): CheckResult => ({ ok: false, diagnostics: [{ line: 1, column: 1, message: translate('en', 'coreLast.check.noCodeBlock'), key: 'coreLast.check.noCodeBlock', params: {} }] });
 
 export const OPENROUTER_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_AI_TIMEOUT_MS = 60_000;
@@ -128,13 +132,13 @@ export class AiService {
         check = code === null ? null : await this.o.check(code);
         if (!check?.ok) {
           // One repair: the model sees its answer and the checker's diagnostics (or that no code came).
-          firstCheck = check ?? { ok: false, diagnostics: [{ line: 1, column: 1, message: 'The answer has no ```ts code block.' }] };
+          firstCheck = check ?? noCodeBlock();
           bus.emit('ai.repair', { requestId, check: firstCheck }, { profileId });
           repaired = true;
           messages.push({ role: 'assistant', content: text }, repairMessage(check));
           text = await client.chat({ model, messages, signal, timeoutMs: this.timeoutMs, onDelta: (t) => bus.emit('ai.delta', { requestId, attempt: 2, text: t }, { profileId }) });
           code = extractCode(text);
-          check = code === null ? { ok: false, diagnostics: [{ line: 1, column: 1, message: 'The answer has no ```ts code block.' }] } : await this.o.check(code);
+          check = code === null ? noCodeBlock() : await this.o.check(code);
         }
       }
       log.info({ requestId, provider: p.provider, model, mode: input.mode, repaired, ok: check?.ok ?? null, ms: Date.now() - started }, 'ai answer');

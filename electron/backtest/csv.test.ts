@@ -51,7 +51,7 @@ describe('CSV refusals carry keys, so the import says what is wrong in French', 
     expect(wordError('fr', e)).toBe("Le CSV contient des lignes incorrectes ; rien n'a été importé. Ligne 3 : high « x » n'est pas un nombre. 4 : 6 champs attendus, 4 trouvés. 5 : « 2020-13-45 » n'est ni une date/heure ISO ni un horodatage epoch en millisecondes.");
     const issues = (e.details as { issues: { path: string; key: string; params: Params }[] }).issues;
     expect(wordField('fr', e, 'csv:9')).toBe("l'heure 2020-01-01T00:00:00.000Z figure déjà à la ligne 2");
-    expect(wordField('fr', e, 'csv:8')).toBe("bougie incohérente : high 1.2 / low 0.5 n'encadrent pas open 1 et close 1.5");
+    expect(wordField('fr', e, 'csv:8')).toBe("bougie incohérente : high 1,2 / low 0,5 n'encadrent pas open 1 et close 1,5");
     expect(issues).toHaveLength(7);
   });
 

@@ -231,7 +231,7 @@ describe('a run', () => {
     const d = await waitDone(runId);
     expect(d.status).toBe('failed');
     expect(d.error).toMatch(/exceeded the CPU limit of \d+ ms/);
-    expect(translate('fr', d.errorKey!, d.errorParams!)).toMatch(/la stratégie a dépassé la limite CPU de \d+ ms/);
+    expect(translate('fr', d.errorKey!, d.errorParams!)).toMatch(/la stratégie a dépassé la limite CPU de [\d\u202f]+ ms/);
   });
 
   it('a run left running by a crash is failed at start with a keyed reason; an older row without a key keeps its English', async () => {

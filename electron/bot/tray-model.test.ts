@@ -25,3 +25,15 @@ describe('tray menu model', () => {
     expect(labels({ engineRunning: true, live: 0 })[1]).toBe('No live activations');
   });
 });
+
+describe('tray menu model in French', () => {
+  it('the window profile in French: every label and the tooltip in French', () => {
+    const fr = (s: Parameters<typeof trayModel>[0]) => trayModel(s, 'fr').items.map((i) => (i.kind === 'separator' ? '---' : i.label));
+    expect(fr({ engineRunning: false, live: 2 })).toEqual(['Moteur de trading', '2 activations en cours', 'Moteur arrêté : stop-loss et take-profit toujours exécutés', '---', 'Ouvrir Aristobot3', 'Quitter']);
+    expect(fr({ engineRunning: true, live: 1 })[1]).toBe('1 activation en cours');
+    expect(fr({ engineRunning: true, live: 0 })[1]).toBe('Aucune activation en cours');
+    expect(fr({ engineRunning: null, live: 0 })[1]).toBe('Connectez-vous pour voir les activations');
+    expect(trayModel({ engineRunning: true, live: 0 }, 'fr').tooltip).toBe('Aristobot3 — moteur activé, aucune activation en cours');
+    expect(trayModel({ engineRunning: false, live: 1500 }, 'fr').tooltip).toBe('Aristobot3 — moteur arrêté, 1\u202f500 activations en cours');
+  });
+});

@@ -1,5 +1,6 @@
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../shared/errors';
+import type { Text } from '../../shared/i18n';
 
 /**
  * Pointing a CCXT exchange at another base URL (the Binance-compatible simulator, a proxy): every
@@ -20,7 +21,8 @@ function ownsHost(exchangeId: string, host: string): boolean {
   return true;
 }
 
-function normalizeBase(raw: string, what: string): string {
+/** `what`: an environment variable's name (as is), or a description by key. */
+function normalizeBase(raw: string, what: string | Text): string {
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -104,7 +106,7 @@ function keepErrorMapping(exchange: Exchange, base: string): void {
  * capital/config (currencies) and no sapi margin pairs.
  */
 export function pointExchangeAt(exchange: Exchange, baseUrl: string): void {
-  const base = normalizeBase(baseUrl, 'The exchange base URL');
+  const base = normalizeBase(baseUrl, { key: 'coreLast.url.exchangeBase' });
   const id = exchange.id;
   const urls = exchange.urls as Record<string, UrlTree>;
   for (const key of ['api', 'test', 'demo', 'apiBackup']) {

@@ -32,7 +32,7 @@ describe('the Electron shell desktop notification', () => {
   });
 
   it('is worded from its keys in the language asked; a notification without keys keeps its English', () => {
-    expect(desktopNotificationFor(note(['desktop'], 'p1', true), 'p1', 'fr')).toEqual({ title: 'Ordre exécuté : BTC/USDT', body: 'Achat de 0.01 BTC/USDT à 60000 (market, manual).' });
+    expect(desktopNotificationFor(note(['desktop'], 'p1', true), 'p1', 'fr')).toEqual({ title: 'Ordre exécuté : BTC/USDT', body: 'Achat de 0,01 BTC/USDT à 60\u202f000 (market, manual).' });
     expect(desktopNotificationFor(note(['desktop'], 'p1', true), 'p1', 'en')).toEqual({ title: 'Order filled: BTC/USDT', body: 'Buy 0.01 BTC/USDT at 60000 (market, manual).' });
     expect(desktopNotificationFor(note(['desktop'], 'p1', false), 'p1', 'fr')).toEqual({ title: 'Order filled: BTC/USDT', body: 'Buy 0.01 BTC/USDT at 60000 (market, manual).' });
   });

@@ -79,6 +79,8 @@ interface Row {
   telegram_attempts: number;
   telegram_next_at: Date | null;
   telegram_error: string | null;
+  telegram_error_key: string | null;
+  telegram_error_params: Params | null;
 }
 
 export interface NotifyInput {
@@ -114,7 +116,7 @@ function toDto(r: Row): NotificationDto {
     channels: r.channels,
     createdAt: r.created_at.toISOString(),
     read: r.read_at !== null,
-    telegram: r.telegram_status ? { status: r.telegram_status, attempts: r.telegram_attempts, error: r.telegram_error, nextAttemptAt: r.telegram_status === 'pending' && r.telegram_next_at ? r.telegram_next_at.toISOString() : null } : null,
+    telegram: r.telegram_status ? { status: r.telegram_status, attempts: r.telegram_attempts, error: r.telegram_error, errorKey: r.telegram_error_key, errorParams: r.telegram_error_params, nextAttemptAt: r.telegram_status === 'pending' && r.telegram_next_at ? r.telegram_next_at.toISOString() : null } : null,
   };
 }
 
@@ -402,12 +404,13 @@ export class NotificationService {
     if (!channels.length) return null;
     const tg = channels.includes('telegram');
     const tgReady = s.telegram_secret_ref !== null && s.telegram_chat_id !== null;
+    const notSetUp: Text | null = tg && !tgReady ? { key: 'coreLast.telegram.notSetUp' } : null;
     const { rows } = await this.d.db.withProfile(profileId, (c) =>
       c.query<Row>(
-        `INSERT INTO notifications (kind, level, title, body, ref, dedupe_key, channels, read_at, telegram_status, telegram_next_at, telegram_error, title_key, title_params, body_key, body_params)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN NULL ELSE now() END, $9, CASE WHEN $9 = 'pending' THEN now() END, $10, $11, $12, $13, $14)
+        `INSERT INTO notifications (kind, level, title, body, ref, dedupe_key, channels, read_at, telegram_status, telegram_next_at, telegram_error, title_key, title_params, body_key, body_params, telegram_error_key, telegram_error_params)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN NULL ELSE now() END, $9, CASE WHEN $9 = 'pending' THEN now() END, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (profile_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING *`,
-        [n.kind, n.level, translate('en', n.title.key, n.title.params).slice(0, 300), translate('en', n.body.key, n.body.params).slice(0, 2000), n.ref ?? null, n.dedupeKey ?? null, channels, channels.includes('in_app'), tg ? (tgReady ? 'pending' : 'failed') : null, tg && !tgReady ? 'Telegram is not set up: enter the bot token and chat id in Account → Notifications.' : null, n.title.key, n.title.params ?? {}, n.body.key, n.body.params ?? {}],
+        [n.kind, n.level, translate('en', n.title.key, n.title.params).slice(0, 300), translate('en', n.body.key, n.body.params).slice(0, 2000), n.ref ?? null, n.dedupeKey ?? null, channels, channels.includes('in_app'), tg ? (tgReady ? 'pending' : 'failed') : null, notSetUp ? translate('en', notSetUp.key) : null, n.title.key, n.title.params ?? {}, n.body.key, n.body.params ?? {}, notSetUp?.key ?? null, notSetUp ? {} : null],
       ),
     );
     const row = rows[0];
@@ -468,7 +471,7 @@ export class NotificationService {
         let blocked = false;
         for (const r of rows) {
           if (!token || !s.telegram_chat_id) {
-            await this.setTelegram(profileId, r.id, 'failed', r.telegram_attempts, null, 'Telegram is not set up (or its token is missing from the secret store): enter the bot token and chat id again in Account → Notifications.');
+            await this.setTelegram(profileId, r.id, 'failed', r.telegram_attempts, null, { key: 'coreLast.telegram.tokenMissing' });
             continue;
           }
           await this.pace(s.telegram_chat_id);
@@ -482,13 +485,13 @@ export class NotificationService {
             const attempts = r.telegram_attempts + 1;
             if (err.retryable) {
               const wait = err.retryAfterMs ?? Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** Math.min(attempts - 1, 20));
-              await this.setTelegram(profileId, r.id, 'pending', attempts, new Date(this.cfg.now() + wait), err.message);
+              await this.setTelegram(profileId, r.id, 'pending', attempts, new Date(this.cfg.now() + wait), err.text);
               this.d.log.warn({ notification: r.id, attempts, retryInMs: wait, err: err.message }, 'telegram message queued for a retry');
               // Telegram is down or throttling: everything else waits for the next pass
               blocked = true;
               break;
             }
-            await this.setTelegram(profileId, r.id, 'failed', attempts, null, err.message);
+            await this.setTelegram(profileId, r.id, 'failed', attempts, null, err.text);
             this.d.log.warn({ notification: r.id, err: err.message }, 'telegram message refused');
           }
         }
@@ -513,11 +516,12 @@ export class NotificationService {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
-  private async setTelegram(profileId: string, id: string, status: 'pending' | 'sent' | 'failed', attempts: number, nextAt: Date | null, error: string | null): Promise<void> {
+  /** `error` by key: stored in English (`telegram_error`) with its key and parameters beside it. */
+  private async setTelegram(profileId: string, id: string, status: 'pending' | 'sent' | 'failed', attempts: number, nextAt: Date | null, error: Text | null): Promise<void> {
     const out = await this.d.db.withProfile(profileId, async (c) => {
       await c.query(
-        `UPDATE notifications SET telegram_status = $2, telegram_attempts = $3, telegram_next_at = $4, telegram_error = $5, telegram_sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1`,
-        [id, status, attempts, nextAt, error],
+        `UPDATE notifications SET telegram_status = $2, telegram_attempts = $3, telegram_next_at = $4, telegram_error = $5, telegram_error_key = $6, telegram_error_params = $7, telegram_sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1`,
+        [id, status, attempts, nextAt, error ? translate('en', error.key, error.params) : null, error?.key ?? null, error ? (error.params ?? {}) : null],
       );
       return counts(c);
     });
@@ -616,7 +620,7 @@ export class NotificationService {
            ON CONFLICT (profile_id) DO UPDATE SET routes = $1, heartbeat_down_minutes = $2, telegram_secret_ref = $3, telegram_token_hint = $4, telegram_bot_username = $5, telegram_chat_id = $6, updated_at = now()`,
           [JSON.stringify(next.routes), next.heartbeat_down_minutes, next.telegram_secret_ref, next.telegram_token_hint, next.telegram_bot_username, next.telegram_chat_id],
         );
-        if (patch.telegramDisconnect) await c.query("UPDATE notifications SET telegram_status = 'failed', telegram_error = 'Telegram was disconnected before this message could be delivered.' WHERE telegram_status = 'pending'");
+        if (patch.telegramDisconnect) await c.query("UPDATE notifications SET telegram_status = 'failed', telegram_error = $1, telegram_error_key = $2, telegram_error_params = '{}' WHERE telegram_status = 'pending'", [translate('en', 'coreLast.telegram.disconnected'), 'coreLast.telegram.disconnected']);
       });
     } catch (e) {
       if (newToken) {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { findCredentials } from '@napi-rs/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { translate, type Params } from '../../shared/i18n';
 import { checkKeychain, KeychainSecretStore, probeKeychain } from './keychain';
 import { newSecretRef } from './store';
 
@@ -136,12 +137,17 @@ describe('OS keychain', () => {
     // In a child: the store's calls time out or fail fast.
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', '-e', `import { KeychainSecretStore } from './electron/secrets/keychain'; const s = new KeychainSecretStore({ timeoutMs: 2000 }); s.get('sec_x').then(() => console.log('resolved'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`],
+      ['--import', 'tsx', '-e', `import { KeychainSecretStore } from './electron/secrets/keychain'; const s = new KeychainSecretStore({ timeoutMs: 2000 }); s.get('sec_x').then(() => console.log('resolved'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message, key: e.key, params: e.params })));`],
       { cwd: repoRoot, env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/aristobot-no-bus' }, timeout: 30_000 },
     );
     if (process.platform !== 'linux') return;
-    const out = JSON.parse(stdout.trim()) as { code: string; message: string };
+    const out = JSON.parse(stdout.trim()) as { code: string; message: string; key: string; params: Params };
     expect(out.code).toBe('secrets_unavailable');
     expect(out.message).toMatch(/^The OS keychain refused to read a secret from it: .*Check that a keychain is installed and unlocked\.$/);
+    // the operation is a key too, so the whole refusal reads in French (the library's own words stay as they came)
+    expect(out.key).toBe('errors.secrets.osKeychainRefusedCheck');
+    expect(out.params.what).toEqual({ key: 'coreLast.keychain.read', params: {} });
+    expect(translate('fr', out.key, out.params)).toMatch(/^Le trousseau du système a refusé d'y lire un secret : .*Vérifiez qu'un trousseau est installé et déverrouillé\.$/);
+    expect(translate('en', out.key, out.params)).toBe(out.message);
   });
 });

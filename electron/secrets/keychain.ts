@@ -42,19 +42,19 @@ export class KeychainSecretStore implements SecretStore {
   async set(ref: string, value: string): Promise<void> {
     assertValidRef(ref);
     if (typeof value !== 'string') throw new AppError('invalid_input', 'errors.secrets.secretValueMustString');
-    await this.call('store a secret in', (signal) => this.entry(ref).setPassword(value, signal));
+    await this.call('coreLast.keychain.store', (signal) => this.entry(ref).setPassword(value, signal));
     this.log?.debug({ ref, backend: 'keychain' }, 'secret stored');
   }
 
   async get(ref: string): Promise<string | null> {
     assertValidRef(ref);
-    const value = await this.call('read a secret from', (signal) => this.entry(ref).getPassword(signal));
+    const value = await this.call('coreLast.keychain.read', (signal) => this.entry(ref).getPassword(signal));
     return value ?? null;
   }
 
   async delete(ref: string): Promise<void> {
     assertValidRef(ref);
-    const existed = await this.call('delete a secret from', (signal) => this.entry(ref).deleteCredential(signal));
+    const existed = await this.call('coreLast.keychain.delete', (signal) => this.entry(ref).deleteCredential(signal));
     this.log?.debug({ ref, backend: 'keychain', existed }, 'secret deleted');
   }
 
@@ -66,8 +66,12 @@ export class KeychainSecretStore implements SecretStore {
     return new AsyncEntry(this.service, ref, ENTRY_OPTIONS);
   }
 
-  /** Runs one keychain call with a timeout; failures become `secrets_unavailable` (no value inside). */
-  private call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs one keychain call with a timeout; failures become `secrets_unavailable` (no value inside).
+   * `operation` names the call by key (`{what}` in the error, worded in the reader's language).
+   */
+  private call<T>(operation: 'coreLast.keychain.store' | 'coreLast.keychain.read' | 'coreLast.keychain.delete', fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const what: Text = { key: operation };
     return withTimeout(this.timeoutMs, fn).catch((e: unknown) => {
       if (e instanceof TimeoutError) {
         const text = noAnswer(this.timeoutMs);

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AppError } from '../../shared/errors';
+import { translate } from '../../shared/i18n';
 import { StrategyChecker } from './checker';
 import { checkStrategy, MAX_CODE_LENGTH } from './validate';
 
@@ -80,7 +82,10 @@ describe('a stuck or crashed worker', () => {
   it('a stuck check times out with strategy_timeout, its worker is replaced, the queue goes on', { timeout: 180_000 }, async () => {
     const stuck = hostile.check(`${rsi}\n// @hang`);
     const next = hostile.check(rsi); // queued behind the stuck one
-    await expect(stuck).rejects.toMatchObject({ code: 'strategy_timeout', message: expect.stringMatching(/took longer than 2 s and was stopped.*restarted/) });
+    const e = (await stuck.then(() => null, (x: unknown) => x)) as AppError;
+    expect(e).toMatchObject({ code: 'strategy_timeout', message: expect.stringMatching(/took longer than 2 s and was stopped.*restarted/) });
+    // what timed out is a key too: the whole error reads in French
+    expect(translate('fr', e.key, e.params)).toMatch(/^La vérification de la stratégie a duré plus de 2 s et a été arrêtée .*redémarré/);
     expect((await next).ok).toBe(true);
     expect(hostile.workersStarted).toBe(2);
   });
@@ -88,7 +93,9 @@ describe('a stuck or crashed worker', () => {
   it('a worker that throws or exits fails the check in flight with unavailable, the next check gets a new worker', { timeout: 180_000 }, async () => {
     const before = hostile.workersStarted;
     await expect(hostile.check(`${rsi}\n// @throw`)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/stopped unexpectedly \(the compiler broke \(0\)\).*check again/) });
-    await expect(hostile.check(`${rsi}\n// @exit`)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/exited with code 7/) });
+    const exited = (await hostile.check(`${rsi}\n// @exit`).then(() => null, (x: unknown) => x)) as AppError;
+    expect(exited).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/exited with code 7/) });
+    expect(translate('fr', exited.key, exited.params)).toBe('La vérification de la stratégie s\'est arrêtée de façon inattendue (son processus de travail s\'est terminé avec le code 7). Le vérificateur a été redémarré : vérifiez de nouveau.');
     const r = await hostile.check('const x: number = "a";');
     expect(r).toEqual(checkStrategy('const x: number = "a";'));
     expect(hostile.workersStarted).toBe(before + 2);

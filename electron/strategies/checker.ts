@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
+import type { Text } from '../../shared/i18n';
 import type { Logger } from '../log';
 import type { CheckReply, CheckRequest } from './check-serve';
 import { checkStrategy, MAX_CODE_LENGTH, type CheckResult } from './validate';
@@ -127,18 +128,18 @@ export class StrategyChecker {
       if (w !== this.worker) return;
       const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.o.log?.error({ err: e.message, code: e.code }, 'the strategy checker worker failed; replaced');
-      this.lose(w, oom ? `The strategy check ran out of memory (over ${this.maxHeapMb} MB) and was stopped.` : `The strategy check stopped unexpectedly (${e.message}).`);
+      this.lose(w, oom ? { key: 'coreLast.checker.outOfMemory', params: { memoryMb: this.maxHeapMb } } : { key: 'coreLast.checker.crashed', params: { reason: e.message } });
     });
     w.on('exit', (exitCode) => {
       if (w !== this.worker) return;
       this.o.log?.error({ exitCode }, 'the strategy checker worker exited; replaced');
-      this.lose(w, `The strategy check stopped unexpectedly (its worker exited with code ${exitCode}).`);
+      this.lose(w, { key: 'coreLast.checker.exited', params: { code: exitCode } });
     });
     return w;
   }
 
   /** The worker died: the check in flight fails, the next one gets a new worker. */
-  private lose(w: Worker, message: string): void {
+  private lose(w: Worker, message: Text): void {
     this.worker = null;
     void w.terminate().catch(() => undefined);
     if (this.current) this.finish(this.current.id, (j) => j.reject(new AppError('unavailable', 'errors.strategies.checkerWasRestartedCheck', { message })));
@@ -172,16 +173,17 @@ export class StrategyChecker {
     this.current = j;
     this.worker.ref();
     if (this.ready) this.send(j);
-    else this.arm(j, this.startTimeoutMs, `The strategy checker did not start within ${this.startTimeoutMs / 1000} s`);
+    else this.arm(j, this.startTimeoutMs, { key: 'coreLast.checker.noStart', params: { seconds: this.startTimeoutMs / 1000 } });
   }
 
   /** The check goes to the (ready) worker; the clock of its timeout starts now. */
   private send(j: Job): void {
-    this.arm(j, this.timeoutMs, `The strategy check took longer than ${this.timeoutMs / 1000} s`);
+    this.arm(j, this.timeoutMs, { key: 'coreLast.checker.tooLong', params: { seconds: this.timeoutMs / 1000 } });
     this.worker!.postMessage({ id: j.id, code: j.code } satisfies CheckRequest);
   }
 
-  private arm(j: Job, ms: number, what: string): void {
+  /** `what` by key (nested in the error, so it reads in the reader's language). */
+  private arm(j: Job, ms: number, what: Text): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       const stuck = this.worker;

@@ -107,7 +107,8 @@ function describe(diagnostics: Diagnostic[]): AppError {
   const first = diagnostics[0];
   const details = { diagnostics };
   if (!first) return new AppError('invalid_input', 'errors.strategies.doesNotCompile', {}, details);
-  const at = { line: first.line, column: first.column, reason: first.message };
+  // our own rule's message nests by key (worded in the reader's language); TypeScript's passes as it is
+  const at = { line: first.line, column: first.column, reason: first.key ? { key: first.key, params: first.params ?? {} } : first.message };
   if (diagnostics.length === 1) return new AppError('invalid_input', 'errors.strategies.doesNotCompileAt', at, details);
   return new AppError('invalid_input', 'errors.strategies.doesNotCompileAtMore', { ...at, count: diagnostics.length - 1 }, details);
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { STRATEGY_COMPILER_OPTIONS } from '../../shared/strategy-options';
 import { STRATEGY_API_DTS } from '../../shared/strategy-api';
 import { transpileStrategy } from './transpile';
+import { translate } from '../../shared/i18n';
 import { checkStrategy, DEFAULT_WARMUP, MAX_CODE_LENGTH } from './validate';
 
 const TEMPLATES = join(import.meta.dirname, '../../resources/strategies');
@@ -257,4 +258,19 @@ describe('templates', () => {
       expect(js).toMatch(/exports\.default = /);
     });
   }
+});
+
+describe('the rules speak French by key', () => {
+  it("our own rules' diagnostics carry their key and parameters (English beside); code values stay as written in French", () => {
+    const imp = checkStrategy(`import fs from 'fs';\n${SMA_CROSS}`).diagnostics.find((d) => d.key === 'coreLast.check.onlyAristobotNot')!;
+    expect(imp.message).toBe("Only 'aristobot' may be imported (not 'fs'): strategies run in a sandbox without modules.");
+    expect(translate('fr', imp.key!, imp.params)).toBe("Seul 'aristobot' peut être importé (pas 'fs') : les stratégies tournent dans un bac à sable sans modules.");
+    const code = SMA_CROSS.replace("fast: { default: 10, min: 2, max: 100, step: 1, label: 'Fast SMA' }", 'fast: { default: 0.5, min: 2.5, max: 1.5 }');
+    const bad = checkStrategy(code).diagnostics.find((d) => d.key === 'coreLast.check.minAboveMax');
+    expect(bad, JSON.stringify(checkStrategy(code).diagnostics)).toBeDefined();
+    expect(bad!.message).toBe('In the parameter "fast": min (2.5) is above max (1.5).');
+    expect(translate('fr', bad!.key!, bad!.params)).toBe('Dans le paramètre « fast » : min (2.5) est supérieur à max (1.5).');
+    // TypeScript's own messages pass as they are (no key)
+    expect(checkStrategy(`const x: number = 'a';\n${SMA_CROSS}`).diagnostics.some((d) => d.key === undefined && /not assignable/.test(d.message))).toBe(true);
+  });
 });

@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { STRATEGY_API_DTS } from '../../shared/strategy-api';
 import { STRATEGY_API_FILE_NAME, STRATEGY_COMPILER_OPTIONS, STRATEGY_FILE_NAME } from '../../shared/strategy-options';
 import type { ParamSpec } from '../kernel/types';
+import { translate, type Params } from '../../shared/i18n';
 
 /**
  * Strategy validation: the TypeScript compiler type-checks a strategy against THE Strategy API
@@ -20,6 +21,9 @@ export interface Diagnostic {
   /** 1-based. */
   column: number;
   message: string;
+  /** Our own rules' message by key (`coreLast.check.*`), worded in the reader's language; none on TypeScript's own messages. */
+  key?: string;
+  params?: Params;
   /** 1-based end of the range the problem covers (for editor markers). */
   endLine: number;
   endColumn: number;
@@ -104,14 +108,18 @@ function position(sf: ts.SourceFile, start: number, end: number): Pick<Diagnosti
   return { line: a.line + 1, column: a.character + 1, endLine: b.line + 1, endColumn: b.character + 1 };
 }
 
-function at(sf: ts.SourceFile, node: ts.Node, message: string): Diagnostic {
-  return { ...position(sf, node.getStart(sf), node.getEnd()), message };
+/** One of our rules' messages, by key: `message` is its English. */
+type Refuse = (node: ts.Node, rule: string, params?: Params) => void;
+const ruleText = (rule: string, params?: Params): Pick<Diagnostic, 'message' | 'key' | 'params'> => ({ message: translate('en', `coreLast.check.${rule}`, params), key: `coreLast.check.${rule}`, params: params ?? {} });
+
+function at(sf: ts.SourceFile, node: ts.Node, rule: string, params?: Params): Diagnostic {
+  return { ...position(sf, node.getStart(sf), node.getEnd()), ...ruleText(rule, params) };
 }
 
 /** Type-check a strategy's source and apply the strategy rules. Never throws on bad code. */
 export function checkStrategy(code: string): CheckResult {
   if (code.length > MAX_CODE_LENGTH) {
-    return { ok: false, diagnostics: [{ line: 1, column: 1, endLine: 1, endColumn: 1, message: `The code is too long (${code.length} characters; at most ${MAX_CODE_LENGTH}).` }], params: {}, warmup: DEFAULT_WARMUP };
+    return { ok: false, diagnostics: [{ line: 1, column: 1, endLine: 1, endColumn: 1, ...ruleText('tooLong', { count: code.length, limit: MAX_CODE_LENGTH }) }], params: {}, warmup: DEFAULT_WARMUP };
   }
   const user = ts.createSourceFile(USER_FILE, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const program = ts.createProgram({ rootNames: [API_FILE, USER_FILE], options, host: host(user), oldProgram: previous });
@@ -119,8 +127,8 @@ export function checkStrategy(code: string): CheckResult {
   const ours: Diagnostic[] = [];
   /** Ranges our own rules already explain (the compiler's own message there is dropped). */
   const explained: [number, number][] = [];
-  const refuse = (node: ts.Node, message: string) => {
-    ours.push(at(user, node, message));
+  const refuse: Refuse = (node, rule, params) => {
+    ours.push(at(user, node, rule, params));
     explained.push([node.getStart(user), node.getEnd()]);
   };
 
@@ -168,25 +176,25 @@ export function checkStrategy(code: string): CheckResult {
 }
 
 /** Imports only from 'aristobot'; no dynamic `import()`, no `require`, no `import.meta`. */
-function checkImports(sf: ts.SourceFile, refuse: (node: ts.Node, message: string) => void): void {
+function checkImports(sf: ts.SourceFile, refuse: Refuse): void {
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
       const spec = node.moduleSpecifier;
       if (!ts.isStringLiteral(spec) || spec.text !== ALLOWED_MODULE) {
-        refuse(spec, `Only 'aristobot' may be imported (not ${spec.getText(sf)}): strategies run in a sandbox without modules.`);
+        refuse(spec, 'onlyAristobotNot', { spec: spec.getText(sf) });
       }
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
-      refuse(node, "`import … = require(…)` is not allowed: only the 'aristobot' module may be imported, with an ES import.");
+      refuse(node, 'importRequire');
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      refuse(node, '`import()` is not allowed: strategies run in a sandbox without modules.');
+      refuse(node, 'dynamicImport');
     } else if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'require') {
-      refuse(node, '`require` is not allowed: strategies run in a sandbox without modules.');
+      refuse(node, 'require');
     } else if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) {
-      refuse(node, '`import.meta` is not available to strategies.');
+      refuse(node, 'importMeta');
     } else if (ts.isImportTypeNode(node)) {
       const arg = node.argument;
       const text = ts.isLiteralTypeNode(arg) && ts.isStringLiteral(arg.literal) ? arg.literal.text : null;
-      if (text !== ALLOWED_MODULE) refuse(node, "Only 'aristobot' may be imported.");
+      if (text !== ALLOWED_MODULE) refuse(node, 'onlyAristobot');
     }
     ts.forEachChild(node, visit);
   };
@@ -202,29 +210,29 @@ function isStrategyBase(checker: ts.TypeChecker, type: ts.Type, depth = 0): bool
 }
 
 /** The default-exported class, checked to be a concrete class extending Strategy. */
-function defaultClass(checker: ts.TypeChecker, sf: ts.SourceFile, refuse: (node: ts.Node, message: string) => void): ts.ClassLikeDeclaration | null {
+function defaultClass(checker: ts.TypeChecker, sf: ts.SourceFile, refuse: Refuse): ts.ClassLikeDeclaration | null {
   const moduleSymbol = checker.getSymbolAtLocation(sf);
   const exported = moduleSymbol ? checker.getExportsOfModule(moduleSymbol).find((s) => s.escapedName === 'default') : undefined;
   const firstToken = sf.statements[0] ?? sf.endOfFileToken;
   if (!exported) {
-    refuse(firstToken, 'A strategy must default-export its class: `export default class MyStrategy extends Strategy { … }`.');
+    refuse(firstToken, 'defaultExport');
     return null;
   }
   const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
   const decl = target.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassDeclaration(d) || ts.isClassExpression(d));
   const where = exported.declarations?.[0] ?? firstToken;
   if (!decl) {
-    refuse(where, 'The default export must be a class extending Strategy.');
+    refuse(where, 'mustBeClass');
     return null;
   }
   const type = checker.getDeclaredTypeOfSymbol(target);
   const extendsStrategy = (checker.getBaseTypes(type as ts.InterfaceType) ?? []).some((b) => isStrategyBase(checker, b));
   if (!extendsStrategy) {
-    refuse(decl.name ?? decl, `The default export must extend Strategy: \`export default class ${decl.name?.text ?? 'MyStrategy'} extends Strategy { … }\` (Strategy comes from the 'aristobot' module).`);
+    refuse(decl.name ?? decl, 'mustExtend', { name: decl.name?.text ?? 'MyStrategy' });
     return null;
   }
   if (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Abstract) {
-    refuse(decl.name ?? decl, 'The default-exported strategy class must not be abstract: it must implement shouldLong() and shouldShort().');
+    refuse(decl.name ?? decl, 'notAbstract');
     return null;
   }
   return decl;
@@ -265,16 +273,16 @@ function unwrap(e: ts.Expression): ts.Expression {
 }
 
 /** `static params = { name: { default, min?, max?, step?, label?, description? }, … }` with literal values. */
-function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse: (node: ts.Node, message: string) => void): Record<string, ParamSpec> | null {
+function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse: Refuse): Record<string, ParamSpec> | null {
   const member = staticMember(cls, 'params');
   if (!member) return {};
   if (!member.initializer) {
-    refuse(member, '`static params` needs a value: `static params = { fast: { default: 10, min: 2, max: 100, step: 1 } }`.');
+    refuse(member, 'paramsValue');
     return null;
   }
   const obj = unwrap(member.initializer);
   if (!ts.isObjectLiteralExpression(obj)) {
-    refuse(member.initializer, '`static params` must be an object literal, e.g. `{ fast: { default: 10, min: 2, max: 100 } }`.');
+    refuse(member.initializer, 'paramsLiteral');
     return null;
   }
   const out: Record<string, ParamSpec> = {};
@@ -282,18 +290,18 @@ function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse:
   for (const p of obj.properties) {
     const name = propName(p);
     if (!ts.isPropertyAssignment(p) || name === null) {
-      refuse(p, 'Each parameter is written `name: { default: … }` (no spreads, methods or computed names).');
+      refuse(p, 'paramForm');
       ok = false;
       continue;
     }
     if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) {
-      refuse(p.name, `A parameter name must be an identifier (letters, digits, _ and $): "${name}".`);
+      refuse(p.name, 'paramName', { name });
       ok = false;
       continue;
     }
     const specNode = unwrap(p.initializer);
     if (!ts.isObjectLiteralExpression(specNode)) {
-      refuse(p.initializer, `The parameter "${name}" must be an object literal such as \`{ default: 10, min: 2, max: 100, step: 1 }\`.`);
+      refuse(p.initializer, 'paramLiteral', { name });
       ok = false;
       continue;
     }
@@ -301,14 +309,14 @@ function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse:
     for (const f of specNode.properties) {
       const key = propName(f);
       if (!ts.isPropertyAssignment(f) || key === null) {
-        refuse(f, `In the parameter "${name}": write each field as \`key: value\`.`);
+        refuse(f, 'paramField', { name });
         ok = false;
         continue;
       }
       if ((SPEC_NUMBERS as readonly string[]).includes(key)) {
         const v = literalNumber(f.initializer);
         if (v === null || !Number.isFinite(v)) {
-          refuse(f.initializer, `In the parameter "${name}": \`${key}\` must be a number written out (e.g. 10).`);
+          refuse(f.initializer, 'paramNumber', { name, field: key });
           ok = false;
           continue;
         }
@@ -316,7 +324,7 @@ function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse:
       } else if ((SPEC_STRINGS as readonly string[]).includes(key)) {
         const v = literalString(f.initializer);
         if (v === null) {
-          refuse(f.initializer, `In the parameter "${name}": \`${key}\` must be a string written out.`);
+          refuse(f.initializer, 'paramString', { name, field: key });
           ok = false;
           continue;
         }
@@ -329,22 +337,23 @@ function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse:
     const max = spec.max as number | undefined;
     const step = spec.step as number | undefined;
     if (d === undefined) {
-      refuse(specNode, `The parameter "${name}" needs a \`default\` value.`);
+      refuse(specNode, 'paramDefault', { name });
       ok = false;
       continue;
     }
-    const problem =
+    // code values as written (lo/hi/def/got are not formatted as quantities in French)
+    const problem: [string, Params] | null =
       min !== undefined && max !== undefined && min > max
-        ? `min (${min}) is above max (${max})`
+        ? ['minAboveMax', { name, lo: min, hi: max }]
         : min !== undefined && d < min
-          ? `default (${d}) is below min (${min})`
+          ? ['defaultBelowMin', { name, def: d, lo: min }]
           : max !== undefined && d > max
-            ? `default (${d}) is above max (${max})`
+            ? ['defaultAboveMax', { name, def: d, hi: max }]
             : step !== undefined && !(step > 0)
-              ? `step must be above 0 (got ${step})`
+              ? ['stepPositive', { name, got: step }]
               : null;
     if (problem) {
-      refuse(specNode, `In the parameter "${name}": ${problem}.`);
+      refuse(specNode, problem[0], problem[1]);
       ok = false;
       continue;
     }
@@ -354,12 +363,12 @@ function declaredParams(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse:
 }
 
 /** `static warmup = 50`: a whole number of candles, 0 or more. */
-function declaredWarmup(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse: (node: ts.Node, message: string) => void): number | null {
+function declaredWarmup(sf: ts.SourceFile, cls: ts.ClassLikeDeclaration, refuse: Refuse): number | null {
   const member = staticMember(cls, 'warmup');
   if (!member) return null;
   const v = member.initializer ? literalNumber(member.initializer) : null;
   if (v === null || !Number.isInteger(v) || v < 0 || v > 1_000_000) {
-    refuse(member.initializer ?? member, '`static warmup` must be a whole number of candles written out, 0 to 1000000 (e.g. `static warmup = 50`).');
+    refuse(member.initializer ?? member, 'warmup');
     return null;
   }
   return v;

@@ -27,10 +27,11 @@ export function dec(n: unknown): Decimal | null {
  * are allowed (≤ 15 significant digits): CCXT turns the number back into the same decimal string
  * (`numberToString`) before applying the market's precision, so nothing is lost on the way.
  */
-export function toCcxtNumber(d: Decimal, what: string): number {
+/** `what` names the number by key (`coreLast.field.*`), nested in the error so it reads in the reader's language. */
+export function toCcxtNumber(d: Decimal, what: 'value' | 'amount' | 'price' | 'triggerPrice'): number {
   const n = Number(d.toFixed());
   if (!Number.isFinite(n) || !new Decimal(String(n)).eq(d)) {
-    throw new AppError('invalid_order', 'errors.trading.hasMoreSignificantDigits', { what, value: d.toFixed() });
+    throw new AppError('invalid_order', 'errors.trading.hasMoreSignificantDigits', { what: { key: `coreLast.field.${what}` }, value: d.toFixed() });
   }
   return n;
 }

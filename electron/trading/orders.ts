@@ -442,8 +442,8 @@ export class OrderService {
   }
 
   /** Runs a place / cancel / modify unless the service is stopping, and keeps track of it for `stop`. */
-  private operation<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.stopped) return Promise.reject(new AppError('unavailable', 'errors.trading.aristobotShuttingDownOrder', { what }));
+  private operation<T>(what: 'placed' | 'cancelled' | 'modified' | 'protected', fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new AppError('unavailable', 'errors.trading.aristobotShuttingDownOrder', { what: { key: `coreLast.operation.${what}` } }));
     const p = fn();
     this.operations.add(p);
     const done = () => void this.operations.delete(p);
@@ -1322,7 +1322,7 @@ export class OrderService {
           const param = row.protects === 'stop_loss' ? 'stopLossPrice' : 'takeProfitPrice';
           try {
             const answer = await callExchange(this.gateway, ex, `create ${row.protects === 'stop_loss' ? 'stop-loss' : 'take-profit'} order`, () =>
-              ex.createOrder(req.symbol, 'market', 'sell', qty, undefined, { [param]: toCcxtNumber(row.trigger_price!, 'trigger price'), clientOrderId: row.client_order_id }),
+              ex.createOrder(req.symbol, 'market', 'sell', qty, undefined, { [param]: toCcxtNumber(row.trigger_price!, 'triggerPrice'), clientOrderId: row.client_order_id }),
             );
             settled.push(await this.settle(profileId, ex, row, parseOrder(answer), 'placed'));
           } catch (e) {

@@ -274,9 +274,9 @@ describe('checkOrder', () => {
     expect(check.problems.length).toBeGreaterThan(1);
     for (const p of check.problems) expect(translate('en', p.key, p.params)).toBe(p.message);
     expect(check.problems.map((p) => translate('fr', p.key, p.params))).toEqual([
-      'La quantité 0.000018 (0.00001 une fois arrondie au pas de 0.00001) est inférieure au minimum de 0.000015 BTC',
-      'Le prix 100.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 100.01)',
-      'Le montant 0.00100005 USDT est inférieur au minimum de 5 USDT',
+      'La quantité 0,000018 (0,00001 une fois arrondie au pas de 0,00001) est inférieure au minimum de 0,000015 BTC',
+      'Le prix 100,005 n’est pas un multiple de l’échelon de prix 0,01 (prix valide le plus proche : 100,01)',
+      'Le montant 0,00100005 USDT est inférieur au minimum de 5 USDT',
     ]);
     // The whole refusal: English for scripts, the same lines in French from its key and nested params.
     let err: AppError | undefined;

@@ -46,7 +46,8 @@ export const AiSettings = z.object({
 
 export const AiCheck = z.object({
   ok: z.boolean(),
-  diagnostics: z.array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string() })),
+  /** `key`/`params`: our own message by key (worded by the renderer); TypeScript's messages have none. */
+  diagnostics: z.array(z.object({ line: z.number().int(), column: z.number().int(), message: z.string(), key: z.string().optional(), params: z.record(z.string(), z.unknown()).optional() })),
 });
 
 export const AiModel = z.object({ id: z.string(), name: z.string(), contextLength: z.number().nullable() });

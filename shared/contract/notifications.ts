@@ -54,8 +54,20 @@ export const Notification = z.object({
   channels: z.array(NotificationChannel),
   createdAt: z.string(),
   read: z.boolean(),
-  /** null when not routed to Telegram; pending while queued (Telegram unreachable), failed with Telegram's reason. */
-  telegram: z.object({ status: z.enum(['pending', 'sent', 'failed']), attempts: z.number().int(), error: z.string().nullable(), nextAttemptAt: z.string().nullable() }).nullable(),
+  /**
+   * null when not routed to Telegram; pending while queued (Telegram unreachable), failed with Telegram's reason.
+   * `error` is English; `errorKey`/`errorParams` the same note by key (null on rows older than them).
+   */
+  telegram: z
+    .object({
+      status: z.enum(['pending', 'sent', 'failed']),
+      attempts: z.number().int(),
+      error: z.string().nullable(),
+      errorKey: z.string().nullable().optional(),
+      errorParams: z.record(z.string(), z.unknown()).nullable().optional(),
+      nextAttemptAt: z.string().nullable(),
+    })
+    .nullable(),
 });
 
 const Routes = z.partialRecord(NotificationKind, z.array(NotificationChannel).max(3));

@@ -18,6 +18,9 @@ export const StrategyDiagnostic = z.object({
   line: z.number().int(),
   column: z.number().int(),
   message: z.string(),
+  /** Our own rule's message by key (`coreLast.check.*`), worded by the renderer; TypeScript's messages have none. */
+  key: z.string().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
   endLine: z.number().int(),
   endColumn: z.number().int(),
 });

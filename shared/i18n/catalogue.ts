@@ -45,6 +45,8 @@ import enCoreTrading from './en/coreTrading';
 import frCoreTrading from './fr/coreTrading';
 import enCoreBot from './en/coreBot';
 import frCoreBot from './fr/coreBot';
+import enCoreLast from './en/coreLast';
+import frCoreLast from './fr/coreLast';
 
 export const en = {
   common: enCommon,
@@ -68,6 +70,7 @@ export const en = {
   coreRest: enCoreRest,
   coreTrading: enCoreTrading,
   coreBot: enCoreBot,
+  coreLast: enCoreLast,
 };
 
 export const fr = {
@@ -92,4 +95,5 @@ export const fr = {
   coreRest: frCoreRest,
   coreTrading: frCoreTrading,
   coreBot: frCoreBot,
+  coreLast: frCoreLast,
 } satisfies Record<keyof typeof en, unknown>;

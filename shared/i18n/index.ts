@@ -11,6 +11,12 @@
  *   parameter may itself be a `{key, params}` message, worded in the same language (an error's cause);
  * - `one|other` picks a form by the number in the parameter `count` with Intl.PluralRules (French
  *   counts 0 and 1 as singular, English only 1). Never put `|` in a message otherwise.
+ * - numbers: the core passes amounts and counts as plain decimal strings (`0.015`, exact digits). In
+ *   French, a parameter named in `NUMBER_PARAMS` whose value is a plain decimal (`/^-?\d+(\.\d+)?$/`)
+ *   is written the French way, as Intl fr-FR writes it (`0,015`, `12 345,5` with U+202F between
+ *   thousands), on the string itself: no digit is added, dropped or rounded. Every other parameter
+ *   (a symbol, an id, a version, a time, an exchange's words) is left exactly as it came; English
+ *   stays plain (its text is what scripts and the stored columns read).
  */
 import { en, fr } from './catalogue';
 
@@ -50,6 +56,49 @@ export function hasKey(key: string): boolean {
 
 const plurals = new Map<Locale, Intl.PluralRules>();
 
+/**
+ * The parameter names that carry a quantity (an amount, a price, a count, a duration, a percentage)
+ * wherever they appear in the catalogue. A name that also carries other things elsewhere (`value`
+ * quotes a sender's raw input, `error`, `status`, `code`, `id`, `line`, `version`, `port`…) is not here:
+ * its numbers stay as they came. The value must also be a plain decimal, so a name here that carries a
+ * timeframe or an ISO date is left alone too.
+ */
+export const NUMBER_PARAMS: ReadonlySet<string> = new Set([
+  // amounts and prices
+  'amount', 'price', 'cost', 'filled', 'left', 'held', 'excess', 'requested', 'required', 'free', 'have', 'need',
+  'own', 'next', 'others', 'budget', 'min', 'max', 'minimum', 'maximum', 'step', 'tick', 'nearest', 'divisor',
+  'sl', 'tp', 'stopLoss', 'takeProfit', 'level', 'low', 'high', 'open', 'close', 'fee', 'fees', 'unrealised',
+  'sum', 'gap', 'start', 'flows', 'bad', 'v', 'live', 'backtest',
+  // results and ratios
+  'ret', 'dd', 'rate', 'factor', 'percent',
+  // counts and durations
+  'count', 'total', 'shown', 'found', 'checked', 'decisions', 'attempts', 'n', 'warmup', 'hours', 'minutes',
+  'seconds', 'ms', 'wait', 'globalWait', 'timeout', 'timeoutMs', 'memoryMb', 'perMinute', 'limit',
+  'running', 'suspended', 'stopped',
+]);
+
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+const NARROW_NBSP = '\u202f';
+
+/**
+ * A plain decimal string written the French way, as `Intl.NumberFormat('fr-FR')` writes it (thousands
+ * grouped by U+202F from four digits, decimal comma), keeping every digit of the string (trailing
+ * zeros included: `1.500` → `1,500`). Anything else is returned as it is.
+ */
+export function frenchNumber(s: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) return s;
+  const [, sign, int, frac] = m as unknown as [string, string, string, string | undefined];
+  const grouped = int.length > 3 ? int.replace(/\B(?=(\d{3})+$)/g, NARROW_NBSP) : int;
+  return `${sign}${grouped}${frac === undefined ? '' : `,${frac}`}`;
+}
+
+/** A parameter's text in a language: a quantity in French gets the French decimal comma (see `NUMBER_PARAMS`). */
+function paramText(locale: Locale, name: string, v: string | number): string {
+  const s = String(v);
+  return locale === 'fr' && NUMBER_PARAMS.has(name) && PLAIN_DECIMAL.test(s) ? frenchNumber(s) : s;
+}
+
 /** Fill a template: the plural form first (by `count`), then the `{name}` placeholders. */
 export function format(locale: Locale, template: string, params?: Params): string {
   let text = template;
@@ -64,7 +113,7 @@ export function format(locale: Locale, template: string, params?: Params): strin
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const v = params[name];
     if (v !== null && typeof v === 'object') return translate(locale, v.key, v.params);
-    return v === undefined || v === null ? whole : String(v);
+    return v === undefined || v === null ? whole : paramText(locale, name, v);
   });
 }
 

@@ -148,6 +148,12 @@ describe('the trading bot page, end to end in Chromium', () => {
     expect(await ws.call('bot.list')).toEqual([]);
     await page.click('[data-test=bot-activate-override]');
     await poll(() => text('[data-test=bot-form-notice]')).toMatch(/EMA cross v1 is running on BTC\/USDT 1m/);
+    // the confirmation is worded when shown: a language switch made afterwards (here from another connection) rewords it
+    const { language } = await ws.call<{ language: string | null }>('settings.get');
+    await ws.call('settings.update', { language: 'fr' });
+    await poll(() => text('[data-test=bot-form-notice]')).toMatch(/^EMA cross v1 tourne sur BTC\/USDT 1m/);
+    await ws.call('settings.update', { language });
+    await poll(() => text('[data-test=bot-form-notice]')).toMatch(/^EMA cross v1 is running on BTC\/USDT 1m/);
     const list = await ws.call<Activation[]>('bot.list');
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ state: 'running', params: { fast: 2, slow: 5, stopLoss: 0.05 }, budget: '1000', timeframe: '1m', symbol: BTC });

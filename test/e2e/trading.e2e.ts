@@ -327,14 +327,14 @@ describe('manual trading in Chromium', () => {
     await page.fill('[data-test=ticket-amount]', '0.00001');
     // as you type: the quick check's lines, in French
     await poll(() => page.locator('[data-test=ticket-problem]').allTextContents()).toEqual([
-      'Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01)',
-      'Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT',
+      'Le prix 59\u202f000,005 n’est pas un multiple de l’échelon de prix 0,01 (prix valide le plus proche : 59\u202f000,01)',
+      'Le montant 0,59000005 USDT est inférieur au minimum de 5 USDT',
     ]);
     // Validate: the same lines in the status
     await page.click('[data-test=validate]');
     await poll(() => page.getAttribute('[data-test=validation-status]', 'data-state')).toBe('invalid');
     expect(await text('[data-test=validation-status]')).toBe(
-      'Le prix 59000.005 n’est pas un multiple de l’échelon de prix 0.01 (prix valide le plus proche : 59000.01) ; Le montant 0.59000005 USDT est inférieur au minimum de 5 USDT',
+      'Le prix 59\u202f000,005 n’est pas un multiple de l’échelon de prix 0,01 (prix valide le plus proche : 59\u202f000,01) ; Le montant 0,59000005 USDT est inférieur au minimum de 5 USDT',
     );
     // Validated, then the balance drops before Execute: the check refuses the order, in French
     await page.fill('[data-test=ticket-price]', '59000');

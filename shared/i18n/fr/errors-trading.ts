@@ -6,7 +6,7 @@ export default {
   hasMoreSignificantDigits: 'La valeur {value} ({what}) a plus de chiffres significatifs qu\'il n\'est possible d\'envoyer exactement (15 au plus).',
   rateLimitingRequestsAsks: '{id} limite les requêtes ; il demande d\'attendre {wait} s avant la suivante. Réessayez à ce moment-là.',
   mustDecimalNumberE: '{field} doit être un nombre décimal, par exemple « 0.001 »',
-  aristobotShuttingDownOrder: 'Aristobot s\'arrête : l\'ordre n\'a pas été traité ({what}). Réessayez une fois l\'application redémarrée.',
+  aristobotShuttingDownOrder: 'Aristobot s\'arrête : l\'ordre n\'a pas été {what}. Réessayez une fois l\'application redémarrée.',
   hasNoMarket: '{exchange} n\'a pas de marché {symbol}.',
   orderWithClientOrder: 'L\'ordre au client order id {client_order_id} a été refusé et ne sera pas renvoyé : {error_message}',
   clientOrderId1: 'Un client order id fait de 1 à 36 caractères : lettres, chiffres et . _ : / -',

@@ -155,9 +155,21 @@ describe('statistics over the real order journal', () => {
     expect(await stats.currency(tr.profileId)).toBe('USDT');
     const rows = await tr.db.withProfile(tr.profileId, async (c) => (await c.query('SELECT * FROM stats_settings')).rows);
     expect(rows).toEqual([]);
-    // a known one is taken
+    // a known one is taken, and the figures are revalued in it at once (trades and equity)
+    const inUsdt = await q.summary(tr.profileId, { period: 'all' });
+    expect(await stats.currencySuggestions(tr.profileId)).toEqual(expect.arrayContaining(['USDT']));
     expect(await stats.setCurrency(tr.profileId, 'btc')).toBe('BTC');
+    expect(await stats.currencySuggestions(tr.profileId)).toEqual(expect.arrayContaining(['USDT', 'BTC']));
+    const currencies = await tr.db.withProfile(tr.profileId, async (c) => (await c.query<{ currency: string }>('SELECT DISTINCT currency FROM stats_trades')).rows.map((r) => r.currency));
+    expect(currencies).toEqual(['BTC']);
+    const inBtc = await q.summary(tr.profileId, { period: 'all' });
+    expect(inBtc.currency).toBe('BTC');
+    expect(inBtc.snapshotAt).not.toBeNull();
+    expect($(inBtc.equityEnd!).gt(0) && $(inBtc.equityEnd!).lt($(inUsdt.equityEnd!).div(1000))).toBe(true); // BTC is worth thousands of USDT
+    expect($(inBtc.realisedPnl).abs().lt($(inUsdt.realisedPnl).abs())).toBe(true);
+    expect($(inBtc.realisedPnl).isZero()).toBe(false);
     await stats.setCurrency(tr.profileId, 'USDT');
+    expect((await q.summary(tr.profileId, { period: 'all' })).realisedPnl).toBe(inUsdt.realisedPnl);
   });
 
   it('exports the round-trip trades as CSV', async () => {

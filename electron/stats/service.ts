@@ -21,7 +21,7 @@ const HOUR_MS = 3_600_000;
 
 export interface StatsServiceOptions {
   db: Database;
-  brokers: BrokerAccess & { list(profileId: string): Promise<{ id: string; active: boolean }[]> };
+  brokers: BrokerAccess & { list(profileId: string): Promise<{ id: string; active: boolean; exchange?: string }[]> };
   gateway: Pick<ExchangeGateway, 'info'>;
   bus?: EventBus;
   log: Logger;
@@ -184,15 +184,51 @@ export class StatsService {
     return rows[0]?.currency ?? DEFAULT_CURRENCY;
   }
 
+  /**
+   * Currencies to offer for the valuation: the quote currencies of the markets of the profile's
+   * brokers' exchanges (the markets loaded so far), those with the most markets first, at most
+   * `limit`; USDT and the current one always among them.
+   */
+  async currencySuggestions(profileId: string, limit = 10): Promise<string[]> {
+    const current = await this.currency(profileId);
+    const exchanges = [...new Set((await this.o.brokers.list(profileId)).map((b) => b.exchange).filter((x): x is string => !!x))];
+    const { rows } = exchanges.length
+      ? await this.o.db.query<{ quote: string }>(
+          "SELECT quote FROM exchange_symbols WHERE exchange = ANY($1::text[]) AND active AND quote ~ '^[A-Z0-9]{2,12}$' GROUP BY quote ORDER BY count(*) DESC, quote LIMIT $2",
+          [exchanges, limit],
+        )
+      : { rows: [] };
+    return [...new Set([DEFAULT_CURRENCY, current, ...rows.map((r) => r.quote)])].slice(0, Math.max(limit, 2));
+  }
+
   /** A currency is known when some exchange lists a market in it (the markets loaded so far). */
   async setCurrency(profileId: string, currency: string): Promise<string> {
     const cur = currency.trim().toUpperCase();
     const known = /^[A-Z0-9]{2,12}$/.test(cur) && (cur === DEFAULT_CURRENCY || (await this.listedAnywhere(profileId, cur)));
     if (!known) throw new AppError('invalid_input', 'errors.stats.unknownCurrencyNoExchange', { currency }, { field: 'currency' });
+    const before = await this.currency(profileId);
     await this.o.db.withProfile(profileId, (c) =>
       c.query('INSERT INTO stats_settings (currency) VALUES ($1) ON CONFLICT (profile_id) DO UPDATE SET currency = EXCLUDED.currency, updated_at = now()', [cur]),
     );
+    if (cur !== before) await this.revalue(profileId);
     return cur;
+  }
+
+  /**
+   * After a change of currency: every active broker's balances valued in it now (a snapshot), and its
+   * trades revalued (the ledger of an account valued in another currency is rebuilt whole). A broker
+   * that cannot be reached now still gets its trades revalued (with the rates its snapshots give;
+   * the others are named as missing by the figures).
+   */
+  private async revalue(profileId: string): Promise<void> {
+    for (const b of (await this.o.brokers.list(profileId)).filter((x) => x.active)) {
+      try {
+        await this.snapshot(profileId, b.id, 'manual');
+      } catch (e) {
+        this.o.log.warn({ broker: b.id, err: (e as Error).message }, 'statistics: no snapshot in the new currency');
+        await this.rebuild(profileId, b.id).catch((x: Error) => this.o.log.warn({ broker: b.id, err: x.message }, 'statistics: trades not revalued'));
+      }
+    }
   }
 
   /** Listed by a market some exchange reported (the shared market table), or by one of the profile's brokers' markets. */

@@ -121,6 +121,30 @@ describe('statistics over the real order journal', () => {
     expect(eq.total.length).toBeGreaterThan(0);
   });
 
+  it('a fill recorded just after a snapshot read the balances explains exactly one interval: the flows it causes cancel', async () => {
+    await stats.settle();
+    const before = await q.summary(tr.profileId, { period: 'all' });
+    // the exchange executed a buy of 0.001 BTC for 60 USDT; the app records it 3 s from now
+    const bal = sim.balances(tr.credentials.apiKey);
+    sim.setBalance(tr.credentials.apiKey, 'BTC', $(bal['BTC']!.free).plus('0.001'));
+    sim.setBalance(tr.credentials.apiKey, 'USDT', $(bal['USDT']!.free).minus(60));
+    const recordedAt = new Date(Date.now() + 3000);
+    await tr.db.withProfile(tr.profileId, async (c) => {
+      const o = (await c.query<{ id: string }>("INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, client_order_id, status, filled, created_at) VALUES ($1, 'binance', 'manual', 'BTC/USDT', 'buy', 'market', 0.001, 'late-record', 'filled', 0.001, now()) RETURNING id", [tr.brokerId])).rows[0]!;
+      await c.query("INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, executed_at, created_at) VALUES ($1, $2, 'binance', 'BTC/USDT', 'buy', 'late-record', 60000, 0.001, 60, now(), $3)", [o.id, tr.brokerId, recordedAt]);
+    });
+    // this snapshot read the balances before the fill was recorded: the change is not explained yet
+    const b = await stats.snapshot(tr.profileId, tr.brokerId, 'manual');
+    while (Date.now() <= recordedAt.getTime() + 50) await new Promise((r) => setTimeout(r, 100));
+    // the next one counts the fill once: the flows cancel
+    const c2 = await stats.snapshot(tr.profileId, tr.brokerId, 'manual');
+    const per = new Map<string, Decimal>();
+    for (const f of [...b.flows, ...c2.flows]) per.set(f.asset, (per.get(f.asset) ?? $(0)).plus(f.amount));
+    for (const [asset, amount] of per) expect(`${asset} ${amount.toFixed()}`).toBe(`${asset} 0`);
+    const after = await q.summary(tr.profileId, { period: 'all' });
+    expect(after.netFlows).toBe(before.netFlows);
+  });
+
   it('a broker whose prices cannot be read: the figures that can be computed, the missing valuation named', async () => {
     sim.failNext('/api/v3/ticker/24hr', { status: 500, code: -1000, msg: 'prices unavailable' });
     sim.failNext('/api/v3/ticker/price', { status: 500, code: -1000, msg: 'prices unavailable' });

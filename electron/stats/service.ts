@@ -376,6 +376,11 @@ export class StatsService {
       const { ex, broker } = await this.o.brokers.exchangeFor(profileId, brokerId);
       const sandbox = await currentSandbox(this.o.db, this.o.gateway, profileId, broker);
       const currency = await this.currency(profileId);
+      // the snapshot's time is taken before the balances are read: the fills recorded up to it are
+      // in these balances (a fill is recorded after it executed), those recorded later belong to the
+      // next snapshot — each fill explains exactly one interval (a fill executed just before the
+      // read but recorded just after gives a pair of flows that cancel, never a lasting one)
+      const takenAt = new Date();
       const bal = await ex.fetchBalance();
       const totals = new Map<string, Decimal>();
       const tot = (bal.total ?? {}) as unknown as Record<string, unknown>;
@@ -384,7 +389,6 @@ export class StatsService {
         if (t && !t.isZero()) totals.set(asset, t);
       }
       const prices = await priceAssets(ex, [...totals.keys()], currency);
-      const takenAt = new Date();
       const balances = new Map<string, Balance>();
       let value = new Decimal(0);
       const missing: string[] = [];
@@ -407,7 +411,7 @@ export class StatsService {
         const flows: { asset: string; amount: Decimal; value: Decimal | null; origin: 'balance' | 'exchange'; externalId: string | null; at: Date }[] = [];
         if (!prev) {
           // first sight: what is held beyond what the recorded fills bought is the opening book
-          const net = await netFromFills(c, brokerId, sandbox, null);
+          const net = await netFromFills(c, brokerId, sandbox, null, takenAt);
           for (const [asset, b] of balances) {
             if (asset === currency) continue; // cash is not a position
             const q = b.total.minus(net.get(asset) ?? 0);
@@ -417,7 +421,7 @@ export class StatsService {
               ]);
           }
         } else {
-          const net = await netFromFills(c, brokerId, sandbox, prev.taken_at);
+          const net = await netFromFills(c, brokerId, sandbox, prev.taken_at, takenAt);
           const reported = new Map<string, Decimal>();
           for (const h of history.filter((x) => x.at > prev.taken_at)) {
             reported.set(h.asset, (reported.get(h.asset) ?? new Decimal(0)).plus(h.amount));
@@ -567,13 +571,13 @@ async function bookLabels(c: Queryable, refs: readonly (string | null)[]): Promi
   return out;
 }
 
-/** The change of each asset the fills recorded after `since` (all when null) explain: base, quote and fee. */
-async function netFromFills(c: Queryable, brokerId: string, sandbox: boolean, since: Date | null): Promise<Map<string, Decimal>> {
+/** The change of each asset the fills recorded after `since` (all when null) and up to `until` explain: base, quote and fee. */
+async function netFromFills(c: Queryable, brokerId: string, sandbox: boolean, since: Date | null, until: Date): Promise<Map<string, Decimal>> {
   const { rows } = await c.query<{ symbol: string; side: string; amount: Decimal; cost: Decimal; fee: Decimal | null; fee_currency: string | null }>(
     `SELECT symbol, side, sum(amount) AS amount, sum(cost) AS cost, fee_currency, sum(fee) AS fee
-       FROM order_fills WHERE broker_id = $1 AND sandbox = $2 ${since ? 'AND created_at > $3' : ''}
+       FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND created_at <= $3 AND ($4::timestamptz IS NULL OR created_at > $4)
       GROUP BY symbol, side, fee_currency`,
-    since ? [brokerId, sandbox, since] : [brokerId, sandbox],
+    [brokerId, sandbox, until, since],
   );
   const net = new Map<string, Decimal>();
   const add = (a: string, x: Decimal) => net.set(a, (net.get(a) ?? new Decimal(0)).plus(x));

@@ -422,6 +422,19 @@ export class StatsService {
           }
         } else {
           const net = await netFromFills(c, brokerId, sandbox, prev.taken_at, takenAt);
+          // fills executed before the previous snapshot but recorded after it: their effect was in its
+          // balances, so it flagged them as a flow; that flow is taken back and they explain nothing here
+          const late = await netFromFills(c, brokerId, sandbox, prev.taken_at, takenAt, prev.taken_at);
+          for (const [asset, amount] of late) {
+            if (amount.isZero()) continue;
+            net.set(asset, (net.get(asset) ?? new Decimal(0)).minus(amount));
+            const f = (await c.query<{ id: string; amount: Decimal; value: Decimal | null }>("SELECT id, amount, value FROM stats_flows WHERE snapshot_id = $1 AND origin = 'balance' AND asset = $2", [prev.id, asset])).rows[0];
+            if (!f) continue;
+            const left = f.amount.minus(amount);
+            if (left.abs().lte(new Decimal('1e-12'))) await c.query('DELETE FROM stats_flows WHERE id = $1', [f.id]);
+            else await c.query('UPDATE stats_flows SET amount = $2, value = $3 WHERE id = $1', [f.id, left.toFixed(), f.value ? f.value.times(left).div(f.amount).toFixed() : null]);
+          }
+          if (late.size) await c.query('UPDATE equity_snapshots SET flow_value = (SELECT COALESCE(sum(value), 0) FROM stats_flows WHERE snapshot_id = $1) WHERE id = $1', [prev.id]);
           const reported = new Map<string, Decimal>();
           for (const h of history.filter((x) => x.at > prev.taken_at)) {
             reported.set(h.asset, (reported.get(h.asset) ?? new Decimal(0)).plus(h.amount));
@@ -571,13 +584,13 @@ async function bookLabels(c: Queryable, refs: readonly (string | null)[]): Promi
   return out;
 }
 
-/** The change of each asset the fills recorded after `since` (all when null) and up to `until` explain: base, quote and fee. */
-async function netFromFills(c: Queryable, brokerId: string, sandbox: boolean, since: Date | null, until: Date): Promise<Map<string, Decimal>> {
+/** The change of each asset the fills recorded after `since` (all when null) and up to `until` (executed up to `executedUpTo`) explain: base, quote and fee. */
+async function netFromFills(c: Queryable, brokerId: string, sandbox: boolean, since: Date | null, until: Date, executedUpTo: Date | null = null): Promise<Map<string, Decimal>> {
   const { rows } = await c.query<{ symbol: string; side: string; amount: Decimal; cost: Decimal; fee: Decimal | null; fee_currency: string | null }>(
     `SELECT symbol, side, sum(amount) AS amount, sum(cost) AS cost, fee_currency, sum(fee) AS fee
-       FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND created_at <= $3 AND ($4::timestamptz IS NULL OR created_at > $4)
+       FROM order_fills WHERE broker_id = $1 AND sandbox = $2 AND created_at <= $3 AND ($4::timestamptz IS NULL OR created_at > $4) AND ($5::timestamptz IS NULL OR executed_at <= $5)
       GROUP BY symbol, side, fee_currency`,
-    [brokerId, sandbox, until, since],
+    [brokerId, sandbox, until, since, executedUpTo],
   );
   const net = new Map<string, Decimal>();
   const add = (a: string, x: Decimal) => net.set(a, (net.get(a) ?? new Decimal(0)).plus(x));

@@ -198,7 +198,20 @@ export class StatsService {
           [exchanges, limit],
         )
       : { rows: [] };
-    return [...new Set([DEFAULT_CURRENCY, current, ...rows.map((r) => r.quote)])].slice(0, Math.max(limit, 2));
+    const counts = new Map<string, number>(rows.map((r, i) => [r.quote, rows.length - i]));
+    if (!rows.length) {
+      // the markets table not filled yet: the markets the brokers' exchanges loaded
+      for (const b of (await this.o.brokers.list(profileId)).filter((x) => x.active)) {
+        try {
+          const { ex } = await this.o.brokers.exchangeFor(profileId, b.id);
+          for (const m of Object.values(ex.markets ?? {})) if (m?.quote && /^[A-Z0-9]{2,12}$/.test(m.quote)) counts.set(m.quote, (counts.get(m.quote) ?? 0) + 1);
+        } catch {
+          // an unreachable broker offers nothing
+        }
+      }
+    }
+    const byUse = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([q]) => q);
+    return [...new Set([DEFAULT_CURRENCY, current, ...byUse])].slice(0, Math.max(limit, 2));
   }
 
   /** A currency is known when some exchange lists a market in it (the markets loaded so far). */

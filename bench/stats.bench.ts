@@ -1,7 +1,9 @@
 /**
  * Statistics bench: a year of generated fills (two brokers, manual / webhook / bot books, a round trip
  * every hour on each broker: ~35 000 fills) and hourly equity snapshots (~17 500), then every
- * statistics call timed on the bundled PostgreSQL. Target: each call < 500 ms.
+ * statistics call timed on the bundled PostgreSQL. Target: each call < 500 ms. Also the cost of one
+ * fill to the ledger, A/B alternated (a base rebuilt from its first fill vs the new fill applied to the
+ * saved state).
  *
  *   npx tsx bench/stats.bench.ts
  */
@@ -76,6 +78,36 @@ async function main(): Promise<void> {
       const r = await stats.rebuild(profileId, b.id);
       console.log(`ledger rebuild (${b.name}): ${r.trades} trades, ${r.lots} open lots in ${(performance.now() - r0).toFixed(0)} ms (after a fill; not a statistics call)`);
     }
+    // The cost of one fill, A/B back to back on the same data (the machine is shared: alternate, take medians).
+    // A (before): the fill's base asset rebuilt from its first fill — what every fill cost before the
+    //   ledger was kept between fills; measured here by recording a fill OLDER than the last one, which
+    //   takes that path (rebuilt-base).
+    // B (now): a new fill, later than every other, applied to the saved state (incremental).
+    const b0 = brokers[0]!;
+    let n = 0;
+    const oneFill = async (at: Date): Promise<void> => {
+      n++;
+      await db!.withProfile(profileId, async (c) => {
+        const o = (await c.query<{ id: string }>("INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, client_order_id, status, filled, created_at) VALUES ($1, 'binance', 'manual', 'BTC/USDT', $2, 'market', 0.001, $3, 'filled', 0.001, $4) RETURNING id", [b0.id, n % 2 ? 'buy' : 'sell', `bench-${n}`, at])).rows[0]!;
+        await c.query("INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, executed_at) VALUES ($1, $2, 'binance', 'BTC/USDT', $3, $4, 30000, 0.001, 30, 0.03, 'USDT', $5)", [o.id, b0.id, n % 2 ? 'buy' : 'sell', `bench-${n}`, at]);
+      });
+    };
+    const aTimes: number[] = [];
+    const bTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await oneFill(new Date(start + (i + 1) * 86_400_000 + 17_000)); // an old fill: its base rebuilt
+      let a = performance.now();
+      const ra = await stats.rebuild(profileId, b0.id, ['BTC/USDT']);
+      aTimes.push(performance.now() - a);
+      await oneFill(new Date(Date.now() + i * 1000)); // the newest fill: applied alone
+      a = performance.now();
+      const rb = await stats.rebuild(profileId, b0.id, ['BTC/USDT']);
+      bTimes.push(performance.now() - a);
+      if (ra.mode !== 'rebuilt-base' || rb.mode !== 'incremental') throw new Error(`unexpected paths: ${ra.mode}, ${rb.mode}`);
+    }
+    const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
+    console.log(`per fill, A/B alternated 5 times (shared machine: medians): A base rebuilt from its first fill ${med(aTimes).toFixed(0)} ms  ·  B new fill applied to the saved ledger ${med(bTimes).toFixed(0)} ms  (A ${aTimes.map((x) => x.toFixed(0)).join('/')}, B ${bTimes.map((x) => x.toFixed(0)).join('/')})`);
+
     const q = new StatsQueries({ db, brokers: brokerAccess as never, gateway, stats });
     const calls: [string, () => Promise<unknown>][] = [];
     for (const period of ['all', 'year', '30d', '7d', 'today'] as const) {

@@ -96,15 +96,81 @@ describe('the ledger rebuilt for the filled market only', () => {
     await addFills(600, 660, 'BTC/USDT');
     const inc = await stats.rebuild(profileId, broker.id, ['BTC/USDT']);
     expect(inc.scope).toEqual(['BTC']);
+    expect(inc.mode).toBe('incremental');
+    expect(inc.fills).toBe(120);
     const incremental = await snapshot();
     for (const [key, id] of before.ids) if (!id.startsWith('BTC:')) expect(incremental.ids.get(key)).toBe(id); // not rewritten
     expect(incremental.trades.length).toBeGreaterThan(before.trades.length);
 
+    stats.forgetLedgers();
     const full = await stats.rebuild(profileId, broker.id);
     expect(full.scope).toBe('account');
     const whole = await snapshot();
     expect(incremental.trades).toEqual(whole.trades);
     expect(incremental.lots).toEqual(whole.lots);
+  });
+
+  it('fill after fill (new orders, a later partial fill of an order already closing lots, nothing new), each step equals a rebuild from the first fill', async () => {
+    await stats.rebuild(profileId, broker.id);
+    let i = 700;
+    for (let step = 0; step < 8; step++) {
+      let r;
+      if (step === 3) {
+        // nothing new: nothing is written
+        r = await stats.rebuild(profileId, broker.id);
+        expect(r).toMatchObject({ mode: 'incremental', scope: [], fills: 0, trades: 0 });
+      } else if (step === 5) {
+        // a second (later) fill of the latest ETH/USDT sell order: the trade it closes grows
+        const key = await tdb.db.withProfile(profileId, async (c) => {
+          const o = (await c.query<{ id: string; executed_at: Date; price: string }>("SELECT order_id AS id, executed_at, price::text FROM order_fills WHERE symbol = 'ETH/USDT' AND side = 'sell' ORDER BY executed_at DESC LIMIT 1")).rows[0]!;
+          await c.query(
+            "INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, fee, fee_currency, executed_at) VALUES ($1, $2, 'binance', 'ETH/USDT', 'sell', $3, $4, 0.004, $4::numeric * 0.004, 0.0001, 'BNB', $5::timestamptz + interval '1 minute')",
+            [o.id, broker.id, `partial-${o.id}`, o.price, o.executed_at],
+          );
+          return (await c.query<{ key: string; amount: string }>('SELECT key, amount::text FROM stats_trades WHERE closing_order_id = $1', [o.id])).rows;
+        });
+        r = await stats.rebuild(profileId, broker.id);
+        expect(r).toMatchObject({ mode: 'incremental', scope: ['ETH'], fills: 1 });
+        const after = await tdb.db.withProfile(profileId, (c) => c.query<{ key: string; amount: string }>('SELECT key, amount::text FROM stats_trades WHERE key = ANY($1::text[])', [key.map((k) => k.key)]));
+        expect(after.rows.reduce((s, x) => s + Number(x.amount), 0)).toBeGreaterThan(key.reduce((s, x) => s + Number(x.amount), 0));
+      } else {
+        const market = MARKETS[step % MARKETS.length]!;
+        await addFills(i, i + 3, market);
+        i += 3;
+        r = await stats.rebuild(profileId, broker.id, [market]);
+        expect(r).toMatchObject({ mode: 'incremental', scope: [market.split('/')[0]], fills: 6 });
+      }
+      const incremental = await snapshot();
+      stats.forgetLedgers();
+      expect((await stats.rebuild(profileId, broker.id)).mode).toBe('rebuilt');
+      const whole = await snapshot();
+      expect(incremental.trades).toEqual(whole.trades);
+      expect(incremental.lots).toEqual(whole.lots);
+    }
+  });
+
+  it('a fill older than the last one applied rebuilds its base asset from the first fill, and gives the rows of a whole rebuild', async () => {
+    await stats.rebuild(profileId, broker.id);
+    const before = await snapshot();
+    // a SOL/USDT manual buy 299 days ago, recorded only now
+    await tdb.db.withProfile(profileId, async (c) => {
+      const o = (await c.query<{ id: string }>("INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, client_order_id, status, filled, created_at) VALUES ($1, 'binance', 'manual', 'SOL/USDT', 'buy', 'market', 0.5, 'late-sol', 'filled', 0.5, now() - interval '299 days') RETURNING id", [broker.id])).rows[0]!;
+      await c.query("INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, executed_at) VALUES ($1, $2, 'binance', 'SOL/USDT', 'buy', 'late-sol', 50, 0.5, 25, now() - interval '299 days')", [o.id, broker.id]);
+    });
+    const r = await stats.rebuild(profileId, broker.id, ['SOL/USDT']);
+    expect(r).toMatchObject({ mode: 'rebuilt-base', scope: ['SOL'] });
+    const after = await snapshot();
+    for (const [key, id] of before.ids) if (!id.startsWith('SOL:')) expect(after.ids.get(key)).toBe(id); // the other assets not rewritten
+    // the late manual buy now covers manual SOL sells that were unmatched (or stays open)
+    expect(after.trades).not.toEqual(before.trades.length === after.trades.length ? before.trades : []);
+    stats.forgetLedgers();
+    await stats.rebuild(profileId, broker.id);
+    const whole = await snapshot();
+    expect(after.trades).toEqual(whole.trades);
+    expect(after.lots).toEqual(whole.lots);
+    // and the next new fill is incremental again
+    await addFills(800, 802, 'SOL/USDT');
+    expect((await stats.rebuild(profileId, broker.id, ['SOL/USDT'])).mode).toBe('incremental');
   });
 
   it('falls back to the whole account when other trades were valued in another currency', async () => {

@@ -121,6 +121,31 @@ describe('statistics over the real order journal', () => {
     expect(eq.total.length).toBeGreaterThan(0);
   });
 
+  it('a fill recorded just after a snapshot read the balances explains the interval it was executed in: the flow it caused is taken back', async () => {
+    await stats.settle();
+    const before = await q.summary(tr.profileId, { period: 'all' });
+    // the exchange executed a buy of 0.001 BTC for 60 USDT; the app records it 3 s from now
+    const bal = sim.balances(tr.credentials.apiKey);
+    sim.setBalance(tr.credentials.apiKey, 'BTC', $(bal['BTC']!.free).plus('0.001'));
+    sim.setBalance(tr.credentials.apiKey, 'USDT', $(bal['USDT']!.free).minus(60));
+    const recordedAt = new Date(Date.now() + 3000);
+    await tr.db.withProfile(tr.profileId, async (c) => {
+      const o = (await c.query<{ id: string }>("INSERT INTO orders (broker_id, exchange, source, symbol, side, type, amount, client_order_id, status, filled, created_at) VALUES ($1, 'binance', 'manual', 'BTC/USDT', 'buy', 'market', 0.001, 'late-record', 'filled', 0.001, now()) RETURNING id", [tr.brokerId])).rows[0]!;
+      await c.query("INSERT INTO order_fills (order_id, broker_id, exchange, symbol, side, trade_id, price, amount, cost, executed_at, created_at) VALUES ($1, $2, 'binance', 'BTC/USDT', 'buy', 'late-record', 60000, 0.001, 60, now(), $3)", [o.id, tr.brokerId, recordedAt]);
+    });
+    // this snapshot read the balances before the fill was recorded: the change is not explained yet
+    const b = await stats.snapshot(tr.profileId, tr.brokerId, 'manual');
+    expect(b.flows.map((f) => [f.asset, f.amount.toFixed()]).sort()).toEqual([['BTC', '0.001'], ['USDT', '-60']]);
+    while (Date.now() <= recordedAt.getTime() + 50) await new Promise((r) => setTimeout(r, 100));
+    // the next one sees the fill executed before that snapshot: its flows are taken back, none here
+    const c2 = await stats.snapshot(tr.profileId, tr.brokerId, 'manual');
+    expect(c2.flows).toEqual([]);
+    const left = await tr.db.withProfile(tr.profileId, async (c) => (await c.query('SELECT asset FROM stats_flows WHERE snapshot_id = $1', [b.id])).rows);
+    expect(left).toEqual([]);
+    const after = await q.summary(tr.profileId, { period: 'all' });
+    expect(after.netFlows).toBe(before.netFlows);
+  });
+
   it('a broker whose prices cannot be read: the figures that can be computed, the missing valuation named', async () => {
     sim.failNext('/api/v3/ticker/24hr', { status: 500, code: -1000, msg: 'prices unavailable' });
     sim.failNext('/api/v3/ticker/price', { status: 500, code: -1000, msg: 'prices unavailable' });
@@ -155,9 +180,21 @@ describe('statistics over the real order journal', () => {
     expect(await stats.currency(tr.profileId)).toBe('USDT');
     const rows = await tr.db.withProfile(tr.profileId, async (c) => (await c.query('SELECT * FROM stats_settings')).rows);
     expect(rows).toEqual([]);
-    // a known one is taken
+    // a known one is taken, and the figures are revalued in it at once (trades and equity)
+    const inUsdt = await q.summary(tr.profileId, { period: 'all' });
+    expect(await stats.currencySuggestions(tr.profileId)).toEqual(expect.arrayContaining(['USDT']));
     expect(await stats.setCurrency(tr.profileId, 'btc')).toBe('BTC');
+    expect(await stats.currencySuggestions(tr.profileId)).toEqual(expect.arrayContaining(['USDT', 'BTC']));
+    const currencies = await tr.db.withProfile(tr.profileId, async (c) => (await c.query<{ currency: string }>('SELECT DISTINCT currency FROM stats_trades')).rows.map((r) => r.currency));
+    expect(currencies).toEqual(['BTC']);
+    const inBtc = await q.summary(tr.profileId, { period: 'all' });
+    expect(inBtc.currency).toBe('BTC');
+    expect(inBtc.snapshotAt).not.toBeNull();
+    expect($(inBtc.equityEnd!).gt(0) && $(inBtc.equityEnd!).lt($(inUsdt.equityEnd!).div(1000))).toBe(true); // BTC is worth thousands of USDT
+    expect($(inBtc.realisedPnl).abs().lt($(inUsdt.realisedPnl).abs())).toBe(true);
+    expect($(inBtc.realisedPnl).isZero()).toBe(false);
     await stats.setCurrency(tr.profileId, 'USDT');
+    expect((await q.summary(tr.profileId, { period: 'all' })).realisedPnl).toBe(inUsdt.realisedPnl);
   });
 
   it('exports the round-trip trades as CSV', async () => {

@@ -7,7 +7,7 @@ type StatsMethod = 'stats.settings' | 'stats.setCurrency' | 'stats.summary' | 's
 /** Handlers of the statistics contract (shared/contract/stats.ts). */
 export function statsHandlers(d: { service: StatsService; queries: StatsQueries }): Pick<Handlers, StatsMethod> {
   return {
-    'stats.settings': async (_i, { profile }) => ({ currency: await d.service.currency(profile.id) }),
+    'stats.settings': async (_i, { profile }) => ({ currency: await d.service.currency(profile.id), suggestions: await d.service.currencySuggestions(profile.id) }),
     'stats.setCurrency': async ({ currency }, { profile }) => ({ currency: await d.service.setCurrency(profile.id, currency) }),
     'stats.summary': (input, { profile }) => d.queries.summary(profile.id, input),
     'stats.equity': (input, { profile }) => d.queries.equity(profile.id, input),

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeLedger, type LedgerFill } from './ledger';
+import { computeLedger, LedgerState, type LedgerFill, type LedgerResult } from './ledger';
 
 const t = (n: number) => new Date(Date.UTC(2026, 0, 1, n));
 let seq = 0;
@@ -89,6 +89,59 @@ describe('the P&L ledger (books, FIFO within a book)', () => {
         for (const x of r.trades) expect(x.pnl.minus(x.proceeds.minus(x.cost)).abs().lte('1e-10')).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('applying each new fill to the saved state gives exactly what a rebuild from the first fill gives (random sequences)', () => {
+    // two markets of one base (the opening BTC is valued in USDT: BTC/EUR sells never draw from it),
+    // every book, partial fills (several fills of one order, some at the same instant), fees in the
+    // quote, the base and a third currency, webhook stop-loss exits shared by the senders
+    const books = [['manual', null], ['webhook', 'a'], ['webhook', 'b'], ['strategy', 'x'], ['external', null]] as const;
+    const fillArb = fc.record({
+      side: fc.constantFrom<'buy' | 'sell'>('buy', 'buy', 'sell'),
+      symbol: fc.constantFrom('BTC/USDT', 'BTC/USDT', 'BTC/EUR'),
+      amount: fc.integer({ min: 1, max: 100_000 }).map((n) => new Decimal(n).div(7000)),
+      price: fc.integer({ min: 1, max: 1_000_000 }).map((n) => new Decimal(n).div(300)),
+      book: fc.integer({ min: 0, max: books.length - 1 }),
+      fee: fc.constantFrom<null | 'base' | 'quote' | 'BNB'>(null, 'base', 'quote', 'BNB'),
+      sameOrder: fc.boolean(),
+      sameTime: fc.boolean(),
+      shared: fc.boolean(),
+    });
+    const plain = (r: LedgerResult) => JSON.parse(JSON.stringify({ ...r, trades: [...r.trades].sort((a, b) => a.key.localeCompare(b.key)) })) as unknown;
+    fc.assert(
+      fc.property(fc.array(fillArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 40 }), (arb, openingMilli, cut) => {
+        let at = 1;
+        let order = 0;
+        const fills = arb.map((a, i) => {
+          const [source, ref] = books[a.book]!;
+          if (!(a.sameOrder && i > 0)) order++;
+          if (!(a.sameTime && i > 0)) at++;
+          const [base, quote] = a.symbol.split('/') as [string, string];
+          const feeCurrency = a.fee === null ? null : a.fee === 'base' ? base : a.fee === 'quote' ? quote : 'BNB';
+          const fee = a.fee === null ? null : a.fee === 'base' ? a.amount.div(1000) : a.amount.times(a.price).div(997);
+          const shared = source === 'webhook' && a.side === 'sell' && a.shared;
+          return fill({ side: a.side, symbol: a.symbol, base, quote, amount: a.amount, price: a.price, fee, feeCurrency, source, ref: shared ? null : ref, orderId: `o${order}`, sharedWebhookExit: shared }, at);
+        });
+        const openings = [{ asset: 'BTC', quantity: new Decimal(openingMilli).div(1000), price: new Decimal(100), currency: 'USDT', seenAt: t(0) }];
+        const k = Math.min(cut, fills.length);
+        // the saved state: a rebuild of the first k fills; then each later fill applied alone
+        const state = new LedgerState(openings);
+        for (const f of fills.slice(0, k)) state.apply(f);
+        expect(plain(state.result())).toEqual(plain(computeLedger(fills.slice(0, k), openings)));
+        for (let i = k; i < fills.length; i++) {
+          state.touched.clear();
+          const before = new Map(state.result().trades.map((x) => [x.key, JSON.stringify(x)]));
+          state.apply(fills[i]!);
+          const whole = computeLedger(fills.slice(0, i + 1), openings);
+          expect(plain(state.result())).toEqual(plain(whole));
+          // what the fill changed is exactly the trades it names as touched
+          for (const x of whole.trades) if (before.get(x.key) !== JSON.stringify(x)) expect(state.touched.has(x.key)).toBe(true);
+        }
+        // a fill older than the last one applied is refused (the caller rebuilds)
+        expect(() => state.apply({ ...fills[0]!, id: 'f000', executedAt: t(0) })).toThrow(/older/);
+      }),
+      { numRuns: 150 },
     );
   });
 });

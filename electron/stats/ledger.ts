@@ -140,23 +140,56 @@ interface TradeAcc {
   unmatched: DD;
 }
 
+/** The order fills are applied in: time, then id (a full rebuild and the incremental path agree). */
+export function fillOrder(a: Pick<LedgerFill, 'executedAt' | 'id'>, b: Pick<LedgerFill, 'executedAt' | 'id'>): number {
+  return a.executedAt.getTime() - b.executedAt.getTime() || a.id.localeCompare(b.id);
+}
+
 /** Applies every fill (sorted by time here) to the books of one account (broker and mode). */
 export function computeLedger(fills: readonly LedgerFill[], openings: readonly Opening[] = []): LedgerResult {
-  // lots per symbol and book, in order
-  const lots = new Map<string, Lot[]>();
-  const opening = new Map<string, Lot[]>();
-  for (const o of openings) {
-    if (!o.quantity.gt(0)) continue;
-    const list = opening.get(o.asset) ?? [];
-    list.push({ symbol: '', base: o.asset, quote: o.currency, qty: d(o.quantity), unitCost: d(o.price), price: d(o.price), feePerUnit: new D(0), openedAt: o.seenAt, book: 'opening', source: 'opening', ref: null });
-    opening.set(o.asset, list);
-  }
-  const openingCurrency = new Map(openings.map((o) => [o.asset, o.currency]));
-  const trades = new Map<string, TradeAcc>();
-  const other = new Map<string, DD>();
-  const sorted = [...fills].sort((a, b) => a.executedAt.getTime() - b.executedAt.getTime() || a.id.localeCompare(b.id));
+  const state = new LedgerState(openings);
+  for (const f of [...fills].sort(fillOrder)) state.apply(f);
+  return state.result();
+}
 
-  for (const f of sorted) {
+/**
+ * The ledger's working state (the FIFO lots of every book, the round-trip trades being summed) kept
+ * between fills, so that a new fill — later than every fill applied so far, the normal case — is
+ * applied alone, exactly as a rebuild from the first fill would apply it (same code, same precision:
+ * the state is never rounded). `apply` refuses a fill older than the last one applied: the caller
+ * then rebuilds. `touched` collects the keys of the trades each apply created or changed.
+ */
+export class LedgerState {
+  private readonly lots = new Map<string, Lot[]>();
+  private readonly opening = new Map<string, Lot[]>();
+  private readonly openingCurrency: Map<string, string>;
+  private readonly trades = new Map<string, TradeAcc>();
+  private readonly other = new Map<string, DD>();
+  /** The last fill applied (fills are applied in `fillOrder`), and how many were. */
+  last: Pick<LedgerFill, 'executedAt' | 'id'> | null = null;
+  applied = 0;
+  readonly touched = new Set<string>();
+
+  constructor(openings: readonly Opening[] = []) {
+    for (const o of openings) {
+      if (!o.quantity.gt(0)) continue;
+      const list = this.opening.get(o.asset) ?? [];
+      list.push({ symbol: '', base: o.asset, quote: o.currency, qty: d(o.quantity), unitCost: d(o.price), price: d(o.price), feePerUnit: new D(0), openedAt: o.seenAt, book: 'opening', source: 'opening', ref: null });
+      this.opening.set(o.asset, list);
+    }
+    this.openingCurrency = new Map(openings.map((o) => [o.asset, o.currency]));
+  }
+
+  /** True when `f` comes after every fill applied so far. */
+  follows(f: Pick<LedgerFill, 'executedAt' | 'id'>): boolean {
+    return !this.last || fillOrder(this.last, f) < 0;
+  }
+
+  apply(f: LedgerFill): void {
+    if (!this.follows(f)) throw new Error(`fill ${f.id} is older than the last one applied`);
+    this.last = { executedAt: f.executedAt, id: f.id };
+    this.applied++;
+    const { lots, opening, openingCurrency, trades, other } = this;
     const amount = d(f.amount);
     const price = d(f.price);
     const fee = f.fee ? d(f.fee) : new D(0);
@@ -169,17 +202,17 @@ export function computeLedger(fills: readonly LedgerFill[], openings: readonly O
 
     if (f.side === 'buy') {
       const units = inBase ? amount.minus(fee) : amount;
-      if (units.lte(0)) continue;
+      if (units.lte(0)) return;
       const spent = amount.times(price).plus(inQuote ? fee : 0);
       const list = lots.get(k) ?? [];
       list.push({ symbol: f.symbol, base: f.base, quote: f.quote, qty: units, unitCost: spent.div(units), price, feePerUnit: feeQuote.div(units), openedAt: f.executedAt, book, source: f.source, ref: f.ref });
       lots.set(k, list);
-      continue;
+      return;
     }
 
     // a sell: `unitsOut` leave the account for `proceeds`
     const unitsOut = inBase ? amount.plus(fee) : amount;
-    if (unitsOut.lte(0)) continue;
+    if (unitsOut.lte(0)) return;
     const proceeds = amount.times(price).minus(inQuote ? fee : 0);
     const unitProceeds = proceeds.div(unitsOut);
     const exitFeePerUnit = feeQuote.div(unitsOut);
@@ -195,6 +228,7 @@ export function computeLedger(fills: readonly LedgerFill[], openings: readonly O
         };
         trades.set(tk, acc);
       }
+      this.touched.add(tk);
       if (lot.openedAt < acc.t.openedAt) acc.t.openedAt = lot.openedAt;
       if (f.executedAt > acc.t.closedAt) acc.t.closedAt = f.executedAt;
       acc.amount = acc.amount.plus(q);
@@ -246,7 +280,32 @@ export function computeLedger(fills: readonly LedgerFill[], openings: readonly O
     }
   }
 
-  const tradeList: Trade[] = [...trades.values()].map((a) => {
+  /** A trade as it stands (null when no fill made it). */
+  trade(key: string): Trade | null {
+    const a = this.trades.get(key);
+    return a ? tradeOf(a) : null;
+  }
+
+  /** The open lots of every book, the opening holdings' last. */
+  openLots(): OpenLot[] {
+    const open: OpenLot[] = [];
+    for (const list of [...this.lots.values(), ...this.opening.values()]) {
+      for (const l of list) {
+        if (!l.qty.gt(0)) continue;
+        open.push({ symbol: l.symbol, base: l.base, quote: l.quote, book: l.book, source: l.source, ref: l.ref, quantity: out(l.qty), unitCost: out(l.unitCost), openedAt: l.openedAt });
+      }
+    }
+    return open;
+  }
+
+  result(): LedgerResult {
+    const tradeList = [...this.trades.values()].map(tradeOf);
+    tradeList.sort((x, y) => x.closedAt.getTime() - y.closedAt.getTime() || x.key.localeCompare(y.key));
+    return { trades: tradeList, lots: this.openLots(), otherFees: [...this.other.entries()].sort().map(([currency, amount]) => ({ currency, amount: out(amount) })) };
+  }
+}
+
+function tradeOf(a: TradeAcc): Trade {
     const pnl = a.proceeds.minus(a.cost);
     return {
       ...a.t,
@@ -261,14 +320,4 @@ export function computeLedger(fills: readonly LedgerFill[], openings: readonly O
       fromOpening: out(a.fromOpening),
       unmatched: out(a.unmatched),
     };
-  });
-  tradeList.sort((x, y) => x.closedAt.getTime() - y.closedAt.getTime() || x.key.localeCompare(y.key));
-  const open: OpenLot[] = [];
-  for (const list of [...lots.values(), ...opening.values()]) {
-    for (const l of list) {
-      if (!l.qty.gt(0)) continue;
-      open.push({ symbol: l.symbol, base: l.base, quote: l.quote, book: l.book, source: l.source, ref: l.ref, quantity: out(l.qty), unitCost: out(l.unitCost), openedAt: l.openedAt });
-    }
-  }
-  return { trades: tradeList, lots: open, otherFees: [...other.entries()].sort().map(([currency, amount]) => ({ currency, amount: out(amount) })) };
 }

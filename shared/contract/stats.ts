@@ -117,7 +117,12 @@ export const StatsTrade = z.object({
 });
 
 export const statsMethods = {
-  'stats.settings': method({ input: z.object({}).strict().optional(), output: z.object({ currency: z.string() }), auth: 'profile', description: "The profile's valuation currency (USDT by default)." }),
+  'stats.settings': method({
+    input: z.object({}).strict().optional(),
+    output: z.object({ currency: z.string(), suggestions: z.array(z.string()) }),
+    auth: 'profile',
+    description: "The profile's valuation currency (USDT by default), and currencies to offer: the quote currencies of its brokers' markets, the most used first.",
+  }),
   'stats.setCurrency': method({
     input: z.object({ currency: z.string().min(1).max(20) }).strict(),
     output: z.object({ currency: z.string() }),

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Decimal from 'decimal.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExchangeSim, type ExchangeSim } from '../sim/exchange/server';
@@ -123,6 +124,14 @@ describe('the Statistics page', () => {
     expect(sources).toEqual(expect.arrayContaining(['manual', 'webhook:tv-e2e', `strategy:${activationId}`]));
     expect(await page.textContent('[data-test=stats-by-source]')).toContain('Webhook · tv-e2e');
     expect(await page.textContent('[data-test=stats-by-source]')).toContain('Always long');
+    // the per-source figures add up to the total, to the last decimal
+    const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
+    await ws.call('profiles.login', { name: 'Stats', password: 'pw-12345' });
+    const by = await ws.call<{ rows: { key: string; trades: number; realisedPnl: string }[]; total: { trades: number; realisedPnl: string } }>('stats.bySource', { period: 'all' });
+    ws.close();
+    expect(by.rows.map((r) => r.key)).toEqual(expect.arrayContaining(['manual', `strategy:${activationId}`, 'webhook:tv-e2e']));
+    expect(by.rows.reduce((a, r) => a + r.trades, 0)).toBe(by.total.trades);
+    expect(by.rows.reduce((a, r) => a.plus(r.realisedPnl), new Decimal(0)).toFixed()).toBe(new Decimal(by.total.realisedPnl).toFixed());
 
     // both charts are drawn by lightweight-charts (canvases inside their containers)
     await poll(() => page.locator('[data-test=stats-equity-chart] canvas').count()).toBeGreaterThan(0);
@@ -157,26 +166,66 @@ describe('the Statistics page', () => {
     await poll(() => page.textContent('[data-test=stats-error]')).toMatch(/end of a custom period must be after its start/);
   });
 
-  it('the valuation currency: an unknown one is refused with the reason, nothing changes; a known one revalues the figures', async () => {
+  it('the valuation currency: picked from the brokers\' quote currencies; an unknown one is refused with the reason, nothing changes; a known one revalues the figures and survives a reload', async () => {
     await page.click('[data-test=stats-period-all]');
     await poll(() => page.locator('[data-test=trade-row]').count()).toBe(3);
-    expect(await page.locator('[data-test=stats-currency-input]').inputValue()).toBe('USDT');
+    expect(await page.locator('[data-test=stats-currency-select]').inputValue()).toBe('USDT');
+    const options = await page.locator('[data-test=stats-currency-select] option').evaluateAll((os) => os.map((o) => o.getAttribute('value')));
+    expect(options).toEqual(expect.arrayContaining(['USDT', 'BTC', '__other']));
     const equity = await page.textContent('[data-test=kpi-equity]');
+    const realised = await page.textContent('[data-test=kpi-realised]');
+    await page.selectOption('[data-test=stats-currency-select]', '__other');
     await page.fill('[data-test=stats-currency-input]', 'NOPE');
     await page.click('[data-test=stats-currency-apply]');
     await poll(() => page.textContent('[data-test=stats-currency-error]')).toMatch(/Unknown currency "NOPE"/);
     const ws = await WsClient.connect(`${app.url.replace(/^http/, 'ws').replace(/\/$/, '')}/api?token=${app.token}`);
     await ws.call('profiles.login', { name: 'Stats', password: 'pw-12345' });
-    expect(await ws.call('stats.settings')).toEqual({ currency: 'USDT' });
+    expect((await ws.call<{ currency: string }>('stats.settings')).currency).toBe('USDT');
     expect(await page.textContent('[data-test=kpi-equity]')).toBe(equity);
     await page.screenshot({ path: join(SHOTS, 'statistics-currency-refused.png') });
 
-    await page.fill('[data-test=stats-currency-input]', 'btc');
+    await page.selectOption('[data-test=stats-currency-select]', 'BTC');
     await page.click('[data-test=stats-currency-apply]');
     await poll(() => page.textContent('[data-test=stats-currency-done]')).toMatch(/BTC/);
     expect(await page.locator('[data-test=stats-currency-error]').count()).toBe(0);
-    expect(await ws.call('stats.settings')).toEqual({ currency: 'BTC' });
+    expect((await ws.call<{ currency: string }>('stats.settings')).currency).toBe('BTC');
     await poll(() => page.textContent('[data-test=kpi-equity]')).toContain('(BTC)');
+    // revalued: the realised P&L is now a (small) amount of BTC, the equity too
+    await poll(() => page.textContent('[data-test=kpi-realised]')).not.toBe(realised);
+    const inBtc = await ws.call<{ realisedPnl: string; equityEnd: string | null; currency: string }>('stats.summary', { period: 'all' });
+    expect(inBtc.currency).toBe('BTC');
+    expect(Math.abs(Number(inBtc.realisedPnl))).toBeLessThan(1);
+    expect(Number(inBtc.equityEnd)).toBeGreaterThan(0);
+    expect(Number(inBtc.equityEnd)).toBeLessThan(10);
     ws.close();
+
+    // the choice survives a reload
+    await page.reload();
+    if (await page.locator('[data-test=login-profile]').count()) {
+      await page.selectOption('[data-test=login-profile]', 'Stats');
+      await page.fill('[data-test=login-password]', 'pw-12345');
+      await page.click('[data-test=login-submit]');
+    }
+    await page.waitForSelector('[data-test=header]');
+    if (!(await page.locator('[data-test=stats-page]').count())) await page.click('a[href="#/statistics"]');
+    await page.waitForSelector('[data-test=stats-page]');
+    await poll(() => page.locator('[data-test=stats-currency-select]').inputValue()).toBe('BTC');
+    await poll(() => page.textContent('[data-test=kpi-equity]')).toContain('(BTC)');
+  });
+
+  it('the page in French and in English (dark theme), screenshotted', async () => {
+    for (const language of ['fr', 'en'] as const) {
+      await page.click('a[href="#/account"]');
+      await page.click(`[data-test=lang-${language}]`);
+      await poll(() => page.getAttribute('html', 'lang')).toBe(language);
+      await page.click('a[href="#/statistics"]');
+      await page.waitForSelector('[data-test=stats-page]');
+      await page.click('[data-test=stats-period-all]');
+      await poll(() => page.locator('[data-test=trade-row]').count()).toBe(3);
+      await poll(() => page.textContent('[data-test=stats-currency]')).toContain(language === 'fr' ? 'Valorisé en' : 'Valued in');
+      expect((await page.getAttribute('html', 'data-theme')) ?? 'dark').toBe('dark');
+      await page.waitForTimeout(500); // the charts draw on the next frame
+      await page.screenshot({ path: join(SHOTS, `statistics-${language}.png`), fullPage: true });
+    }
   });
 });

@@ -7,4 +7,6 @@ export default {
   hint: 'Figures and equity snapshots from now on are valued in this currency.',
   changed: 'Figures now valued in {currency}.',
   empty: 'Type a currency code.',
+  other: 'Other…',
+  typed: 'Currency code',
 };

@@ -10,4 +10,6 @@ export default {
   hint: 'Les chiffres et les relevés de valeur du portefeuille seront désormais exprimés dans cette devise.',
   changed: 'Chiffres désormais exprimés en {currency}.',
   empty: 'Saisissez un code de devise.',
+  other: 'Autre…',
+  typed: 'Code de la devise',
 } satisfies Shape<typeof en>;

@@ -108,7 +108,7 @@ describe('the Webhooks page', () => {
     await expect.poll(() => page.getAttribute('html', 'lang')).toBe('fr');
     await page.click('a[href="#/webhooks"]');
     await poll(() => refused.locator('[data-test=wh-request-reason]').textContent()).toBe('Action inconnue « BuyEverything » : utilisez l\'une de PING, BuyMarket, SellMarket, BuyLimit, SellLimit, MAJ.');
-    expect(await row.locator('[data-test=wh-request-reason]').textContent()).toMatch(/^Ordre exécuté, quantité exécutée : [\d.]+ BTC\.$/);
+    expect(await row.locator('[data-test=wh-request-reason]').textContent()).toMatch(/^Ordre exécuté, quantité exécutée : \d+,\d+ BTC\.$/); // the French decimal comma
     expect(await prot.locator('[data-test=wh-request-reason]').textContent()).toContain('Stop-loss / take-profit : ordres natifs sur la plateforme.');
     const ping = page.locator('[data-test=wh-request][data-status=processed]').last();
     expect(await ping.locator('[data-test=wh-request-reason]').textContent()).toBe('actif');

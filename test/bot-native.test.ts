@@ -1,22 +1,7 @@
-import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { translate, type Params } from '../shared/i18n';
-import { floorToTimeframe } from '../shared/timeframes';
-import type { HeartbeatSignal } from '../shared/contract/heartbeat';
-import { BotEngine } from '../electron/bot/engine';
-import { BotProtection } from '../electron/bot/protection';
-import { HeartbeatService } from '../electron/heartbeat/service';
-import { Kernel } from '../electron/kernel';
-import { silentLogger } from '../electron/log';
-import { StrategyService } from '../electron/strategies/service';
-import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
-import type { OrderService } from '../electron/trading/orders';
-import { generateCredentials } from './sim/exchange/signing';
-import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
-import { StreamSimulator } from './sim/stream/server';
-import { waitFor } from './sim/stream/wait';
-import { createTestDb, type TestDb } from './support/db';
+import { startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
  * The trading bot's native stop-loss / take-profit end to end (the app's default): the engine with
@@ -28,85 +13,28 @@ import { createTestDb, type TestDb } from './support/db';
  * - Sell and Stop (keep) cancel the pair first; a pair cancelled outside the app → watched again.
  */
 
-const MIN = 60_000;
 const BTC = 'BTC/USDT';
-// just after a 4h boundary with backfillHours 0: no history, the bot's windows and the backtest start at the same candle
+// just after a 4h boundary with backfillHours 0: no history
 const T0 = Date.UTC(2024, 2, 11, 0, 0, 30);
 
-let tdb: TestDb;
-let ex: ExchangeSim;
-let stream: StreamSimulator;
-let tr: DirectTrading;
-let orders: OrderService;
-let hb: HeartbeatService;
-let strategies: StrategyService;
-let kernel: Kernel;
-let bot: BotEngine;
-const signals: HeartbeatSignal[] = [];
-
-const log = silentLogger();
-
-function newBot(): BotEngine {
-  return new BotEngine({ db: tdb.db, bus: tr.bus, log, heartbeat: hb, orders, brokers: tr.brokers, strategies, kernel, clock: { now: () => stream.now() }, protection: new BotProtection(orders, tdb.db, log) });
-}
-
+let live: LiveBot;
 beforeAll(async () => {
-  tdb = await createTestDb();
-  ex = await startExchangeSim();
-  const creds = generateCredentials();
-  ex.addAccount({ ...creds, balances: { USDT: '10000', BTC: '0.5', ETH: '3' } });
-  tr = await directTrading(tdb.db, ex.url, creds);
-  orders = tr.service();
-  stream = await StreamSimulator.start({ startTime: T0 });
-  hb = new HeartbeatService({
-    db: tdb.db,
-    log,
-    emit: () => undefined,
-    markets: async () => stream.markets(),
-    clock: { now: () => stream.now() },
-    config: { wsUrl: stream.wsUrl, restUrl: stream.restUrl, backfillHours: 0, silenceMs: 5000, gapGraceMs: 100, restSettleMs: 0, restTimeoutMs: 2000 },
-  });
-  // the exchange's price follows the stream: each closed minute's close (registered before the bot)
-  hb.onSignal((s) => {
-    signals.push(s);
-    if (s.timeframe === '1m') ex.series.setPrice(s.symbol, s.candle.close);
-  });
-  strategies = new StrategyService({ db: tdb.db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
-  kernel = new Kernel();
-  await hb.start();
-  await waitFor(() => hb.status().connected && !hb.status().backfilling, 'heartbeat connected', 10_000);
-  bot = newBot();
-  await bot.start();
+  live = await startLiveBot({ startTime: T0, balances: { USDT: '10000', BTC: '0.5', ETH: '3' }, protection: true });
 }, 60_000);
-
 afterAll(async () => {
-  await bot?.stop();
-  await strategies?.stop();
-  kernel?.dispose();
-  await hb?.stop();
-  await stream?.close();
-  await ex?.close();
-  await tdb?.close();
+  await live?.close();
 });
 
-/** Advance the stream minute by minute; after each, wait for its 1m signal and for the bot. */
-async function run(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    stream.advance(MIN);
-    const last = floorToTimeframe(stream.now(), '1m') - MIN;
-    await waitFor(() => signals.some((s) => s.timeframe === '1m' && s.symbol === BTC && s.openTime === last), `the 1m signal of ${new Date(last).toISOString()}`, 8000);
-    await bot.idle();
-  }
-}
-
-const orderPosts = () => ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order');
+const bot = () => live.bot;
+const profileId = () => live.tr.profileId;
+const run = (minutes: number) => live.run(minutes);
+const orderPosts = () => live.ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order');
 /** A core sentence by key: its stored English is the English catalogue's; its French as the renderer words it. */
 const french = (english: string | null | undefined, key: string | null | undefined, params: unknown) => {
   expect(key, `a key for "${english}"`).toEqual(expect.any(String));
   expect(translate('en', key!, (params ?? undefined) as Params | undefined)).toBe(english);
   return translate('fr', key!, (params ?? undefined) as Params | undefined);
 };
-
 
 const STRATEGY = `import { Strategy } from 'aristobot';
 export default class Guarded extends Strategy {
@@ -118,23 +46,23 @@ export default class Guarded extends Strategy {
   calculateTakeProfit() { return 0.1; }
 }
 `;
-const resting = () => ex.orders(tr.credentials.apiKey).filter((o) => o.type !== 'MARKET' && o.status === 'NEW');
-const btcBalance = () => ex.balances(tr.credentials.apiKey).BTC ?? { free: '0', locked: '0' };
+const resting = () => live.ex.orders(live.tr.credentials.apiKey).filter((o) => o.type !== 'MARKET' && o.status === 'NEW');
+const btcBalance = () => live.ex.balances(live.tr.credentials.apiKey).BTC ?? { free: '0', locked: '0' };
 
 describe('the bot with native stop-loss / take-profit', () => {
   let id: string;
 
   /** Runs minutes until the activation holds a position, and returns it. */
   async function opened() {
-    for (let i = 0; i < 4 && !(await bot.get(tr.profileId, id)).position; i++) await run(1);
-    const a = await bot.get(tr.profileId, id);
+    for (let i = 0; i < 4 && !(await bot().get(profileId(), id)).position; i++) await run(1);
+    const a = await bot().get(profileId(), id);
     expect(a.position, 'a position opened').not.toBeNull();
     return a;
   }
 
   it('after the open fill the pair rests at the exchange, the coins locked; the activation says native; reconcile sees no mismatch', async () => {
-    const s = await strategies.create(tr.profileId, { name: 'Guarded', code: STRATEGY });
-    id = (await bot.create(tr.profileId, { strategyId: s.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '300' })).id;
+    const s = await live.strategies.create(profileId(), { name: 'Guarded', code: STRATEGY });
+    id = (await bot().create(profileId(), { strategyId: s.id, brokerId: live.tr.brokerId, symbol: BTC, timeframe: '1m', budget: '300' })).id;
     const a = await opened();
     expect(a.position).toMatchObject({ protection: 'native' });
     const entry = new Decimal(a.position!.entryPrice!);
@@ -146,64 +74,64 @@ describe('the bot with native stop-loss / take-profit', () => {
     for (const o of legs) expect(amount.minus(o.origQty).gte(0) && amount.minus(o.origQty).lt('0.0001'), `${o.origQty} for ${amount.toFixed()}`).toBe(true);
     expect(new Decimal(btcBalance().locked).toFixed()).toBe(new Decimal(legs[0]!.origQty).toFixed()); // one OCO list locks once
     // quiet minutes: the pair is not asked on the signal path (no level reached), and stays
-    const gets = ex.requestLog.length;
+    const gets = live.ex.requestLog.length;
     await run(2);
-    expect(ex.requestLog.slice(gets).filter((r) => r.path.startsWith('/api/v3/order')), 'no order request on quiet minutes').toHaveLength(0);
+    expect(live.ex.requestLog.slice(gets).filter((r) => r.path.startsWith('/api/v3/order')), 'no order request on quiet minutes').toHaveLength(0);
     expect(resting()).toHaveLength(2);
-    const report = await bot.reconcile();
+    const report = await bot().reconcile();
     expect(report.mismatched).toEqual([]);
-    expect(await bot.get(tr.profileId, id)).toMatchObject({ state: 'running', position: { protection: 'native' } });
+    expect(await bot().get(profileId(), id)).toMatchObject({ state: 'running', position: { protection: 'native' } });
   }, 90_000);
 
   it('the exchange executes the stop while the engine is off: booked as the close by the reconcile pass, with no order of its own', async () => {
-    await bot.engineSet(tr.profileId, false);
-    const a = await bot.get(tr.profileId, id);
+    await bot().engineSet(profileId(), false);
+    const a = await bot().get(profileId(), id);
     const sl = new Decimal(a.position!.stopLoss!);
     const posts = orderPosts().length;
-    ex.series.setPrice(BTC, sl.minus(100).toFixed());
-    ex.tick();
+    live.ex.series.setPrice(BTC, sl.minus(100).toFixed());
+    live.ex.tick();
     expect(resting()).toHaveLength(0); // one leg executed, the other expired
-    const report = await bot.reconcile();
+    const report = await bot().reconcile();
     expect(report.mismatched).toEqual([]);
-    const after = await bot.get(tr.profileId, id);
+    const after = await bot().get(profileId(), id);
     expect(after).toMatchObject({ state: 'running', position: null });
-    const trade = (await bot.trades(tr.profileId, id))[0]!;
+    const trade = (await bot().trades(profileId(), id))[0]!;
     expect(trade).toMatchObject({ exitReason: 'stop_loss' });
-    const d = (await bot.decisions(tr.profileId, id, 20)).find((x) => x.kind === 'stop_loss')!;
+    const d = (await bot().decisions(profileId(), id, 20)).find((x) => x.kind === 'stop_loss')!;
     expect(d).toMatchObject({ status: 'done', reasonKey: 'coreBot.decision.stopLossNative' });
     expect(french(d.reason, d.reasonKey, d.reasonParams)).toMatch(/stop-loss/i);
     expect(orderPosts(), 'the executed leg is booked, not sent again').toHaveLength(posts);
     // engine off: no new position on the next signals
     await run(2);
-    expect((await bot.get(tr.profileId, id)).position).toBeNull();
-    await bot.engineSet(tr.profileId, true);
+    expect((await bot().get(profileId(), id)).position).toBeNull();
+    await bot().engineSet(profileId(), true);
   }, 90_000);
 
   it('Sell cancels the pair first, then sells at market', async () => {
     const a = await opened();
     expect(a.position).toMatchObject({ protection: 'native' });
     expect(resting()).toHaveLength(2);
-    const sold = await bot.sell(tr.profileId, id);
+    const sold = await bot().sell(profileId(), id);
     expect(sold.position).toBeNull();
     expect(resting()).toHaveLength(0);
-    expect((await bot.trades(tr.profileId, id))[0]).toMatchObject({ exitReason: 'sell' });
+    expect((await bot().trades(profileId(), id))[0]).toMatchObject({ exitReason: 'sell' });
   }, 90_000);
 
   it('a pair cancelled outside the app: the reconcile pass says so and the engine watches the levels again', async () => {
     const a = await opened();
     expect(a.position).toMatchObject({ protection: 'native' });
     // the user cancels the pair at the exchange (its own client, not the app)
-    expect(ex.cancelAllOpen(tr.credentials.apiKey, BTC)).toBeGreaterThan(0);
+    expect(live.ex.cancelAllOpen(live.tr.credentials.apiKey, BTC)).toBeGreaterThan(0);
     expect(resting()).toHaveLength(0);
-    await bot.reconcile();
-    expect(await bot.get(tr.profileId, id)).toMatchObject({ state: 'running', position: { protection: 'engine' } });
+    await bot().reconcile();
+    expect(await bot().get(profileId(), id)).toMatchObject({ state: 'running', position: { protection: 'engine' } });
   }, 90_000);
 
   it('Stop, keeping the position: the pair is cancelled and the coins are free on the account', async () => {
-    await bot.sell(tr.profileId, id);
+    await bot().sell(profileId(), id);
     const a = await opened();
     expect(a.position).toMatchObject({ protection: 'native' });
-    const stopped = await bot.stopActivation(tr.profileId, id, false);
+    const stopped = await bot().stopActivation(profileId(), id, false);
     expect(stopped).toMatchObject({ state: 'stopped', reasonKey: 'coreBot.state.stoppedLeft' });
     expect(resting()).toHaveLength(0);
     expect(new Decimal(btcBalance().locked).toFixed()).toBe('0');

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors';
@@ -6,17 +5,15 @@ import { frenchNumber, translate, type Params } from '../shared/i18n';
 import { floorToTimeframe } from '../shared/timeframes';
 import type { HeartbeatSignal } from '../shared/contract/heartbeat';
 import { BotEngine, botClientOrderId, toColumns } from '../electron/bot/engine';
-import { HeartbeatService } from '../electron/heartbeat/service';
-import { Kernel } from '../electron/kernel';
-import { silentLogger } from '../electron/log';
+import type { HeartbeatService } from '../electron/heartbeat/service';
+import type { Kernel } from '../electron/kernel';
 import { StrategyService } from '../electron/strategies/service';
-import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
+import type { DirectTrading } from '../electron/trading/fixtures/direct';
 import type { OrderService } from '../electron/trading/orders';
-import { generateCredentials } from './sim/exchange/signing';
-import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
-import { StreamSimulator } from './sim/stream/server';
-import { waitFor } from './sim/stream/wait';
-import { createTestDb, type TestDb } from './support/db';
+import type { ExchangeSim } from './sim/exchange/server';
+import type { StreamSimulator } from './sim/stream/server';
+import type { TestDb } from './support/db';
+import { startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
  * The trading bot on live signals: the heartbeat on the stream simulator (its clock drives the
@@ -29,71 +26,31 @@ const BTC = 'BTC/USDT';
 // just after a 4h boundary with backfillHours 0: no history, the bot's windows and the backtest start at the same candle
 const T0 = Date.UTC(2024, 2, 11, 0, 0, 30);
 
+let live: LiveBot;
 let tdb: TestDb;
 let ex: ExchangeSim;
 let stream: StreamSimulator;
 let tr: DirectTrading;
 let orders: OrderService;
-let hb: HeartbeatService;
 let strategies: StrategyService;
 let kernel: Kernel;
+let hb: HeartbeatService;
 let bot: BotEngine;
-const signals: HeartbeatSignal[] = [];
-
-const log = silentLogger();
-
-function newBot(): BotEngine {
-  return new BotEngine({ db: tdb.db, bus: tr.bus, log, heartbeat: hb, orders, brokers: tr.brokers, strategies, kernel, clock: { now: () => stream.now() } });
-}
+let signals: HeartbeatSignal[];
 
 beforeAll(async () => {
-  tdb = await createTestDb();
-  ex = await startExchangeSim();
-  const creds = generateCredentials();
-  ex.addAccount({ ...creds, balances: { USDT: '10000', BTC: '0.5', ETH: '3' } });
-  tr = await directTrading(tdb.db, ex.url, creds);
-  orders = tr.service();
-  stream = await StreamSimulator.start({ startTime: T0 });
-  hb = new HeartbeatService({
-    db: tdb.db,
-    log,
-    emit: () => undefined,
-    markets: async () => stream.markets(),
-    clock: { now: () => stream.now() },
-    config: { wsUrl: stream.wsUrl, restUrl: stream.restUrl, backfillHours: 0, silenceMs: 5000, gapGraceMs: 100, restSettleMs: 0, restTimeoutMs: 2000 },
-  });
-  // the exchange's price follows the stream: each closed minute's close (registered before the bot)
-  hb.onSignal((s) => {
-    signals.push(s);
-    if (s.timeframe === '1m') ex.series.setPrice(s.symbol, s.candle.close);
-  });
-  strategies = new StrategyService({ db: tdb.db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
-  kernel = new Kernel();
-  await hb.start();
-  await waitFor(() => hb.status().connected && !hb.status().backfilling, 'heartbeat connected', 10_000);
-  bot = newBot();
-  await bot.start();
+  live = await startLiveBot({ startTime: T0, balances: { USDT: '10000', BTC: '0.5', ETH: '3' } });
+  ({ tdb, ex, stream, tr, orders, hb, strategies, kernel, signals, bot } = live);
 }, 60_000);
 
 afterAll(async () => {
-  await bot?.stop();
-  await strategies?.stop();
-  kernel?.dispose();
-  await hb?.stop();
-  await stream?.close();
-  await ex?.close();
-  await tdb?.close();
+  await live?.close();
 });
 
 /** Advance the stream minute by minute; after each, wait for its 1m signal and for the bot. */
-async function run(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    stream.advance(MIN);
-    const last = floorToTimeframe(stream.now(), '1m') - MIN;
-    await waitFor(() => signals.some((s) => s.timeframe === '1m' && s.symbol === BTC && s.openTime === last), `the 1m signal of ${new Date(last).toISOString()}`, 8000);
-    await bot.idle();
-  }
-}
+const run = (minutes: number) => live.run(minutes);
+/** The app's bot restarted (the engine stopped, a new one started on the same parts). */
+const restart = async () => (bot = await live.restart());
 
 const err = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (isAppError(e) ? { code: e.code, message: e.message } : { code: 'thrown', message: String(e) }));
 const orderPosts = () => ex.requestLog.filter((r) => r.method === 'POST' && r.path === '/api/v3/order');
@@ -187,9 +144,7 @@ describe('the trading bot on live signals', () => {
   it('a restart does not place a decision twice (same client order id; the candle is journaled once)', async () => {
     const posts = orderPosts().length;
     const last = (await bot.decisions(tr.profileId, actA, 1))[0]!;
-    await bot.stop();
-    bot = newBot();
-    await bot.start();
+    await restart();
     // the heartbeat delivering the same candle again (a repeat after a restart) is not decided again
     const again = signals.filter((s) => s.timeframe === '1m' && s.symbol === BTC).at(-1)!;
     (bot as unknown as { onSignal(s: HeartbeatSignal): void }).onSignal({ ...again });
@@ -220,9 +175,7 @@ describe('the trading bot on live signals', () => {
     );
     const placed = await orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, side: 'buy', type: 'market', cost: '50', source: 'strategy', sourceRef: z.id, clientOrderId });
     const posts = orderPosts().length;
-    await bot.stop();
-    bot = newBot();
-    await bot.start();
+    await restart();
     await bot.idle();
     expect(orderPosts()).toHaveLength(posts);
     const d = (await bot.decisions(tr.profileId, z.id, 10)).find((x) => x.candleTime === new Date(candle).toISOString())!;
@@ -340,9 +293,7 @@ describe('the trading bot on live signals', () => {
     expect(off).toMatchObject({ running: false, note: expect.stringMatching(/still executed/), noteKey: 'coreBot.engine.off' });
     expect(french(off.note, off.noteKey, {})).toMatch(/restent exécutés/);
     // a restarted engine remembers the switch
-    await bot.stop();
-    bot = newBot();
-    await bot.start();
+    await restart();
     expect((await bot.engineGet(tr.profileId)).running).toBe(false);
     const posts = orderPosts().length;
     // the next 1m candle's low is under a stop 0.001% below the entry: sold at market, engine off or not

@@ -1,21 +1,12 @@
-import { resolve } from 'node:path';
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { floorToTimeframe } from '../shared/timeframes';
-import type { HeartbeatSignal } from '../shared/contract/heartbeat';
 import { BotEngine } from '../electron/bot/engine';
-import { HeartbeatService } from '../electron/heartbeat/service';
-import { Kernel } from '../electron/kernel';
-import { silentLogger } from '../electron/log';
 import { StrategyService } from '../electron/strategies/service';
-import { directTrading, type DirectTrading } from '../electron/trading/fixtures/direct';
+import type { DirectTrading } from '../electron/trading/fixtures/direct';
 import { toOrderDto, type OrderRow } from '../electron/trading/journal';
-import type { OrderService } from '../electron/trading/orders';
-import { generateCredentials } from './sim/exchange/signing';
-import { startExchangeSim, type ExchangeSim } from './sim/exchange/server';
-import { StreamSimulator } from './sim/stream/server';
-import { waitFor } from './sim/stream/wait';
-import { createTestDb, type TestDb } from './support/db';
+import type { ExchangeSim } from './sim/exchange/server';
+import type { TestDb } from './support/db';
+import { startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
  * A bot activation trading on a PAPER broker end to end: the heartbeat on the stream simulator, the
@@ -24,64 +15,25 @@ import { createTestDb, type TestDb } from './support/db';
  * exchange's private API; the journal rows are mode paper; the book matches the paper fills.
  */
 
-const MIN = 60_000;
 const BTC = 'BTC/USDT';
 const T0 = Date.UTC(2024, 2, 11, 0, 0, 30);
 
+let live: LiveBot;
 let tdb: TestDb;
 let ex: ExchangeSim;
-let stream: StreamSimulator;
 let tr: DirectTrading;
-let orders: OrderService;
-let hb: HeartbeatService;
 let strategies: StrategyService;
-let kernel: Kernel;
 let bot: BotEngine;
-const signals: HeartbeatSignal[] = [];
-const log = silentLogger();
 
 beforeAll(async () => {
-  tdb = await createTestDb();
-  ex = await startExchangeSim();
-  tr = await directTrading(tdb.db, ex.url, generateCredentials());
-  orders = tr.service();
-  stream = await StreamSimulator.start({ startTime: T0 });
-  hb = new HeartbeatService({
-    db: tdb.db,
-    log,
-    emit: () => undefined,
-    markets: async () => stream.markets(),
-    clock: { now: () => stream.now() },
-    config: { wsUrl: stream.wsUrl, restUrl: stream.restUrl, backfillHours: 0, silenceMs: 5000, gapGraceMs: 100, restSettleMs: 0, restTimeoutMs: 2000 },
-  });
-  hb.onSignal((s) => {
-    signals.push(s);
-    if (s.timeframe === '1m') ex.series.setPrice(s.symbol, s.candle.close);
-  });
-  strategies = new StrategyService({ db: tdb.db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
-  kernel = new Kernel();
-  await hb.start();
-  await waitFor(() => hb.status().connected && !hb.status().backfilling, 'heartbeat connected', 10_000);
-  bot = new BotEngine({ db: tdb.db, bus: tr.bus, log, heartbeat: hb, orders, brokers: tr.brokers, strategies, kernel, clock: { now: () => stream.now() } });
-  await bot.start();
+  live = await startLiveBot({ startTime: T0 });
+  ({ tdb, ex, tr, strategies, bot } = live);
 }, 60_000);
 afterAll(async () => {
-  await bot?.stop();
-  kernel?.dispose();
-  await hb?.stop();
-  await stream?.close();
-  await ex?.close();
-  await tdb?.close();
+  await live?.close();
 });
 
-async function run(minutes: number): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    stream.advance(MIN);
-    const last = floorToTimeframe(stream.now(), '1m') - MIN;
-    await waitFor(() => signals.some((s) => s.timeframe === '1m' && s.symbol === BTC && s.openTime === last), `the 1m signal of ${new Date(last).toISOString()}`, 8000);
-    await bot.idle();
-  }
-}
+const run = (minutes: number) => live.run(minutes);
 
 describe('a bot activation on a paper broker', () => {
   it('opens on a signal and closes on Sell, on the paper account, at the live prices', async () => {

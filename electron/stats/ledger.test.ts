@@ -6,7 +6,7 @@ import { computeLedger, LedgerState, type LedgerFill, type LedgerResult } from '
 const t = (n: number) => new Date(Date.UTC(2026, 0, 1, n));
 let seq = 0;
 const fill = (o: Partial<LedgerFill> & Pick<LedgerFill, 'side' | 'amount' | 'price' | 'source'>, at: number): LedgerFill => ({
-  id: `f${String(++seq).padStart(3, '0')}`,
+  id: `f${String(++seq).padStart(6, '0')}`,
   orderId: null,
   symbol: 'BTC/USDT',
   base: 'BTC',

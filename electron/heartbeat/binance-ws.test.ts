@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log';
+import { PriceSeries } from '../../test/sim/series';
 import { StreamSimulator } from '../../test/sim/stream/server';
 import { memoryLogger, sleep, waitFor } from '../../test/sim/stream/wait';
 import { backoffDelay, BinanceStreamClient, type BinanceStreamOptions, type ConnectionStateEvent, type KlineEvent, type ReconnectEvent } from './binance-ws';
@@ -222,5 +223,65 @@ describe('BinanceStreamClient against the stream simulator', () => {
     await sleep(100);
     expect(reconnects).toEqual([]);
     expect(open()).toEqual([]);
+  });
+});
+
+describe('BinanceStreamClient: the urgent streams of a burst go first', () => {
+  const N = 300;
+  const streams = Array.from({ length: N }, (_, i) => `s${i}usdt@kline_1m`);
+  let sim: StreamSimulator;
+  beforeAll(async () => {
+    const symbols = Object.fromEntries(streams.map((_, i) => [`S${i}/USDT`, { base: 10 + i, priceDecimals: 4, volumeDecimals: 2 }]));
+    sim = await StreamSimulator.start({ series: new PriceSeries(7, symbols), startTime: T0 + 30_000, spreadMs: 0, updatesPerMinute: 2 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('a closing message of an urgent stream waits behind no other stream, and each stream keeps its order', async () => {
+    // urgent: the last streams the simulator sends (after hundreds of others in the same burst); one
+    // of them becomes urgent only after its first message of the burst arrived: it must stay in order
+    const urgent = new Set(streams.slice(N - 20));
+    const late = streams[N - 25]!;
+    let calls = 0;
+    let lateSeen = 0;
+    const handled: { stream: string; kline: KlineEvent; at: number }[] = [];
+    const c = new BinanceStreamClient({
+      url: sim.wsUrl,
+      log: silentLogger(),
+      urgent: (s) => {
+        calls++;
+        if (s === late) return ++lateSeen > 1;
+        return urgent.has(s);
+      },
+    });
+    c.on('kline', (k) => handled.push({ stream: `${k.symbol.toLowerCase()}@kline_1m`, kline: k, at: performance.timeOrigin + performance.now() }));
+    try {
+      c.start(streams);
+      await waitFor(() => c.isConnected() && sim.openConnections().reduce((n, x) => n + x.streams.length, 0) === N, 'subscribed', 10_000);
+      for (let m = 0; m < 3; m++) {
+        const from = handled.length;
+        sim.advance(MIN);
+        await waitFor(() => handled.slice(from).filter((h) => h.kline.closed).length === N, `the closings of minute ${m}`, 10_000);
+        const burst = handled.slice(from);
+        for (const u of burst.filter((h) => urgent.has(h.stream) && h.kline.closed)) {
+          // every other stream's message handled between this one's arrival and its handling
+          const overtaken = burst.filter((h) => !urgent.has(h.stream) && h.stream !== late && h.at > u.kline.receivedAt && h.at < u.at);
+          expect(overtaken.map((h) => h.stream)).toEqual([]);
+        }
+        // per stream: the updates in the order they were sent (a minute's in-progress updates, its
+        // closing, then the next minute's)
+        for (const s of [late, ...urgent]) {
+          const mine = burst.filter((h) => h.stream === s).map((h) => h.kline.openTime * 2 + (h.kline.closed ? 1 : 0));
+          expect(mine.length).toBeGreaterThan(1);
+          expect(mine).toEqual([...mine].sort((a, b) => a - b));
+          expect(mine.some((x) => x % 2 === 1)).toBe(true);
+        }
+      }
+      expect(calls).toBeGreaterThan(N);
+      expect(lateSeen).toBeGreaterThan(2);
+    } finally {
+      await c.stop();
+    }
   });
 });

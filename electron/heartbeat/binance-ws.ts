@@ -109,6 +109,24 @@ export interface BinanceStreamOptions {
   backoff?: Partial<BackoffOptions>;
   now?: () => number;
   random?: () => number;
+  /**
+   * The streams whose messages go first when many arrive together (a burst of closings): the
+   * heartbeat names the symbols a bot trades, so that their signals do not wait for hundreds of
+   * others. Called once per message, with the combined stream's name ('' when it has none).
+   */
+  urgent?: (stream: string) => boolean;
+}
+
+type Inbound = { slot: Slot; sock: Sock; data: WebSocket.RawData; isBinary: boolean; receivedAt: number; stream: string };
+
+const STREAM_PREFIX = Buffer.from('{"stream":"');
+
+/** A combined-stream message's stream name, read off its first bytes without parsing it ('' when not in that form). */
+export function streamOf(data: WebSocket.RawData): string {
+  const b = Buffer.isBuffer(data) ? data : Array.isArray(data) ? data[0] : Buffer.from(data);
+  if (!b || b.length <= STREAM_PREFIX.length || b.compare(STREAM_PREFIX, 0, STREAM_PREFIX.length, 0, STREAM_PREFIX.length) !== 0) return '';
+  const end = b.indexOf(0x22, STREAM_PREFIX.length);
+  return end > 0 && end - STREAM_PREFIX.length <= 64 ? b.toString('latin1', STREAM_PREFIX.length, end) : '';
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.3 };
@@ -129,7 +147,8 @@ const hrNow = () => performance.timeOrigin + performance.now();
  * network read) is handled in slices: between two, the promise continuations the slice started run
  * (the bot's decisions on the signals, and their journal writes), and the answers that came back
  * meanwhile (the database's, the exchange's) are read — instead of all waiting for the whole
- * burst. Each message keeps the time it arrived.
+ * burst. Each message keeps the time it arrived. The urgent streams' messages (`urgent`) are
+ * handled before the slices, whole.
  */
 const SLICE_MS = 2;
 
@@ -253,10 +272,18 @@ export class BinanceStreamClient {
   private lastMessage: number | null = null;
   private readonly closing = new Set<Promise<void>>();
   /** Messages received while the handling yields to the event loop (a burst), oldest first. */
-  private inbox: { slot: Slot; sock: Sock; data: WebSocket.RawData; isBinary: boolean; receivedAt: number }[] = [];
-  private yielding = false;
-  /** When the current slice of handling began (performance.now()), or null between slices. */
-  private sliceStart: number | null = null;
+  private inbox: Inbound[] = [];
+  /** The next message of `inbox` to handle. */
+  private head = 0;
+  /** The urgent streams' messages waiting (see `urgent`), oldest first. */
+  private urgentInbox: Inbound[] = [];
+  /** How many messages of each stream wait in `inbox` (counted while `urgent` is set). */
+  private readonly waiting = new Map<string, number>();
+  /** A drain is queued on the tick queue / on the event loop (setImmediate). */
+  private drainQueued = false;
+  private immediate = false;
+  /** Which streams are urgent (their messages are handled before the others of a burst); null: none. */
+  private urgent: ((stream: string) => boolean) | null;
 
   constructor(opts: BinanceStreamOptions) {
     this.base = opts.url.replace(/\/+$/, '').replace(/\/(stream|ws)$/, '');
@@ -272,6 +299,7 @@ export class BinanceStreamClient {
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.now = opts.now ?? hrNow;
     this.random = opts.random ?? Math.random;
+    this.urgent = opts.urgent ?? null;
   }
 
   on<K extends keyof ClientEvents>(event: K, fn: Listener<ClientEvents[K]>): () => void {
@@ -303,6 +331,9 @@ export class BinanceStreamClient {
   async stop(): Promise<void> {
     this.started = false;
     this.inbox = [];
+    this.head = 0;
+    this.urgentInbox = [];
+    this.waiting.clear();
     for (const slot of [...this.slots]) this.retire(slot, 'stopped');
     await Promise.all([...this.closing]);
   }
@@ -660,8 +691,11 @@ export class BinanceStreamClient {
   }
 
   /**
-   * A message as it arrives: stamped and counted at once; handled at once too, unless the current
-   * slice of handling is used up (see `SLICE_MS`): then it waits in `inbox`, in order.
+   * A message as it arrives: stamped and counted at once, and queued in `inbox`; the messages of one
+   * network read are handled together once the read's callback is done (`process.nextTick`): the
+   * messages of the urgent streams first (`urgent`: the symbols a bot trades), in their order, then
+   * the others, in their order, a slice at a time (see `SLICE_MS`). A symbol's messages are never
+   * reordered among themselves.
    */
   private onMessage(slot: Slot, sock: Sock, data: WebSocket.RawData, isBinary: boolean): void {
     const receivedAt = this.now();
@@ -669,37 +703,58 @@ export class BinanceStreamClient {
     sock.probeSent = false;
     this.lastMessage = receivedAt;
     slot.attempt = 0;
-    if (this.yielding) {
-      this.inbox.push({ slot, sock, data, isBinary, receivedAt });
-      return;
+    const stream = this.urgent !== null && !isBinary ? streamOf(data) : '';
+    // (a stream that has older messages waiting stays in order behind them)
+    if (stream !== '' && this.urgent!(stream) && !this.waiting.has(stream)) this.urgentInbox.push({ slot, sock, data, isBinary, receivedAt, stream });
+    else {
+      this.inbox.push({ slot, sock, data, isBinary, receivedAt, stream });
+      if (stream !== '') this.waiting.set(stream, (this.waiting.get(stream) ?? 0) + 1);
     }
-    if (this.sliceStart === null) {
-      this.sliceStart = performance.now();
-      // the slice ends with the callback that started it (a network read: many messages)
-      process.nextTick(() => {
-        if (!this.yielding) this.sliceStart = null;
-      });
-    }
-    this.handle(slot, sock, data, isBinary, receivedAt);
-    if (performance.now() - this.sliceStart > SLICE_MS) {
-      this.yielding = true;
-      setImmediate(() => this.drain());
+    if (!this.drainQueued) {
+      this.drainQueued = true;
+      process.nextTick(() => this.drain());
     }
   }
 
-  /** The messages that waited, in order, a slice at a time, the event loop served in between. */
+  /** Handles the urgent messages waiting, then the others for one slice; the event loop serves in between. */
   private drain(): void {
-    this.sliceStart = performance.now();
-    while (this.inbox.length > 0) {
-      const m = this.inbox.shift()!;
-      this.handle(m.slot, m.sock, m.data, m.isBinary, m.receivedAt);
-      if (this.inbox.length > 0 && performance.now() - this.sliceStart > SLICE_MS) {
-        setImmediate(() => this.drain());
-        return;
-      }
+    this.drainQueued = false;
+    if (this.urgentInbox.length > 0) {
+      const urgent = this.urgentInbox;
+      this.urgentInbox = [];
+      for (const m of urgent) this.handle(m.slot, m.sock, m.data, m.isBinary, m.receivedAt);
+      // what the urgent messages started (the bot's decisions, their journal write) goes out
+      // before the rest of the burst is read
+      this.later();
+      return;
     }
-    this.yielding = false;
-    this.sliceStart = null;
+    const start = performance.now();
+    const inbox = this.inbox;
+    while (this.head < inbox.length) {
+      const m = inbox[this.head]!;
+      inbox[this.head++] = undefined as never;
+      if (m.stream !== '') {
+        const n = this.waiting.get(m.stream)!;
+        if (n <= 1) this.waiting.delete(m.stream);
+        else this.waiting.set(m.stream, n - 1);
+      }
+      this.handle(m.slot, m.sock, m.data, m.isBinary, m.receivedAt);
+      if (this.urgentInbox.length > 0 || (this.head < inbox.length && performance.now() - start > SLICE_MS)) break;
+    }
+    if (this.head >= inbox.length) {
+      this.inbox = [];
+      this.head = 0;
+    } else this.later();
+  }
+
+  /** The rest of the inbox on the next turn of the event loop (after what is ready meanwhile). */
+  private later(): void {
+    if (this.drainQueued || this.immediate) return;
+    this.immediate = true;
+    setImmediate(() => {
+      this.immediate = false;
+      if (!this.drainQueued && (this.urgentInbox.length > 0 || this.head < this.inbox.length)) this.drain();
+    });
   }
 
   private handle(slot: Slot, sock: Sock, data: WebSocket.RawData, isBinary: boolean, receivedAt: number): void {

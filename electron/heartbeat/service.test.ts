@@ -205,6 +205,28 @@ describe('HeartbeatService (stream simulator + PostgreSQL)', () => {
     expect((await c.hb.recentCandles(SYMBOL, '3m', 4)).map(normalise)).toEqual(expected.slice(-4));
   });
 
+  it('a symbol a bot trades (a retained window) is handled first when the closings arrive together', async () => {
+    const c = await setup({}, { spreadMs: 0 });
+    await ready(c);
+    for (const s of Object.keys(DEFAULT_SYMBOLS)) if (s !== SYMBOL) await c.hb.addSymbol(s);
+    await waitFor(() => c.sim.openConnections().reduce((n, x) => n + x.streams.length, 0) === Object.keys(DEFAULT_SYMBOLS).length && !c.hb.status().backfilling, 'every symbol subscribed');
+    const watched = Object.keys(DEFAULT_SYMBOLS);
+    expect(watched.length).toBeGreaterThan(2);
+    const hot = watched.at(-1)!; // the last the simulator sends
+    const release = c.hb.retain(hot, '1m', 2);
+    const at = new Map<HeartbeatSignal, number>();
+    c.hb.onSignal((s) => at.set(s, performance.timeOrigin + performance.now()));
+    await run(c, 4);
+    const mine = c.signals.filter((s) => s.symbol === hot && s.timeframe === '1m' && s.receivedAt !== null && at.has(s));
+    expect(mine.length).toBeGreaterThanOrEqual(3);
+    for (const h of mine) {
+      // no other symbol's signal went out between this closing message's arrival and its own signal
+      const between = c.signals.filter((s) => s.symbol !== hot && at.has(s) && at.get(s)! > h.receivedAt! && at.get(s)! < at.get(h)!);
+      expect(between.map((s) => `${s.symbol} ${s.timeframe}`)).toEqual([]);
+    }
+    release();
+  });
+
   it('ignores duplicates and reorders out-of-order closing messages', async () => {
     const c = await setup({ gapGraceMs: 5000 });
     await ready(c);

@@ -223,6 +223,9 @@ export class HeartbeatService {
   /** Recent candles kept in memory per retained (symbol, timeframe), oldest first (see `retain`). */
   private readonly recent = new Map<string, { max: number; holders: Map<number, number>; candles: StoredCandle[] }>();
   private nextHold = 1;
+  /** The symbols with a retained window (a bot trades them), with how many holders; their streams, built when needed. */
+  private readonly urgentSymbols = new Map<string, number>();
+  private urgentStreams: Set<string> | null = null;
 
   constructor(private readonly deps: HeartbeatDeps) {
     this.cfg = { ...DEFAULT_HEARTBEAT_CONFIG, ...deps.config };
@@ -273,6 +276,7 @@ export class HeartbeatService {
       backoff: this.cfg.reconnectBackoff,
       maxStreamsPerConnection: this.cfg.maxStreamsPerConnection,
       maxMessagesPerSecond: this.cfg.maxMessagesPerSecond,
+      urgent: (stream) => this.isUrgent(stream),
     });
     this.ws = ws;
     ws.on('kline', (k) => this.onKline(k));
@@ -349,7 +353,16 @@ export class HeartbeatService {
     r.holders.set(id, Math.max(1, Math.floor(n)));
     r.max = Math.max(...r.holders.values());
     const entry = r;
+    this.urgentSymbols.set(symbol, (this.urgentSymbols.get(symbol) ?? 0) + 1);
+    this.urgentStreams = null;
+    let released = false;
     return () => {
+      if (released) return;
+      released = true;
+      const u = this.urgentSymbols.get(symbol) ?? 0;
+      if (u <= 1) this.urgentSymbols.delete(symbol);
+      else this.urgentSymbols.set(symbol, u - 1);
+      this.urgentStreams = null;
       entry.holders.delete(id);
       if (entry.holders.size === 0) this.recent.delete(key);
       else entry.max = Math.max(...entry.holders.values());
@@ -471,6 +484,7 @@ export class HeartbeatService {
       w.timer = null;
       this.watched.delete(symbol);
       this.byId.delete(w.id);
+      this.urgentStreams = null;
       this.agg.remove(symbol);
       this.ws?.unsubscribe([w.stream]);
       this.changed(true);
@@ -499,12 +513,20 @@ export class HeartbeatService {
     }
   }
 
+  /** A stream of a symbol a bot trades: its messages are handled first in a burst (binance-ws `urgent`). */
+  private isUrgent(stream: string): boolean {
+    if (this.urgentSymbols.size === 0) return false;
+    if (!this.urgentStreams) this.urgentStreams = new Set([...this.urgentSymbols.keys()].map((s) => this.watched.get(s)?.stream ?? '').filter((x) => x !== ''));
+    return this.urgentStreams.has(stream);
+  }
+
   private watch(symbol: string): Watched | undefined {
     const id = this.index.toExchangeId(symbol);
     if (!id) return undefined;
     const w: Watched = { symbol, id, stream: klineStreamName(id), initialised: false, syncing: false, again: false, timer: null, attempt: 0, filling: null, failedGap: null, removed: false, receipts: new Map(), startMinute: null, boundary: null };
     this.watched.set(symbol, w);
     this.byId.set(id, w);
+    this.urgentStreams = null;
     return w;
   }
 

@@ -260,6 +260,8 @@ export class BotEngine {
   /** Loads the activations of every profile, resumes decisions a previous run left pending, listens to the heartbeat. */
   async start(): Promise<void> {
     this.stopped = false;
+    // the journal's own connections, opened before the first signal needs them
+    this.track(this.decisionJournal.warm());
     const profiles = (await this.d.db.query<{ id: string }>('SELECT id FROM profiles')).rows.map((r) => r.id);
     for (const profileId of profiles) {
       await this.d.db.withProfile(profileId, async (c) => {
@@ -308,6 +310,7 @@ export class BotEngine {
     clearTimeout(timer);
     for (const l of this.live.values()) this.unload(l);
     this.live.clear();
+    this.decisionJournal.close();
   }
 
   /** Resolves when every decision queued so far is done (tests, shutdown). */

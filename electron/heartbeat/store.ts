@@ -101,6 +101,13 @@ export class CandleWriter {
         c.release(true);
         throw e;
       }
+      // dropped by the server while idle (a restart, an admin's kill): let go, the next call opens
+      // a new one — an 'error' event with no listener would end the process
+      c.on('error', () => {
+        if (this.client !== c) return;
+        this.client = null;
+        c.release(true);
+      });
       this.client = c;
     }
     const c = this.client;

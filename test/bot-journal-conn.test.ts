@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_ROLE } from '../electron/db/database';
+import { asOwner } from './support/db';
+import { waitFor } from './sim/stream/wait';
+import { startLiveBot, type LiveBot } from './support/live-bot';
+
+/**
+ * The decisions journal keeps its own connections (taken from the pool once and held: a burst of
+ * closings once a minute would otherwise open one each time). A held connection that the server
+ * drops is let go and replaced; the app neither crashes nor loses a decision.
+ */
+const BTC = 'BTC/USDT';
+const T0 = Date.UTC(2024, 2, 11, 4, 0, 30);
+const STRATEGY = `import { Strategy } from 'aristobot';
+export default class Hold extends Strategy {
+  static warmup = 1;
+  shouldLong() { return true; }
+  shouldShort() { return false; }
+  calculatePositionSize() { return 0.1; }
+}
+`;
+
+let live: LiveBot;
+beforeAll(async () => {
+  live = await startLiveBot({ startTime: T0, balances: { USDT: '10000' } });
+}, 60_000);
+afterAll(async () => {
+  await live?.close();
+});
+
+const appBackends = () => asOwner(live.tdb.ownerUrl, async (c) => (await c.query<{ pid: number; state: string }>('SELECT pid, state FROM pg_stat_activity WHERE usename = $1', [APP_ROLE])).rows);
+
+describe('the decisions journal on held connections', () => {
+  it('journals every minute on the same connections; after the server drops them all, the next decisions are journaled on new ones', async () => {
+    const s = await live.strategies.create(live.tr.profileId, { name: 'Hold', code: STRATEGY });
+    const id = (await live.bot.create(live.tr.profileId, { strategyId: s.id, brokerId: live.tr.brokerId, symbol: BTC, timeframe: '1m', budget: '500' })).id;
+    await live.run(3);
+    const signals = async () => (await live.bot.decisions(live.tr.profileId, id, 100)).filter((d) => d.kind === 'signal');
+    const before = await signals();
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect((await live.bot.get(live.tr.profileId, id)).position).not.toBeNull();
+    const stored = async () => (await live.tdb.db.query<{ n: number }>("SELECT count(*)::int AS n FROM candles WHERE symbol = $1 AND timeframe = '1m'", [BTC])).rows[0]!.n;
+    await waitFor(async () => (await stored()) >= 3, 'the first minutes stored');
+    const storedBefore = await stored();
+    const pids = (await appBackends()).map((b) => b.pid);
+    expect(pids.length).toBeGreaterThanOrEqual(2); // the journal's two held, at least
+    // the server drops every connection of the app (a restart of PostgreSQL's backends, an admin's kill)
+    const killed = await asOwner(live.tdb.ownerUrl, async (c) => (await c.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE usename = $1', [APP_ROLE])).rows);
+    expect(killed.length).toBe(pids.length);
+    await live.run(3);
+    const after = await signals();
+    // one decision per minute, none lost, none doubled, none in error
+    expect(after.length).toBe(before.length + 3);
+    expect(new Set(after.map((d) => d.candleTime)).size).toBe(after.length);
+    expect(after.filter((d) => d.status === 'error')).toEqual([]);
+    // the heartbeat's candle writer (a held connection too) opened a new one: the minutes keep being stored
+    await waitFor(async () => (await stored()) >= storedBefore + 3, 'the later minutes stored');
+    const now = (await appBackends()).map((b) => b.pid);
+    expect(now.some((p) => pids.includes(p))).toBe(false);
+    expect((await live.bot.get(live.tr.profileId, id)).state).toBe('running');
+  }, 90_000);
+});

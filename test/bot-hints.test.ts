@@ -1,6 +1,8 @@
 import Decimal from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { floorToTimeframe } from '../shared/timeframes';
 import type { RequestLogEntry } from './sim/exchange/server';
+import { waitFor } from './sim/stream/wait';
 import { startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
@@ -12,6 +14,7 @@ import { startLiveBot, type LiveBot } from './support/live-bot';
  */
 
 const BTC = 'BTC/USDT';
+const ETH = 'ETH/USDT';
 const T0 = Date.UTC(2024, 2, 11, 0, 0, 30);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isOrderPost = (r: RequestLogEntry) => r.method === 'POST' && r.path === '/api/v3/order';
@@ -82,5 +85,41 @@ describe("the bot's orders and the order service's pre-reads", () => {
     const book = await bot.get(tr.profileId, a.id);
     expect(book.position).toBeNull();
     expect((await bot.trades(tr.profileId, a.id, 10)).length).toBe(2);
+    await bot.stopActivation(tr.profileId, a.id, false);
+  }, 60_000);
+
+  it('two activations opening at once on one broker: the free balance handed over counts what the other is spending; the order beyond it is refused before sending', async () => {
+    const { bot, tr, ex, strategies, orders } = live;
+    ex.setBalance(tr.credentials.apiKey, 'USDT', '1000');
+    await bot.reconcile(); // the engine's balance cache reads it
+    const all = await strategies.create(tr.profileId, {
+      name: 'All in',
+      code: `import { Strategy } from 'aristobot';\nexport default class AllIn extends Strategy {\n  static warmup = 1;\n  shouldLong() { return true; }\n  shouldShort() { return false; }\n  calculatePositionSize() { return 1; }\n}\n`,
+    });
+    // each budget fits the account's 1000 USDT; both together do not
+    const btc = await bot.create(tr.profileId, { strategyId: all.id, brokerId: tr.brokerId, symbol: BTC, timeframe: '1m', budget: '800' });
+    const eth = await bot.create(tr.profileId, { strategyId: all.id, brokerId: tr.brokerId, symbol: ETH, timeframe: '1m', budget: '800' });
+    await sleep(1300);
+    await bot.idle();
+    // minute by minute until the candle on which both open (after the warm-up; their closing messages arrive together)
+    const mineOf = async () => (await orders.journal(tr.profileId, { source: 'strategy', limit: 10 })).filter((o) => o.source_ref === btc.id || o.source_ref === eth.id);
+    let asked: RequestLogEntry[] = [];
+    for (let i = 0; i < 3 && (await mineOf()).length === 0; i++) {
+      const mark = ex.requestLog.length;
+      await live.run(1);
+      const last = floorToTimeframe(live.stream.now(), '1m') - 60_000;
+      await waitFor(() => live.signals.some((s) => s.timeframe === '1m' && s.symbol === ETH && s.openTime === last), 'the ETH signal');
+      await bot.idle();
+      asked = ex.requestLog.slice(mark);
+    }
+    const mine = await mineOf();
+    expect(asked.filter(isOrderPost)).toHaveLength(1);
+    expect(mine.map((o) => o.status).sort()).toEqual(['filled', 'rejected']);
+    const refused = mine.find((o) => o.status === 'rejected')!;
+    expect(refused).toMatchObject({ error_code: 'insufficient_funds', sent_at: null, exchange_order_id: null });
+    expect(refused.error_message).toMatch(/^Not enough USDT: the order needs [\d.]+ USDT, [\d.]+ USDT is available/);
+    // the refusal is shown on its activation, the other holds its position
+    const books = await Promise.all([bot.get(tr.profileId, btc.id), bot.get(tr.profileId, eth.id)]);
+    expect(books.filter((b) => b.position !== null)).toHaveLength(1);
   }, 60_000);
 });

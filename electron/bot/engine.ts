@@ -16,7 +16,7 @@ import type { Columns, Decision } from '../kernel/types';
 import type { Logger } from '../log';
 import type { StrategyService } from '../strategies/service';
 import type { OrderRow } from '../trading/journal';
-import type { OrderService } from '../trading/orders';
+import type { KnownState, OrderService } from '../trading/orders';
 import type { BotProtection } from './protection';
 import { BrokerCandles } from './candles';
 import { DecisionJournal } from './journal';
@@ -68,6 +68,12 @@ export const DEFAULT_BOT_CONFIG: BotConfig = { windowCandles: 500, stopTimeoutMs
 export interface BotHooks {
   /** The decision and its plan are committed; no order has been requested. */
   afterDecision?(decision: DecisionRow): void | Promise<void>;
+}
+
+/** A candle's close price and when it closed (the engine's clock): a market leg's reference price. */
+interface CandlePrice {
+  value: string;
+  at: number;
 }
 
 /** A broker's balances as last read (or as the bot's own fills moved them since). */
@@ -236,6 +242,8 @@ export class BotEngine {
   private readonly balances = new Map<string, BalanceBook>();
   private readonly balanceReads = new Map<string, Promise<BalanceBook>>();
   private readonly balanceTimers = new Map<string, NodeJS.Timeout>();
+  /** Per `profile|broker|asset`: what the bot's legs being placed right now spend (see `knownFor`). */
+  private readonly spending = new Map<string, Decimal>();
   private reconcileRun: Promise<ReconcileReport> | null = null;
   private readonly brokerCandles: BrokerCandles;
   private readonly decisionJournal: DecisionJournal;
@@ -559,7 +567,8 @@ export class BotEngine {
     }
     if (plan.length === 0 && decision.action !== 'none') reason = say('coreBot.decision.nothingToDo', { reason: nested(reason) });
     const d = await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, plan });
-    if (d && plan.length) await this.executeLegs(l, d, closeAt);
+    // the reference price of its market orders: the close of the candle decided on (the broker's own candle for a broker on another exchange)
+    if (d && plan.length) await this.executeLegs(l, d, closeAt, { value: String(candles.at(-1)!.close), at: closeAt });
   }
 
   /** The orders a decision calls for on the activation's own book (spot: long only). */
@@ -591,7 +600,9 @@ export class BotEngine {
     if (want.lte(0)) return want;
     const { quote } = splitSymbol(l.row.symbol);
     // the bot's balance cache (read at start and by reconcile, moved by fills, refreshed in the
-    // background): no REST on the signal path; the order service still checks against the exchange
+    // background): no REST on the signal path. The same cached free balance goes to the order service
+    // with the order (`knownFor`), which checks the order against it instead of reading the
+    // exchange's; the exchange itself still refuses what the account cannot pay.
     const key = balanceKey(l.row.profile_id, l.row.broker_id!);
     const book = this.balances.get(key) ?? (await this.readBalance(l.row.profile_id, l.row.broker_id!));
     const free = book.free.get(quote) ?? new Decimal(0);
@@ -635,7 +646,7 @@ export class BotEngine {
     const level = kind === 'stop_loss' ? row.stop_loss! : row.take_profit!;
     const plan: Leg[] = [{ leg: 'close', side: 'sell', amount: row.position_amount.toFixed(), clientOrderId: botClientOrderId(row.id, kind, s.openTime, 'close'), exitReason: kind }];
     const d = await this.journal(l, { kind, candleTime: s.openTime, action: 'close', reason: say(kind === 'stop_loss' ? 'coreBot.decision.stopLossReached' : 'coreBot.decision.takeProfitReached', { level: level.toFixed(), low: s.candle.low, high: s.candle.high }), plan });
-    if (d) await this.executeLegs(l, d, s.closeTime + 1);
+    if (d) await this.executeLegs(l, d, s.closeTime + 1, { value: String(s.candle.close), at: s.closeTime + 1 });
   }
 
   private async endReached(l: Live): Promise<void> {
@@ -654,7 +665,7 @@ export class BotEngine {
    * Places the legs not done yet, in order, with their planned client order ids; each outcome goes
    * into the book and the decision in one transaction. `closeAt`: the candle's close, for latency.
    */
-  private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null): Promise<boolean> {
+  private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null, price: CandlePrice | null = null): Promise<boolean> {
     let d = decision;
     const row = l.row;
     if (d.legs_done === 0) await this.d.hooks?.afterDecision?.(d);
@@ -663,57 +674,104 @@ export class BotEngine {
       // measured at the order request, written with the order's outcome (no statement of its own)
       const latency = i === 0 && closeAt !== null ? this.clock.now() - closeAt : null;
       let order: OrderRow;
+      // what this leg spends, counted against the cached balance until its fill has moved the cache
+      let spent: (() => void) | null = null;
       try {
-        if (leg.leg === 'close') await this.release(l); // a native pair holds the coins
-        order = await this.d.orders.place(row.profile_id, {
-          brokerId: row.broker_id!,
-          symbol: row.symbol,
-          side: leg.side,
-          type: 'market',
-          ...(leg.cost !== undefined ? { cost: leg.cost } : { amount: leg.amount }),
-          source: 'strategy',
-          sourceRef: row.id,
-          clientOrderId: leg.clientOrderId,
-        });
-      } catch (e) {
-        const journaled = isAppError(e) ? (e.details as { order?: { id?: string; errorCode?: string | null } } | undefined)?.order : undefined;
-        const orderId = journaled?.id ?? null;
-        if (journaled?.errorCode === 'not_sent') {
-          // The previous attempt provably never reached the exchange (the app died before sending
-          // it): the leg gets a new attempt id, journaled in the plan before it is sent.
-          const again = await this.retryNotSent(l, d, i);
-          if (again) {
-            d = again;
-            i--;
-            continue;
+        try {
+          // a native pair holds the coins until `release`: the cache counts them as locked until re-read
+          const heldByPair = leg.leg === 'close' && !!this.d.protection && (!!l.row.stop_loss || !!l.row.take_profit);
+          if (leg.leg === 'close') await this.release(l);
+          const k = this.knownFor(l, leg, price, !heldByPair);
+          spent = k.spent;
+          order = await this.d.orders.place(row.profile_id, {
+            brokerId: row.broker_id!,
+            symbol: row.symbol,
+            side: leg.side,
+            type: 'market',
+            ...(leg.cost !== undefined ? { cost: leg.cost } : { amount: leg.amount }),
+            source: 'strategy',
+            sourceRef: row.id,
+            clientOrderId: leg.clientOrderId,
+            ...(k.known ? { known: k.known } : {}),
+          });
+        } catch (e) {
+          const journaled = isAppError(e) ? (e.details as { order?: { id?: string; errorCode?: string | null } } | undefined)?.order : undefined;
+          const orderId = journaled?.id ?? null;
+          if (journaled?.errorCode === 'not_sent') {
+            // The previous attempt provably never reached the exchange (the app died before sending
+            // it): the leg gets a new attempt id, journaled in the plan before it is sent.
+            const again = await this.retryNotSent(l, d, i);
+            if (again) {
+              d = again;
+              i--;
+              continue;
+            }
           }
+          const cause = nested(saidOf(e));
+          d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.orderRefused', { reason: cause }), orderId, latency });
+          await this.setReason(l, say('coreBot.state.orderRefused', { reason: cause }));
+          return false;
         }
-        const cause = nested(saidOf(e));
-        d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.orderRefused', { reason: cause }), orderId, latency });
-        await this.setReason(l, say('coreBot.state.orderRefused', { reason: cause }));
-        return false;
+        const filled = order.filled;
+        if (order.status === 'intent' || order.status === 'sent' || order.status === 'unknown') {
+          // The answer is lost: the order service looks it up; the next start replays this leg with the same id.
+          const why = order.error_message ?? { key: `coreBot.orderStatus.${order.status}` };
+          d = await this.settleDecision(l, d, { status: 'pending', error: say('coreBot.decision.outcomeUnknown', { clientOrderId: order.client_order_id, reason: why }), orderId: order.id, latency });
+          await this.setReason(l, say('coreBot.state.outcomeUnknown', { clientOrderId: order.client_order_id }));
+          return false;
+        }
+        if (filled.lte(0)) {
+          const status = { key: `coreBot.orderStatus.${order.status}` };
+          d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.noFill', { status }), orderId: order.id, latency });
+          await this.setReason(l, say('coreBot.state.noFill', { status }));
+          return false;
+        }
+        d = await this.applyFill(l, d, i, leg, order, latency);
+      } finally {
+        spent?.();
       }
-      const filled = order.filled;
-      if (order.status === 'intent' || order.status === 'sent' || order.status === 'unknown') {
-        // The answer is lost: the order service looks it up; the next start replays this leg with the same id.
-        const why = order.error_message ?? { key: `coreBot.orderStatus.${order.status}` };
-        d = await this.settleDecision(l, d, { status: 'pending', error: say('coreBot.decision.outcomeUnknown', { clientOrderId: order.client_order_id, reason: why }), orderId: order.id, latency });
-        await this.setReason(l, say('coreBot.state.outcomeUnknown', { clientOrderId: order.client_order_id }));
-        return false;
-      }
-      if (filled.lte(0)) {
-        const status = { key: `coreBot.orderStatus.${order.status}` };
-        d = await this.settleDecision(l, d, { status: 'error', error: say('coreBot.decision.noFill', { status }), orderId: order.id, latency });
-        await this.setReason(l, say('coreBot.state.noFill', { status }));
-        return false;
-      }
-      d = await this.applyFill(l, d, i, leg, order, latency);
       if (leg.leg === 'open' && this.d.protection) {
         const p = await this.d.protection.place(l.row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'), null));
         if (p?.mode === 'native') await this.setProtection(l, 'native');
       }
     }
     return true;
+  }
+
+  /**
+   * What the engine already knows for a market leg, handed to the order service so that the order
+   * leaves without its ticker and balance reads (REST, spaced by CCXT's rate limiter):
+   * - the close of the candle decided on, with its time as a wall-clock time (the engine's clock
+   *   may not be the wall clock: the age on the engine's clock is what is kept); the order service
+   *   reads the ticker instead when it is too old;
+   * - the cached free balance of the asset the leg spends (the quote to open, the base to close),
+   *   less what the bot's other legs on that broker are spending at this moment (their fills have
+   *   not moved the cache yet): `spent` releases this leg's share once its fill has moved the cache.
+   *   Not given when the cache does not hold the broker, or (`withBalance` false) for a close whose
+   *   coins a native pair held until just now (the cache still counts them as locked).
+   */
+  private knownFor(l: Live, leg: Leg, price: CandlePrice | null, withBalance: boolean): { known: KnownState | null; spent: (() => void) | null } {
+    const known: KnownState = {};
+    if (price) known.price = { value: price.value, observedAt: Date.now() - (this.clock.now() - price.at) };
+    let spent: (() => void) | null = null;
+    const { base, quote } = splitSymbol(l.row.symbol);
+    const asset = leg.side === 'buy' ? quote : base;
+    const book = withBalance ? this.balances.get(balanceKey(l.row.profile_id, l.row.broker_id!)) : undefined;
+    const needs = leg.side === 'buy' ? leg.cost : leg.amount;
+    const free = book?.free.get(asset);
+    if (free && needs !== undefined) {
+      const key = `${balanceKey(l.row.profile_id, l.row.broker_id!)}|${asset}`;
+      const others = this.spending.get(key) ?? new Decimal(0);
+      known.free = { asset, amount: Decimal.max(0, free.minus(others)).toFixed() };
+      const mine = new Decimal(needs);
+      this.spending.set(key, others.plus(mine));
+      spent = () => {
+        const left = (this.spending.get(key) ?? mine).minus(mine);
+        if (left.lte(0)) this.spending.delete(key);
+        else this.spending.set(key, left);
+      };
+    }
+    return { known: known.price || known.free ? known : null, spent };
   }
 
   /**

@@ -48,7 +48,9 @@ export type { BrokerAccess } from './mode';
  * Placing an order: validate (market precision and limits with exact decimals, that CCXT can be
  * given the amount and price exactly, then the balance) → journal the attempt with its client order
  * id and its mode (live or testnet) and COMMIT ('intent') → mark it 'sent' → send it with that
- * client order id → settle the journal from the answer (fills and position included). Refusals —
+ * client order id → settle the journal from the answer (fills and position included). A trusted
+ * in-process caller (the bot) may hand over the reference price and the free balance it already
+ * knows (`PlaceRequest.known`): the ticker and balance reads are then spared. Refusals —
  * local or by the exchange — are journaled as 'rejected'. When the answer is lost (a timeout, a 429,
  * an HTTP 5xx, a crash) the order is looked up at the exchange, never sent again; what cannot be
  * resolved yet stays 'unknown' and `reconcile` retries it.
@@ -91,6 +93,31 @@ export interface PlaceRequest {
   clientOrderId?: string;
   /** Modify by cancel-and-replace: the order this one replaces. */
   replacesOrderId?: string;
+  /**
+   * In process only (the bot engine): what a trusted caller already knows, so that preparing the
+   * order need not ask the exchange for it. Never part of the API contract (`orders.place`'s input is
+   * strict: a call carrying it is refused), nor passed on by the API's, the shell's or the webhooks'
+   * handlers. See `KnownState`.
+   */
+  known?: KnownState;
+}
+
+/**
+ * What an in-process caller hands over with a place request instead of the order service's REST
+ * reads. Everything else (market rules, precision, the journal, idempotency) is as without it.
+ * - `price`: the reference price of a MARKET order (the amount of a `cost` order and the cost
+ *   checked against the market's limits are computed at it), observed at `observedAt` (epoch ms, the
+ *   wall clock). Used only when at most `knownPriceMaxAgeMs` old (default 60 s), else the ticker is
+ *   read as without it.
+ * - `free`: the free balance of `asset`; when `asset` is what the order spends (the quote for a buy,
+ *   the base for a sell), the order is checked against it instead of the exchange's balance — too
+ *   small, and the order is refused and journaled exactly as after a read (`insufficient_funds`,
+ *   the `insufficient_balance` problem). The exchange still refuses what the account cannot pay.
+ * Both are for market orders only: a limit order is prepared exactly as without them.
+ */
+export interface KnownState {
+  price?: { value: Decimal.Value; observedAt: number };
+  free?: { asset: string; amount: Decimal.Value };
 }
 
 export interface ProtectRequest {
@@ -180,6 +207,8 @@ export interface OrderServiceOptions {
   maxRetryAfterMs?: number;
   /** The wait after a 429 without Retry-After. Default 1 s. */
   defaultRetryAfterMs?: number;
+  /** How old a caller's known price (`PlaceRequest.known.price`) may be and still stand in for the ticker. Default 60 s. */
+  knownPriceMaxAgeMs?: number;
   /** Waits between the lookups by client order id after a lost answer. Default 0.3, 1, 2 s. */
   lookupDelaysMs?: number[];
   /**
@@ -229,6 +258,16 @@ function toDecimal(v: Decimal.Value | undefined, field: string): Decimal | null 
     return d;
   } catch {
     throw invalidField(field, 'errors.trading.mustDecimalNumberE', { field });
+  }
+}
+
+/** A caller's known value as a Decimal; null when it is not a finite number (the exchange is asked instead). */
+function toKnownDecimal(v: Decimal.Value): Decimal | null {
+  try {
+    const d = new Decimal(v);
+    return d.isFinite() ? d : null;
+  } catch {
+    return null;
   }
 }
 
@@ -367,6 +406,7 @@ export class OrderService {
   private readonly log: Logger;
   private readonly hooks: OrderHooks;
   private readonly validForMs: number;
+  private readonly knownPriceMaxAgeMs: number;
   private readonly readOpts: ReadOptions;
   private readonly lookupDelaysMs: number[];
   private readonly neverArrivedAfterMs: number | undefined;
@@ -396,6 +436,7 @@ export class OrderService {
     this.log = opts.log;
     this.hooks = opts.hooks ?? {};
     this.validForMs = opts.validForMs ?? 30_000;
+    this.knownPriceMaxAgeMs = opts.knownPriceMaxAgeMs ?? 60_000;
     this.sleep = opts.sleep ?? sleep;
     this.readOpts = { maxWaitMs: opts.maxRetryAfterMs ?? 10_000, defaultWaitMs: opts.defaultRetryAfterMs ?? 1_000, sleep: this.sleep };
     this.lookupDelaysMs = opts.lookupDelaysMs ?? [300, 1000, 2000];
@@ -525,8 +566,8 @@ export class OrderService {
     if (req.type === 'limit') {
       reference = requestedPrice && requestedPrice.gt(0) ? requestedPrice : null;
     } else {
-      const t = await this.tickerOf(ex, req.symbol);
-      reference = t.last;
+      // a trusted caller's fresh price (the bot: the close of the candle it decided on), else the ticker
+      reference = this.knownPrice(req) ?? (await this.tickerOf(ex, req.symbol)).last;
       if (!reference || !reference.gt(0)) out.problems.push(orderProblem('price', 'price_unavailable', 'coreTrading.problem.priceUnavailable', { symbol: req.symbol }));
     }
     out.referencePrice = reference;
@@ -564,8 +605,8 @@ export class OrderService {
       const required = req.side === 'buy' ? out.cost : out.amount;
       const asset = req.side === 'buy' ? market.quote : market.base;
       if (required) {
-        const bal = await this.read(ex, 'fetch balance', () => ex.fetchBalance());
-        const free = dec((bal.free as unknown as Record<string, unknown> | undefined)?.[asset]) ?? new Decimal(0);
+        // a trusted caller's free balance of the asset spent, else the exchange's
+        const free = this.knownFree(req, asset) ?? dec(((await this.read(ex, 'fetch balance', () => ex.fetchBalance())).free as unknown as Record<string, unknown> | undefined)?.[asset]) ?? new Decimal(0);
         out.balance = { asset, free, required };
         out.balanceChecked = true;
         if (required.gt(free)) {
@@ -574,6 +615,28 @@ export class OrderService {
       }
     }
     return out;
+  }
+
+  /** The caller's known price of a market order, when given, valid and fresh (else null: the ticker is read). */
+  private knownPrice(req: Omit<PlaceRequest, 'source'>): Decimal | null {
+    const k = req.known?.price;
+    if (!k || req.type !== 'market') return null;
+    const age = Date.now() - k.observedAt;
+    // a little slack for a clock read a moment before this one; a price from the future is not trusted
+    if (!Number.isFinite(age) || age > this.knownPriceMaxAgeMs || age < -1000) {
+      this.log.debug({ symbol: req.symbol, ageMs: age }, 'known price too old (or not a time): reading the ticker');
+      return null;
+    }
+    const v = toKnownDecimal(k.value);
+    return v && v.gt(0) ? v : null;
+  }
+
+  /** The caller's known free balance of `asset` (the asset the order spends), when given for it. */
+  private knownFree(req: Omit<PlaceRequest, 'source'>, asset: string): Decimal | null {
+    const k = req.known?.free;
+    if (!k || req.type !== 'market' || k.asset !== asset) return null;
+    const v = toKnownDecimal(k.amount);
+    return v && v.gte(0) ? v : null;
   }
 
   private checksOf(p: Prepared, req: { type: Kind; side: Side }): CheckItem[] {

@@ -59,4 +59,28 @@ describe('the decisions journal on held connections', () => {
     expect(now.some((p) => pids.includes(p))).toBe(false);
     expect((await live.bot.get(live.tr.profileId, id)).state).toBe('running');
   }, 90_000);
+
+  it('a write whose connection the server drops while it is in flight goes through on another', async () => {
+    const journal = (live.bot as unknown as { decisionJournal: { insert(e: Record<string, unknown>): Promise<{ id: string } | null> } }).decisionJournal;
+    const id = (await live.bot.list(live.tr.profileId))[0]!.id;
+    const entry = (candleTime: number) => ({ profileId: live.tr.profileId, activationId: id, kind: 'skipped', candleTime, action: 'none', reason: 'test', status: 'done', error: null, plan: [], reasonKey: null, reasonParams: null, errorKey: null, errorParams: null });
+    await Promise.all([journal.insert(entry(T0 - 10 * 60_000)), journal.insert(entry(T0 - 9 * 60_000))]); // both held connections used once
+    for (let round = 0; round < 2; round++) {
+      const rows = await asOwner(live.tdb.ownerUrl, async (c) => {
+        // the journal's writes wait on a lock; the server drops their connections mid-write; then the lock goes
+        await c.query('BEGIN');
+        await c.query('LOCK TABLE bot_decisions IN EXCLUSIVE MODE');
+        // one decision alone (a batch of one: no row-by-row retry behind it)
+        const writes = Promise.all([journal.insert(entry(T0 - (8 - round) * 60_000))]);
+        const blocked = async () => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'", [APP_ROLE])).rows[0]!.n;
+        await waitFor(async () => (await blocked()) >= 1, 'a journal write waiting on the lock');
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [APP_ROLE]);
+        await c.query('COMMIT');
+        return writes;
+      });
+      expect(rows.every((r) => r !== null && typeof r.id === 'string')).toBe(true);
+    }
+    const skipped = (await live.bot.decisions(live.tr.profileId, id, 100)).filter((d) => d.kind === 'skipped');
+    expect(skipped).toHaveLength(4);
+  }, 60_000);
 });

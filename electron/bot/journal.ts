@@ -74,6 +74,8 @@ export class DecisionJournal {
   /** Every held connection (spare or in use). */
   private readonly mine = new Set<PoolClient>();
   private closed = false;
+  /** Connections a write found dead (see `write`). */
+  private readonly dead = new WeakSet<PoolClient>();
 
   constructor(private readonly db: Pick<Database, 'pool'>) {}
 
@@ -172,9 +174,27 @@ export class DecisionJournal {
     }
   }
 
+  /**
+   * Writes a batch; on a connection that turns out dead (dropped by the server a moment ago, its
+   * 'error' not seen yet: the ROLLBACK fails too), again on another, twice at most. Should the dead
+   * one have committed before it died, the batch's rows are there and come back as journaled
+   * before (the unique key): their decisions stay 'pending', and the reconcile pass takes them up.
+   */
   private async write(profileId: string, es: JournalEntry[]): Promise<DecisionRow[]> {
     if (!UUID.test(profileId)) throw new Error('invalid profile id');
-    const c = await this.take();
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.take();
+      const r = await this.writeOn(c, profileId, es).then(
+        (rows) => ({ rows }),
+        (e: unknown) => ({ e }),
+      );
+      if ('rows' in r) return r.rows;
+      if (!this.dead.has(c) || attempt >= 2) throw r.e;
+      this.dead.delete(c);
+    }
+  }
+
+  private async writeOn(c: PoolClient, profileId: string, es: JournalEntry[]): Promise<DecisionRow[]> {
     let broken = false;
     try {
       try {
@@ -204,6 +224,7 @@ export class DecisionJournal {
         throw e;
       }
     } finally {
+      if (broken) this.dead.add(c);
       this.give(c, broken);
     }
   }

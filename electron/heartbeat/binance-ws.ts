@@ -739,12 +739,19 @@ export class BinanceStreamClient {
         else this.waiting.set(m.stream, n - 1);
       }
       this.handle(m.slot, m.sock, m.data, m.isBinary, m.receivedAt);
-      if (this.urgentInbox.length > 0 || (this.head < inbox.length && performance.now() - start > SLICE_MS)) break;
+      if (this.head < inbox.length && performance.now() - start > SLICE_MS) break;
     }
     if (this.head >= inbox.length) {
       this.inbox = [];
       this.head = 0;
-    } else this.later();
+      return;
+    }
+    // a backlog that never empties (a stream faster than its handling) does not keep the handled slots
+    if (this.head >= 4096) {
+      this.inbox = inbox.slice(this.head);
+      this.head = 0;
+    }
+    this.later();
   }
 
   /** The rest of the inbox on the next turn of the event loop (after what is ready meanwhile). */

@@ -10,7 +10,7 @@
  * its CPU per burst is the app's. `--sims in-process` puts them back in this process (the old
  * set-up, for comparison).
  *
- *   npx tsx bench/bot.bench.ts [--symbols 500] [--activations 20] [--minutes 8] [--breakdown] [--sims child|in-process]
+ *   npx tsx bench/bot.bench.ts [--symbols 500] [--activations 20] [--minutes 8] [--breakdown] [--sims child|in-process] [--sims-nice]
  *
  * `--breakdown` also prints where the milliseconds go, per opening decision (p50 / p99 of each
  * stage): receipt → signal (the heartbeat), signal → the strategy called (the engine's queue and
@@ -45,6 +45,8 @@ const A = arg('activations', 20);
 const MINUTES = arg('minutes', 8);
 const BREAKDOWN = process.argv.includes('--breakdown');
 const IN_PROCESS = process.argv.includes('--sims') && process.argv[process.argv.indexOf('--sims') + 1] === 'in-process';
+// --sims-nice: the simulators' process at the lowest CPU priority (on 2 cores it otherwise takes one from the app and PostgreSQL during each burst)
+const SIMS_NICE = process.argv.includes('--sims-nice');
 const hrNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       close: async () => void (await Promise.allSettled([stream.close(), ex.close()])),
     };
   } else {
-    sims = await SimProcess.start({ seed: 42, symbols, exchangeSymbols: Object.keys(symbols).slice(0, A), account: { ...creds, balances }, startTime: start + 30_000, spreadMs: 0, updatesPerMinute: 1 });
+    sims = await SimProcess.start({ seed: 42, symbols, exchangeSymbols: Object.keys(symbols).slice(0, A), account: { ...creds, balances }, startTime: start + 30_000, spreadMs: 0, updatesPerMinute: 1, lowPriority: SIMS_NICE });
   }
   const markets = Object.keys(symbols).map((symbol) => ({ symbol, id: symbol.replace('/', '') }));
   const kernel = new Kernel();
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
       symbolOf.set(ids.at(-1)!, sym);
     }
     console.log(`bot bench: ${A} activations on ${A} of ${N} symbols, ${MINUTES} minutes, burst closings, Node ${process.version}`);
-    console.log(IN_PROCESS ? 'simulators: IN THIS PROCESS (--sims in-process: their CPU is counted with the app\'s)' : 'simulators: in a child process (the exchange and the stream are not the app\'s work); this process is the app alone');
+    console.log(IN_PROCESS ? 'simulators: IN THIS PROCESS (--sims in-process: their CPU is counted with the app\'s)' : `simulators: in a child process (the exchange and the stream are not the app's work)${SIMS_NICE ? ' at the lowest CPU priority (--sims-nice)' : ''}; this process is the app alone`);
     const simCpu: number[] = [];
     for (let m = 0; m < MINUTES; m++) {
       minute = m;

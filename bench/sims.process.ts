@@ -12,6 +12,7 @@
  * in its first IPC message and answers each command.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PriceSeries, type SeriesSymbol } from '../test/sim/series';
 import { startExchangeSim, type ExchangeSim } from '../test/sim/exchange/server';
@@ -27,6 +28,8 @@ export interface SimProcessOptions {
   startTime: number;
   spreadMs?: number;
   updatesPerMinute?: number;
+  /** The simulators' process at the lowest CPU priority (nice 19): on a machine with few cores they then yield to the app and its database, as a remote exchange would. */
+  lowPriority?: boolean;
 }
 
 type Op = { op: 'advance'; ms: number } | { op: 'cpu' } | { op: 'close' };
@@ -73,6 +76,7 @@ export class SimProcess {
 
   static async start(opts: SimProcessOptions): Promise<SimProcess> {
     const child = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (opts.lowPriority && child.pid !== undefined) setPriority(child.pid, 19);
     const ready = await new Promise<Ready>((resolve, reject) => {
       child.once('message', (m: Ready) => resolve(m));
       child.once('exit', (code) => reject(new Error(`the simulators process exited (${code}) before it was ready`)));

@@ -71,8 +71,8 @@ export class DecisionJournal {
   private readonly queued = new Map<string, Waiting[]>();
   /** Held connections not in use. */
   private readonly spare: PoolClient[] = [];
-  /** Every held connection (spare or in use). */
-  private readonly mine = new Set<PoolClient>();
+  /** Every held connection (spare or in use), with its 'error' listener. */
+  private readonly mine = new Map<PoolClient, () => void>();
   private closed = false;
   /** Connections a write found dead (see `write`). */
   private readonly dead = new WeakSet<PoolClient>();
@@ -84,8 +84,7 @@ export class DecisionJournal {
     this.closed = false;
     while (this.mine.size < KEEP && !this.closed) {
       const c = await this.db.pool.connect();
-      this.mine.add(c);
-      c.on('error', () => this.drop(c));
+      this.hold(c);
       this.give(c, false);
     }
   }
@@ -94,7 +93,7 @@ export class DecisionJournal {
   close(): void {
     this.closed = true;
     for (const c of this.spare.splice(0)) {
-      this.mine.delete(c);
+      this.unhold(c);
       c.release();
     }
   }
@@ -104,11 +103,27 @@ export class DecisionJournal {
     const spare = this.spare.pop();
     if (spare) return spare;
     const c = await this.db.pool.connect();
-    if (this.mine.size < KEEP && !this.closed) {
-      this.mine.add(c);
-      c.on('error', () => this.drop(c));
-    }
+    if (this.mine.size < KEEP && !this.closed) this.hold(c);
     return c;
+  }
+
+  /** Keeps `c` (a connection the server drops while held is let go at once). */
+  private hold(c: PoolClient): void {
+    const onError = () => this.drop(c);
+    this.mine.set(c, onError);
+    c.on('error', onError);
+  }
+
+  /**
+   * No longer kept; false when it was not. A healthy connection going back to the pool loses the
+   * listener; a dead one keeps it (a dropped connection may emit 'error' more than once).
+   */
+  private unhold(c: PoolClient, dead = false): boolean {
+    const onError = this.mine.get(c);
+    if (!onError) return false;
+    this.mine.delete(c);
+    if (!dead) c.off('error', onError);
+    return true;
   }
 
   /** Back to the spares (a held connection) or to the pool; `broken`: destroyed. */
@@ -121,13 +136,13 @@ export class DecisionJournal {
     }
     if (held && !this.closed) this.spare.push(c);
     else {
-      this.mine.delete(c);
+      this.unhold(c);
       c.release();
     }
   }
 
   private drop(c: PoolClient): void {
-    if (!this.mine.delete(c)) return;
+    if (!this.unhold(c, true)) return;
     const i = this.spare.indexOf(c);
     if (i >= 0) this.spare.splice(i, 1);
     try {

@@ -14,8 +14,9 @@
  *
  * `--breakdown` also prints where the milliseconds go, per opening decision (p50 / p99 of each
  * stage): receipt → signal (the heartbeat), signal → the strategy called (the engine's queue and
- * window), the strategy's decision (the sandbox), decision → journaled (plan and the decision's
- * INSERT), journaled → order request.
+ * window), the strategy's decision (the sandbox), decision → order request (the plan; the order is
+ * requested while the decision is being journaled), and beside it decision → journaled (the
+ * decision's INSERT committed: the order service journals the order's intent only after it).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,9 +95,9 @@ async function main(): Promise<void> {
     const receipts = new Map<string, number>();
     const lat: number[] = [];
     // --breakdown: per symbol, the times of the current minute's stages
-    type Marks = { signal?: number; decideIn?: number; decideOut?: number; journaled?: number };
+    type Marks = { signal?: number; decideIn?: number; decideOut?: number };
     const marks = new Map<string, Marks>();
-    const stages: Record<'signal' | 'queue' | 'decide' | 'journal' | 'order', number[]> = { signal: [], queue: [], decide: [], journal: [], order: [] };
+    const stages: Record<'signal' | 'queue' | 'decide' | 'journal' | 'order', number[]> = { signal: [], queue: [], decide: [], order: [], journal: [] };
     // CPU: the isolate's per decision (and whether it ran on the calling thread), the process's per burst
     const decideCpu: number[] = [];
     const burstCpu: number[] = [];
@@ -114,12 +115,11 @@ async function main(): Promise<void> {
           const t = hrNow();
           lat.push(t - r);
           const m = marks.get(req.symbol);
-          if (BREAKDOWN && m?.signal && m.decideIn && m.decideOut && m.journaled) {
+          if (BREAKDOWN && m?.signal && m.decideIn && m.decideOut) {
             stages.signal.push(m.signal - r);
             stages.queue.push(m.decideIn - m.signal);
             stages.decide.push(m.decideOut - m.decideIn);
-            stages.journal.push(m.journaled - m.decideOut);
-            stages.order.push(t - m.journaled);
+            stages.order.push(t - m.decideOut);
           }
         }
         const p = orders.place(profileId, req);
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     const strategies = new StrategyService({ db, templatesDir: resolve(import.meta.dirname, '../resources/strategies') });
     bot = new BotEngine({ db, bus: tr.bus, log, heartbeat: hb, orders: timed, brokers: tr.brokers, strategies, kernel: BREAKDOWN ? timedKernel : kernel, clock: { now: () => sims.now() }, hooks: BREAKDOWN ? { afterDecision: (d) => {
       const m = marks.get(symbolOf.get(d.activation_id) ?? '');
-      if (m) m.journaled = hrNow();
+      if (m?.decideOut && d.kind === 'signal') stages.journal.push(hrNow() - m.decideOut);
     } } : undefined });
     const s = await strategies.create(tr.profileId, {
       name: 'Always long',
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     console.log(`receipt of the closing message → the order request leaving for the exchange (the order service's own checks and intent journal done, CCXT's createOrder next): n ${toExchange.length}, p50 ${pct(toExchange, 50).toFixed(2)} ms, p99 ${pct(toExchange, 99).toFixed(2)} ms`);
     console.log(`CPU per burst (user + system, until the engine is idle): this process (the app${IN_PROCESS ? ' AND the simulators' : ''}, all its threads) p50 ${pct(burstCpu, 50).toFixed(1)} ms, p99 ${pct(burstCpu, 99).toFixed(1)} ms${IN_PROCESS ? '' : `; the simulators' process p50 ${pct(simCpu, 50).toFixed(1)} ms`}`);
     if (BREAKDOWN) {
-      const names = { signal: 'receipt → signal (heartbeat)', queue: 'signal → strategy called (engine)', decide: 'the strategy (sandbox)', journal: 'decision → journaled (plan, INSERT)', order: 'journaled → order request' };
+      const names = { signal: 'receipt → signal (heartbeat)', queue: 'signal → strategy called (engine)', decide: 'the strategy (sandbox)', order: 'decision → order request (plan)', journal: 'decision → journaled (beside the order)' };
       for (const o of offThread) console.log(`  off the calling thread: ${o}`);
       for (const [k, xs] of Object.entries(stages)) console.log(`  ${names[k as keyof typeof names].padEnd(38)} n ${xs.length}, p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`);
       console.log(`  CPU: the isolate per decision p50 ${pct(decideCpu, 50).toFixed(3)} ms, p99 ${pct(decideCpu, 99).toFixed(3)} ms (${syncDecisions} of ${decisions} decisions on the calling thread); the process (all threads) per burst, until idle: p50 ${pct(burstCpu, 50).toFixed(1)} ms, p99 ${pct(burstCpu, 99).toFixed(1)} ms`);

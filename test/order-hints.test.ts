@@ -157,6 +157,77 @@ describe('a market order with what the caller knows', () => {
   });
 });
 
+describe("a caller's record to be committed first (`after`, the bot's decision)", () => {
+  const gate = () => {
+    let open!: (v: boolean) => void;
+    let fail!: (e: unknown) => void;
+    const p = new Promise<boolean>((res, rej) => {
+      open = res;
+      fail = rej;
+    });
+    return { p, open, fail };
+  };
+  const known = (): KnownState => ({ price: fresh('60000'), free: { asset: 'USDT', amount: '10000' } });
+  const settled = (p: Promise<unknown>) => p.then(() => 'done', () => 'done');
+  const tick = () => new Promise((r) => setTimeout(r, 300));
+
+  it('the order is prepared while the record is written; nothing is journaled or sent before it is committed', async () => {
+    const g = gate();
+    const mark = sim.requestLog.length;
+    const p = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-ok-1', known: known(), after: g.p });
+    const state = settled(p);
+    await tick();
+    // waiting for the record: no journal row, nothing at the exchange
+    expect(await Promise.race([state, Promise.resolve('waiting')])).toBe('waiting');
+    expect(await rows()).toEqual([]);
+    expect(sim.requestLog.slice(mark).filter(isOrderPost)).toEqual([]);
+    g.open(true);
+    const row = await p;
+    expect(row).toMatchObject({ status: 'filled', client_order_id: 'after-ok-1' });
+    expect(sim.orders(creds.apiKey).map((o) => o.clientOrderId)).toEqual(['after-ok-1']);
+  });
+
+  it('withdrawn (that decision was made before) or the record failed: conflict or its error, nothing journaled or sent', async () => {
+    const mark = sim.requestLog.length;
+    const g = gate();
+    const p = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-no-1', known: known(), after: g.p });
+    g.open(false);
+    const e = await p.then(() => null, (x: unknown) => x);
+    expect(isAppError(e) && [e.code, e.key]).toEqual(['conflict', 'errors.trading.withdrawn']);
+    expect((e as Error).message).toMatch(/after-no-1 was withdrawn by its caller/);
+
+    const f = gate();
+    const q = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-err-1', known: known(), after: f.p });
+    f.fail(new Error('the decisions journal could not be written'));
+    await expect(q).rejects.toThrow('the decisions journal could not be written');
+
+    // a refusal (too small a balance) is not journaled either before the record is committed
+    const r = gate();
+    const poor = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-poor-1', known: { price: fresh('60000'), free: { asset: 'USDT', amount: '1' } }, after: r.p });
+    r.open(false);
+    await expect(poor).rejects.toMatchObject({ code: 'conflict' });
+
+    expect(await rows()).toEqual([]);
+    expect(sim.requestLog.slice(mark).filter(isOrderPost)).toEqual([]);
+    expect(sim.orders(creds.apiKey)).toEqual([]);
+    // the ids stay free: the same order with its record committed is placed
+    expect(await orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-no-1', known: known(), after: Promise.resolve(true) })).toMatchObject({ status: 'filled' });
+  });
+
+  it('an id journaled before is answered only once the record is committed, and not at all when withdrawn', async () => {
+    const first = await orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-dup-1', known: known() });
+    const g = gate();
+    const again = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-dup-1', known: known(), after: g.p });
+    g.open(false);
+    await expect(again).rejects.toMatchObject({ code: 'conflict', key: 'errors.trading.withdrawn' });
+    const h = gate();
+    const answered = orders.place(tr.profileId, { brokerId: tr.brokerId, symbol: BTC, source: 'strategy', side: 'buy', type: 'market', cost: '1000', clientOrderId: 'after-dup-1', known: known(), after: h.p });
+    h.open(true);
+    expect((await answered).id).toBe(first.id);
+    expect(sim.orders(creds.apiKey).length).toBe(1);
+  });
+});
+
 describe('the API cannot hand over what a caller knows', () => {
   const KEY = 'HintsTestKey00000000000000000000000000000000000000000000000000001';
   const SECRET = 'HintsTestSecret0000000000000000000000000000000000000000000000001';

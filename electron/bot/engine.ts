@@ -33,9 +33,13 @@ import { getActivation, toActivationDto, toDecisionDto, toTradeDto, type Activat
  *
  * Exactly once: a decision is journaled (bot_decisions, unique per activation, kind and candle) with
  * its planned orders and their client order ids — derived from (activation, kind, candle, leg) —
- * BEFORE the first order is requested; the book is updated with each order's outcome in the same
- * transaction that counts the leg done. A restart replays the legs not done with the same ids: the
- * order service answers the journaled attempt and never places a second order.
+ * committed BEFORE anything is journaled or sent for its first order. That order is requested from
+ * the order service as soon as the strategy has decided, beside the journal write: the service
+ * prepares it meanwhile and waits for the decision's commit (`PlaceRequest.after`) before it
+ * journals the order's intent; a candle decided before (the unique key) withdraws it, and nothing
+ * is journaled or sent. The book is updated with each order's outcome in the same transaction that
+ * counts the leg done. A restart replays the legs not done with the same ids: the order service
+ * answers the journaled attempt and never places a second order.
  *
  * Each activation has its own queue (its decisions in order); activations run concurrently. A
  * signal older than one timeframe is skipped and journaled. A strategy that throws or runs away
@@ -71,6 +75,14 @@ export interface BotHooks {
 }
 
 /** A candle's close price and when it closed (the engine's clock): a market leg's reference price. */
+/** A leg's order, requested (`request`). */
+interface Requested {
+  order: Promise<OrderRow>;
+  latency: number | null;
+  done: Promise<void>;
+  spent: () => void;
+}
+
 interface CandlePrice {
   value: string;
   at: number;
@@ -566,9 +578,77 @@ export class BotEngine {
       return;
     }
     if (plan.length === 0 && decision.action !== 'none') reason = say('coreBot.decision.nothingToDo', { reason: nested(reason) });
-    const d = await this.journal(l, { kind: 'signal', candleTime: s.openTime, action: decision.action, reason, plan });
+    const entry = { kind: 'signal' as const, candleTime: s.openTime, action: decision.action, reason, plan };
     // the reference price of its market orders: the close of the candle decided on (the broker's own candle for a broker on another exchange)
-    if (d && plan.length) await this.executeLegs(l, d, closeAt, { value: String(candles.at(-1)!.close), at: closeAt });
+    const price: CandlePrice = { value: String(candles.at(-1)!.close), at: closeAt };
+    if (!plan.length || !this.requestableAtOnce(l, plan[0]!)) {
+      const d = await this.journal(l, entry);
+      if (d && plan.length) await this.executeLegs(l, d, closeAt, price);
+      return;
+    }
+    // The first order is requested now, while the decision is being journaled: the order service
+    // prepares it meanwhile and journals its intent (then sends it) only once the decision is
+    // committed (`after`); a candle decided before withdraws it, and nothing is journaled or sent.
+    const journaled = this.journal(l, entry);
+    const after = journaled.then(async (d) => {
+      if (d) await this.d.hooks?.afterDecision?.(d);
+      return d !== null;
+    });
+    const first = this.request(l, plan[0]!, closeAt, price, after);
+    let d: DecisionRow | null;
+    try {
+      d = await journaled;
+    } catch (e) {
+      await first.done;
+      first.spent();
+      throw e;
+    }
+    if (!d) {
+      await first.done; // withdrawn
+      first.spent();
+      return;
+    }
+    await this.executeLegs(l, d, closeAt, price, first);
+  }
+
+  /** A leg that needs nothing done before its order (a close whose coins a native pair holds waits for `release`). */
+  private requestableAtOnce(l: Live, leg: Leg): boolean {
+    return !(leg.leg === 'close' && this.d.protection && (l.row.stop_loss || l.row.take_profit));
+  }
+
+  /**
+   * A leg's order requested from the order service (market; source 'strategy', the activation as its
+   * reference, the leg's planned client order id), with what the engine knows (`knownFor`) and, when
+   * given, the record to be committed first (`after`). `latency`: from the candle's close to this
+   * request; `done`: settles with the order either way; `spent`: releases the leg's share of the
+   * cached balance (once its fill has moved the cache, or it failed).
+   */
+  private request(l: Live, leg: Leg, closeAt: number | null, price: CandlePrice | null, after?: Promise<boolean>, withBalance = true): Requested {
+    const row = l.row;
+    const latency = closeAt !== null ? this.clock.now() - closeAt : null;
+    const k = this.knownFor(l, leg, price, withBalance);
+    const order = this.d.orders.place(row.profile_id, {
+      brokerId: row.broker_id!,
+      symbol: row.symbol,
+      side: leg.side,
+      type: 'market',
+      ...(leg.cost !== undefined ? { cost: leg.cost } : { amount: leg.amount }),
+      source: 'strategy',
+      sourceRef: row.id,
+      clientOrderId: leg.clientOrderId,
+      ...(k.known ? { known: k.known } : {}),
+      ...(after ? { after } : {}),
+    });
+    const done = order.then(
+      () => undefined,
+      () => undefined,
+    );
+    let released = false;
+    const spent = () => {
+      if (!released) k.spent?.();
+      released = true;
+    };
+    return { order, latency, done, spent };
   }
 
   /** The orders a decision calls for on the activation's own book (spot: long only). */
@@ -665,35 +745,30 @@ export class BotEngine {
    * Places the legs not done yet, in order, with their planned client order ids; each outcome goes
    * into the book and the decision in one transaction. `closeAt`: the candle's close, for latency.
    */
-  private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null, price: CandlePrice | null = null): Promise<boolean> {
+  private async executeLegs(l: Live, decision: DecisionRow, closeAt: number | null, price: CandlePrice | null = null, first: Requested | null = null): Promise<boolean> {
     let d = decision;
     const row = l.row;
-    if (d.legs_done === 0) await this.d.hooks?.afterDecision?.(d);
+    // (with `first`, the hook ran before the order service journaled the order's intent)
+    if (d.legs_done === 0 && !first) await this.d.hooks?.afterDecision?.(d);
+    let early = first;
     for (let i = d.legs_done; i < d.plan.length; i++) {
       const leg = d.plan[i]!;
+      // the first leg's order already requested (decideOn), once; else (and a retry) requested here
+      let req = i === 0 ? early : null;
+      early = null;
       // measured at the order request, written with the order's outcome (no statement of its own)
-      const latency = i === 0 && closeAt !== null ? this.clock.now() - closeAt : null;
+      let latency = i === 0 && closeAt !== null ? (req?.latency ?? null) : null;
       let order: OrderRow;
-      // what this leg spends, counted against the cached balance until its fill has moved the cache
-      let spent: (() => void) | null = null;
       try {
         try {
-          // a native pair holds the coins until `release`: the cache counts them as locked until re-read
-          const heldByPair = leg.leg === 'close' && !!this.d.protection && (!!l.row.stop_loss || !!l.row.take_profit);
-          if (leg.leg === 'close') await this.release(l);
-          const k = this.knownFor(l, leg, price, !heldByPair);
-          spent = k.spent;
-          order = await this.d.orders.place(row.profile_id, {
-            brokerId: row.broker_id!,
-            symbol: row.symbol,
-            side: leg.side,
-            type: 'market',
-            ...(leg.cost !== undefined ? { cost: leg.cost } : { amount: leg.amount }),
-            source: 'strategy',
-            sourceRef: row.id,
-            clientOrderId: leg.clientOrderId,
-            ...(k.known ? { known: k.known } : {}),
-          });
+          if (!req) {
+            // a native pair holds the coins until `release`: the cache counts them as locked until re-read
+            const heldByPair = leg.leg === 'close' && !!this.d.protection && (!!l.row.stop_loss || !!l.row.take_profit);
+            if (leg.leg === 'close') await this.release(l);
+            req = this.request(l, leg, i === 0 ? closeAt : null, price, undefined, !heldByPair);
+            latency = req.latency;
+          }
+          order = await req.order;
         } catch (e) {
           const journaled = isAppError(e) ? (e.details as { order?: { id?: string; errorCode?: string | null } } | undefined)?.order : undefined;
           const orderId = journaled?.id ?? null;
@@ -728,7 +803,8 @@ export class BotEngine {
         }
         d = await this.applyFill(l, d, i, leg, order, latency);
       } finally {
-        spent?.();
+        // what this leg spends was counted against the cached balance until its fill has moved the cache
+        req?.spent();
       }
       if (leg.leg === 'open' && this.d.protection) {
         const p = await this.d.protection.place(l.row).catch((e: unknown) => (this.log.warn({ activation: row.id, err: errMessage(e) }, 'native stop-loss / take-profit not placed; watched by the engine'), null));

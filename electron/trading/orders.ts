@@ -100,6 +100,16 @@ export interface PlaceRequest {
    * handlers. See `KnownState`.
    */
   known?: KnownState;
+  /**
+   * In process only (the bot engine), like `known`: the caller's own record that must be committed
+   * before anything is journaled for this order (its intent, or a local refusal) — the bot's
+   * decision, written while the order is being prepared. The order service prepares the order
+   * (broker, market, precision, the known price and balance), then waits for it: `true`, the order
+   * goes on; `false` (the caller withdraws it: that decision was made before) or a rejection (the
+   * record could not be written), and nothing is journaled or sent — the place rejects
+   * (`conflict`, or the record's own error).
+   */
+  after?: Promise<boolean>;
 }
 
 /**
@@ -735,6 +745,8 @@ export class OrderService {
    * exchange — rejects with an AppError whose `details.order` is the journal row.
    */
   place(profileId: string, req: PlaceRequest): Promise<OrderRow> {
+    // a record failing before it is waited for is this call's error, not an unhandled rejection
+    req.after?.catch(() => undefined);
     return this.operation('placed', () => this.placeNow(profileId, req));
   }
 
@@ -749,7 +761,10 @@ export class OrderService {
     const t = target ?? (await this.brokers.exchangeFor(profileId, req.brokerId));
     const sandbox = sandboxOf(t.ex);
     const existing = await this.db.withProfile(profileId, (c) => getByClientId(c, req.brokerId, sandbox, clientOrderId));
-    if (existing) return this.answerExisting(existing);
+    if (existing) {
+      await this.cleared(req, clientOrderId);
+      return this.answerExisting(existing);
+    }
 
     let p: Prepared;
     try {
@@ -761,6 +776,8 @@ export class OrderService {
       this.log.warn({ broker: req.brokerId, clientOrderId, symbol: req.symbol, source: req.source, code: err.code, err: err.message }, 'order not prepared; nothing journaled or sent');
       throw err;
     }
+    // the caller's own record (`after`) committed before this order's first journal row
+    await this.cleared(req, clientOrderId);
     if (p.problems.length) {
       const code: ErrorCode = p.problems.every((x) => x.code === 'insufficient_balance') ? 'insufficient_funds' : 'invalid_order';
       const refusal = new AppError(code, 'errors.trading.problems', { problems: problemsText(p.problems) }, { problems: p.problems });
@@ -798,6 +815,14 @@ export class OrderService {
     } finally {
       this.inflight.delete(row.id);
     }
+  }
+
+  /** Waits for the caller's record (`PlaceRequest.after`); throws when the caller withdraws the order or the record failed. */
+  private async cleared(req: PlaceRequest, clientOrderId: string): Promise<void> {
+    if (!req.after) return;
+    if (await req.after) return;
+    this.log.info({ broker: req.brokerId, clientOrderId, symbol: req.symbol, source: req.source }, 'order withdrawn by its caller before it was journaled; nothing journaled or sent');
+    throw new AppError('conflict', 'errors.trading.withdrawn', { clientOrderId });
   }
 
   /**

@@ -41,6 +41,7 @@ export default {
   problems: '{problems}',
   /** A refused order's reason as the journal keeps it (by key). */
   journaled: '{reason}',
+  withdrawn: 'The order {clientOrderId} was withdrawn by its caller before it was journaled: nothing was sent.',
   notSentJournalSays: 'The order was not sent: the journal has it {status} by now.',
   notSentJournalSaysWhy: 'The order was not sent: the journal has it {status} by now ({reason}).',
   serverError: '{id} failed with a server error (HTTP {httpStatus}{code}{msg}); whether the request took effect is unknown.',

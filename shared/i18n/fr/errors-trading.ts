@@ -42,6 +42,7 @@ export default {
   replacementUnknown: 'L\'ordre a été annulé ; on ne sait pas encore si son remplaçant a été passé ({status}), la vérification est en cours : {reason}',
   problems: '{problems}',
   journaled: '{reason}',
+  withdrawn: 'L\'ordre {clientOrderId} a été retiré par son demandeur avant d\'être journalisé : rien n\'a été envoyé.',
   notSentJournalSays: 'L\'ordre n\'a pas été envoyé : le journal l\'indique désormais {status}.',
   notSentJournalSaysWhy: 'L\'ordre n\'a pas été envoyé : le journal l\'indique désormais {status} ({reason}).',
   serverError: '{id} a échoué sur une erreur serveur (HTTP {httpStatus}{code}{msg}) ; on ne sait pas si la requête a pris effet.',

@@ -39,6 +39,31 @@ describe('database', () => {
     for (const r of rows) expect(r, r.table).toMatchObject({ forced: true, enabled: true, policies: r.table === 'webhook_routes' ? 2 : 1 });
   });
 
+  it("withProfile: one profile's rows, in one transaction; an id that is not a UUID is never part of a statement's text", async () => {
+    const ids = await asOwner(t.ownerUrl, async (c) => {
+      const mk = async (name: string) => (await c.query<{ id: string }>('INSERT INTO profiles (name, password_hash) VALUES ($1, $2) RETURNING id', [name, 'x'])).rows[0]!.id;
+      return [await mk('wp-a'), await mk('wp-b')];
+    });
+    await t.db.withProfile(ids[0]!, (c) => c.query("INSERT INTO profile_settings (theme) VALUES ('light')"));
+    await t.db.withProfile(ids[1]!, (c) => c.query("INSERT INTO profile_settings (theme) VALUES ('dark')"));
+    // the setting is the transaction's: each call sees its own profile's row only, and none leaks to the next
+    const seen = async (id: string) => t.db.withProfile(id, async (c) => (await c.query<{ p: string; themes: string[] }>("SELECT current_setting('aristobot.profile_id') AS p, ARRAY(SELECT theme FROM profile_settings) AS themes")).rows[0]!);
+    expect(await seen(ids[0]!)).toEqual({ p: ids[0], themes: ['light'] });
+    expect(await seen(ids[1]!)).toEqual({ p: ids[1], themes: ['dark'] });
+    expect((await t.db.query<{ p: string | null }>("SELECT current_setting('aristobot.profile_id', true) AS p")).rows[0]!.p ?? '').toBe('');
+    // a hostile id goes as a parameter: the setting is that text, nothing else ran
+    const hostile = `${ids[0]}', true); SELECT set_config('aristobot.profile_id', '${ids[1]}`;
+    expect(await t.db.withProfile(hostile, async (c) => (await c.query<{ p: string }>("SELECT current_setting('aristobot.profile_id') AS p")).rows[0]!.p)).toBe(hostile);
+    // a failure rolls the whole transaction back
+    await expect(
+      t.db.withProfile(ids[0]!, async (c) => {
+        await c.query("UPDATE profile_settings SET theme = 'dark'");
+        await c.query('SELECT 1/0');
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect((await seen(ids[0]!)).themes).toEqual(['light']);
+  });
+
   it('cannot create tables or change the schema as the app role', async () => {
     await expect(t.db.query('CREATE TABLE evil (x int)')).rejects.toThrow(/permission denied/);
     await expect(t.db.query('ALTER TABLE profile_settings DISABLE ROW LEVEL SECURITY')).rejects.toThrow(/must be owner/);

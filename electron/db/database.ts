@@ -69,6 +69,9 @@ function connectionError(url: string, e: unknown): AppError {
  * Profile-owned rows are reachable only inside `withProfile`, which sets `aristobot.profile_id`
  * transaction-locally; a query outside it sees no profile rows at all.
  */
+/** A profile id as the database makes them (the only shape written into a statement's text). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class Database {
   private constructor(
     readonly pool: pg.Pool,
@@ -163,13 +166,30 @@ export class Database {
     }
   }
 
-  /** A transaction in which exactly one profile's rows are visible (transaction-local setting). */
+  /**
+   * A transaction in which exactly one profile's rows are visible (transaction-local setting). Its
+   * start is ONE round trip: `BEGIN` and the profile's setting go in one simple-protocol message (the
+   * id, a UUID checked as such, as a literal); an id of another shape is passed as a parameter, in
+   * a round trip of its own (and then finds no rows).
+   */
   async withProfile<T>(profileId: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     if (!profileId) throw new AppError('unauthenticated', 'errors.db.logProfileFirst');
-    return this.tx(async (c) => {
-      await c.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
-      return fn(c);
-    });
+    const client = await this.pool.connect();
+    try {
+      if (UUID.test(profileId)) await client.query(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true)`);
+      else {
+        await client.query('BEGIN');
+        await client.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
+      }
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {

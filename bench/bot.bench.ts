@@ -90,8 +90,11 @@ async function main(): Promise<void> {
     // the moment the order request leaves for the exchange: the order service's last step before
     // CCXT's createOrder (its intent journaled, marked sent), per symbol of an opening order
     const sentAt = new Map<string, number>();
-    const orders = tr.service({ hooks: { beforeSend: (o) => void (o.side === 'buy' && sentAt.set(o.symbol, hrNow())) } });
+    // and the moment the exchange's answer to it arrived (CCXT's createOrder returned: the order filled and known)
+    const answeredAt = new Map<string, number>();
+    const orders = tr.service({ hooks: { beforeSend: (o) => void (o.side === 'buy' && sentAt.set(o.symbol, hrNow())), afterAnswer: (o) => void (o.side === 'buy' && answeredAt.set(o.symbol, hrNow())) } });
     const toExchange: number[] = [];
+    const answered: number[] = [];
     const receipts = new Map<string, number>();
     const lat: number[] = [];
     // --breakdown: per symbol, the times of the current minute's stages
@@ -127,6 +130,8 @@ async function main(): Promise<void> {
           const done = () => {
             const t = sentAt.get(req.symbol);
             if (t !== undefined && t >= r) toExchange.push(t - r);
+            const a = answeredAt.get(req.symbol);
+            if (a !== undefined && a >= r) answered.push(a - r);
           };
           p.then(done, done);
         }
@@ -218,6 +223,7 @@ async function main(): Promise<void> {
     const decided = await db.withProfile(tr.profileId, async (c) => (await c.query<{ l: string }>("SELECT latency_ms::text AS l FROM bot_decisions WHERE kind = 'signal' AND latency_ms IS NOT NULL")).rows.map((r) => Number(r.l)));
     console.log(`receipt of the closing message → order request (opening decisions): n ${lat.length}, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${pct(lat, 100).toFixed(2)} ms`);
     console.log(`receipt of the closing message → the order request leaving for the exchange (the order service's own checks and intent journal done, CCXT's createOrder next): n ${toExchange.length}, p50 ${pct(toExchange, 50).toFixed(2)} ms, p99 ${pct(toExchange, 99).toFixed(2)} ms`);
+    console.log(`receipt of the closing message → the exchange's answer to the order (CCXT's rate limiter, the request, the simulated exchange's fill): n ${answered.length}, p50 ${pct(answered, 50).toFixed(2)} ms, p99 ${pct(answered, 99).toFixed(2)} ms`);
     console.log(`CPU per burst (user + system, until the engine is idle): this process (the app${IN_PROCESS ? ' AND the simulators' : ''}, all its threads) p50 ${pct(burstCpu, 50).toFixed(1)} ms, p99 ${pct(burstCpu, 99).toFixed(1)} ms${IN_PROCESS ? '' : `; the simulators' process p50 ${pct(simCpu, 50).toFixed(1)} ms`}`);
     if (BREAKDOWN) {
       const names = { signal: 'receipt → signal (heartbeat)', queue: 'signal → strategy called (engine)', decide: 'the strategy (sandbox)', order: 'decision → order request (plan)', journal: 'decision → journaled (beside the order)' };

@@ -19,6 +19,21 @@ export interface ExchangeInfo {
 
 type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
 
+/**
+ * CCXT's default rate limiter is a leaky bucket that spaces requests by their cost: after a quiet
+ * moment the first request leaves at once and each next one waits for the bucket to refill (it
+ * does not fill while idle). For an exchange whose own limit is a budget per minute, CCXT's
+ * rolling-window limiter models that budget instead: requests leave at once while the last minute's
+ * total stays within it (`rollingWindowSize` / `rateLimit` units per window).
+ * - binance: a unit is 5 of Binance's request weight (an order's POST, weight 1, costs 0.2), so
+ *   60 s / 50 ms = 1200 units = 6000 weight per rolling minute: Binance's REQUEST_WEIGHT limit per
+ *   minute, which Binance counts per calendar minute (a rolling window is never looser). The bot's
+ *   orders of one candle close (up to 20 activations) then leave together instead of one every
+ *   10 ms; Binance's own order limit (100 per 10 s) is above such a burst, and an exchange's 429 is
+ *   handled as before (the order is looked up, never resent).
+ */
+export const ROLLING_WINDOW_MS: Readonly<Record<string, number>> = { binance: 60_000 };
+
 export interface GatewayOptions {
   log: Logger;
   /** Per-request timeout (ms). */
@@ -73,7 +88,8 @@ export class ExchangeGateway {
   /** A fresh instance (not cached), e.g. to test typed credentials before saving them. */
   create(id: string, credentials: Credentials, sandbox: boolean): Exchange {
     const Cls = this.klass(id);
-    const ex = new Cls({ ...credentials, enableRateLimit: true, timeout: this.timeoutMs });
+    const windowMs = ROLLING_WINDOW_MS[id];
+    const ex = new Cls({ ...credentials, enableRateLimit: true, timeout: this.timeoutMs, ...(windowMs ? { rateLimiterAlgorithm: 'rollingWindow', rollingWindowSize: windowMs } : {}) });
     if (sandbox) {
       if (!(ex.urls as Record<string, unknown>).test) throw invalidField('testnet', 'errors.exchanges.hasNoTestnetSandbox', { id });
       ex.setSandboxMode(true);

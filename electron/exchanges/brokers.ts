@@ -306,7 +306,11 @@ export class BrokerService {
 
   /** The broker's CCXT instance (keys from the SecretStore), with markets loaded. */
   async exchangeFor(profileId: string, id: string, opts: { markets?: boolean } = {}): Promise<{ ex: Exchange; broker: Broker }> {
-    const row = await this.row(profileId, id);
+    // the broker and the profile's testnet switch in one statement (every order asks: one transaction, not two)
+    const { rows } = await this.db.withProfile(profileId, (c) => c.query<BrokerRow & { profile_testnet: boolean | null }>('SELECT b.*, (SELECT testnet FROM profile_settings) AS profile_testnet FROM brokers b WHERE b.id = $1', [id]));
+    const found = rows[0];
+    if (!found) throw new AppError('not_found', 'errors.exchanges.noSuchBroker', {}, { field: 'id' });
+    const { profile_testnet: profileTestnet, ...row } = found;
     if (!row.active) throw new AppError('invalid_input', 'errors.exchanges.brokerInactive', { name: row.name });
     if (row.paper) {
       // Paper: live prices whatever the testnet switch says; balances and orders from the database.
@@ -314,7 +318,7 @@ export class BrokerService {
       if (opts.markets !== false) await this.gateway.loadMarkets(ex);
       return { ex, broker: toBroker(row) };
     }
-    const sandbox = row.testnet || ((await this.testnet.get(profileId)) && this.gateway.info(row.exchange).hasSandbox);
+    const sandbox = row.testnet || (profileTestnet === true && this.gateway.info(row.exchange).hasSandbox);
     const ex = await this.gateway.forBroker(row.id, row.exchange, sandbox, async () => {
       const raw = await this.store().get(row.secret_ref);
       if (!raw) throw new AppError('secrets_unavailable', 'errors.exchanges.keysBrokerAreMissing', { name: row.name, backend: this.store().backend });

@@ -253,6 +253,10 @@ const ObjectDefineProperty = Object.defineProperty, ObjectCreate = Object.create
  */
 function instantiate(Cls, info, given, shared) {
   const params = makeParams(info, given);
+  return construct(Cls, lazyConstructor(Cls, shared), params);
+}
+/** The constructor whose prototype holds the columns' copy-on-read accessors (over the shared views). */
+function lazyConstructor(Cls, shared) {
   const lazy = ObjectCreate(Cls.prototype);
   for (const name of COLUMN_NAMES) {
     const src = shared[name];
@@ -264,6 +268,10 @@ function instantiate(Cls, info, given, shared) {
   }
   function Run() {}
   Run.prototype = lazy;
+  return Run;
+}
+/** A new strategy instance on Run's prototype (its constructor runs: phase 'constructor'). */
+function construct(Cls, Run, params) {
   phase = 'constructor';
   const s = ReflectConstruct(Cls, [], Run);
   // Own data properties shadow the class's declared fields (useDefineForClassFields is off).
@@ -535,22 +543,25 @@ const run = guard(function (cfg, equityBuffer, exposureBuffer) {
 
 /** Live: init() on the window already ran (prepare); the rule on the last candle. */
 const decide = guard(function (state, allowShort) {
+  const p = state.position;
+  return decideOn(p == null ? 0 : (p.side === 'long' ? 1 : -1), p == null ? 0 : p.amount, p == null ? 0 : p.entryPrice, state.balance, allowShort);
+});
+/** decide's rule with the state as numbers (side: 0 flat, 1 long, -1 short). */
+function decideOn(side, amount, entryPrice, balance, allowShort) {
   const s = strat;
   const n = cols.close.length;
   const i = n - 1;
   if (n === 0 || i < info.warmup) {
     return { action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs ' + info.warmup + ' candles before the first decision, has ' + n + ')', reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: info.warmup, have: n } };
   }
-  const p = state.position;
-  const side = p == null ? 0 : (p.side === 'long' ? 1 : -1);
   s.i = i;
-  s.position = p == null ? null : positionObject(side, p.amount, p.entryPrice);
-  s.balance = state.balance;
+  s.position = positionObject(side, amount, entryPrice);
+  s.balance = balance;
   const a = rule(s, side, !!allowShort, true);
   let size = null, sl = null, tp = null;
   if (a !== NONE && a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
   return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why, reasonKey: WHY_KEYS[why], reasonParams: {} };
-});
+}
 /** The rule's reasons as catalogue keys (shared/i18n/en/coreBot.ts, the same English). */
 const WHY_KEYS = {
   'shouldLong()': 'coreBot.why.shouldLong', 'shouldShort()': 'coreBot.why.shouldShort', 'shouldExit()': 'coreBot.why.shouldExit',
@@ -568,15 +579,29 @@ const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, st
 /**
  * Live, on a context the host keeps between decisions (sandbox.ts decideKept): the columns (the
  * host's shared buffers, which it updates in place between calls) and the params are bound once
- * and passed again only when they change; each decision then crosses with its state alone. The
- * same two steps as prepareDecide: a new instance, init() on the window, the rule on its last candle.
+ * and passed again only when they change; each decision then crosses with its state alone, as
+ * numbers (side 0 flat, 1 long, -1 short; amount; entry price; balance). The same two steps as
+ * prepareDecide: a new instance, init() on the window, the rule on its last candle. What a binding
+ * keeps from one decision to the next is the runtime's own and never written by strategy code:
+ * the column views, the checked params (frozen) and the constructor whose (frozen) prototype holds
+ * the columns' copy-on-read accessors — so each instance gets its own copies, as in prepare().
  */
-let bound = null, boundParams = null;
-const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
-  if (layout) bound = [layout, b0, b1, b2, b3, b4, b5];
-  if (params) boundParams = params;
-  if (bound === null) throw kernelError('invalid_input', 'no columns bound to this context');
-  return prepareDecide(boundParams, bound[0], bound[1], bound[2], bound[3], bound[4], bound[5], bound[6], state, allowShort);
+let boundCols = null, boundParams = null, BoundRun = null;
+const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, side, amount, entryPrice, balance, allowShort) {
+  if (layout) { boundCols = null; BoundRun = null; boundCols = columnsFrom([b0, b1, b2, b3, b4, b5], layout); }
+  if (params) { boundParams = null; boundParams = makeParams(info, params); }
+  if (boundCols === null) throw kernelError('invalid_input', 'no columns bound to this context');
+  if (boundParams === null) throw kernelError('invalid_input', 'no params bound to this context');
+  if (BoundRun === null) {
+    const Run = lazyConstructor(Cls, boundCols);
+    ObjectFreeze(Run.prototype);
+    BoundRun = ObjectFreeze(Run);
+  }
+  cols = boundCols;
+  strat = construct(Cls, BoundRun, boundParams);
+  phase = 'init()';
+  strat.init();
+  return decideOn(side, amount, entryPrice, balance, allowShort);
 });
 
 const currentPhase = function () { return phase; };

@@ -544,10 +544,15 @@ const run = guard(function (cfg, equityBuffer, exposureBuffer) {
 /** Live: init() on the window already ran (prepare); the rule on the last candle. */
 const decide = guard(function (state, allowShort) {
   const p = state.position;
-  return decideOn(p == null ? 0 : (p.side === 'long' ? 1 : -1), p == null ? 0 : p.amount, p == null ? 0 : p.entryPrice, state.balance, allowShort);
+  return decideOn(p == null ? 0 : (p.side === 'long' ? 1 : -1), p == null ? 0 : p.amount, p == null ? 0 : p.entryPrice, state.balance, allowShort, null);
 });
-/** decide's rule with the state as numbers (side: 0 flat, 1 long, -1 short). */
-function decideOn(side, amount, entryPrice, balance, allowShort) {
+/**
+ * decide's rule with the state as numbers (side: 0 flat, 1 long, -1 short). With out (a Float64Array
+ * of 3 the host shares), a decision past the warm-up comes back packed, with no object to copy out:
+ * size, stop-loss and take-profit in out (NaN for null), and the number action * 64 + the reason's
+ * index in WHY_LIST (the host reads the list once: sandbox.ts, unpackDecision).
+ */
+function decideOn(side, amount, entryPrice, balance, allowShort, out) {
   const s = strat;
   const n = cols.close.length;
   const i = n - 1;
@@ -560,6 +565,10 @@ function decideOn(side, amount, entryPrice, balance, allowShort) {
   const a = rule(s, side, !!allowShort, true);
   let size = null, sl = null, tp = null;
   if (a !== NONE && a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
+  if (out !== null) {
+    const w = WHY_INDEX[why];
+    if (w !== undefined) { out[0] = size === null ? NaN_ : size; out[1] = sl === null ? NaN_ : sl; out[2] = tp === null ? NaN_ : tp; return a * 64 + w; }
+  }
   return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why, reasonKey: WHY_KEYS[why], reasonParams: {} };
 }
 /** The rule's reasons as catalogue keys (shared/i18n/en/coreBot.ts, the same English). */
@@ -568,6 +577,18 @@ const WHY_KEYS = {
   'shouldLong() (reversal)': 'coreBot.why.longReversal', 'shouldShort() (reversal)': 'coreBot.why.shortReversal', 'shouldShort() (shorting not allowed: close only)': 'coreBot.why.shortCloseOnly',
   'shouldLong() false': 'coreBot.why.longFalse', 'shouldLong() and shouldShort() false': 'coreBot.why.longShortFalse', 'shouldShort() and shouldExit() false': 'coreBot.why.shortExitFalse', 'shouldLong() and shouldExit() false': 'coreBot.why.longExitFalse',
 };
+/** The reasons by index, for packed decisions (decideOn); WHY_INDEX has no prototype, so nothing a strategy patches answers there. */
+const WHY_LIST = ObjectKeys(WHY_KEYS);
+const WHY_INDEX = ObjectCreate(null);
+for (let w = 0; w < WHY_LIST.length; w++) WHY_INDEX[WHY_LIST[w]] = w;
+/** What the host needs to unpack a packed decision: [reason, key] by index, and the actions by number (made before any strategy code runs). */
+const DECISION_TABLES = (function () {
+  const whys = [], actions = [];
+  for (let w = 0; w < WHY_LIST.length; w++) whys[w] = [WHY_LIST[w], WHY_KEYS[WHY_LIST[w]]];
+  for (let a = 0; a < ACTIONS.length; a++) actions[a] = ACTIONS[a];
+  return { whys: whys, actions: actions };
+})();
+const decisionTables = function () { return DECISION_TABLES; };
 
 /** Live, in one host call (one crossing instead of two): prepare (init() on the window), then decide. */
 const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
@@ -586,9 +607,9 @@ const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, st
  * the column views, the checked params (frozen) and the constructor whose (frozen) prototype holds
  * the columns' copy-on-read accessors — so each instance gets its own copies, as in prepare().
  */
-let boundCols = null, boundParams = null, BoundRun = null;
-const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, side, amount, entryPrice, balance, allowShort) {
-  if (layout) { boundCols = null; BoundRun = null; boundCols = columnsFrom([b0, b1, b2, b3, b4, b5], layout); }
+let boundCols = null, boundParams = null, BoundRun = null, boundOut = null;
+const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, outBuffer, side, amount, entryPrice, balance, allowShort) {
+  if (layout) { boundCols = null; BoundRun = null; boundOut = null; boundCols = columnsFrom([b0, b1, b2, b3, b4, b5], layout); boundOut = outBuffer ? new F64(outBuffer, 0, 3) : null; }
   if (params) { boundParams = null; boundParams = makeParams(info, params); }
   if (boundCols === null) throw kernelError('invalid_input', 'no columns bound to this context');
   if (boundParams === null) throw kernelError('invalid_input', 'no params bound to this context');
@@ -601,7 +622,7 @@ const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, side
   strat = construct(Cls, BoundRun, boundParams);
   phase = 'init()';
   strat.init();
-  return decideOn(side, amount, entryPrice, balance, allowShort);
+  return decideOn(side, amount, entryPrice, balance, allowShort, boundOut);
 });
 
 const currentPhase = function () { return phase; };
@@ -614,5 +635,5 @@ const indicator = guard(function (name, args) {
   return ta[name].apply(undefined, conv);
 });
 
-return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, phase: currentPhase, indicator: indicator };
+return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, decisionTables: decisionTables, phase: currentPhase, indicator: indicator };
 })()`;

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kernel, sharedColumns } from './index';
-import { BASE_CONFIG, SMA_CROSS, compile, synthetic } from './fixtures/strategies';
+import { BASE_CONFIG, SMA_CROSS, compile, scripted, synthetic } from './fixtures/strategies';
 import type { Columns } from './types';
 
 const COLS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -163,6 +163,32 @@ export default class Moody extends Strategy {
       expect((await sb.decideKept({ mode: 1 }, w, st, cfg)).action).toBe('open_short');
     } finally {
       sb.dispose();
+    }
+  });
+
+  it('answers as decide() for every action, reason, size, stop-loss and take-profit, and in the warm-up', async () => {
+    const all = synthetic(40);
+    const sb = await kernel.load(scripted({ longs: [12, 15, 18], shorts: [13, 16, 19], exits: [14, 17, 20], size: 0.37, sl: 0.02, tp: 0.05, warmup: 10 }));
+    const sb2 = await kernel.load(scripted({ longs: [12], size: 3, sl: -1, tp: Number.NaN, warmup: 10 }));
+    try {
+      const seen = new Set<string>();
+      for (let k = 5; k <= 22; k++) {
+        for (const position of [null, { side: 'long' as const, amount: 0.5, entryPrice: 30_000 }, { side: 'short' as const, amount: 0.5, entryPrice: 30_000 }]) {
+          for (const allowShort of [false, true]) {
+            const st = { position, balance: 1000 };
+            for (const s of [sb, sb2]) {
+              const kept = await s.decideKept(undefined, cut(all, k), st, { allowShort });
+              expect(kept).toEqual(await s.decide(undefined, cut(all, k), st, { allowShort }));
+              seen.add(kept.reasonKey ?? '');
+            }
+          }
+        }
+      }
+      // the warm-up and the ten reasons of the rule
+      expect(seen.size).toBe(11);
+    } finally {
+      sb.dispose();
+      sb2.dispose();
     }
   });
 });

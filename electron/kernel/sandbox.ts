@@ -645,6 +645,8 @@ export class StrategySandbox {
     let fn: ivm.Reference<(...a: unknown[]) => unknown> | undefined;
     try {
       api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+      // read before the strategy's code runs (the same for every context of this runtime)
+      decisionTables ??= (await this.invoke(api, 'decisionTables', [], timeout, 'load')) as DecisionTables;
       await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
       await this.invoke(api, 'load', [], timeout, 'load');
       fn = (await api.get('decideBound', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
@@ -653,7 +655,7 @@ export class StrategySandbox {
       context.release();
       throw e;
     }
-    const k: KeptContext = { context, api, fn, cols: null, params: null, decided: false };
+    const k: KeptContext = { context, api, fn, cols: null, params: null, out: new Float64Array(new SharedArrayBuffer(3 * 8)), decided: false };
     this.kept = k;
     return k;
   }
@@ -709,8 +711,8 @@ export class StrategySandbox {
   }
 
   /**
-   * The arguments of `decideBound`: params, columns (null where the context has them bound
-   * already), the state as numbers, allowShort. Columns on SharedArrayBuffers are bound by
+   * The arguments of `decideBound`: params, columns and the packed result's buffer (null where
+   * the context has them bound already), the state as numbers, allowShort. Columns on SharedArrayBuffers are bound by
    * identity (the isolate reads their memory: the engine updates them in place); plain ones are
    * copied into a shared buffer at every call, as `decide` does (a caller may change them in place).
    */
@@ -719,11 +721,12 @@ export class StrategySandbox {
     const args: unknown[] = [paramsKey === k.params ? null : new ivm.ExternalCopy(params ?? {}).copyInto({ release: true })];
     const cols = COLUMN_KEYS.map((key) => window[key]);
     const onShared = cols.every((c) => c.buffer instanceof SharedArrayBuffer);
-    if (onShared && k.cols !== null && cols.every((c, i) => c === k.cols![i])) args.push(null, null, null, null, null, null, null);
+    if (onShared && k.cols !== null && cols.every((c, i) => c === k.cols![i])) args.push(null, null, null, null, null, null, null, null);
     else {
       const { buffers, layout } = shareForRun(window);
       args.push(new ivm.ExternalCopy(layout).copyInto({ release: true }), ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })));
       for (let i = buffers.length; i < COLUMN_KEYS.length; i++) args.push(null);
+      args.push(new ivm.ExternalCopy(k.out.buffer).copyInto({ release: true }));
     }
     args.push(st.side, st.amount, st.entryPrice, st.balance, allowShort);
     // bound from this call on (a failed call drops the context, and its bindings with it)
@@ -752,7 +755,7 @@ export class StrategySandbox {
       this.dropKept(k);
       throw strategyError(out, this.compiled);
     }
-    return out as Decision;
+    return unpackDecision(out, k.out);
   }
 
   /** isolated-vm's failures of a synchronous call as the kernel's codes (`call`'s mapping; a timeout is handled by the caller). */
@@ -776,7 +779,7 @@ export class StrategySandbox {
       if (isKernelError(out)) throw strategyError(out, this.compiled);
       if (!this.isolate.isDisposed) this.recordDecision(Number(this.isolate.cpuTime - cpu) / 1e6);
       k.decided = true;
-      return out as Decision;
+      return unpackDecision(out, k.out);
     } catch (e) {
       this.dropKept(k);
       throw e;
@@ -798,8 +801,29 @@ interface KeptContext {
   /** What the context has bound: the columns (by identity; null when they were not on shared buffers), the params (JSON). */
   cols: Float64Array[] | null;
   params: string | null;
+  /** Where `decideBound` writes a packed decision's size, stop-loss and take-profit (shared with the isolate). */
+  out: Float64Array;
   /** A decision ran on it (it is warm). */
   decided: boolean;
+}
+
+/** The runtime's reasons ([English, key] by index) and actions by number, for packed decisions (read once per process). */
+interface DecisionTables {
+  whys: [string, string][];
+  actions: Action[];
+}
+let decisionTables: DecisionTables | null = null;
+
+/**
+ * `decideBound`'s answer as a Decision: past the warm-up it comes packed (no object copied out of
+ * the isolate): action * 64 + the reason's index, size / stop-loss / take-profit in `out` (NaN for
+ * null); a warm-up answer comes as the object itself.
+ */
+function unpackDecision(r: unknown, out: Float64Array): Decision {
+  if (typeof r !== 'number') return r as Decision;
+  const [reason, reasonKey] = decisionTables!.whys[r % 64]!;
+  const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+  return { action: decisionTables!.actions[Math.floor(r / 64)]!, size: orNull(out[0]!), stopLoss: orNull(out[1]!), takeProfit: orNull(out[2]!), reason, reasonKey, reasonParams: {} };
 }
 
 /** A kept decision's state as `decideBound` takes it: side 0 flat, 1 long, -1 short. */

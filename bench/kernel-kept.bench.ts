@@ -11,13 +11,15 @@
  * back after 30 warm-up decisions each; after an idle gap: one decision per sandbox every --gap ms
  * (caches and the CPU gone cold, as between two candle closes). p50/p90/p99 of each, and the whole
  * burst of 20. Also: the same on plain (unshared) columns, copied into a shared buffer at every
- * decision. Prints figures; asserts nothing. Run it a few times: the machine is shared.
+ * decision; and the SMA-cross fixture on shared columns (init() copies this.close and computes
+ * two SMAs over the window: what a real strategy adds). Prints figures; asserts nothing. Run it a
+ * few times: the machine is shared.
  *
  *   npx tsx bench/kernel-kept.bench.ts [--rounds 200] [--idle 15] [--gap 1000]
  */
 import { loadavg } from 'node:os';
 import { Kernel, shareColumns } from '../electron/kernel/index';
-import { compile, synthetic } from '../electron/kernel/fixtures/strategies';
+import { SMA_CROSS, compile, synthetic } from '../electron/kernel/fixtures/strategies';
 import type { StrategySandbox } from '../electron/kernel/sandbox';
 import type { Columns } from '../electron/kernel/types';
 
@@ -54,7 +56,7 @@ interface Sample {
   burst: number[];
 }
 
-async function round(sbs: StrategySandbox[], wins: Columns[], params: Record<string, number>, s: Sample): Promise<void> {
+async function round(sbs: readonly StrategySandbox[], wins: Columns[], params: Record<string, number>, s: Sample): Promise<void> {
   const b0 = performance.now();
   for (let i = 0; i < sbs.length; i++) {
     const sb = sbs[i]!;
@@ -72,13 +74,17 @@ async function main(): Promise<void> {
   console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores shared: run it a few times)`);
   const kernel = new Kernel();
   try {
-    const compiled = compile(ALWAYS_LONG);
-    const sbs: StrategySandbox[] = [];
-    for (let i = 0; i < SANDBOXES; i++) sbs.push(await kernel.load(compiled));
-    const params = { k: 1 };
-    for (const [label, shared] of [
-      ['shared columns', true],
-      ['plain columns', false],
+    const load = async (src: string): Promise<StrategySandbox[]> => {
+      const out: StrategySandbox[] = [];
+      for (let i = 0; i < SANDBOXES; i++) out.push(await kernel.load(compile(src)));
+      return out;
+    };
+    const trivial = await load(ALWAYS_LONG);
+    const sma = await load(SMA_CROSS);
+    for (const [label, sbs, params, shared] of [
+      ['always long, shared columns', trivial, { k: 1 }, true],
+      ['always long, plain columns', trivial, { k: 1 }, false],
+      ['SMA cross (10/20), shared columns', sma, { fast: 10, slow: 20 }, true],
     ] as const) {
       const wins = sbs.map((_, i) => (shared ? shareColumns(synthetic(500, 42 + i)) : synthetic(500, 42 + i)));
       for (let w = 0; w < WARMUP; w++) await round(sbs, wins, params, { wall: [], cpu: [], burst: [] });

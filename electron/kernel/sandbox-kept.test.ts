@@ -92,25 +92,32 @@ export default class Flaky extends Strategy {
     }
   });
 
-  it('a strategy writing into its columns in init() changes neither the next decision nor the caller\'s columns; its instance state does not carry over, its module state does', async () => {
+  it('a strategy writing into its columns in init() (in place, by assignment, or into their prototype) changes neither the next decision nor the caller\'s columns; its instance state does not carry over, its module state does', async () => {
     const src = `import { Strategy } from 'aristobot';
 let decisions = 0;
 export default class Scribbler extends Strategy {
   static warmup = 1;
-  static params = { last: { default: 0 }, first: { default: 0 } };
+  static params = { last: { default: 0 }, first: { default: 0 }, high: { default: 0 } };
   ok = false;
   seen?: number;
   init() {
     decisions++;
     const n = this.close.length;
     // what this decision sees: the window's values, and a fresh instance
-    this.ok = this.close[n - 1] === this.params.last && this.open[0] === this.params.first && this.seen === undefined && !('mark' in this);
+    this.ok = this.close[n - 1] === this.params.last && this.open[0] === this.params.first && this.high[n - 1] === this.params.high && this.seen === undefined && !('mark' in this);
     this.close[n - 1] = -1;
     this.close.fill(7);
     this.open[0] = 123;
     this.high = new Float64Array(n);
     this.seen = 1;
     (this as unknown as { mark: number }).mark = 1;
+    // the accessors' prototype is kept between decisions: it cannot be rewritten
+    try {
+      Object.defineProperty(Object.getPrototypeOf(this), 'low', { get: () => new Float64Array(1) });
+      Object.defineProperty(Object.getPrototypeOf(this), 'close', { get: () => new Float64Array(n).fill(-5) });
+    } catch {
+      // frozen
+    }
   }
   shouldLong(): boolean { return this.ok && this.close[this.i] === 7 && this.open[0] === 123; }
   shouldShort(): boolean { return false; }
@@ -123,7 +130,7 @@ export default class Scribbler extends Strategy {
       const w = sharedColumns(50);
       for (const k of COLS) w[k].set(plain[k]);
       const before = COLS.map((k) => Float64Array.from(w[k]));
-      const params = { last: w.close[49]!, first: w.open[0]! };
+      const params = { last: w.close[49]!, first: w.open[0]!, high: w.high[49]! };
       const st = { position: null, balance: 100 };
       for (let d = 1; d <= 3; d++) {
         const r = await sb.decideKept(params, w, st, { allowShort: false });

@@ -655,7 +655,7 @@ export class StrategySandbox {
       context.release();
       throw e;
     }
-    const k: KeptContext = { context, api, fn, cols: null, params: null, out: new Float64Array(new SharedArrayBuffer(3 * 8)), decided: false };
+    const k: KeptContext = { context, api, fn, cols: null, length: 0, params: null, out: new Float64Array(new SharedArrayBuffer(3 * 8)), decided: false };
     this.kept = k;
     return k;
   }
@@ -721,7 +721,8 @@ export class StrategySandbox {
     const args: unknown[] = [paramsKey === k.params ? null : new ivm.ExternalCopy(params ?? {}).copyInto({ release: true })];
     const cols = COLUMN_KEYS.map((key) => window[key]);
     const onShared = cols.every((c) => c.buffer instanceof SharedArrayBuffer);
-    if (onShared && k.cols !== null && cols.every((c, i) => c === k.cols![i])) args.push(null, null, null, null, null, null, null, null);
+    // the same views (a view's buffer and offset never change; its length can, on a growable buffer)
+    if (onShared && k.cols !== null && k.length === window.close.length && cols.every((c, i) => c === k.cols![i])) args.push(null, null, null, null, null, null, null, null);
     else {
       const { buffers, layout } = shareForRun(window);
       args.push(new ivm.ExternalCopy(layout).copyInto({ release: true }), ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })));
@@ -731,6 +732,7 @@ export class StrategySandbox {
     args.push(st.side, st.amount, st.entryPrice, st.balance, allowShort);
     // bound from this call on (a failed call drops the context, and its bindings with it)
     k.cols = onShared ? cols : null;
+    k.length = window.close.length;
     k.params = paramsKey;
     return args;
   }
@@ -800,6 +802,8 @@ interface KeptContext {
   fn: ivm.Reference<(...a: unknown[]) => unknown>;
   /** What the context has bound: the columns (by identity; null when they were not on shared buffers), the params (JSON). */
   cols: Float64Array[] | null;
+  /** Their length when bound. */
+  length: number;
   params: string | null;
   /** Where `decideBound` writes a packed decision's size, stop-loss and take-profit (shared with the isolate). */
   out: Float64Array;

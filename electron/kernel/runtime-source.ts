@@ -253,6 +253,10 @@ const ObjectDefineProperty = Object.defineProperty, ObjectCreate = Object.create
  */
 function instantiate(Cls, info, given, shared) {
   const params = makeParams(info, given);
+  return construct(Cls, lazyConstructor(Cls, shared), params);
+}
+/** The constructor whose prototype holds the columns' copy-on-read accessors (over the shared views). */
+function lazyConstructor(Cls, shared) {
   const lazy = ObjectCreate(Cls.prototype);
   for (const name of COLUMN_NAMES) {
     const src = shared[name];
@@ -264,6 +268,10 @@ function instantiate(Cls, info, given, shared) {
   }
   function Run() {}
   Run.prototype = lazy;
+  return Run;
+}
+/** A new strategy instance on Run's prototype (its constructor runs: phase 'constructor'). */
+function construct(Cls, Run, params) {
   phase = 'constructor';
   const s = ReflectConstruct(Cls, [], Run);
   // Own data properties shadow the class's declared fields (useDefineForClassFields is off).
@@ -535,28 +543,52 @@ const run = guard(function (cfg, equityBuffer, exposureBuffer) {
 
 /** Live: init() on the window already ran (prepare); the rule on the last candle. */
 const decide = guard(function (state, allowShort) {
+  const p = state.position;
+  return decideOn(p == null ? 0 : (p.side === 'long' ? 1 : -1), p == null ? 0 : p.amount, p == null ? 0 : p.entryPrice, state.balance, allowShort, null);
+});
+/**
+ * decide's rule with the state as numbers (side: 0 flat, 1 long, -1 short). With out (a Float64Array
+ * of 3 the host shares), a decision past the warm-up comes back packed, with no object to copy out:
+ * size, stop-loss and take-profit in out (NaN for null), and the number action * 64 + the reason's
+ * index in WHY_LIST (the host reads the list once: sandbox.ts, unpackDecision).
+ */
+function decideOn(side, amount, entryPrice, balance, allowShort, out) {
   const s = strat;
   const n = cols.close.length;
   const i = n - 1;
   if (n === 0 || i < info.warmup) {
     return { action: 'none', size: null, stopLoss: null, takeProfit: null, reason: 'warm-up (needs ' + info.warmup + ' candles before the first decision, has ' + n + ')', reasonKey: 'coreBot.why.warmup', reasonParams: { warmup: info.warmup, have: n } };
   }
-  const p = state.position;
-  const side = p == null ? 0 : (p.side === 'long' ? 1 : -1);
   s.i = i;
-  s.position = p == null ? null : positionObject(side, p.amount, p.entryPrice);
-  s.balance = state.balance;
+  s.position = positionObject(side, amount, entryPrice);
+  s.balance = balance;
   const a = rule(s, side, !!allowShort, true);
   let size = null, sl = null, tp = null;
   if (a !== NONE && a !== CLOSE) { size = sizeOf(s); sl = fractionOf(s, 'calculateStopLoss()'); tp = fractionOf(s, 'calculateTakeProfit()'); }
+  if (out !== null) {
+    const w = WHY_INDEX[why];
+    if (w !== undefined) { out[0] = size === null ? NaN_ : size; out[1] = sl === null ? NaN_ : sl; out[2] = tp === null ? NaN_ : tp; return a * 64 + w; }
+  }
   return { action: ACTIONS[a], size: size, stopLoss: sl, takeProfit: tp, reason: why, reasonKey: WHY_KEYS[why], reasonParams: {} };
-});
+}
 /** The rule's reasons as catalogue keys (shared/i18n/en/coreBot.ts, the same English). */
 const WHY_KEYS = {
   'shouldLong()': 'coreBot.why.shouldLong', 'shouldShort()': 'coreBot.why.shouldShort', 'shouldExit()': 'coreBot.why.shouldExit',
   'shouldLong() (reversal)': 'coreBot.why.longReversal', 'shouldShort() (reversal)': 'coreBot.why.shortReversal', 'shouldShort() (shorting not allowed: close only)': 'coreBot.why.shortCloseOnly',
   'shouldLong() false': 'coreBot.why.longFalse', 'shouldLong() and shouldShort() false': 'coreBot.why.longShortFalse', 'shouldShort() and shouldExit() false': 'coreBot.why.shortExitFalse', 'shouldLong() and shouldExit() false': 'coreBot.why.longExitFalse',
 };
+/** The reasons by index, for packed decisions (decideOn); WHY_INDEX has no prototype, so nothing a strategy patches answers there. */
+const WHY_LIST = ObjectKeys(WHY_KEYS);
+const WHY_INDEX = ObjectCreate(null);
+for (let w = 0; w < WHY_LIST.length; w++) WHY_INDEX[WHY_LIST[w]] = w;
+/** What the host needs to unpack a packed decision: [reason, key] by index, and the actions by number (made before any strategy code runs). */
+const DECISION_TABLES = (function () {
+  const whys = [], actions = [];
+  for (let w = 0; w < WHY_LIST.length; w++) whys[w] = [WHY_LIST[w], WHY_KEYS[WHY_LIST[w]]];
+  for (let a = 0; a < ACTIONS.length; a++) actions[a] = ACTIONS[a];
+  return { whys: whys, actions: actions };
+})();
+const decisionTables = function () { return DECISION_TABLES; };
 
 /** Live, in one host call (one crossing instead of two): prepare (init() on the window), then decide. */
 const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
@@ -568,15 +600,29 @@ const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, st
 /**
  * Live, on a context the host keeps between decisions (sandbox.ts decideKept): the columns (the
  * host's shared buffers, which it updates in place between calls) and the params are bound once
- * and passed again only when they change; each decision then crosses with its state alone. The
- * same two steps as prepareDecide: a new instance, init() on the window, the rule on its last candle.
+ * and passed again only when they change; each decision then crosses with its state alone, as
+ * numbers (side 0 flat, 1 long, -1 short; amount; entry price; balance). The same two steps as
+ * prepareDecide: a new instance, init() on the window, the rule on its last candle. What a binding
+ * keeps from one decision to the next is the runtime's own and never written by strategy code:
+ * the column views, the checked params (frozen) and the constructor whose (frozen) prototype holds
+ * the columns' copy-on-read accessors — so each instance gets its own copies, as in prepare().
  */
-let bound = null, boundParams = null;
-const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
-  if (layout) bound = [layout, b0, b1, b2, b3, b4, b5];
-  if (params) boundParams = params;
-  if (bound === null) throw kernelError('invalid_input', 'no columns bound to this context');
-  return prepareDecide(boundParams, bound[0], bound[1], bound[2], bound[3], bound[4], bound[5], bound[6], state, allowShort);
+let boundCols = null, boundParams = null, BoundRun = null, boundOut = null;
+const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, outBuffer, side, amount, entryPrice, balance, allowShort) {
+  if (layout) { boundCols = null; BoundRun = null; boundOut = null; boundCols = columnsFrom([b0, b1, b2, b3, b4, b5], layout); boundOut = outBuffer ? new F64(outBuffer, 0, 3) : null; }
+  if (params) { boundParams = null; boundParams = makeParams(info, params); }
+  if (boundCols === null) throw kernelError('invalid_input', 'no columns bound to this context');
+  if (boundParams === null) throw kernelError('invalid_input', 'no params bound to this context');
+  if (BoundRun === null) {
+    const Run = lazyConstructor(Cls, boundCols);
+    ObjectFreeze(Run.prototype);
+    BoundRun = ObjectFreeze(Run);
+  }
+  cols = boundCols;
+  strat = construct(Cls, BoundRun, boundParams);
+  phase = 'init()';
+  strat.init();
+  return decideOn(side, amount, entryPrice, balance, allowShort, boundOut);
 });
 
 const currentPhase = function () { return phase; };
@@ -589,5 +635,5 @@ const indicator = guard(function (name, args) {
   return ta[name].apply(undefined, conv);
 });
 
-return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, phase: currentPhase, indicator: indicator };
+return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, decisionTables: decisionTables, phase: currentPhase, indicator: indicator };
 })()`;

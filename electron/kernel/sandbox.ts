@@ -645,6 +645,8 @@ export class StrategySandbox {
     let fn: ivm.Reference<(...a: unknown[]) => unknown> | undefined;
     try {
       api = (await this.runtimeScript.run(context, { reference: true, timeout })) as ivm.Reference<Record<string, unknown>>;
+      // read before the strategy's code runs (the same for every context of this runtime)
+      decisionTables ??= (await this.invoke(api, 'decisionTables', [], timeout, 'load')) as DecisionTables;
       await this.call(() => this.strategyScript.run(context, { timeout }), 'load', timeout);
       await this.invoke(api, 'load', [], timeout, 'load');
       fn = (await api.get('decideBound', { reference: true })) as unknown as ivm.Reference<(...a: unknown[]) => unknown>;
@@ -653,7 +655,7 @@ export class StrategySandbox {
       context.release();
       throw e;
     }
-    const k: KeptContext = { context, api, fn, buffers: null, layout: '', params: null, decided: false };
+    const k: KeptContext = { context, api, fn, cols: null, length: 0, params: null, out: new Float64Array(new SharedArrayBuffer(3 * 8)), decided: false };
     this.kept = k;
     return k;
   }
@@ -691,7 +693,8 @@ export class StrategySandbox {
     if (!(Number.isFinite(state.balance) && state.balance >= 0)) throw new AppError('invalid_input', 'errors.kernel.balanceMustNumber0');
     const timeout = this.limits.callTimeoutMs;
     const budget = this.limits.syncDecisionMs ?? DEFAULT_SYNC_DECISION_MS;
-    const st = { position: state.position ? { side: state.position.side, amount: state.position.amount, entryPrice: state.position.entryPrice } : null, balance: state.balance };
+    const p = state.position;
+    const st: KeptState = { side: p ? (p.side === 'long' ? 1 : -1) : 0, amount: p ? p.amount : 0, entryPrice: p ? p.entryPrice : 0, balance: state.balance };
     const run = async (): Promise<Decision> => {
       if (this.disposed) throw new AppError('unavailable', 'errors.kernel.strategySandboxWasDisposed');
       if (this.kept && this.decisionMode === 'sync') {
@@ -707,28 +710,35 @@ export class StrategySandbox {
     return this.serial(run);
   }
 
-  /** The arguments of `decideBound`: params, columns (null where the context has them bound already), state. */
-  private boundArgs(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean): unknown[] {
-    const { buffers, layout } = shareForRun(window);
-    const layoutKey = layout.join(',');
-    const sameCols = k.buffers !== null && k.layout === layoutKey && k.buffers.length === buffers.length && buffers.every((b, i) => b === k.buffers![i]);
+  /**
+   * The arguments of `decideBound`: params, columns and the packed result's buffer (null where
+   * the context has them bound already), the state as numbers, allowShort. Columns on SharedArrayBuffers are bound by
+   * identity (the isolate reads their memory: the engine updates them in place); plain ones are
+   * copied into a shared buffer at every call, as `decide` does (a caller may change them in place).
+   */
+  private boundArgs(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: KeptState, allowShort: boolean): unknown[] {
     const paramsKey = JSON.stringify(params ?? {});
     const args: unknown[] = [paramsKey === k.params ? null : new ivm.ExternalCopy(params ?? {}).copyInto({ release: true })];
-    if (sameCols) args.push(null, null, null, null, null, null, null);
+    const cols = COLUMN_KEYS.map((key) => window[key]);
+    const onShared = cols.every((c) => c.buffer instanceof SharedArrayBuffer);
+    // the same views (a view's buffer and offset never change; its length can, on a growable buffer)
+    if (onShared && k.cols !== null && k.length === window.close.length && cols.every((c, i) => c === k.cols![i])) args.push(null, null, null, null, null, null, null, null);
     else {
+      const { buffers, layout } = shareForRun(window);
       args.push(new ivm.ExternalCopy(layout).copyInto({ release: true }), ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })));
       for (let i = buffers.length; i < COLUMN_KEYS.length; i++) args.push(null);
+      args.push(new ivm.ExternalCopy(k.out.buffer).copyInto({ release: true }));
     }
-    args.push(new ivm.ExternalCopy(st).copyInto({ release: true }), allowShort);
+    args.push(st.side, st.amount, st.entryPrice, st.balance, allowShort);
     // bound from this call on (a failed call drops the context, and its bindings with it)
-    k.buffers = buffers;
-    k.layout = layoutKey;
+    k.cols = onShared ? cols : null;
+    k.length = window.close.length;
     k.params = paramsKey;
     return args;
   }
 
   /** A kept decision on the calling thread; OVER_BUDGET when it was stopped at `budget` ms (its context dropped). */
-  private decideSync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean, budget: number): Decision | typeof OVER_BUDGET {
+  private decideSync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: KeptState, allowShort: boolean, budget: number): Decision | typeof OVER_BUDGET {
     const cpu = this.isolate.cpuTime;
     let out: unknown;
     try {
@@ -747,7 +757,7 @@ export class StrategySandbox {
       this.dropKept(k);
       throw strategyError(out, this.compiled);
     }
-    return out as Decision;
+    return unpackDecision(out, k.out);
   }
 
   /** isolated-vm's failures of a synchronous call as the kernel's codes (`call`'s mapping; a timeout is handled by the caller). */
@@ -763,7 +773,7 @@ export class StrategySandbox {
   }
 
   /** A kept decision on isolated-vm's pool, with the full CPU limit. */
-  private async decideAsync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: unknown, allowShort: boolean, timeout: number): Promise<Decision> {
+  private async decideAsync(k: KeptContext, params: Record<string, number> | undefined, window: Columns, st: KeptState, allowShort: boolean, timeout: number): Promise<Decision> {
     const cpu = this.isolate.cpuTime;
     try {
       const args = this.boundArgs(k, params, window, st, allowShort);
@@ -771,7 +781,7 @@ export class StrategySandbox {
       if (isKernelError(out)) throw strategyError(out, this.compiled);
       if (!this.isolate.isDisposed) this.recordDecision(Number(this.isolate.cpuTime - cpu) / 1e6);
       k.decided = true;
-      return out as Decision;
+      return unpackDecision(out, k.out);
     } catch (e) {
       this.dropKept(k);
       throw e;
@@ -790,12 +800,42 @@ interface KeptContext {
   api: ivm.Reference<Record<string, unknown>>;
   /** `api.decideBound`, fetched once. */
   fn: ivm.Reference<(...a: unknown[]) => unknown>;
-  /** What the context has bound: the columns' buffers (by identity) and layout, the params (JSON). */
-  buffers: SharedArrayBuffer[] | null;
-  layout: string;
+  /** What the context has bound: the columns (by identity; null when they were not on shared buffers), the params (JSON). */
+  cols: Float64Array[] | null;
+  /** Their length when bound. */
+  length: number;
   params: string | null;
+  /** Where `decideBound` writes a packed decision's size, stop-loss and take-profit (shared with the isolate). */
+  out: Float64Array;
   /** A decision ran on it (it is warm). */
   decided: boolean;
+}
+
+/** The runtime's reasons ([English, key] by index) and actions by number, for packed decisions (read once per process). */
+interface DecisionTables {
+  whys: [string, string][];
+  actions: Action[];
+}
+let decisionTables: DecisionTables | null = null;
+
+/**
+ * `decideBound`'s answer as a Decision: past the warm-up it comes packed (no object copied out of
+ * the isolate): action * 64 + the reason's index, size / stop-loss / take-profit in `out` (NaN for
+ * null); a warm-up answer comes as the object itself.
+ */
+function unpackDecision(r: unknown, out: Float64Array): Decision {
+  if (typeof r !== 'number') return r as Decision;
+  const [reason, reasonKey] = decisionTables!.whys[r % 64]!;
+  const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+  return { action: decisionTables!.actions[Math.floor(r / 64)]!, size: orNull(out[0]!), stopLoss: orNull(out[1]!), takeProfit: orNull(out[2]!), reason, reasonKey, reasonParams: {} };
+}
+
+/** A kept decision's state as `decideBound` takes it: side 0 flat, 1 long, -1 short. */
+interface KeptState {
+  side: number;
+  amount: number;
+  entryPrice: number;
+  balance: number;
 }
 
 function syntaxError(e: unknown, compiled: CompiledStrategy): AppError {

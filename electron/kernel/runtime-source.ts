@@ -268,7 +268,10 @@ function lazyConstructor(Cls, shared) {
   }
   function Run() {}
   Run.prototype = lazy;
-  return Run;
+  // frozen in every path (backtest, decide, the kept decision, which reuses it from one decision to
+  // the next): a strategy that rewrites its prototype fails alike in the backtest and live
+  ObjectFreeze(lazy);
+  return ObjectFreeze(Run);
 }
 /** A new strategy instance on Run's prototype (its constructor runs: phase 'constructor'). */
 function construct(Cls, Run, params) {
@@ -613,11 +616,7 @@ const decideBound = guard(function (params, layout, b0, b1, b2, b3, b4, b5, outB
   if (params) { boundParams = null; boundParams = makeParams(info, params); }
   if (boundCols === null) throw kernelError('invalid_input', 'no columns bound to this context');
   if (boundParams === null) throw kernelError('invalid_input', 'no params bound to this context');
-  if (BoundRun === null) {
-    const Run = lazyConstructor(Cls, boundCols);
-    ObjectFreeze(Run.prototype);
-    BoundRun = ObjectFreeze(Run);
-  }
+  if (BoundRun === null) BoundRun = lazyConstructor(Cls, boundCols);
   cols = boundCols;
   strat = construct(Cls, BoundRun, boundParams);
   phase = 'init()';

@@ -142,6 +142,29 @@ export default class Scribbler extends Strategy {
     }
   });
 
+  it('a strategy rewriting its prototype fails alike in the backtest, decide() and the kept decision (the prototype is frozen in every path)', async () => {
+    const src = `import { Strategy } from 'aristobot';
+export default class Patcher extends Strategy {
+  static warmup = 1;
+  init() { Object.defineProperty(Object.getPrototypeOf(this), 'low', { get: () => new Float64Array(1) }); }
+  shouldLong(): boolean { return true; }
+  shouldShort(): boolean { return false; }
+}
+`;
+    const cols = synthetic(30);
+    const sb = await kernel.load(compile(src));
+    try {
+      const st = { position: null, balance: 100 };
+      const failure = (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; message?: string }) => [e.code, e.message]);
+      const inBacktest = await failure(kernel.backtest(compile(src), {}, cols, { ...BASE_CONFIG, initialBalance: 100 }));
+      expect(inBacktest).toEqual(['strategy_error', expect.stringMatching(/^TypeError: Cannot redefine property: low \(line 4, column \d+\) in init\(\)/)]);
+      expect(await failure(sb.decide({}, cols, st, { allowShort: false }))).toEqual(inBacktest);
+      expect(await failure(sb.decideKept({}, cols, st, { allowShort: false }))).toEqual(inBacktest);
+    } finally {
+      sb.dispose();
+    }
+  });
+
   it('params changed between two decisions are seen (a new object, or the same object changed in place)', async () => {
     const src = `import { Strategy } from 'aristobot';
 export default class Moody extends Strategy {

@@ -151,6 +151,8 @@ const hrNow = () => performance.timeOrigin + performance.now();
  * handled before the slices, whole.
  */
 const SLICE_MS = 2;
+/** The sliding "second" over which the client counts the frames it sends: a second and a tenth to spare (see `pump`). */
+const RATE_WINDOW_MS = 1100;
 
 /** Validate a kline payload (`data` of a combined-stream message); undefined when malformed. */
 export function parseKline(stream: string, data: Record<string, unknown>, receivedAt: number): KlineEvent | undefined {
@@ -650,14 +652,20 @@ export class BinanceStreamClient {
     this.pump(sock);
   }
 
-  /** Send queued frames while the sliding-second budget allows; otherwise wait for it. */
+  /**
+   * Send queued frames while the sliding-second budget allows; otherwise wait for it. The second is
+   * counted as RATE_WINDOW_MS: the server counts frames when they reach it, and frames sent a
+   * second apart can arrive closer together (the first held up in transit or in the server's
+   * queue) — with a millisecond to spare, a sixth frame could land in the server's second and cut
+   * the connection.
+   */
   private pump(sock: Sock): void {
     if (sock.pumpTimer || !sock.open) return;
     while (sock.queue.length > 0) {
       const now = this.now();
-      while (sock.sentAt.length > 0 && sock.sentAt[0]! <= now - 1000) sock.sentAt.shift();
+      while (sock.sentAt.length > 0 && sock.sentAt[0]! <= now - RATE_WINDOW_MS) sock.sentAt.shift();
       if (sock.sentAt.length >= this.maxPerSecond) {
-        const wait = Math.max(1, Math.ceil(sock.sentAt[0]! + 1000 - now) + 1);
+        const wait = Math.max(1, Math.ceil(sock.sentAt[0]! + RATE_WINDOW_MS - now) + 1);
         sock.pumpTimer = setTimeout(() => {
           sock.pumpTimer = null;
           this.pump(sock);

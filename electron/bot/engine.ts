@@ -74,7 +74,6 @@ export interface BotHooks {
   afterDecision?(decision: DecisionRow): void | Promise<void>;
 }
 
-/** A candle's close price and when it closed (the engine's clock): a market leg's reference price. */
 /** A leg's order, requested (`request`). */
 interface Requested {
   order: Promise<OrderRow>;
@@ -83,6 +82,7 @@ interface Requested {
   spent: () => void;
 }
 
+/** A candle's close price and when it closed (the engine's clock): a market leg's reference price. */
 interface CandlePrice {
   value: string;
   at: number;

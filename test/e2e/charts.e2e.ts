@@ -37,7 +37,10 @@ type Marker = { id: string; time: number; position: string; text: string };
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  stream = await StreamSimulator.start({ startTime: Math.floor(Date.now() / MIN) * MIN + 30_000 });
+  // the start minute ≡ 2 (mod 5) and at most 4 minutes ahead of the real one: the heartbeat test's
+  // 5m step then lands on a 5-minute boundary (a period whose forming candle is its first minute)
+  const now = Math.floor(Date.now() / MIN) * MIN;
+  stream = await StreamSimulator.start({ startTime: now + (((2 - (now / MIN) % 5) + 5) % 5) * MIN + 30_000 });
   ex = await startExchangeSim({ accounts: [{ apiKey: KEY, secret: SECRET, balances: { USDT: '100000', BTC: '1' } }] });
   app = await startApp({
     env: {
@@ -122,10 +125,12 @@ describe('charts, end to end in Chromium', () => {
     await poll(async () => (await last(chart))?.time).toBe((m + MIN) / 1000);
     expect(await num(chart, 'data-candles')).toBe(count + 2);
 
-    // another timeframe: 5m bars on 5-minute boundaries, the forming one included
+    // another timeframe: 5m bars on 5-minute boundaries, the forming one included — here the period
+    // that began with the forming minute (none of its minutes stored yet): shown from its last update
+    expect((m + MIN) % (5 * MIN)).toBe(0);
     await page.selectOption('[data-test=hb-chart-timeframe]', '5m');
     await poll(() => attr(chart, 'data-timeframe')).toBe('5m');
-    await poll(async () => (await last(chart))?.time).toBe(Math.floor((m + MIN) / (5 * MIN)) * 5 * MIN / 1000);
+    await poll(async () => (await last(chart))?.time).toBe((m + MIN) / 1000);
     const u5 = await num(chart, 'data-updates');
     stream.advance(20_000);
     await poll(() => num(chart, 'data-updates')).toBeGreaterThan(u5);

@@ -593,19 +593,12 @@ const DECISION_TABLES = (function () {
 })();
 const decisionTables = function () { return DECISION_TABLES; };
 
-/** Live, in one host call (one crossing instead of two): prepare (init() on the window), then decide. */
-const prepareDecide = guard(function (params, layout, b0, b1, b2, b3, b4, b5, state, allowShort) {
-  const p = prepare(params, layout, b0, b1, b2, b3, b4, b5, null);
-  if (p && p.kernelError) return p;
-  return decide(state, allowShort);
-});
-
 /**
  * Live, on a context the host keeps between decisions (sandbox.ts decideKept): the columns (the
  * host's shared buffers, which it updates in place between calls) and the params are bound once
  * and passed again only when they change; each decision then crosses with its state alone, as
  * numbers (side 0 flat, 1 long, -1 short; amount; entry price; balance). The same two steps as
- * prepareDecide: a new instance, init() on the window, the rule on its last candle. What a binding
+ * prepare() then decide(): a new instance, init() on the window, the rule on its last candle. What a binding
  * keeps from one decision to the next is the runtime's own and never written by strategy code:
  * the column views, the checked params (frozen) and the constructor whose (frozen) prototype holds
  * the columns' copy-on-read accessors — so each instance gets its own copies, as in prepare().
@@ -634,5 +627,5 @@ const indicator = guard(function (name, args) {
   return ta[name].apply(undefined, conv);
 });
 
-return { load: load, prepare: prepare, run: run, decide: decide, prepareDecide: prepareDecide, decideBound: decideBound, decisionTables: decisionTables, phase: currentPhase, indicator: indicator };
+return { load: load, prepare: prepare, run: run, decide: decide, decideBound: decideBound, decisionTables: decisionTables, phase: currentPhase, indicator: indicator };
 })()`;

@@ -152,18 +152,7 @@ export class Database {
 
   /** A transaction with no profile set. */
   async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    return this.inTransaction('BEGIN', fn);
   }
 
   /**
@@ -174,13 +163,18 @@ export class Database {
    */
   async withProfile<T>(profileId: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     if (!profileId) throw new AppError('unauthenticated', 'errors.db.logProfileFirst');
+    if (UUID.test(profileId)) return this.inTransaction(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true)`, fn);
+    return this.inTransaction('BEGIN', async (c) => {
+      await c.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
+      return fn(c);
+    });
+  }
+
+  /** `fn` on a pooled connection between `begin` (the text that opens the transaction) and COMMIT; ROLLBACK on a failure. */
+  private async inTransaction<T>(begin: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      if (UUID.test(profileId)) await client.query(`BEGIN; SELECT set_config('aristobot.profile_id', '${profileId}', true)`);
-      else {
-        await client.query('BEGIN');
-        await client.query("SELECT set_config('aristobot.profile_id', $1, true)", [profileId]);
-      }
+      await client.query(begin);
       const out = await fn(client);
       await client.query('COMMIT');
       return out;

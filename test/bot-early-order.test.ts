@@ -4,7 +4,7 @@ import type { OrderRow } from '../electron/trading/journal';
 import type { PlaceRequest } from '../electron/trading/orders';
 import { asOwner } from './support/db';
 import { waitFor } from './sim/stream/wait';
-import { startLiveBot, type LiveBot } from './support/live-bot';
+import { HOLD_STRATEGY, startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
  * The engine requests a decision's order as soon as the strategy has decided: it does not wait for
@@ -16,14 +16,6 @@ import { startLiveBot, type LiveBot } from './support/live-bot';
 const BTC = 'BTC/USDT';
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 2, 11, 8, 0, 30);
-const STRATEGY = `import { Strategy } from 'aristobot';
-export default class Hold extends Strategy {
-  static warmup = 1;
-  shouldLong() { return true; }
-  shouldShort() { return false; }
-  calculatePositionSize() { return 0.1; }
-}
-`;
 
 let live: LiveBot;
 beforeAll(async () => {
@@ -47,7 +39,7 @@ describe('the order of a decision', () => {
       return place(profileId, req);
     };
     try {
-      const s = await live.strategies.create(live.tr.profileId, { name: 'Hold', code: STRATEGY });
+      const s = await live.strategies.create(live.tr.profileId, { name: 'Hold', code: HOLD_STRATEGY });
       const id = (await live.bot.create(live.tr.profileId, { strategyId: s.id, brokerId: live.tr.brokerId, symbol: BTC, timeframe: '1m', budget: '1000' })).id;
       await live.run(1); // the warm-up minute: no decision to open yet
       const committed = await decisions();

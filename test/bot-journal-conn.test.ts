@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../electron/db/database';
 import { asOwner } from './support/db';
 import { waitFor } from './sim/stream/wait';
-import { startLiveBot, type LiveBot } from './support/live-bot';
+import { HOLD_STRATEGY, startLiveBot, type LiveBot } from './support/live-bot';
 
 /**
  * The decisions journal keeps its own connections (taken from the pool once and held: a burst of
@@ -11,14 +11,6 @@ import { startLiveBot, type LiveBot } from './support/live-bot';
  */
 const BTC = 'BTC/USDT';
 const T0 = Date.UTC(2024, 2, 11, 4, 0, 30);
-const STRATEGY = `import { Strategy } from 'aristobot';
-export default class Hold extends Strategy {
-  static warmup = 1;
-  shouldLong() { return true; }
-  shouldShort() { return false; }
-  calculatePositionSize() { return 0.1; }
-}
-`;
 
 let live: LiveBot;
 beforeAll(async () => {
@@ -32,7 +24,7 @@ const appBackends = () => asOwner(live.tdb.ownerUrl, async (c) => (await c.query
 
 describe('the decisions journal on held connections', () => {
   it('journals every minute on the same connections; after the server drops them all, the next decisions are journaled on new ones', async () => {
-    const s = await live.strategies.create(live.tr.profileId, { name: 'Hold', code: STRATEGY });
+    const s = await live.strategies.create(live.tr.profileId, { name: 'Hold', code: HOLD_STRATEGY });
     const id = (await live.bot.create(live.tr.profileId, { strategyId: s.id, brokerId: live.tr.brokerId, symbol: BTC, timeframe: '1m', budget: '500' })).id;
     await live.run(3);
     const signals = async () => (await live.bot.decisions(live.tr.profileId, id, 100)).filter((d) => d.kind === 'signal');

@@ -45,6 +45,16 @@ export interface LiveBot {
 
 const MIN = 60_000;
 
+/** A strategy that always wants to be long, with a tenth of the budget (warm-up: one candle). */
+export const HOLD_STRATEGY = `import { Strategy } from 'aristobot';
+export default class Hold extends Strategy {
+  static warmup = 1;
+  shouldLong() { return true; }
+  shouldShort() { return false; }
+  calculatePositionSize() { return 0.1; }
+}
+`;
+
 export async function startLiveBot(opts: {
   /** The stream's start (just after a 4h boundary with no backfill: the windows start at the first candle). */
   startTime: number;
